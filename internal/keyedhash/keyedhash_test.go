@@ -1,0 +1,78 @@
+package keyedhash
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"sync"
+	"testing"
+)
+
+func TestNewValidates(t *testing.T) {
+	if _, err := New(nil); !errors.Is(err, ErrNoKey) {
+		t.Errorf("no keys: %v", err)
+	}
+	if _, err := New([][]byte{make([]byte, 31)}); !errors.Is(err, ErrShortKey) {
+		t.Errorf("short key: %v", err)
+	}
+}
+
+func TestSumMatchesHMAC(t *testing.T) {
+	key := bytes.Repeat([]byte{7}, 32)
+	h, err := New([][]byte{key})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte{0, 0, 0, 2, 'i', 'd', '1', '2', '3'})
+	if want := m.Sum(nil); !bytes.Equal(h.Sum("id", "123"), want) {
+		t.Error("Sum is not HMAC-SHA256(len(ctx)||ctx||secret)")
+	}
+	if bytes.Equal(h.Sum("id1", "23"), h.Sum("id", "123")) {
+		t.Error("context boundary is ambiguous")
+	}
+}
+
+func TestRotation(t *testing.T) {
+	oldKey, newKey := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	old, _ := New([][]byte{oldKey})
+	rotated, _ := New([][]byte{newKey, oldKey})
+	d := old.Sum("v1", "123456")
+	if !rotated.Verify("v1", "123456", d) {
+		t.Error("digest under the old key no longer verifies")
+	}
+	if rotated.Verify("v2", "123456", d) || rotated.Verify("v1", "123457", d) {
+		t.Error("digest verifies for another context or secret")
+	}
+	if old.Verify("v1", "123456", rotated.Sum("v1", "123456")) {
+		t.Error("old hasher verifies a digest made with a key it lacks")
+	}
+}
+
+func TestConcurrent(t *testing.T) {
+	h, _ := New([][]byte{bytes.Repeat([]byte{3}, 32)})
+	want := h.Sum("ctx", "s")
+	var wg sync.WaitGroup
+	for i := 0; i < 16; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for j := 0; j < 200; j++ {
+				if !bytes.Equal(h.Sum("ctx", "s"), want) || !h.Verify("ctx", "s", want) {
+					t.Error("concurrent Sum differs")
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func BenchmarkSum(b *testing.B) {
+	h, _ := New([][]byte{bytes.Repeat([]byte{3}, 32)})
+	b.ReportAllocs()
+	for b.Loop() {
+		h.Sum("95b11417-f18f-457f-8804-68e361f9164f", "123456")
+	}
+}
