@@ -1,0 +1,32 @@
+// Package oauth signs users in with OAuth 2.0 and OpenID Connect providers
+// using the authorization-code flow with PKCE, and maps the provider's
+// profile to an authkit.VerifiedCredential of format oauth.
+//
+// A sign-in has three steps. Begin (or Init, then AuthCodeURL) creates a
+// state, a PKCE S256 verifier and, for OpenID providers, a nonce, stores
+// them in a StateStore and returns the provider's authorization URL.
+// Callback records what the provider's redirect carried (a code or an
+// error) under the state. Complete consumes the state, exchanges the code
+// with the verifier, verifies the ID token and fetches the profile.
+//
+// Security reasoning, briefly:
+//
+//   - The state is single-use (consumed atomically by the store whatever the
+//     outcome), short-lived (10 minutes) and bound to the provider and
+//     redirect URL it was made for, so a state or code cannot be replayed or
+//     moved between providers (RFC 9700 §2.1, mix-up defence).
+//   - PKCE is always S256 (never plain), with a 256-bit verifier, so an
+//     intercepted code is useless without the verifier (RFC 7636, RFC 9700
+//     §2.1.1). A client may hold the verifier itself; then only the challenge
+//     is stored and the verifier is checked at completion.
+//   - Redirect URLs are compared by exact string match; no prefix or pattern.
+//   - ID tokens are verified per OpenID Connect Core §3.1.3.7 (signature
+//     against the issuer's JWKS, iss, aud, azp, exp, iat, nonce) by
+//     coreos/go-oidc, with a key set that refetches on an unknown kid at most
+//     once per interval, so forged kids cannot make us hammer the provider.
+//   - An email counts for account linking only when the provider says it is
+//     verified: Identity.LinkableEmails, and oauth_emails of the credential,
+//     hold only those.
+//   - Every HTTP call uses the configured *http.Client (with a timeout) and
+//     the caller's context.
+package oauth
