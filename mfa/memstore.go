@@ -1,0 +1,364 @@
+package mfa
+
+import (
+	"bytes"
+	"context"
+	"sort"
+	"sync"
+	"time"
+)
+
+// MemoryStore is an in-memory Store for tests, development and single-process
+// hosts. One mutex guards all state, which makes every method atomic; it is
+// safe for concurrent use. Expired tokens and attempt windows are dropped
+// lazily.
+type MemoryStore struct {
+	mu       sync.Mutex
+	devices  map[string]DeviceRecord // by device id
+	attempts map[string]attemptWindow
+	recovery map[string]RecoverySet // by user id
+	tokens   map[string]TokenRecord // by string(digest)
+	writes   int                    // counts inserts, to prune now and then
+}
+
+type attemptWindow struct {
+	count int
+	end   time.Time
+}
+
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{
+		devices:  map[string]DeviceRecord{},
+		attempts: map[string]attemptWindow{},
+		recovery: map[string]RecoverySet{},
+		tokens:   map[string]TokenRecord{},
+	}
+}
+
+var _ Store = (*MemoryStore)(nil)
+
+func cloneDevice(d DeviceRecord) DeviceRecord {
+	d.SealedSecret = bytes.Clone(d.SealedSecret)
+	return d
+}
+
+func cloneSet(s RecoverySet) RecoverySet {
+	codes := make([]RecoveryCodeRecord, len(s.Codes))
+	for i, c := range s.Codes {
+		codes[i] = RecoveryCodeRecord{Digest: bytes.Clone(c.Digest), Sealed: bytes.Clone(c.Sealed)}
+	}
+	s.Codes = codes
+	return s
+}
+
+// CreateDevice implements DeviceStore.
+func (m *MemoryStore) CreateDevice(ctx context.Context, d DeviceRecord, maxDevices int) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if _, ok := m.devices[d.ID]; ok {
+		return ErrDuplicate
+	}
+	n := 0
+	for _, x := range m.devices {
+		if x.UserID == d.UserID {
+			n++
+		}
+	}
+	if n >= maxDevices {
+		return ErrDeviceLimit
+	}
+	m.devices[d.ID] = cloneDevice(d)
+	return nil
+}
+
+// GetDevice implements DeviceStore.
+func (m *MemoryStore) GetDevice(ctx context.Context, userID, deviceID string) (DeviceRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return DeviceRecord{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.devices[deviceID]
+	if !ok || d.UserID != userID {
+		return DeviceRecord{}, ErrNotFound
+	}
+	return cloneDevice(d), nil
+}
+
+// userDevices returns the user's devices oldest first; m.mu must be held.
+func (m *MemoryStore) userDevices(userID string) []DeviceRecord {
+	out := []DeviceRecord{}
+	for _, d := range m.devices {
+		if d.UserID == userID {
+			out = append(out, cloneDevice(d))
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
+			return out[i].CreatedAt.Before(out[j].CreatedAt)
+		}
+		return out[i].ID < out[j].ID
+	})
+	return out
+}
+
+// ListDevices implements DeviceStore.
+func (m *MemoryStore) ListDevices(ctx context.Context, userID string) ([]DeviceRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.userDevices(userID), nil
+}
+
+// ConfirmDevice implements DeviceStore.
+func (m *MemoryStore) ConfirmDevice(ctx context.Context, userID, deviceID string, step uint64, now time.Time) (DeviceRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return DeviceRecord{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.devices[deviceID]
+	if !ok || d.UserID != userID {
+		return DeviceRecord{}, ErrNotFound
+	}
+	if d.Verified {
+		return DeviceRecord{}, ErrAlreadyConfirmed
+	}
+	if step <= d.LastStep {
+		return DeviceRecord{}, ErrStepUsed
+	}
+	hasDefault := false
+	for _, x := range m.devices {
+		if x.UserID == userID && x.Default {
+			hasDefault = true
+			break
+		}
+	}
+	d.Verified = true
+	d.VerifiedAt = now
+	d.LastStep = step
+	d.Default = !hasDefault
+	m.devices[deviceID] = d
+	return cloneDevice(d), nil
+}
+
+// MarkStepUsed implements DeviceStore.
+func (m *MemoryStore) MarkStepUsed(ctx context.Context, userID, deviceID string, step uint64) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.devices[deviceID]
+	if !ok || d.UserID != userID || !d.Verified {
+		return ErrNotFound
+	}
+	if step <= d.LastStep {
+		return ErrStepUsed
+	}
+	d.LastStep = step
+	m.devices[deviceID] = d
+	return nil
+}
+
+// DeleteDevice implements DeviceStore.
+func (m *MemoryStore) DeleteDevice(ctx context.Context, userID, deviceID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	d, ok := m.devices[deviceID]
+	if !ok || d.UserID != userID {
+		return ErrNotFound
+	}
+	delete(m.devices, deviceID)
+	if !d.Default {
+		return nil
+	}
+	for _, x := range m.userDevices(userID) { // oldest first
+		if x.Verified {
+			x.Default = true
+			m.devices[x.ID] = x
+			break
+		}
+	}
+	return nil
+}
+
+// ReserveAttempt implements AttemptStore.
+func (m *MemoryStore) ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max int) (bool, time.Duration, error) {
+	if err := ctx.Err(); err != nil {
+		return false, 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w, ok := m.attempts[key]
+	if !ok || !now.Before(w.end) {
+		m.pruneLocked(now)
+		m.attempts[key] = attemptWindow{count: 1, end: now.Add(window)}
+		return true, 0, nil
+	}
+	if w.count < max {
+		w.count++
+		m.attempts[key] = w
+		return true, 0, nil
+	}
+	return false, w.end.Sub(now), nil
+}
+
+// ReleaseAttempt implements AttemptStore.
+func (m *MemoryStore) ReleaseAttempt(ctx context.Context, key string, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	w, ok := m.attempts[key]
+	if !ok || !now.Before(w.end) || w.count == 0 {
+		return nil
+	}
+	w.count--
+	m.attempts[key] = w
+	return nil
+}
+
+// ReplaceRecoverySet implements RecoveryStore.
+func (m *MemoryStore) ReplaceRecoverySet(ctx context.Context, set RecoverySet) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.recovery[set.UserID] = cloneSet(set)
+	return nil
+}
+
+// CreateRecoverySet implements RecoveryStore.
+func (m *MemoryStore) CreateRecoverySet(ctx context.Context, set RecoverySet) (RecoverySet, bool, error) {
+	if err := ctx.Err(); err != nil {
+		return RecoverySet{}, false, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.recovery[set.UserID]; ok {
+		return cloneSet(cur), false, nil
+	}
+	m.recovery[set.UserID] = cloneSet(set)
+	return cloneSet(set), true, nil
+}
+
+// GetRecoverySet implements RecoveryStore.
+func (m *MemoryStore) GetRecoverySet(ctx context.Context, userID string) (RecoverySet, error) {
+	if err := ctx.Err(); err != nil {
+		return RecoverySet{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.recovery[userID]
+	if !ok {
+		return RecoverySet{}, ErrNotFound
+	}
+	return cloneSet(cur), nil
+}
+
+// ConsumeRecoveryCode implements RecoveryStore.
+func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, digest []byte) (int, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.recovery[userID]
+	if !ok {
+		return 0, ErrNotFound
+	}
+	for i, c := range cur.Codes {
+		if bytes.Equal(c.Digest, digest) {
+			codes := make([]RecoveryCodeRecord, 0, len(cur.Codes)-1)
+			codes = append(codes, cur.Codes[:i]...)
+			cur.Codes = append(codes, cur.Codes[i+1:]...)
+			m.recovery[userID] = cur
+			return len(cur.Codes), nil
+		}
+	}
+	return 0, ErrNotFound
+}
+
+// SetAcknowledgement implements RecoveryStore.
+func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, state Acknowledgement) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.recovery[userID]
+	if !ok {
+		return ErrNotFound
+	}
+	cur.Acknowledgement = state
+	m.recovery[userID] = cur
+	return nil
+}
+
+// CreateToken implements TokenStore.
+func (m *MemoryStore) CreateToken(ctx context.Context, t TokenRecord) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := string(t.Digest)
+	if _, ok := m.tokens[k]; ok {
+		return ErrDuplicate
+	}
+	m.pruneLocked(t.CreatedAt)
+	t.Digest = bytes.Clone(t.Digest)
+	m.tokens[k] = t
+	return nil
+}
+
+// UseToken implements TokenStore.
+func (m *MemoryStore) UseToken(ctx context.Context, digest []byte, userID, sessionID string, now time.Time) (TokenRecord, error) {
+	if err := ctx.Err(); err != nil {
+		return TokenRecord{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	k := string(digest)
+	t, ok := m.tokens[k]
+	if !ok || t.UserID != userID || !now.Before(t.ExpiresAt) ||
+		(t.SessionID != "" && t.SessionID != sessionID) {
+		return TokenRecord{}, ErrNotFound
+	}
+	if t.SingleUse {
+		delete(m.tokens, k)
+	}
+	t.Digest = bytes.Clone(t.Digest)
+	return t, nil
+}
+
+// pruneLocked drops expired tokens and attempt windows every 256 writes, so
+// the maps stay bounded without a background goroutine. m.mu must be held.
+func (m *MemoryStore) pruneLocked(now time.Time) {
+	m.writes++
+	if m.writes%256 != 0 {
+		return
+	}
+	for k, t := range m.tokens {
+		if !now.Before(t.ExpiresAt) {
+			delete(m.tokens, k)
+		}
+	}
+	for k, w := range m.attempts {
+		if !now.Before(w.end) {
+			delete(m.attempts, k)
+		}
+	}
+}

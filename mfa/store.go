@@ -1,0 +1,172 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Errors returned by Store implementations. The Service translates them into
+// its caller-facing errors (ErrDeviceNotFound, ErrInvalidCode, …); hosts
+// writing their own store must return these sentinels (wrapped or not) so that
+// the translation works.
+var (
+	// ErrNotFound: no such device, recovery set, recovery code or live token.
+	ErrNotFound = errors.New("mfa: not found")
+	// ErrDuplicate: a record with that id (device id, token digest) already exists.
+	ErrDuplicate = errors.New("mfa: duplicate record")
+	// ErrStepUsed: the TOTP step is not later than the device's last accepted step.
+	ErrStepUsed = errors.New("mfa: time step already used")
+	// ErrAlreadyConfirmed: ConfirmDevice on a device that is already verified.
+	ErrAlreadyConfirmed = errors.New("mfa: device already confirmed")
+	// ErrDeviceLimit: CreateDevice when the user already holds the maximum number of devices.
+	ErrDeviceLimit = errors.New("mfa: too many devices")
+)
+
+// DeviceType is the kind of an MFA device. Only TOTP is implemented.
+type DeviceType string
+
+// DeviceTypeTOTP is an authenticator-app device (RFC 6238).
+const DeviceTypeTOTP DeviceType = "totp"
+
+// DeviceRecord is a stored MFA device. It is plain data; every field maps to
+// one column.
+type DeviceRecord struct {
+	ID     string     // random UUID, unique across users
+	UserID string     // owner
+	Type   DeviceType // "totp"
+	Alias  string     // optional display name
+	// SealedSecret is the TOTP secret sealed by the Service's Sealer with the
+	// device id as associated data; stores never see the plain secret.
+	SealedSecret []byte
+	Verified     bool      // confirmed with a first code
+	Default      bool      // at most one verified device per user is the default
+	CreatedAt    time.Time // enrollment time
+	VerifiedAt   time.Time // zero until confirmed
+	// LastStep is the last accepted TOTP time step (unix/period); 0 = none.
+	// Only a strictly larger step is accepted afterwards (RFC 6238 §5.2).
+	LastStep uint64
+}
+
+// DeviceStore holds TOTP devices. Every method is atomic on its own.
+type DeviceStore interface {
+	// CreateDevice inserts d unless the user already holds maxDevices or more
+	// devices (ErrDeviceLimit) or d.ID exists (ErrDuplicate).
+	CreateDevice(ctx context.Context, d DeviceRecord, maxDevices int) error
+	// GetDevice returns the user's device, or ErrNotFound (also when the
+	// device belongs to another user).
+	GetDevice(ctx context.Context, userID, deviceID string) (DeviceRecord, error)
+	// ListDevices returns the user's devices, oldest (CreatedAt, then ID) first;
+	// an empty slice when there are none.
+	ListDevices(ctx context.Context, userID string) ([]DeviceRecord, error)
+	// ConfirmDevice atomically marks an unverified device verified: it sets
+	// Verified, VerifiedAt = now and LastStep = step, and makes the device the
+	// default when the user has no default device yet. It returns the updated
+	// record, ErrNotFound, ErrAlreadyConfirmed, or ErrStepUsed when step is not
+	// greater than LastStep. Of concurrent calls for one device exactly one wins.
+	ConfirmDevice(ctx context.Context, userID, deviceID string, step uint64, now time.Time) (DeviceRecord, error)
+	// MarkStepUsed atomically sets LastStep = step on a verified device if
+	// step > LastStep, else returns ErrStepUsed (ErrNotFound for a missing or
+	// unverified device). Of concurrent calls with one step exactly one wins.
+	MarkStepUsed(ctx context.Context, userID, deviceID string, step uint64) error
+	// DeleteDevice removes the device (ErrNotFound if absent). If it was the
+	// default, the oldest remaining verified device (CreatedAt, then ID)
+	// becomes the default, in the same atomic operation.
+	DeleteDevice(ctx context.Context, userID, deviceID string) error
+}
+
+// AttemptStore counts failed attempts per key in fixed windows. The Service
+// reserves a slot before evaluating a code and releases it when the code was
+// right, so N parallel wrong codes never get more than max evaluations.
+type AttemptStore interface {
+	// ReserveAttempt atomically takes one slot for key: if there is no window
+	// or it has ended (now >= its end), a new window [now, now+window) starts
+	// with count 1; else if count < max, count is incremented. Either way it
+	// returns ok = true. Otherwise it returns ok = false and the time left in
+	// the window (> 0).
+	ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max int) (ok bool, retryAfter time.Duration, err error)
+	// ReleaseAttempt gives back one slot of the current window (count-1, not
+	// below 0); a no-op when there is no live window at now.
+	ReleaseAttempt(ctx context.Context, key string, now time.Time) error
+}
+
+// Acknowledgement is the user's acknowledgement state of their recovery codes
+// (the mfaBackupCodeAcknowledgement user field): "" when no set exists,
+// pending after a set was issued, complete once acknowledged.
+type Acknowledgement string
+
+// Acknowledgement states.
+const (
+	AckPending  Acknowledgement = "pending"
+	AckComplete Acknowledgement = "complete"
+)
+
+// RecoveryCodeRecord is one unused recovery code.
+type RecoveryCodeRecord struct {
+	// Digest is the keyed hash (HMAC-SHA256, context = user id) of the
+	// canonical code; checking a code is one hash plus a lookup by Digest.
+	Digest []byte
+	// Sealed is the code sealed by the Sealer (associated data: user id), so
+	// that the existing set can be shown again (GET users/mfa/recovery).
+	Sealed []byte
+}
+
+// RecoverySet is a user's current recovery codes. Used codes are removed.
+type RecoverySet struct {
+	UserID          string
+	Codes           []RecoveryCodeRecord // unused codes, in issue order
+	CreatedAt       time.Time
+	Acknowledgement Acknowledgement
+}
+
+// RecoveryStore holds one recovery-code set per user.
+type RecoveryStore interface {
+	// ReplaceRecoverySet atomically replaces the user's set (all previous
+	// codes become invalid) with set.
+	ReplaceRecoverySet(ctx context.Context, set RecoverySet) error
+	// CreateRecoverySet stores set if the user has none and returns it with
+	// created = true; otherwise it returns the existing set unchanged and
+	// created = false. Concurrent calls create one set.
+	CreateRecoverySet(ctx context.Context, set RecoverySet) (current RecoverySet, created bool, err error)
+	// GetRecoverySet returns the user's set or ErrNotFound.
+	GetRecoverySet(ctx context.Context, userID string) (RecoverySet, error)
+	// ConsumeRecoveryCode atomically removes the code with this digest from
+	// the user's set and returns how many codes remain; ErrNotFound if the
+	// user has no such code. Of concurrent calls exactly one wins.
+	ConsumeRecoveryCode(ctx context.Context, userID string, digest []byte) (remaining int, err error)
+	// SetAcknowledgement sets the acknowledgement state of the user's set
+	// (ErrNotFound if there is none).
+	SetAcknowledgement(ctx context.Context, userID string, state Acknowledgement) error
+}
+
+// TokenRecord is a stored MFA token. The token itself is never stored.
+type TokenRecord struct {
+	Digest    []byte    // keyed hash of the token (context = user id)
+	UserID    string    // the user it was issued to
+	SessionID string    // the session it is bound to; "" = any session of the user
+	SingleUse bool      // removed by its first use
+	CreatedAt time.Time // issue time (the Service's clock)
+	ExpiresAt time.Time // absolute expiry
+}
+
+// TokenStore holds MFA tokens.
+type TokenStore interface {
+	// CreateToken inserts t (ErrDuplicate if the digest exists).
+	CreateToken(ctx context.Context, t TokenRecord) error
+	// UseToken atomically finds the token with this digest that belongs to
+	// userID, is bound to sessionID or to no session, and has ExpiresAt > now;
+	// a single-use token is deleted in the same operation. It returns the
+	// record or ErrNotFound. Of concurrent uses of a single-use token exactly
+	// one wins.
+	UseToken(ctx context.Context, digest []byte, userID, sessionID string, now time.Time) (TokenRecord, error)
+}
+
+// Store is everything the Service persists. NewMemoryStore returns one;
+// store/postgres and store/redis provide others; mfatest.RunStoreTests checks
+// any implementation.
+type Store interface {
+	DeviceStore
+	AttemptStore
+	RecoveryStore
+	TokenStore
+}
