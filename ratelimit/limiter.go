@@ -1,0 +1,59 @@
+package ratelimit
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Limiter decides, per key, whether an event may happen now.
+// Implementations must be safe for concurrent use and decide each key's
+// events atomically: of N concurrent calls for a key with R remaining,
+// exactly min(N, R) are allowed.
+type Limiter interface {
+	// Allow records one event for key if the key's rule allows it now and
+	// reports the decision. A denied event is not recorded. The error is
+	// non-nil only when no decision could be made (a canceled context, a
+	// backend failure); callers should then fail closed.
+	Allow(ctx context.Context, key string) (Decision, error)
+}
+
+// Decision is the outcome of one [Limiter.Allow] call.
+type Decision struct {
+	// Allowed reports whether the event was allowed (and recorded).
+	Allowed bool
+	// Remaining is how many more events the key could make right now
+	// without waiting. Zero when denied.
+	Remaining int
+	// RetryAfter is, for a denied event, how long until the next event for
+	// the key will be allowed. Zero when allowed.
+	RetryAfter time.Duration
+}
+
+// Err returns nil for an allowed decision and a *[LimitedError] (which
+// matches [ErrLimited]) for a denied one.
+func (d Decision) Err() error {
+	if d.Allowed {
+		return nil
+	}
+	return &LimitedError{RetryAfter: d.RetryAfter}
+}
+
+// ErrLimited is matched (with errors.Is) by every *[LimitedError].
+var ErrLimited = errors.New("ratelimit: rate limit exceeded")
+
+// LimitedError reports a denied event and when to retry. errors.Is(err,
+// ErrLimited) holds for it; use errors.As to read RetryAfter.
+type LimitedError struct {
+	// RetryAfter is how long to wait before the next attempt can succeed.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *LimitedError) Error() string {
+	return fmt.Sprintf("ratelimit: rate limit exceeded, retry after %s", e.RetryAfter)
+}
+
+// Is reports whether target is [ErrLimited].
+func (e *LimitedError) Is(target error) bool { return target == ErrLimited }

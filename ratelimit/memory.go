@@ -1,0 +1,213 @@
+package ratelimit
+
+import (
+	"container/heap"
+	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/authkit/authkit/internal/clock"
+)
+
+// DefaultMaxKeys is the key capacity of a [Memory] limiter whose
+// MemoryConfig.MaxKeys is zero. One key costs roughly 100 bytes plus the
+// key's length.
+const DefaultMaxKeys = 100_000
+
+// evictPerCall bounds how many expired keys one Allow call drops, so no
+// single call pays for a long sweep. Each call adds at most one key, so the
+// table still shrinks whenever keys expire faster than new ones arrive.
+const evictPerCall = 4
+
+// keysPerShard is the target shard size when choosing the shard count.
+const keysPerShard = 1024
+
+// maxShards bounds the shard count; more shards than cores buys little.
+const maxShards = 64
+
+// MemoryConfig configures [NewMemory].
+type MemoryConfig struct {
+	// Rule applied to every key. Required.
+	Rule Rule
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+	// MaxKeys bounds the number of keys held; when full, the key closest to
+	// being fully refilled is evicted. Zero means DefaultMaxKeys. Because
+	// keys are sharded, eviction can start slightly before MaxKeys keys are
+	// held in all, but more than MaxKeys are never held.
+	MaxKeys int
+}
+
+// Memory is an in-memory GCRA [Limiter]. It is safe for concurrent use.
+// Use one Memory per rule (for example one for sends per phone number and
+// one for sign-ins per IP).
+type Memory struct {
+	interval int64 // T in ns
+	span     int64 // T*Limit in ns
+	now      func() time.Time
+	seed     maphash.Seed
+	shards   []shard
+	mask     uint64
+}
+
+type shard struct {
+	mu    sync.Mutex
+	keys  map[string]*entry
+	heap  tatHeap // min-heap on tat: the first entries expire first
+	max   int
+	calls uint64   // calls on this shard, for the occasional cross-shard sweep
+	spare *entry   // an evicted entry kept for reuse, saving an allocation
+	_     [24]byte // keep shards on separate cache lines
+}
+
+type entry struct {
+	key   string
+	tat   int64 // theoretical arrival time, unix ns
+	index int   // position in the heap
+}
+
+// ErrInvalidConfig is returned by [NewMemory] for a bad configuration.
+var ErrInvalidConfig = errors.New("ratelimit: invalid config")
+
+// NewMemory returns an in-memory limiter applying cfg.Rule to every key.
+func NewMemory(cfg MemoryConfig) (*Memory, error) {
+	if err := cfg.Rule.Validate(); err != nil {
+		return nil, err
+	}
+	if cfg.MaxKeys < 0 {
+		return nil, fmt.Errorf("%w: MaxKeys is negative", ErrInvalidConfig)
+	}
+	maxKeys := cfg.MaxKeys
+	if maxKeys == 0 {
+		maxKeys = DefaultMaxKeys
+	}
+	n := 1
+	for n < maxShards && n*2*keysPerShard <= maxKeys {
+		n *= 2
+	}
+	interval := int64(cfg.Rule.Window) / int64(cfg.Rule.Limit)
+	m := &Memory{
+		interval: interval,
+		span:     interval * int64(cfg.Rule.Limit),
+		now:      clock.Or(cfg.Now),
+		seed:     maphash.MakeSeed(),
+		shards:   make([]shard, n),
+		mask:     uint64(n - 1),
+	}
+	for i := range m.shards {
+		m.shards[i].keys = make(map[string]*entry)
+		m.shards[i].max = maxKeys / n
+	}
+	return m, nil
+}
+
+// Allow implements [Limiter]. The error is non-nil only for a done context.
+func (m *Memory) Allow(ctx context.Context, key string) (Decision, error) {
+	if err := ctx.Err(); err != nil {
+		return Decision{}, err
+	}
+	now := m.now().UnixNano()
+	i := maphash.String(m.seed, key) & m.mask
+	d, calls := m.allow(&m.shards[i], key, now)
+	if calls%sweepEvery == 0 && m.mask != 0 {
+		// Now and then also drop expired keys of another shard, so that
+		// shards which no longer get calls are emptied too. TryLock: never
+		// wait for this housekeeping.
+		o := &m.shards[(i+calls/sweepEvery)&m.mask]
+		if o.mu.TryLock() {
+			o.evictExpired(now, sweepEvery*evictPerCall)
+			o.mu.Unlock()
+		}
+	}
+	return d, nil
+}
+
+// sweepEvery is how many calls on a shard trigger one sweep of another.
+const sweepEvery = 16
+
+func (m *Memory) allow(s *shard, key string, now int64) (Decision, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	s.evictExpired(now, evictPerCall)
+	e := s.keys[key]
+	tat := now
+	if e != nil && e.tat > now {
+		tat = e.tat
+	}
+	next := tat + m.interval
+	if next-now > m.span {
+		return Decision{RetryAfter: time.Duration(next - m.span - now)}, s.calls
+	}
+	d := Decision{Allowed: true, Remaining: int((m.span - (next - now)) / m.interval)}
+	if e != nil {
+		e.tat = next
+		heap.Fix(&s.heap, e.index)
+		return d, s.calls
+	}
+	if len(s.keys) >= s.max {
+		// Full: evict the key nearest to a full refill (smallest TAT).
+		old := heap.Pop(&s.heap).(*entry)
+		delete(s.keys, old.key)
+		s.spare = old
+	}
+	if e = s.spare; e != nil {
+		s.spare = nil
+		e.key, e.tat = key, next
+	} else {
+		e = &entry{key: key, tat: next}
+	}
+	heap.Push(&s.heap, e)
+	s.keys[key] = e
+	return d, s.calls
+}
+
+// evictExpired drops up to n keys whose TAT has passed: their state equals
+// that of an unseen key, so forgetting them changes no decision.
+func (s *shard) evictExpired(now int64, n int) {
+	for ; n > 0 && len(s.heap) > 0 && s.heap[0].tat <= now; n-- {
+		old := heap.Pop(&s.heap).(*entry)
+		delete(s.keys, old.key)
+		old.key = ""
+		s.spare = old
+	}
+}
+
+// Len reports how many keys are currently held, including expired keys not
+// yet dropped. It is meant for metrics and tests.
+func (m *Memory) Len() int {
+	n := 0
+	for i := range m.shards {
+		s := &m.shards[i]
+		s.mu.Lock()
+		n += len(s.keys)
+		s.mu.Unlock()
+	}
+	return n
+}
+
+// tatHeap is a container/heap of entries ordered by tat.
+type tatHeap []*entry
+
+func (h tatHeap) Len() int           { return len(h) }
+func (h tatHeap) Less(i, j int) bool { return h[i].tat < h[j].tat }
+func (h tatHeap) Swap(i, j int) {
+	h[i], h[j] = h[j], h[i]
+	h[i].index = i
+	h[j].index = j
+}
+func (h *tatHeap) Push(x any) {
+	e := x.(*entry)
+	e.index = len(*h)
+	*h = append(*h, e)
+}
+func (h *tatHeap) Pop() any {
+	old := *h
+	e := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return e
+}

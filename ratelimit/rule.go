@@ -1,0 +1,177 @@
+package ratelimit
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ErrInvalidRule is returned for a rule that is malformed or out of range.
+var ErrInvalidRule = errors.New("ratelimit: invalid rule")
+
+// Bounds on a Rule, chosen so that GCRA arithmetic on int64 nanoseconds can
+// never overflow and every rule has an emission interval of at least 1 ns.
+const (
+	// MaxWindow is the longest accepted Window.
+	MaxWindow = 366 * 24 * time.Hour
+	// MaxLimit is the largest accepted Limit.
+	MaxLimit = 1_000_000_000
+)
+
+// Rule allows Limit events per Window for each key, with bursts of up to
+// Limit (see the package documentation for the exact semantics).
+type Rule struct {
+	// Limit is the number of events allowed per Window (and the largest
+	// burst). Must be at least 1.
+	Limit int
+	// Window is the period over which Limit events are allowed. Must be
+	// positive, at most MaxWindow, and at least Limit nanoseconds.
+	Window time.Duration
+}
+
+// Validate reports whether r is usable, wrapping [ErrInvalidRule] if not.
+func (r Rule) Validate() error {
+	switch {
+	case r.Limit < 1 || r.Limit > MaxLimit:
+		return fmt.Errorf("%w: limit %d not in [1, %d]", ErrInvalidRule, r.Limit, MaxLimit)
+	case r.Window <= 0 || r.Window > MaxWindow:
+		return fmt.Errorf("%w: window %s not in (0, %s]", ErrInvalidRule, r.Window, MaxWindow)
+	case r.Window < time.Duration(r.Limit):
+		return fmt.Errorf("%w: window %s shorter than %d ns", ErrInvalidRule, r.Window, r.Limit)
+	}
+	return nil
+}
+
+// String formats r the way [Parse] reads it: "100/m", "5/10m", "3/s".
+// Windows that are not whole seconds fall back to Go duration syntax
+// ("10/1.5s"), which Parse also accepts.
+func (r Rule) String() string {
+	return strconv.Itoa(r.Limit) + "/" + formatWindow(r.Window)
+}
+
+func formatWindow(w time.Duration) string {
+	for _, u := range units {
+		if w >= u.d && w%u.d == 0 {
+			n := w / u.d
+			if n == 1 {
+				return u.name
+			}
+			return strconv.FormatInt(int64(n), 10) + u.name
+		}
+	}
+	return w.String()
+}
+
+// units, largest first, for formatting.
+var units = [...]struct {
+	name string
+	d    time.Duration
+}{
+	{"d", 24 * time.Hour},
+	{"h", time.Hour},
+	{"m", time.Minute},
+	{"s", time.Second},
+}
+
+// Parse reads a rule written "N/unit" or "N/Kunit": the unit is s, m, h or d
+// (second, minute, hour, day) and K an optional positive integer multiplier,
+// so "100/m" is 100 per minute and "5/10m" 5 per ten minutes. Any Go
+// duration ("10/1m30s", "10/500ms") is accepted too. Surrounding spaces are
+// ignored. The result is validated.
+func Parse(s string) (Rule, error) {
+	s = strings.TrimSpace(s)
+	if len(s) > 64 {
+		return Rule{}, fmt.Errorf("%w: too long", ErrInvalidRule)
+	}
+	limit, window, ok := strings.Cut(s, "/")
+	if !ok {
+		return Rule{}, fmt.Errorf("%w: %q: want N/unit, e.g. 100/m", ErrInvalidRule, s)
+	}
+	n, err := parseDigits(strings.TrimSpace(limit))
+	if err != nil {
+		return Rule{}, fmt.Errorf("%w: %q: limit: %v", ErrInvalidRule, s, err)
+	}
+	w, err := parseWindow(strings.TrimSpace(window))
+	if err != nil {
+		return Rule{}, fmt.Errorf("%w: %q: window: %v", ErrInvalidRule, s, err)
+	}
+	r := Rule{Limit: int(n), Window: w}
+	if err := r.Validate(); err != nil {
+		return Rule{}, err
+	}
+	return r, nil
+}
+
+// parseDigits accepts only ASCII digits (no sign, no underscores) so that
+// the accepted syntax is exactly what the documentation says.
+func parseDigits(s string) (int64, error) {
+	if s == "" || len(s) > 10 {
+		return 0, errors.New("want 1 to 10 digits")
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, errors.New("want digits")
+		}
+	}
+	return strconv.ParseInt(s, 10, 64)
+}
+
+func parseWindow(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, errors.New("empty")
+	}
+	// Split "10m" into "10" and "m".
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	mult, unit := int64(1), s[i:]
+	if i > 0 {
+		m, err := parseDigits(s[:i])
+		if err != nil {
+			return 0, err
+		}
+		mult = m
+	}
+	for _, u := range units {
+		if unit == u.name {
+			if mult < 1 || mult > int64(MaxWindow/u.d) {
+				return 0, errors.New("out of range")
+			}
+			return time.Duration(mult) * u.d, nil
+		}
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, errors.New("want s, m, h, d, 10m or a Go duration")
+	}
+	return d, nil
+}
+
+// ParseRules reads a comma-separated list of name=rule pairs, such as a
+// command-line flag "create=100/m,signin=300/m". Names must be non-empty and
+// unique. An empty string yields an empty map.
+func ParseRules(s string) (map[string]Rule, error) {
+	rules := make(map[string]Rule)
+	if strings.TrimSpace(s) == "" {
+		return rules, nil
+	}
+	for item := range strings.SplitSeq(s, ",") {
+		name, spec, ok := strings.Cut(item, "=")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" {
+			return nil, fmt.Errorf("%w: %q: want name=N/unit", ErrInvalidRule, item)
+		}
+		if _, dup := rules[name]; dup {
+			return nil, fmt.Errorf("%w: %q given twice", ErrInvalidRule, name)
+		}
+		r, err := Parse(spec)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
+		rules[name] = r
+	}
+	return rules, nil
+}
