@@ -1,0 +1,37 @@
+// Package verification sends one-time codes over SMS or email and checks
+// them: Start a verification for a destination, Resend a new code, Check a
+// submitted code, which returns the destination as an
+// authkit.VerifiedCredential (format phoneNumber or email).
+//
+// # Security
+//
+// Codes are drawn from crypto/rand without modulo bias and stored only as
+// HMAC-SHA256 under a server secret, bound to the verification id, so a
+// leaked store reveals no code and a hash copied to another record does not
+// verify there. Secrets are a list, newest first: new codes use the newest,
+// and a check computes one hash per secret and lets the store compare them
+// all in constant time, so secrets rotate without breaking pending codes.
+// Codes never reach a log.
+//
+// A check is one atomic Store operation (Store.Attempt): of N concurrent
+// submissions no more than MaxAttempts wrong codes are ever evaluated, and of
+// N concurrent right ones exactly one succeeds. A resend replaces the code
+// (the old one stops working) but keeps the failed-attempt counter, so
+// resending does not buy more guesses. Malformed input is rejected before the
+// store is touched and costs no attempt.
+//
+// # Send limits
+//
+// Sends to one destination (starts and resends together) are limited to
+// SendLimit per SendWindow, with a cooldown after each send that doubles
+// with every send still in the window (30 s, 60 s, 120 s, …). This lives in
+// the Store (Store.RecordSend) rather than in a generic ratelimit.Limiter
+// because the doubling cooldown depends on the history of sends, which a
+// token bucket does not keep, and because check-and-record must be one
+// atomic step shared by every instance of the host. A refused send records
+// nothing and sends nothing. Per-IP limits are the host's business
+// (ratelimit.Limiter in front of its handlers).
+//
+// The package knows nothing of users, so Start and Resend behave the same for
+// destinations that belong to an account and for those that do not.
+package verification

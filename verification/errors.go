@@ -1,0 +1,62 @@
+package verification
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors returned by the Service and by every Store. Callers branch with
+// errors.Is; the reference server maps each one to a distinct response.
+var (
+	// ErrNotFound: no verification has that id (or it was purged, or the
+	// destination repeated on a resend is not the one it was made for).
+	ErrNotFound = errors.New("verification: not found")
+	// ErrExpired: the current code is older than the TTL.
+	ErrExpired = errors.New("verification: code expired")
+	// ErrWrongCode: the submitted code does not match; one attempt was used.
+	ErrWrongCode = errors.New("verification: wrong code")
+	// ErrTooManyAttempts: MaxAttempts wrong codes were submitted; every
+	// further submission, the right code included, is refused.
+	ErrTooManyAttempts = errors.New("verification: too many attempts")
+	// ErrAlreadyUsed: the verification already succeeded once.
+	ErrAlreadyUsed = errors.New("verification: already used")
+	// ErrRateLimited: a send to this destination is refused for now. The
+	// error is a *RateLimitError carrying RetryAfter.
+	ErrRateLimited = errors.New("verification: too many sends to this destination")
+	// ErrCaptchaFailed: a captcha verifier is configured and the token was
+	// missing or refused (or the verifier could not be reached).
+	ErrCaptchaFailed = errors.New("verification: captcha failed")
+	// ErrDestinationRejected: the destination is well-formed but refused by
+	// policy (the SMS region/type policy, or the provider refuses it).
+	ErrDestinationRejected = errors.New("verification: destination rejected")
+	// ErrInvalidCode: the submitted code is not CodeLength decimal digits.
+	// No attempt is counted.
+	ErrInvalidCode = errors.New("verification: code is not well-formed")
+	// ErrInvalidDestination: the phone number or email address is missing or
+	// malformed.
+	ErrInvalidDestination = errors.New("verification: invalid destination")
+	// ErrChannelUnavailable: no Sender is configured for the channel.
+	ErrChannelUnavailable = errors.New("verification: channel not configured")
+	// ErrSendFailed: the Sender could not deliver the code. Sender errors
+	// are wrapped with it, so errors.Is(err, ErrSendFailed) holds for any
+	// delivery failure, and the sender's own typed error stays reachable.
+	ErrSendFailed = errors.New("verification: send failed")
+	// ErrExists: Store.Create was given an id that is already stored.
+	ErrExists = errors.New("verification: id already exists")
+)
+
+// RateLimitError is returned when a send is refused by the per-destination
+// limits. errors.Is(err, ErrRateLimited) holds.
+type RateLimitError struct {
+	// RetryAfter is how long until a send to the destination is allowed.
+	RetryAfter time.Duration
+}
+
+// Error implements error.
+func (e *RateLimitError) Error() string {
+	return fmt.Sprintf("%v; retry after %v", ErrRateLimited, e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }
