@@ -1,0 +1,37 @@
+package phone_test
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/authkit/authkit/phone"
+)
+
+func Example() {
+	// The three parts of an SMS verification request.
+	n, err := phone.Parse("1", "9172113333", "US")
+	if err != nil {
+		fmt.Println("invalid_phone_number:", err)
+		return
+	}
+	fmt.Println(n.E164, n.Region, n.Type)
+	fmt.Println("logged as", n) // String is masked
+
+	// The default policy texts mobile and fixed-line-or-mobile numbers only.
+	var policy phone.Policy
+	fmt.Println("policy:", policy.Check(n))
+
+	tollFree, _ := phone.ParseE164("+18002530000")
+	if err := policy.Check(tollFree); errors.Is(err, phone.ErrNotAllowed) {
+		fmt.Println("phone_number_not_allowed:", err)
+	}
+
+	_, err = phone.Parse("1", "9171113333", "US") // a US exchange cannot start with 1
+	fmt.Println(errors.Is(err, phone.ErrInvalidNumber))
+	// Output:
+	// +19172113333 US fixed_line_or_mobile
+	// logged as +1 *** *** 3333
+	// policy: <nil>
+	// phone_number_not_allowed: phone: number not allowed: toll_free numbers are not allowed
+	// true
+}
