@@ -1,0 +1,122 @@
+package verification
+
+import (
+	"context"
+	"strings"
+	"time"
+)
+
+// Message is one code to deliver.
+type Message struct {
+	// Channel is ChannelSMS or ChannelEmail.
+	Channel Channel
+	// To is the destination: E.164 for SMS, an email address for email.
+	To string
+	// MaskedTo is To with most characters hidden ("+1 *** *** 3333",
+	// "j***@example.com"), for logs.
+	MaskedTo string
+	// Code is the one-time code. Senders must never log it outside
+	// development.
+	Code string
+	// VerificationID is the verification the code belongs to.
+	VerificationID string
+	// ExpiresAt is when the code stops working.
+	ExpiresAt time.Time
+	// TTL is the code's lifetime, for texts such as "valid for 10 minutes".
+	TTL time.Duration
+}
+
+// Sender delivers a code. Implementations return an error wrapping a typed
+// error where the provider says why (ErrInvalidDestination,
+// ErrDestinationRejected); the service wraps every error with ErrSendFailed.
+type Sender interface {
+	Send(ctx context.Context, m Message) error
+}
+
+// SenderFunc adapts a function to the Sender interface.
+type SenderFunc func(ctx context.Context, m Message) error
+
+// Send calls f.
+func (f SenderFunc) Send(ctx context.Context, m Message) error { return f(ctx, m) }
+
+// DefaultText is the text of an SMS or email body when no template is
+// configured: "Your verification code is 123456. It expires in 10 minutes."
+func DefaultText(m Message) string {
+	var b strings.Builder
+	b.WriteString("Your verification code is ")
+	b.WriteString(m.Code)
+	b.WriteString(".")
+	if m.TTL > 0 {
+		b.WriteString(" It expires in ")
+		b.WriteString(humanDuration(m.TTL))
+		b.WriteString(".")
+	}
+	return b.String()
+}
+
+func humanDuration(d time.Duration) string {
+	switch {
+	case d >= time.Minute && d%time.Minute == 0:
+		n := int(d / time.Minute)
+		if n == 1 {
+			return "1 minute"
+		}
+		return itoa(n) + " minutes"
+	default:
+		n := int((d + time.Second - 1) / time.Second)
+		if n == 1 {
+			return "1 second"
+		}
+		return itoa(n) + " seconds"
+	}
+}
+
+func itoa(n int) string {
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// maskEmail hides all of the local part but its first character:
+// "jane@example.com" → "j***@example.com".
+func maskEmail(addr string) string {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return "***"
+	}
+	r := []rune(addr[:at])
+	return string(r[0]) + "***" + addr[at:]
+}
+
+// maskPhone hides all but the last four digits of an E.164 number, keeping
+// the calling code when given: ("+19172113333", "1") → "+1 ******3333".
+// The service prefers phone.Number.Masked; this serves senders handed a
+// Message without MaskedTo.
+func maskPhone(e164, callingCode string) string {
+	digits := strings.TrimPrefix(e164, "+")
+	rest := strings.TrimPrefix(digits, callingCode)
+	if callingCode == "" || rest == digits {
+		callingCode, rest = "", digits
+	}
+	keep := 4
+	if len(rest) <= keep {
+		keep = len(rest) / 2
+	}
+	var b strings.Builder
+	b.WriteByte('+')
+	if callingCode != "" {
+		b.WriteString(callingCode)
+		b.WriteByte(' ')
+	}
+	b.WriteString(strings.Repeat("*", len(rest)-keep))
+	b.WriteString(rest[len(rest)-keep:])
+	return b.String()
+}

@@ -1,0 +1,399 @@
+package verification
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/internal/keyedhash"
+	"github.com/authkit/authkit/internal/random"
+	"github.com/authkit/authkit/phone"
+)
+
+// Defaults; see DESIGN.md's table.
+const (
+	DefaultCodeLength  = 6                // NIST SP 800-63B §3.1.3.2
+	DefaultTTL         = 10 * time.Minute // NIST SP 800-63B §3.1.3.2
+	DefaultMaxAttempts = 5                // Twilio Verify; NIST: resends do not reset
+	DefaultSendLimit   = 5                // Twilio 60203
+	DefaultSendWindow  = 10 * time.Minute
+	DefaultCooldown    = 30 * time.Second // doubling with each send in the window
+	DefaultRetention   = time.Hour
+)
+
+// Config configures a Service. Zero values mean the documented defaults.
+type Config struct {
+	// Store holds verifications. nil = a new MemoryStore, which is right
+	// for one process only: several instances need a shared store.
+	Store Store
+	// SMS delivers codes for ChannelSMS; nil disables the channel.
+	SMS Sender
+	// Email delivers codes for ChannelEmail; nil disables the channel.
+	// At least one of SMS and Email is required.
+	Email Sender
+	// Secrets key the code hashes: at least one, each at least 32 bytes,
+	// newest first. New codes are hashed under Secrets[0]; a code hashed
+	// under any listed secret verifies, so a rotation prepends the new
+	// secret and drops the oldest once its codes have expired (after TTL).
+	// Required.
+	Secrets [][]byte
+	// CodeLength is the number of digits in a code, 6 to 10. 0 = 6.
+	CodeLength int
+	// TTL is how long a code works after it is sent. 0 = 10 minutes.
+	TTL time.Duration
+	// MaxAttempts is the number of wrong submissions a verification allows,
+	// across resends; every later submission is ErrTooManyAttempts. 0 = 5.
+	MaxAttempts int
+	// SendLimit is the number of codes sent to one destination (starts and
+	// resends together) within SendWindow. 0 = 5; negative = no count limit.
+	SendLimit int
+	// SendWindow is the sliding window of SendLimit and of the cooldown's
+	// doubling. 0 = 10 minutes.
+	SendWindow time.Duration
+	// Cooldown is the wait after a send before the next one to the same
+	// destination, doubled for each further send in the window (30 s, 60 s,
+	// 120 s, …). 0 = 30 s; negative = no cooldown.
+	Cooldown time.Duration
+	// Retention is how long a record is kept after its code expires, so
+	// that a late submission gets ErrExpired and a replay ErrAlreadyUsed
+	// rather than ErrNotFound. 0 = 1 hour.
+	Retention time.Duration
+	// Captcha, if set, must accept the request's CaptchaToken before Start
+	// or Resend does anything else. nil = no captcha.
+	Captcha tmpCaptchaVerifier
+	// PhonePolicy decides which numbers may receive SMS. The zero Policy
+	// allows mobile and fixed-line-or-mobile numbers in every region.
+	PhonePolicy phone.Policy
+	// Now is the clock. nil = time.Now.
+	Now func() time.Time
+	// Rand is the source of codes and ids. nil = crypto/rand. Tests only.
+	Rand io.Reader
+	// Logger receives one line per send and per refusal, with the
+	// destination masked and never the code. nil = no logging.
+	Logger *slog.Logger
+}
+
+// Service starts, resends and checks verifications. It is safe for
+// concurrent use; all state lives in the Store.
+type Service struct {
+	cfg     Config
+	hashers []*keyedhash.Hasher // one per secret, newest first
+	limits  SendLimits
+	now     func() time.Time
+}
+
+// New validates cfg, fills in defaults and returns a Service.
+func New(cfg Config) (*Service, error) {
+	if len(cfg.Secrets) == 0 {
+		return nil, errors.New("verification: Config.Secrets is required (at least one secret of 32 bytes or more)")
+	}
+	s := &Service{}
+	for i, k := range cfg.Secrets {
+		// One Hasher per secret lets Check hand the store one candidate
+		// hash per secret, compared there atomically.
+		h, err := keyedhash.New([][]byte{k})
+		if err != nil {
+			return nil, fmt.Errorf("verification: Config.Secrets[%d]: %w", i, err)
+		}
+		s.hashers = append(s.hashers, h)
+	}
+	if cfg.SMS == nil && cfg.Email == nil {
+		return nil, errors.New("verification: Config needs an SMS or an Email sender")
+	}
+	if cfg.Store == nil {
+		cfg.Store = NewMemoryStore()
+	}
+	switch {
+	case cfg.CodeLength == 0:
+		cfg.CodeLength = DefaultCodeLength
+	case cfg.CodeLength < 6 || cfg.CodeLength > 10:
+		return nil, fmt.Errorf("verification: CodeLength %d is outside 6-10", cfg.CodeLength)
+	}
+	if cfg.TTL < 0 || cfg.MaxAttempts < 0 || cfg.SendWindow < 0 || cfg.Retention < 0 {
+		return nil, errors.New("verification: TTL, MaxAttempts, SendWindow and Retention must not be negative")
+	}
+	if cfg.TTL == 0 {
+		cfg.TTL = DefaultTTL
+	}
+	if cfg.MaxAttempts == 0 {
+		cfg.MaxAttempts = DefaultMaxAttempts
+	}
+	if cfg.SendLimit == 0 {
+		cfg.SendLimit = DefaultSendLimit
+	}
+	if cfg.SendWindow == 0 {
+		cfg.SendWindow = DefaultSendWindow
+	}
+	if cfg.Cooldown == 0 {
+		cfg.Cooldown = DefaultCooldown
+	}
+	if cfg.Retention == 0 {
+		cfg.Retention = DefaultRetention
+	}
+	if err := cfg.PhonePolicy.Validate(); err != nil {
+		return nil, fmt.Errorf("verification: PhonePolicy: %w", err)
+	}
+	s.limits = SendLimits{Max: max(cfg.SendLimit, 0), Window: cfg.SendWindow, Cooldown: max(cfg.Cooldown, 0)}
+	s.now = cfg.Now
+	if s.now == nil {
+		s.now = time.Now
+	}
+	s.cfg = cfg
+	return s, nil
+}
+
+// StartRequest asks for a code to be sent.
+type StartRequest struct {
+	// Channel is ChannelSMS or ChannelEmail.
+	Channel Channel
+	// Phone is the destination for ChannelSMS, from phone.Parse or
+	// phone.ParseE164.
+	Phone *phone.Number
+	// Email is the destination for ChannelEmail.
+	Email string
+	// CaptchaToken is checked when Config.Captcha is set.
+	CaptchaToken string
+	// RemoteIP is passed to the captcha verifier. Optional.
+	RemoteIP string
+}
+
+// Started describes a verification whose code was sent.
+type Started struct {
+	// ID is the verification's UUID (verificationUUID on the wire).
+	ID string
+	// Channel is the channel used.
+	Channel Channel
+	// Phone is the validated number for ChannelSMS, nil otherwise.
+	Phone *phone.Number
+	// Email is the canonical address for ChannelEmail, "" otherwise.
+	Email string
+	// ExpiresAt is when the code sent stops working.
+	ExpiresAt time.Time
+}
+
+// Start validates the destination, checks the captcha and the send limits,
+// and sends a new code for a new verification. Each Start is independent:
+// earlier verifications for the same destination stay usable.
+//
+// Errors: ErrInvalidDestination, ErrDestinationRejected, ErrChannelUnavailable,
+// ErrCaptchaFailed, *RateLimitError (ErrRateLimited), ErrSendFailed.
+func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) {
+	d, sender, err := s.prepare(ctx, req)
+	if err != nil {
+		return Started{}, err
+	}
+	id, err := random.UUID(s.cfg.Rand)
+	if err != nil {
+		return Started{}, err
+	}
+	code, err := random.Digits(s.cfg.Rand, s.cfg.CodeLength)
+	if err != nil {
+		return Started{}, err
+	}
+	now := s.now()
+	if err := s.reserveSend(ctx, d, now); err != nil {
+		return Started{}, err
+	}
+	exp := now.Add(s.cfg.TTL)
+	rec := Record{
+		ID: id, Channel: d.channel, Destination: d.to,
+		CodeHash: s.hashers[0].Sum(id, code), Sends: 1,
+		CreatedAt: now, SentAt: now, ExpiresAt: exp, PurgeAt: exp.Add(s.cfg.Retention),
+	}
+	if d.channel == ChannelSMS {
+		rec.PhoneCountryCode, rec.PhoneNational, rec.PhoneRegion = d.phone.CallingCode, d.phone.NationalNumber, d.phone.Region
+	}
+	if err := s.cfg.Store.Create(ctx, rec); err != nil {
+		return Started{}, fmt.Errorf("verification: storing: %w", err)
+	}
+	if err := s.deliver(ctx, sender, d, id, code, exp); err != nil {
+		return Started{}, err
+	}
+	return started(id, d, exp), nil
+}
+
+// Resend sends a new code for verification id to the same destination
+// (repeated in req, and required to match). The previous code stops working;
+// the failed-attempt count is kept; the id stays the same. An expired
+// verification may be resent; a used, exhausted or unknown one may not.
+//
+// Errors: those of Start, and ErrNotFound (unknown id, or another
+// destination), ErrAlreadyUsed, ErrTooManyAttempts.
+func (s *Service) Resend(ctx context.Context, id string, req StartRequest) (Started, error) {
+	d, sender, err := s.prepare(ctx, req)
+	if err != nil {
+		return Started{}, err
+	}
+	id, ok := canonicalID(id)
+	if !ok {
+		return Started{}, ErrNotFound
+	}
+	rec, err := s.cfg.Store.Get(ctx, id)
+	if err != nil {
+		return Started{}, err
+	}
+	switch {
+	case rec.Channel != d.channel || rec.Destination != d.to:
+		return Started{}, ErrNotFound
+	case !rec.UsedAt.IsZero():
+		return Started{}, ErrAlreadyUsed
+	case rec.Attempts >= s.cfg.MaxAttempts:
+		return Started{}, ErrTooManyAttempts
+	}
+	code, err := random.Digits(s.cfg.Rand, s.cfg.CodeLength)
+	if err != nil {
+		return Started{}, err
+	}
+	now := s.now()
+	if err := s.reserveSend(ctx, d, now); err != nil {
+		return Started{}, err
+	}
+	exp := now.Add(s.cfg.TTL)
+	// The store re-checks used and exhausted atomically: a check that
+	// raced with this resend wins or loses cleanly.
+	if _, err := s.cfg.Store.ReplaceCode(ctx, id, s.hashers[0].Sum(id, code), now, exp, exp.Add(s.cfg.Retention), s.cfg.MaxAttempts); err != nil {
+		return Started{}, err
+	}
+	if err := s.deliver(ctx, sender, d, id, code, exp); err != nil {
+		return Started{}, err
+	}
+	return started(id, d, exp), nil
+}
+
+func started(id string, d destination, exp time.Time) Started {
+	st := Started{ID: id, Channel: d.channel, ExpiresAt: exp}
+	if d.channel == ChannelSMS {
+		n := d.phone
+		st.Phone = &n
+	} else {
+		st.Email = d.to
+	}
+	return st
+}
+
+// prepare runs the checks shared by Start and Resend, cheapest first and
+// none touching the store: destination, channel, captcha.
+func (s *Service) prepare(ctx context.Context, req StartRequest) (destination, Sender, error) {
+	d, err := s.resolveDestination(req)
+	if err != nil {
+		return destination{}, nil, err
+	}
+	sender := s.cfg.SMS
+	if d.channel == ChannelEmail {
+		sender = s.cfg.Email
+	}
+	if sender == nil {
+		return destination{}, nil, fmt.Errorf("%w: %s", ErrChannelUnavailable, d.channel)
+	}
+	if s.cfg.Captcha != nil {
+		if req.CaptchaToken == "" {
+			return destination{}, nil, fmt.Errorf("%w: no token", ErrCaptchaFailed)
+		}
+		if err := s.cfg.Captcha.Verify(ctx, req.CaptchaToken, req.RemoteIP); err != nil {
+			return destination{}, nil, fmt.Errorf("%w: %w", ErrCaptchaFailed, err)
+		}
+	}
+	return d, sender, nil
+}
+
+func (s *Service) reserveSend(ctx context.Context, d destination, now time.Time) error {
+	err := s.cfg.Store.RecordSend(ctx, d.limitKey(), now, s.limits)
+	if err != nil && s.cfg.Logger != nil {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "verification send refused",
+			slog.String("channel", string(d.channel)), slog.String("to", d.masked), slog.String("error", err.Error()))
+	}
+	return err
+}
+
+func (s *Service) deliver(ctx context.Context, sender Sender, d destination, id, code string, exp time.Time) error {
+	err := sender.Send(ctx, Message{
+		Channel: d.channel, To: d.to, MaskedTo: d.masked, Code: code,
+		VerificationID: id, ExpiresAt: exp, TTL: s.cfg.TTL,
+	})
+	if err == nil {
+		return nil
+	}
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "verification send failed",
+			slog.String("channel", string(d.channel)), slog.String("to", d.masked),
+			slog.String("verification_id", id), slog.String("error", err.Error()))
+	}
+	if errors.Is(err, ErrSendFailed) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrSendFailed, err)
+}
+
+// Check submits a code for verification id. On success the verification is
+// used up and the destination is returned as a credential of format
+// phoneNumber (phoneNumber = national number, phoneCountryCode,
+// isoCountryCode, public_identifier = E.164) or email (email and
+// public_identifier). Its ID is left empty: the host assigns one when it
+// links the credential to a user.
+//
+// Errors: ErrInvalidCode (not CodeLength digits; no attempt counted),
+// ErrNotFound, ErrAlreadyUsed, ErrExpired, ErrTooManyAttempts, ErrWrongCode.
+func (s *Service) Check(ctx context.Context, id, code string) (authkit.VerifiedCredential, error) {
+	if !s.wellFormedCode(code) {
+		return authkit.VerifiedCredential{}, ErrInvalidCode
+	}
+	id, ok := canonicalID(id)
+	if !ok {
+		return authkit.VerifiedCredential{}, ErrNotFound
+	}
+	cands := make([][]byte, len(s.hashers))
+	for i, h := range s.hashers {
+		cands[i] = h.Sum(id, code)
+	}
+	rec, err := s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
+	if err != nil {
+		return authkit.VerifiedCredential{}, err
+	}
+	return Credential(rec), nil
+}
+
+// Credential returns the credential a used verification proves.
+func Credential(rec Record) authkit.VerifiedCredential {
+	if rec.Channel == ChannelSMS {
+		return authkit.VerifiedCredential{
+			Format:           authkit.FormatPhoneNumber,
+			SignInEnabled:    true,
+			PublicIdentifier: rec.Destination,
+			PhoneNumber:      rec.PhoneNational,
+			PhoneCountryCode: rec.PhoneCountryCode,
+			IsoCountryCode:   rec.PhoneRegion,
+		}
+	}
+	return authkit.VerifiedCredential{
+		Format:           authkit.FormatEmail,
+		SignInEnabled:    true,
+		Email:            rec.Destination,
+		PublicIdentifier: rec.Destination,
+	}
+}
+
+func (s *Service) wellFormedCode(code string) bool {
+	if len(code) != s.cfg.CodeLength {
+		return false
+	}
+	for i := 0; i < len(code); i++ {
+		if code[i] < '0' || code[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// canonicalID lower-cases a UUID (the hash binds the exact string) and
+// rejects anything else without a store lookup.
+func canonicalID(id string) (string, bool) {
+	if !random.IsUUID(id) {
+		return "", false
+	}
+	return strings.ToLower(id), true
+}
