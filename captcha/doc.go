@@ -1,0 +1,26 @@
+// Package captcha checks captcha tokens with the provider's siteverify API:
+// Cloudflare Turnstile, hCaptcha, and Google reCAPTCHA v2 and v3.
+//
+// Code that needs a captcha check depends on the one-method [Verifier]
+// interface; a [Client] built by [New] implements it for any of the
+// supported providers, and [VerifierFunc] adapts a function (for tests or a
+// provider not covered here).
+//
+// # Failing closed
+//
+// A captcha that cannot be checked counts as failed: a transport error, a
+// timeout, a non-200 status, an oversized or undecodable body, a body
+// without a "success" field, or the provider rejecting our own secret all
+// return [ErrUnavailable], never nil. Callers must treat any non-nil error
+// as "do not proceed"; the two sentinels only let a server choose between
+// telling the user to retry the challenge ([ErrFailed], [ErrMissingToken])
+// and reporting a server-side problem ([ErrUnavailable]).
+//
+// Beyond "success", the client enforces what the host configured: the
+// hostname the challenge was solved on, the action (Turnstile and
+// reCAPTCHA v3) and, for reCAPTCHA v3, a minimum score.
+//
+// Neither the token nor the secret ever appears in an error or a log line.
+// Tokens are single-use at every provider, so the client never retries a
+// request by itself.
+package captcha
