@@ -1,0 +1,269 @@
+package session
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// ErrNoSigningKey: the key set's active key has no private key.
+var ErrNoSigningKey = errors.New("session: active key cannot sign")
+
+// KeySet holds one active signing key and any number of verification-only
+// keys, each published until a given time. Verification looks a kid up in
+// a map and nothing else: no key is ever fetched or built from a token
+// header. Safe for concurrent use; readers never block.
+type KeySet struct {
+	mu   sync.Mutex // serialises writers
+	snap atomic.Pointer[keySnapshot]
+}
+
+// keySnapshot is immutable once published.
+type keySnapshot struct {
+	active *Key
+	byKID  map[string]publishedKey
+	order  []string // kids, active first, then in insertion order
+}
+
+type publishedKey struct {
+	key   *Key
+	until time.Time // zero: no end
+}
+
+// NewKeySet returns a key set signing with active (which must hold a
+// private key) and also accepting verify, published with no end date.
+func NewKeySet(active *Key, verify ...*Key) (*KeySet, error) {
+	if active == nil || !active.CanSign() {
+		return nil, ErrNoSigningKey
+	}
+	s := &KeySet{}
+	snap := &keySnapshot{active: active, byKID: map[string]publishedKey{active.kid: {key: active}}, order: []string{active.kid}}
+	for _, k := range verify {
+		if k == nil {
+			return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+		}
+		if _, dup := snap.byKID[k.kid]; dup {
+			continue
+		}
+		snap.byKID[k.kid] = publishedKey{key: k.PublicOnly()}
+		snap.order = append(snap.order, k.kid)
+	}
+	s.snap.Store(snap)
+	return s, nil
+}
+
+// Active returns the signing key.
+func (s *KeySet) Active() *Key { return s.snap.Load().active }
+
+// Lookup returns the key with the given kid if it is published at now.
+func (s *KeySet) Lookup(kid string, now time.Time) (*Key, bool) {
+	p, ok := s.snap.Load().byKID[kid]
+	if !ok || (!p.until.IsZero() && now.After(p.until)) {
+		return nil, false
+	}
+	return p.key, true
+}
+
+// Keys returns the keys published at now, the active one first.
+func (s *KeySet) Keys(now time.Time) []*Key {
+	snap := s.snap.Load()
+	out := make([]*Key, 0, len(snap.order))
+	for _, kid := range snap.order {
+		p := snap.byKID[kid]
+		if p.until.IsZero() || !now.After(p.until) {
+			out = append(out, p.key)
+		}
+	}
+	return out
+}
+
+// Add publishes k for verification only until the given time (zero: until
+// removed). Publish the next signing key this way at least one JWKS cache
+// lifetime before Rotate makes it active, so that verifiers holding a
+// cached JWKS already know it.
+func (s *KeySet) Add(k *Key, until time.Time) error {
+	if k == nil {
+		return fmt.Errorf("%w: nil key", ErrKeyInvalid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	if old.active.kid == k.kid {
+		return nil
+	}
+	n := old.clone()
+	if _, ok := n.byKID[k.kid]; !ok {
+		n.order = append(n.order, k.kid)
+	}
+	n.byKID[k.kid] = publishedKey{key: k.PublicOnly(), until: until}
+	s.snap.Store(n)
+	return nil
+}
+
+// Rotate makes next the signing key. The previous signing key stays
+// published for verification until retireAt, which should be no earlier
+// than the expiry of the longest-lived token it signed (Manager.Rotate
+// computes it). Keys past their date stop verifying at once and are freed
+// by Prune.
+func (s *KeySet) Rotate(next *Key, retireAt time.Time) error {
+	if next == nil || !next.CanSign() {
+		return ErrNoSigningKey
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	if old.active.kid == next.kid {
+		return nil
+	}
+	n := old.clone()
+	n.byKID[old.active.kid] = publishedKey{key: old.active.PublicOnly(), until: retireAt}
+	n.active = next
+	n.byKID[next.kid] = publishedKey{key: next}
+	order := []string{next.kid}
+	for _, kid := range n.order {
+		if kid != next.kid {
+			order = append(order, kid)
+		}
+	}
+	n.order = order
+	s.snap.Store(n)
+	return nil
+}
+
+// Remove stops publishing the verification key kid at once; tokens it
+// signed fail with ErrUnknownKey from then on. The active key cannot be
+// removed.
+func (s *KeySet) Remove(kid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	if old.active.kid == kid {
+		return
+	}
+	if _, ok := old.byKID[kid]; !ok {
+		return
+	}
+	n := old.clone()
+	delete(n.byKID, kid)
+	n.order = n.order[:0:0]
+	for _, k := range old.order {
+		if k != kid {
+			n.order = append(n.order, k)
+		}
+	}
+	s.snap.Store(n)
+}
+
+// Prune frees the verification keys whose publication ended before now.
+// They already fail lookups and are absent from the JWKS; this only
+// releases them.
+func (s *KeySet) Prune(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := s.snap.Load()
+	n := old.clone()
+	n.order = n.order[:0]
+	for _, kid := range old.order {
+		p := old.byKID[kid]
+		if kid != old.active.kid && !p.until.IsZero() && now.After(p.until) {
+			delete(n.byKID, kid)
+			continue
+		}
+		n.order = append(n.order, kid)
+	}
+	s.snap.Store(n)
+}
+
+func (k *keySnapshot) clone() *keySnapshot {
+	n := &keySnapshot{active: k.active, byKID: make(map[string]publishedKey, len(k.byKID)+1), order: append([]string(nil), k.order...)}
+	for kid, p := range k.byKID {
+		n.byKID[kid] = p
+	}
+	return n
+}
+
+// JWKSet is the JSON body of a JWKS endpoint (RFC 7517 §5).
+type JWKSet struct {
+	Keys []JWK `json:"keys"`
+}
+
+// JWKS returns the JSON key set of the keys published at now: public
+// members only, each with kty, kid, alg and use "sig".
+func (s *KeySet) JWKS(now time.Time) ([]byte, error) {
+	keys := s.Keys(now)
+	set := JWKSet{Keys: make([]JWK, len(keys))}
+	for i, k := range keys {
+		set.Keys[i] = k.PublicJWK()
+	}
+	return json.Marshal(set)
+}
+
+// jwksHandler serves a KeySet's JWKS with Cache-Control and an ETag.
+type jwksHandler struct {
+	keys   *KeySet
+	now    func() time.Time
+	maxAge time.Duration
+}
+
+// NewJWKSHandler returns an http.Handler serving the key set's JWKS to GET
+// and HEAD, with "Cache-Control: public, max-age=…" and a strong ETag (a
+// hash of the body); a matching If-None-Match gets 304 Not Modified.
+// now may be nil (time.Now); maxAge ≤ 0 means 5 minutes.
+func NewJWKSHandler(keys *KeySet, now func() time.Time, maxAge time.Duration) http.Handler {
+	if now == nil {
+		now = time.Now
+	}
+	if maxAge <= 0 {
+		maxAge = 5 * time.Minute
+	}
+	return &jwksHandler{keys: keys, now: now, maxAge: maxAge}
+}
+
+func (h *jwksHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	body, err := h.keys.JWKS(h.now())
+	if err != nil {
+		http.Error(w, "internal error", http.StatusInternalServerError)
+		return
+	}
+	sum := sha256.Sum256(body)
+	etag := `"` + b64.EncodeToString(sum[:18]) + `"`
+	hd := w.Header()
+	hd.Set("Cache-Control", "public, max-age="+strconv.Itoa(int(h.maxAge/time.Second)))
+	hd.Set("ETag", etag)
+	if etagMatches(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	hd.Set("Content-Type", "application/json")
+	hd.Set("Content-Length", strconv.Itoa(len(body)))
+	if r.Method == http.MethodHead {
+		return
+	}
+	_, _ = w.Write(body)
+}
+
+// etagMatches implements If-None-Match's weak comparison (RFC 9110 §13.1.2).
+func etagMatches(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,166 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/authkit/authkit/internal/clock"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MaxTokenSize is the largest token Verify parses, in bytes (8 KiB).
+// Larger ones are rejected before any decoding, so a hostile token cannot
+// make the server decode megabytes of base64 and JSON.
+const MaxTokenSize = 8 << 10
+
+// MaxLeeway is the largest clock-skew allowance Config.Leeway accepts.
+const MaxLeeway = 60 * time.Second
+
+// Config configures a Manager. Keys and Issuer are required; every other
+// zero value means the documented default.
+type Config struct {
+	// Keys signs new tokens with its active key and verifies with any
+	// published key. Required.
+	Keys *KeySet
+	// Issuer is the iss claim minted and required on verification, e.g.
+	// "auth.example.com/<environment id>". Required.
+	Issuer string
+	// Audience is the aud claim minted when MintOptions.Audience is empty.
+	// Default: Issuer.
+	Audience string
+	// Audiences are further audiences Verify accepts besides Audience: the
+	// allowed CORS origins when tokens are minted for the request Origin.
+	// Verify rejects any other aud (RFC 8725 §3.9).
+	Audiences []string
+	// EnvironmentID is the environment_id (and client_id) claim. When set,
+	// Verify rejects tokens of other environments with ErrIssuer. Default:
+	// the user's ProjectEnvironmentID, unchecked.
+	EnvironmentID string
+
+	// Lifetime of the full and minified tokens. Default 2 h (Dynamic's).
+	Lifetime time.Duration
+	// MFAPendingLifetime is the lifetime of tokens minted with
+	// MFAPending: they only let the user finish MFA, so they are short
+	// (standards D2: Auth0 10 min, Cognito 3 min). Default 10 min.
+	MFAPendingLifetime time.Duration
+	// MaxAge is the absolute session length: refresh stops there and the
+	// user signs in again. Needs a Store to be enforced. Default 30 days
+	// (NIST AAL1 reauthentication bound; Dynamic's cap).
+	MaxAge time.Duration
+	// ElevatedSingleUseTTL is the lifetime of single-use elevated tokens.
+	// Default 5 min.
+	ElevatedSingleUseTTL time.Duration
+	// ElevatedMultiUseTTL is the lifetime of multi-use elevated tokens.
+	// Default 10 min.
+	ElevatedMultiUseTTL time.Duration
+	// Leeway is the clock-skew allowance for exp, nbf and iat. Default
+	// 30 s; at most MaxLeeway (60 s).
+	Leeway time.Duration
+
+	// Store keeps session records. Optional: without it tokens verify
+	// statelessly (a logout cannot stop them before exp), and Refresh,
+	// Revoke, RevokeAll and single-use elevated tokens return ErrNoStore.
+	Store Store
+	// JWKSMaxAge is the Cache-Control max-age of JWKSHandler. Default 5 min.
+	JWKSMaxAge time.Duration
+	// Now is the clock. Default time.Now.
+	Now func() time.Time
+	// Rand is the source of session ids and token ids. Default crypto/rand;
+	// tests may inject a reader.
+	Rand io.Reader
+}
+
+// Manager mints, verifies, refreshes and revokes session tokens. It is safe
+// for concurrent use.
+type Manager struct {
+	cfg       Config
+	now       func() time.Time
+	parser    *jwt.Parser
+	audiences map[string]struct{}
+}
+
+// New validates cfg, fills in defaults and returns a Manager.
+func New(cfg Config) (*Manager, error) {
+	if cfg.Keys == nil {
+		return nil, fmt.Errorf("%w: Keys is required", ErrConfig)
+	}
+	if cfg.Keys.Active() == nil || !cfg.Keys.Active().CanSign() {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, ErrNoSigningKey)
+	}
+	if cfg.Issuer == "" {
+		return nil, fmt.Errorf("%w: Issuer is required", ErrConfig)
+	}
+	if cfg.Audience == "" {
+		cfg.Audience = cfg.Issuer
+	}
+	def := func(d *time.Duration, v time.Duration, name string) error {
+		if *d < 0 {
+			return fmt.Errorf("%w: %s is negative", ErrConfig, name)
+		}
+		if *d == 0 {
+			*d = v
+		}
+		return nil
+	}
+	if err := errors.Join(
+		def(&cfg.Lifetime, 2*time.Hour, "Lifetime"),
+		def(&cfg.MFAPendingLifetime, 10*time.Minute, "MFAPendingLifetime"),
+		def(&cfg.MaxAge, 30*24*time.Hour, "MaxAge"),
+		def(&cfg.ElevatedSingleUseTTL, 5*time.Minute, "ElevatedSingleUseTTL"),
+		def(&cfg.ElevatedMultiUseTTL, 10*time.Minute, "ElevatedMultiUseTTL"),
+		def(&cfg.Leeway, 30*time.Second, "Leeway"),
+		def(&cfg.JWKSMaxAge, 5*time.Minute, "JWKSMaxAge"),
+	); err != nil {
+		return nil, err
+	}
+	if cfg.Leeway > MaxLeeway {
+		return nil, fmt.Errorf("%w: Leeway %v exceeds %v", ErrConfig, cfg.Leeway, MaxLeeway)
+	}
+	if cfg.Lifetime > cfg.MaxAge {
+		return nil, fmt.Errorf("%w: Lifetime exceeds MaxAge", ErrConfig)
+	}
+	m := &Manager{cfg: cfg, now: clock.Or(cfg.Now), audiences: map[string]struct{}{cfg.Audience: {}}}
+	for _, a := range cfg.Audiences {
+		if a == "" {
+			return nil, fmt.Errorf("%w: empty audience", ErrConfig)
+		}
+		m.audiences[a] = struct{}{}
+	}
+	m.parser = jwt.NewParser(
+		jwt.WithLeeway(cfg.Leeway),
+		jwt.WithTimeFunc(m.now),
+		jwt.WithIssuedAt(),
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuer(cfg.Issuer),
+		jwt.WithStrictDecoding(),
+	)
+	return m, nil
+}
+
+// Keys returns the manager's key set.
+func (m *Manager) Keys() *KeySet { return m.cfg.Keys }
+
+// Issuer returns the configured issuer.
+func (m *Manager) Issuer() string { return m.cfg.Issuer }
+
+// Rotate makes next the signing key. The previous key stays published
+// until every token it may have signed has expired (the longest token
+// lifetime plus the leeway), and keys retired before now are freed.
+func (m *Manager) Rotate(next *Key) error {
+	now := m.now()
+	longest := max(m.cfg.Lifetime, m.cfg.MFAPendingLifetime, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL)
+	m.cfg.Keys.Prune(now)
+	return m.cfg.Keys.Rotate(next, now.Add(longest+m.cfg.Leeway))
+}
+
+// JWKS returns the JSON Web Key Set of the keys published now.
+func (m *Manager) JWKS() ([]byte, error) { return m.cfg.Keys.JWKS(m.now()) }
+
+// JWKSHandler serves JWKS() with Cache-Control (Config.JWKSMaxAge) and an
+// ETag; If-None-Match gets 304. Mount it at /.well-known/jwks(.json).
+func (m *Manager) JWKSHandler() http.Handler {
+	return NewJWKSHandler(m.cfg.Keys, m.now, m.cfg.JWKSMaxAge)
+}

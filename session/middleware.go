@@ -1,0 +1,239 @@
+package session
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/authkit/authkit"
+)
+
+// DefaultCookieName is Dynamic's session cookie name.
+const DefaultCookieName = "DYNAMIC_JWT_TOKEN"
+
+// HTTP errors.
+var (
+	// ErrNoToken: the request carries no token at all.
+	ErrNoToken = errors.New("session: no token")
+	// ErrCSRF: a cookie-authenticated request came from an untrusted Origin.
+	ErrCSRF = errors.New("session: cross-site request rejected")
+)
+
+// MiddlewareConfig configures Middleware.
+type MiddlewareConfig struct {
+	// Kinds are the token kinds accepted. Default KindSession (full or
+	// minified). KindElevated is never accepted here: use VerifyElevated.
+	Kinds Kind
+	// CookieMode also reads the token from the cookie when the request
+	// has no Authorization header.
+	CookieMode bool
+	// CookieName is the cookie read in cookie mode. Default
+	// DefaultCookieName ("DYNAMIC_JWT_TOKEN").
+	CookieName string
+	// TrustedOrigins are origins (scheme://host[:port]) other than the
+	// server's own that may send cookie-authenticated requests. A request
+	// authenticated only by the cookie whose Origin header is neither the
+	// request's own host nor one of these is refused with ErrCSRF (403):
+	// SameSite=Lax alone does not cover same-site subdomains.
+	TrustedOrigins []string
+	// Optional lets requests without any token through with no claims in
+	// the context (a present but invalid token is still refused). Pair it
+	// with RequireScope on the routes that need a user.
+	Optional bool
+	// ErrorHandler writes refusals. Default WriteError.
+	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+type ctxKey struct{}
+
+// ClaimsFromContext returns the claims Middleware stored in ctx.
+func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
+	c, ok := ctx.Value(ctxKey{}).(*Claims)
+	return c, ok && c != nil
+}
+
+// WithClaims returns a copy of ctx carrying c, as Middleware does; useful
+// in tests of handlers.
+func WithClaims(ctx context.Context, c *Claims) context.Context {
+	return context.WithValue(ctx, ctxKey{}, c)
+}
+
+// Middleware authenticates each request with m.Verify from
+// "Authorization: Bearer <token>" or, in cookie mode and without that
+// header, from the session cookie, and puts the claims in the request
+// context (ClaimsFromContext). A missing or invalid token gets 401 with
+// a WWW-Authenticate challenge (RFC 6750 §3).
+func Middleware(m *Manager, cfg MiddlewareConfig) func(http.Handler) http.Handler {
+	kinds := cfg.Kinds &^ KindElevated
+	if kinds == 0 {
+		kinds = KindSession
+	}
+	name := cfg.CookieName
+	if name == "" {
+		name = DefaultCookieName
+	}
+	onErr := cfg.ErrorHandler
+	if onErr == nil {
+		onErr = WriteError
+	}
+	trusted := make(map[string]bool, len(cfg.TrustedOrigins))
+	for _, o := range cfg.TrustedOrigins {
+		trusted[strings.TrimSuffix(o, "/")] = true
+	}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			token, fromCookie, err := tokenFromRequest(r, cfg.CookieMode, name)
+			if err != nil {
+				onErr(w, r, err)
+				return
+			}
+			if token == "" {
+				if cfg.Optional {
+					next.ServeHTTP(w, r)
+					return
+				}
+				onErr(w, r, ErrNoToken)
+				return
+			}
+			if fromCookie && !originAllowed(r, trusted) {
+				onErr(w, r, ErrCSRF)
+				return
+			}
+			c, err := m.Verify(r.Context(), token, kinds)
+			if err != nil {
+				onErr(w, r, err)
+				return
+			}
+			next.ServeHTTP(w, r.WithContext(WithClaims(r.Context(), c)))
+		})
+	}
+}
+
+// tokenFromRequest reads the bearer token or, in cookie mode, the cookie.
+// An Authorization header that is present but not a Bearer token is an
+// error rather than a fallback to the cookie.
+func tokenFromRequest(r *http.Request, cookieMode bool, name string) (token string, fromCookie bool, err error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, tok, ok := strings.Cut(h, " ")
+		tok = strings.TrimSpace(tok)
+		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
+			return "", false, ErrMalformed
+		}
+		return tok, false, nil
+	}
+	if cookieMode {
+		if ck, err := r.Cookie(name); err == nil && ck.Value != "" {
+			return ck.Value, true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// originAllowed implements the cookie-mode CSRF check: no Origin header
+// (same-origin GET, non-browser client), the request's own host, or a
+// trusted origin.
+func originAllowed(r *http.Request, trusted map[string]bool) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	if trusted[o] {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+}
+
+// RequireScope refuses requests whose claims (put there by Middleware)
+// lack scope: 401 when there are no claims, 403 with
+// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` when the
+// scope is missing. Mount it inside Middleware. Most routes require
+// authkit.ScopeUserBasic, which an MFA-pending session lacks.
+func RequireScope(scope authkit.Scope) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			c, ok := ClaimsFromContext(r.Context())
+			if !ok {
+				WriteError(w, r, ErrNoToken)
+				return
+			}
+			if !c.HasScope(scope) {
+				WriteError(w, r, &ScopeError{Required: scope})
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+}
+
+// HTTPStatus maps an error of this package to an HTTP status: 401 for a
+// missing or invalid token, 403 for a valid token without the needed
+// scope or a cross-site cookie request, 500 otherwise (a store failure).
+func HTTPStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrInsufficientScope), errors.Is(err, ErrCSRF):
+		return http.StatusForbidden
+	case errors.Is(err, ErrNoToken), errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge),
+		errors.Is(err, ErrUnknownKey), errors.Is(err, ErrBadSignature), errors.Is(err, ErrAlgorithm),
+		errors.Is(err, ErrExpired), errors.Is(err, ErrNotYetValid), errors.Is(err, ErrIssuer),
+		errors.Is(err, ErrAudience), errors.Is(err, ErrWrongKind), errors.Is(err, ErrRevoked),
+		errors.Is(err, ErrSessionExpired), errors.Is(err, ErrSessionMismatch), errors.Is(err, ErrAlreadyUsed):
+		return http.StatusUnauthorized
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorCode is the machine-readable code WriteError puts in the body:
+// "invalid_token", "insufficient_scope", "csrf_rejected", "unauthorized"
+// (no token) or "internal_error".
+func ErrorCode(err error) string {
+	switch {
+	case errors.Is(err, ErrInsufficientScope):
+		return "insufficient_scope"
+	case errors.Is(err, ErrCSRF):
+		return "csrf_rejected"
+	case errors.Is(err, ErrNoToken):
+		return "unauthorized"
+	}
+	if HTTPStatus(err) == http.StatusUnauthorized {
+		return "invalid_token"
+	}
+	return "internal_error"
+}
+
+// WriteError is the default refusal: the status of HTTPStatus, a
+// WWW-Authenticate challenge for 401 and insufficient-scope 403 (RFC 6750
+// §3: no error code when no token was sent; error="invalid_token" or
+// error="insufficient_scope" with the scope needed), and a JSON body
+// {"error": message, "code": ErrorCode}. The token itself never appears.
+func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	status := HTTPStatus(err)
+	code := ErrorCode(err)
+	switch {
+	case errors.Is(err, ErrNoToken):
+		w.Header().Set("WWW-Authenticate", `Bearer`)
+	case status == http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case errors.Is(err, ErrInsufficientScope):
+		ch := `Bearer error="insufficient_scope"`
+		var se *ScopeError
+		if errors.As(err, &se) && se.Required != "" {
+			ch += `, scope="` + string(se.Required) + `"`
+		}
+		w.Header().Set("WWW-Authenticate", ch)
+	}
+	msg := http.StatusText(status)
+	if status != http.StatusInternalServerError {
+		msg = err.Error() // our sentinels' texts: no token, no secrets
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+		Code  string `json:"code"`
+	}{msg, code})
+}

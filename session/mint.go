@@ -1,0 +1,295 @@
+package session
+
+import (
+	"context"
+	"encoding/hex"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/internal/random"
+	"github.com/golang-jwt/jwt/v5"
+)
+
+// MintOptions are the per-sign-in inputs of Mint.
+type MintOptions struct {
+	// SessionID continues an existing session (re-issue after MFA, a
+	// profile change). Empty: a new session is created (and stored, with a
+	// Store). With a Store an existing session must be live and belong to
+	// the user.
+	SessionID string
+	// Audience is the aud claim, e.g. the request's Origin when it is an
+	// allowed origin. It must be Config.Audience or one of Config.Audiences.
+	// Default Config.Audience.
+	Audience string
+	// Scopes are extra grants (access lists, gates) added after
+	// "user:basic". They are dropped while MFA is pending.
+	Scopes authkit.Scopes
+	// MFAPending mints tokens whose scope is only "requiresAdditionalAuth"
+	// (no "user:basic"), living Config.MFAPendingLifetime; after MFA, call
+	// Upgrade.
+	MFAPending bool
+	// SessionPublicKey is the client's compressed P-256 public key in hex
+	// (66 characters), bound into the tokens as session_public_key.
+	SessionPublicKey string
+	// SigninCredentialID is the credential used for this sign-in (the
+	// minified token's signin_credential_id). Default: the user's
+	// LastVerifiedCredentialID.
+	SigninCredentialID string
+}
+
+// Tokens are the result of Mint, Upgrade and Refresh: what a sign-in
+// response (VerifyResponse) carries.
+type Tokens struct {
+	// JWT is the full token (an ID token for the client; typ TypFull).
+	JWT string
+	// MinifiedJWT is the session's access token for servers (typ
+	// TypMinified); the cookie holds it in cookie mode.
+	MinifiedJWT string
+	// ExpiresAt is the exp of both tokens (the response's expiresAt).
+	ExpiresAt time.Time
+	// SessionID is the sid of both tokens.
+	SessionID string
+	// SessionExpiresAt is the end of the session's maximum age (zero
+	// without a Store): refresh cannot go past it.
+	SessionExpiresAt time.Time
+	// Claims are the claims of the full token, e.g. for MintElevated.
+	Claims *Claims
+}
+
+// Mint issues a full and a minified token for user. It creates a session
+// unless opts.SessionID names one.
+func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions) (Tokens, error) {
+	if user.ID == "" {
+		return Tokens{}, fmt.Errorf("%w: user without id", ErrInvalidRequest)
+	}
+	env := m.cfg.EnvironmentID
+	if env == "" {
+		env = user.ProjectEnvironmentID
+	} else if user.ProjectEnvironmentID != "" && user.ProjectEnvironmentID != env {
+		return Tokens{}, fmt.Errorf("%w: user of another environment", ErrInvalidRequest)
+	}
+	aud := opts.Audience
+	if aud == "" {
+		aud = m.cfg.Audience
+	} else if _, ok := m.audiences[aud]; !ok {
+		return Tokens{}, fmt.Errorf("%w: audience %q is not accepted by Verify", ErrInvalidRequest, aud)
+	}
+	if opts.SessionPublicKey != "" && !validSessionPublicKey(opts.SessionPublicKey) {
+		return Tokens{}, fmt.Errorf("%w: session public key must be a compressed P-256 key in hex", ErrInvalidRequest)
+	}
+	scope, err := sessionScope(opts)
+	if err != nil {
+		return Tokens{}, err
+	}
+
+	// Truncated to the second: that is what exp and iat can express, and
+	// ExpiresAt must equal the exp inside the tokens.
+	now := m.now().Truncate(time.Second)
+	sid := opts.SessionID
+	var sessionEnd time.Time
+	switch {
+	case sid == "":
+		if sid, err = random.UUID(m.cfg.Rand); err != nil {
+			return Tokens{}, err
+		}
+		if m.cfg.Store != nil {
+			sessionEnd = now.Add(m.cfg.MaxAge)
+			rec := Record{ID: sid, UserID: user.ID, EnvironmentID: env, CreatedAt: now, ExpiresAt: sessionEnd}
+			if err := m.cfg.Store.Create(ctx, rec); err != nil {
+				return Tokens{}, fmt.Errorf("session: store: %w", err)
+			}
+		}
+	case m.cfg.Store != nil:
+		rec, err := m.checkSession(ctx, sid, user.ID)
+		if err != nil {
+			return Tokens{}, err
+		}
+		sessionEnd = rec.ExpiresAt
+	}
+
+	life := m.cfg.Lifetime
+	if opts.MFAPending {
+		life = m.cfg.MFAPendingLifetime
+	}
+	exp := now.Add(life)
+	if !sessionEnd.IsZero() && exp.After(sessionEnd) {
+		exp = sessionEnd.Truncate(time.Second)
+	}
+	key := m.cfg.Keys.Active()
+	signin := opts.SigninCredentialID
+	if signin == "" {
+		signin = user.LastVerifiedCredentialID
+	}
+
+	full := &Claims{
+		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
+		ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now),
+		KeyID: key.kid, SessionID: sid, EnvironmentID: env, Scope: scope,
+		Alias: user.Alias, Email: user.Email, Username: user.Username,
+		GivenName: user.FirstName, FamilyName: user.LastName,
+		Lists: user.Lists, MissingFields: user.MissingFields,
+		FirstVisit: user.FirstVisit, LastVisit: user.LastVisit, NewUser: user.NewUser,
+		VerifiedCredentials:      user.VerifiedCredentials,
+		LastVerifiedCredentialID: user.LastVerifiedCredentialID,
+		SessionPublicKey:         opts.SessionPublicKey,
+	}
+	if vc, ok := user.Credential(user.LastVerifiedCredentialID); ok {
+		full.VerifiedAccount = vc
+	}
+	hashes := HashCredentials(user.VerifiedCredentials)
+	mini := &Claims{
+		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
+		ExpiresAt: full.ExpiresAt, IssuedAt: full.IssuedAt,
+		KeyID: key.kid, SessionID: sid, EnvironmentID: env, ClientID: env, Scope: scope,
+		Email: user.Email, Username: user.Username,
+		LastVerifiedCredentialID:  user.LastVerifiedCredentialID,
+		SigninCredentialID:        signin,
+		VerifiedCredentialsHashes: &hashes,
+		SessionPublicKey:          opts.SessionPublicKey,
+	}
+	if full.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
+		return Tokens{}, err
+	}
+	if mini.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
+		return Tokens{}, err
+	}
+	full.Kind, mini.Kind = KindFull, KindMinified
+	t := Tokens{ExpiresAt: exp, SessionID: sid, SessionExpiresAt: sessionEnd, Claims: full}
+	if t.JWT, err = sign(key, TypFull, full); err != nil {
+		return Tokens{}, err
+	}
+	if t.MinifiedJWT, err = sign(key, TypMinified, mini); err != nil {
+		return Tokens{}, err
+	}
+	return t, nil
+}
+
+// Upgrade re-issues a session after the user completed MFA: same sid,
+// audience and session public key as the MFA-pending token whose claims
+// are given, scope "user:basic" plus extra. The pending tokens keep only
+// requiresAdditionalAuth until they expire, so they grant nothing more.
+func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.User, extra authkit.Scopes) (Tokens, error) {
+	if pending == nil || pending.Kind&KindSession == 0 {
+		return Tokens{}, fmt.Errorf("%w: Upgrade needs session token claims", ErrWrongKind)
+	}
+	if pending.Subject != user.ID {
+		return Tokens{}, ErrSessionMismatch
+	}
+	return m.Mint(ctx, user, MintOptions{
+		SessionID:          pending.SessionID,
+		Audience:           firstAudience(pending.Audience),
+		Scopes:             extra,
+		SessionPublicKey:   pending.SessionPublicKey,
+		SigninCredentialID: pending.SigninCredentialID,
+	})
+}
+
+// Refresh verifies a session token (full or minified) and issues new
+// tokens for the same session with a later exp, capped at the session's
+// maximum age. The scope, audience and session public key carry over;
+// user is the host's current view of the user (its id must be the token's
+// sub), so profile and credential changes show up in the new tokens.
+// Earlier tokens stay valid until their own exp. Needs a Store.
+func (m *Manager) Refresh(ctx context.Context, token string, user authkit.User) (Tokens, error) {
+	if m.cfg.Store == nil {
+		return Tokens{}, ErrNoStore
+	}
+	c, err := m.Verify(ctx, token, KindSession)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if c.Subject != user.ID {
+		return Tokens{}, ErrSessionMismatch
+	}
+	var extra authkit.Scopes
+	for _, s := range c.Scopes() {
+		if s != authkit.ScopeUserBasic && s != authkit.ScopeRequiresAdditionalAuth {
+			extra = append(extra, s)
+		}
+	}
+	return m.Mint(ctx, user, MintOptions{
+		SessionID:          c.SessionID,
+		Audience:           firstAudience(c.Audience),
+		Scopes:             extra,
+		MFAPending:         c.MFAPending(),
+		SessionPublicKey:   c.SessionPublicKey,
+		SigninCredentialID: c.SigninCredentialID,
+	})
+}
+
+// Revoke ends a session (logout): every token of sid, including elevated
+// ones, fails verification from now on. Needs a Store; an unknown sid is
+// ErrNotFound.
+func (m *Manager) Revoke(ctx context.Context, sid string) error {
+	if m.cfg.Store == nil {
+		return ErrNoStore
+	}
+	return m.cfg.Store.Revoke(ctx, sid, m.now())
+}
+
+// RevokeAll ends every session of a user (sign out everywhere, after a
+// credential change) and returns how many were live. Needs a Store.
+func (m *Manager) RevokeAll(ctx context.Context, userID string) (int, error) {
+	if m.cfg.Store == nil {
+		return 0, ErrNoStore
+	}
+	return m.cfg.Store.RevokeAllForUser(ctx, userID, m.now())
+}
+
+func firstAudience(a Audience) string {
+	if len(a) == 0 {
+		return ""
+	}
+	return a[0]
+}
+
+// sessionScope builds the scope claim of a session token.
+func sessionScope(opts MintOptions) (string, error) {
+	if opts.MFAPending {
+		return string(authkit.ScopeRequiresAdditionalAuth), nil
+	}
+	var b strings.Builder
+	b.WriteString(string(authkit.ScopeUserBasic))
+	seen := map[authkit.Scope]bool{authkit.ScopeUserBasic: true, authkit.ScopeRequiresAdditionalAuth: true}
+	for _, s := range opts.Scopes {
+		if s == "" || strings.ContainsAny(string(s), " \t\r\n\"\\") {
+			return "", fmt.Errorf("%w: scope %q", ErrInvalidScope, s)
+		}
+		if seen[s] {
+			continue
+		}
+		seen[s] = true
+		b.WriteByte(' ')
+		b.WriteString(string(s))
+	}
+	return b.String(), nil
+}
+
+// validSessionPublicKey checks the shape of a compressed P-256 point in
+// hex: 33 bytes starting 02 or 03.
+func validSessionPublicKey(s string) bool {
+	if len(s) != 66 {
+		return false
+	}
+	b, err := hex.DecodeString(s)
+	return err == nil && (b[0] == 2 || b[0] == 3)
+}
+
+// sign produces a compact JWS with alg, kid and typ headers.
+func sign(key *Key, typ string, c *Claims) (string, error) {
+	if key.signer == nil {
+		return "", ErrNoSigningKey
+	}
+	t := &jwt.Token{
+		Header: map[string]any{"alg": key.method.Alg(), "kid": key.kid, "typ": typ},
+		Claims: c,
+		Method: key.method,
+	}
+	s, err := t.SignedString(key.signer)
+	if err != nil {
+		return "", fmt.Errorf("session: sign: %w", err)
+	}
+	return s, nil
+}
