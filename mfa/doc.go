@@ -1,3 +1,48 @@
-// Package mfa implements second factors: TOTP authenticator devices
-// (RFC 6238), recovery codes and short-lived MFA tokens.
+// Package mfa implements second factors for a host's own HTTP handlers:
+// TOTP authenticator devices (RFC 6238), recovery codes and MFA tokens,
+// following Dynamic's SDK API §3 (spec/dynamic-api.md).
+//
+// A Service is built from a Config holding a Store (NewMemoryStore, or the
+// Postgres and Redis adapters), a Sealer (NewAESGCMSealer or a KMS), HMAC
+// keys for hashing recovery codes and tokens, and the issuer name shown in
+// authenticator apps.
+//
+//   - TOTP: EnrollTOTP creates an unverified device with a 160-bit secret and
+//     returns its otpauth:// URI (QRCodePNG renders it, on request only: it
+//     costs milliseconds). ConfirmTOTP verifies the newest unverified device
+//     with a first code; the first confirmed device is the default.
+//     AuthenticateTOTP checks later codes. SHA1, 6 digits, 30 s, ±1 step.
+//   - Recovery codes: RecoveryCodes (creating a set of 10 on first use),
+//     RegenerateRecoveryCodes, AuthenticateRecovery, and the pending →
+//     complete acknowledgement.
+//   - MFA tokens: IssueToken after a successful second factor;
+//     ConsumeToken (and DeleteDevice, which requires one) use them.
+//
+// # Security
+//
+// Replay: RFC 6238 §5.2 forbids accepting an OTP twice. pquerna/otp's
+// validator only answers yes or no, so the Service computes the codes of the
+// allowed steps itself (with pquerna/otp), compares them in constant time to
+// learn which step matched, and the store's MarkStepUsed accepts the step
+// only if it is later than the device's last one, atomically. A code, or any
+// code of an earlier step, therefore works once, even under concurrency.
+//
+// Guessing: failed TOTP attempts are limited per user (5 per 5 minutes, fixed
+// window from the first failure); after that every attempt, a right one
+// included, gets *TooManyAttemptsError until the window ends. A slot is
+// reserved atomically before a code is evaluated and handed back on success,
+// so parallel wrong guesses never get more than the limit evaluated.
+// Recovery-code attempts have their own counter with the same limits.
+//
+// At rest: TOTP secrets are sealed (AES-256-GCM, the key id stored with the
+// ciphertext, the device id as associated data so a sealed secret cannot be
+// moved to another device). Recovery codes (80 bits each) and MFA tokens
+// (256 bits) are stored as HMAC-SHA256 digests under a server key, bound to
+// the user, so checking one is one hash plus one lookup. Recovery codes are
+// also kept sealed, only because the API shows the existing set again (GET
+// users/mfa/recovery); a database dump alone reveals neither. Keys for both
+// rotate: new values use the newest key, checks accept any configured key.
+//
+// Codes, secrets and tokens are never logged; the Logger receives user and
+// device ids only.
 package mfa

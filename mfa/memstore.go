@@ -200,7 +200,7 @@ func (m *MemoryStore) ReserveAttempt(ctx context.Context, key string, now time.T
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w, ok := m.attempts[key]
-	if !ok || !now.Before(w.end) {
+	if !ok || !now.Before(w.end) || w.count == 0 {
 		m.pruneLocked(now)
 		m.attempts[key] = attemptWindow{count: 1, end: now.Add(window)}
 		return true, 0, nil

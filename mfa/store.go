@@ -79,11 +79,13 @@ type DeviceStore interface {
 // reserves a slot before evaluating a code and releases it when the code was
 // right, so N parallel wrong codes never get more than max evaluations.
 type AttemptStore interface {
-	// ReserveAttempt atomically takes one slot for key: if there is no window
-	// or it has ended (now >= its end), a new window [now, now+window) starts
-	// with count 1; else if count < max, count is incremented. Either way it
-	// returns ok = true. Otherwise it returns ok = false and the time left in
-	// the window (> 0).
+	// ReserveAttempt atomically takes one slot for key: if there is no window,
+	// it has ended (now >= its end) or its count is 0, a new window
+	// [now, now+window) starts with count 1; else if count < max, count is
+	// incremented. Either way it returns ok = true. Otherwise it returns
+	// ok = false and the time left in the window (> 0). (Restarting at count 0
+	// makes a window start with the first failure still counted, not with a
+	// success whose slot was released.)
 	ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max int) (ok bool, retryAfter time.Duration, err error)
 	// ReleaseAttempt gives back one slot of the current window (count-1, not
 	// below 0); a no-op when there is no live window at now.

@@ -475,6 +475,23 @@ func testAttemptRelease(t *testing.T, s mfa.Store) {
 	if ok, _, err := s.ReserveAttempt(ctx, key, base.Add(3*time.Second), window, max); err != nil || ok {
 		t.Fatalf("ReserveAttempt with the window full again = %v, %v; want refused", ok, err)
 	}
+	// A window whose count was released back to 0 restarts at the next
+	// reservation, so its length counts from the first counted failure.
+	key4 := uniq(t, "totp")
+	if ok, _, err := s.ReserveAttempt(ctx, key4, base, window, 1); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if err := s.ReleaseAttempt(ctx, key4, base); err != nil {
+		t.Fatal(err)
+	}
+	later := base.Add(30 * time.Second)
+	if ok, _, err := s.ReserveAttempt(ctx, key4, later, window, 1); err != nil || !ok {
+		t.Fatal(ok, err)
+	}
+	if ok, retry, err := s.ReserveAttempt(ctx, key4, later, window, 1); err != nil || ok || retry != window {
+		t.Fatalf("after a release to 0, the next window = %v, %v, %v; want refused with %v left (restarted)", ok, retry, err, window)
+	}
+
 	// Releasing more than was reserved never creates extra slots.
 	key2 := uniq(t, "totp")
 	if ok, _, err := s.ReserveAttempt(ctx, key2, base, window, 1); err != nil || !ok {

@@ -1,0 +1,278 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/authkit/authkit/internal/random"
+)
+
+// Device is an MFA device as shown to its owner; JSON field names follow the
+// MFADevice wire model. The secret is never part of it.
+type Device struct {
+	ID         string     `json:"id"`
+	Type       DeviceType `json:"type"`
+	Verified   bool       `json:"verified"`
+	CreatedAt  time.Time  `json:"createdAt"`
+	VerifiedAt *time.Time `json:"verifiedAt"` // nil until confirmed
+	Default    bool       `json:"default"`
+	Alias      string     `json:"alias,omitempty"`
+}
+
+func deviceOf(r DeviceRecord) Device {
+	d := Device{ID: r.ID, Type: r.Type, Verified: r.Verified, CreatedAt: r.CreatedAt, Default: r.Default, Alias: r.Alias}
+	if r.Verified {
+		t := r.VerifiedAt
+		d.VerifiedAt = &t
+	}
+	return d
+}
+
+// Enrollment is a new, unverified TOTP device: what the user types or scans
+// into an authenticator app. JSON field names follow the
+// GET users/mfa/register/totp response.
+type Enrollment struct {
+	DeviceID string     `json:"id"`
+	Type     DeviceType `json:"type"`
+	// Secret is the 160-bit TOTP secret in unpadded base32, for manual entry.
+	Secret string `json:"secret"`
+	// URI is the otpauth:// Key URI, to show as a QR code.
+	URI string `json:"uri"`
+}
+
+// QRCodePNG renders the enrollment URI as a size×size PNG (0 = DefaultQRSize).
+func (e Enrollment) QRCodePNG(size int) ([]byte, error) { return QRCodePNG(e.URI, size) }
+
+func sealAD(deviceID string) []byte { return []byte(deviceID) }
+
+// EnrollTOTP creates an unverified TOTP device for userID with a fresh
+// 160-bit secret from the random source. account labels the entry in the
+// authenticator app (e.g. the user's email). The device cannot authenticate
+// until ConfirmTOTP accepts a first code from it. The secret is sealed before
+// it reaches the store (associated data: the device id).
+func (s *Service) EnrollTOTP(ctx context.Context, userID, account string) (Enrollment, error) {
+	if userID == "" {
+		return Enrollment{}, ErrInvalidUser
+	}
+	if !validLabel(account) {
+		return Enrollment{}, ErrInvalidLabel
+	}
+	secret, err := random.Bytes(s.rand, SecretSize)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	id, err := random.UUID(s.rand)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	b32 := b32NoPad.EncodeToString(secret)
+	uri, err := KeyURI(s.issuer, account, b32)
+	if err != nil {
+		return Enrollment{}, err
+	}
+	sealed, err := s.sealer.Seal(secret, sealAD(id))
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("mfa: seal secret: %w", err)
+	}
+	rec := DeviceRecord{ID: id, UserID: userID, Type: DeviceTypeTOTP, SealedSecret: sealed, CreatedAt: s.now()}
+	if err := s.store.CreateDevice(ctx, rec, s.maxDevices); err != nil {
+		if errors.Is(err, ErrDeviceLimit) {
+			return Enrollment{}, ErrTooManyDevices
+		}
+		return Enrollment{}, err
+	}
+	s.log.InfoContext(ctx, "mfa: totp device enrolled", "user", userID, "device", id)
+	return Enrollment{DeviceID: id, Type: DeviceTypeTOTP, Secret: b32, URI: uri}, nil
+}
+
+// secretOf opens a device's sealed secret and returns it in base32.
+func (s *Service) secretOf(d DeviceRecord) (string, error) {
+	raw, err := s.sealer.Open(d.SealedSecret, sealAD(d.ID))
+	if err != nil {
+		return "", fmt.Errorf("mfa: open secret of device %s: %w", d.ID, err)
+	}
+	return b32NoPad.EncodeToString(raw), nil
+}
+
+// ConfirmTOTP verifies the user's newest unverified device with a first code
+// from it. On success the device is verified, that code's time step counts
+// as used, and the device becomes the default if the user had none.
+// Confirming does not satisfy an MFA challenge: call AuthenticateTOTP with a
+// later code for that. Errors: ErrNoPendingDevice, ErrInvalidCode,
+// *TooManyAttemptsError (ErrRateLimited).
+func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device, error) {
+	if userID == "" {
+		return Device{}, ErrInvalidUser
+	}
+	list, err := s.store.ListDevices(ctx, userID)
+	if err != nil {
+		return Device{}, err
+	}
+	var pending *DeviceRecord
+	for i := len(list) - 1; i >= 0; i-- { // newest first
+		if !list[i].Verified {
+			pending = &list[i]
+			break
+		}
+	}
+	if pending == nil {
+		return Device{}, ErrNoPendingDevice
+	}
+	code, ok := normalizeTOTPCode(code)
+	if !ok {
+		return Device{}, ErrInvalidCode // cannot be right: not counted
+	}
+	now := s.now()
+	key := totpKey(userID)
+	if err := s.reserve(ctx, key, now); err != nil {
+		return Device{}, err
+	}
+	secret, err := s.secretOf(*pending)
+	if err != nil {
+		return Device{}, err
+	}
+	step, ok, err := matchStep(secret, code, now, s.skew)
+	if err != nil {
+		return Device{}, err
+	}
+	if !ok {
+		s.log.InfoContext(ctx, "mfa: totp confirmation failed", "user", userID, "device", pending.ID, "reason", "wrong code")
+		return Device{}, ErrInvalidCode
+	}
+	rec, err := s.store.ConfirmDevice(ctx, userID, pending.ID, step, now)
+	switch {
+	case errors.Is(err, ErrStepUsed), errors.Is(err, ErrAlreadyConfirmed), errors.Is(err, ErrNotFound):
+		// A concurrent request confirmed (or deleted) the device first with
+		// this code: to this caller it is a replay.
+		s.log.InfoContext(ctx, "mfa: totp confirmation failed", "user", userID, "device", pending.ID, "reason", "replayed")
+		return Device{}, ErrInvalidCode
+	case err != nil:
+		return Device{}, err
+	}
+	s.release(ctx, key, now)
+	s.log.InfoContext(ctx, "mfa: totp device confirmed", "user", userID, "device", rec.ID, "default", rec.Default)
+	return deviceOf(rec), nil
+}
+
+// AuthenticateTOTP checks a code from one of the user's verified devices: the
+// given one, or, when deviceID is "", each verified device (default first).
+// A code is accepted for the current time step ±Skew, and only if its step is
+// later than the last step accepted on that device, so a code (or any earlier
+// one) never works twice (RFC 6238 §5.2). A wrong or replayed code counts as
+// a failure; after MaxFailures in FailureWindow every attempt fails with
+// *TooManyAttemptsError until the window ends.
+// Errors: ErrDeviceNotFound, ErrInvalidCode, *TooManyAttemptsError.
+func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code string) (Device, error) {
+	if userID == "" {
+		return Device{}, ErrInvalidUser
+	}
+	var candidates []DeviceRecord
+	if deviceID != "" {
+		d, err := s.store.GetDevice(ctx, userID, deviceID)
+		if errors.Is(err, ErrNotFound) || err == nil && !d.Verified {
+			return Device{}, ErrDeviceNotFound
+		}
+		if err != nil {
+			return Device{}, err
+		}
+		candidates = []DeviceRecord{d}
+	} else {
+		list, err := s.store.ListDevices(ctx, userID)
+		if err != nil {
+			return Device{}, err
+		}
+		for _, d := range list {
+			if d.Verified {
+				if d.Default {
+					candidates = append([]DeviceRecord{d}, candidates...)
+				} else {
+					candidates = append(candidates, d)
+				}
+			}
+		}
+		if len(candidates) == 0 {
+			return Device{}, ErrDeviceNotFound
+		}
+	}
+	code, ok := normalizeTOTPCode(code)
+	if !ok {
+		return Device{}, ErrInvalidCode
+	}
+	now := s.now()
+	key := totpKey(userID)
+	if err := s.reserve(ctx, key, now); err != nil {
+		return Device{}, err
+	}
+	for _, d := range candidates {
+		secret, err := s.secretOf(d)
+		if err != nil {
+			return Device{}, err
+		}
+		step, ok, err := matchStep(secret, code, now, s.skew)
+		if err != nil {
+			return Device{}, err
+		}
+		if !ok {
+			continue
+		}
+		err = s.store.MarkStepUsed(ctx, userID, d.ID, step)
+		if errors.Is(err, ErrStepUsed) || errors.Is(err, ErrNotFound) {
+			s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "step already used")
+			return Device{}, ErrInvalidCode
+		}
+		if err != nil {
+			return Device{}, err
+		}
+		s.release(ctx, key, now)
+		d.LastStep = step
+		s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
+		return deviceOf(d), nil
+	}
+	s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "reason", "wrong code")
+	return Device{}, ErrInvalidCode
+}
+
+// ListDevices returns the user's devices, oldest first, unverified ones
+// included (Verified false).
+func (s *Service) ListDevices(ctx context.Context, userID string) ([]Device, error) {
+	list, err := s.store.ListDevices(ctx, userID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Device, len(list))
+	for i, r := range list {
+		out[i] = deviceOf(r)
+	}
+	return out, nil
+}
+
+// DeleteDevice removes one of the user's devices. It requires an MFA token
+// issued to the user (and to sessionID, if the token is session-bound; see
+// IssueToken), which it uses up if it is single-use. If the default device is
+// deleted, the oldest remaining verified device becomes the default.
+// Errors: ErrDeviceNotFound (checked first, so a typo does not burn the
+// token), ErrTokenInvalid.
+func (s *Service) DeleteDevice(ctx context.Context, userID, deviceID, sessionID, mfaToken string) error {
+	if userID == "" {
+		return ErrInvalidUser
+	}
+	if _, err := s.store.GetDevice(ctx, userID, deviceID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrDeviceNotFound
+		}
+		return err
+	}
+	if err := s.ConsumeToken(ctx, userID, sessionID, mfaToken); err != nil {
+		return err
+	}
+	if err := s.store.DeleteDevice(ctx, userID, deviceID); err != nil {
+		if errors.Is(err, ErrNotFound) {
+			return ErrDeviceNotFound
+		}
+		return err
+	}
+	s.log.InfoContext(ctx, "mfa: device deleted", "user", userID, "device", deviceID)
+	return nil
+}

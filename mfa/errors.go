@@ -1,0 +1,59 @@
+package mfa
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// Errors returned by the Service. The reference server maps them to
+// responses (spec/server.md, MFA).
+var (
+	// ErrInvalidCode: a wrong TOTP code, a malformed one, or a right code
+	// whose time step was already used (the caller cannot tell which:
+	// 422 invalid_totp_code).
+	ErrInvalidCode = errors.New("mfa: invalid code")
+	// ErrRateLimited: too many failed attempts; the error is a
+	// *TooManyAttemptsError carrying the delay (429 rate_limited).
+	ErrRateLimited = errors.New("mfa: too many failed attempts")
+	// ErrNoPendingDevice: ConfirmTOTP found no unverified device
+	// (422 no_pending_device).
+	ErrNoPendingDevice = errors.New("mfa: no pending device")
+	// ErrDeviceNotFound: no such device for the user, or (AuthenticateTOTP)
+	// no verified device at all.
+	ErrDeviceNotFound = errors.New("mfa: device not found")
+	// ErrTooManyDevices: the user already holds Config.MaxDevices devices.
+	ErrTooManyDevices = errors.New("mfa: too many devices")
+	// ErrInvalidRecoveryCode: a wrong, malformed or used recovery code
+	// (422 invalid_recovery_code).
+	ErrInvalidRecoveryCode = errors.New("mfa: invalid recovery code")
+	// ErrNoRecoveryCodes: the user has no recovery-code set yet.
+	ErrNoRecoveryCodes = errors.New("mfa: no recovery codes")
+	// ErrTokenInvalid: an MFA token that is missing, unknown, expired,
+	// already used, or issued to another user or session
+	// (403 mfa_token_required).
+	ErrTokenInvalid = errors.New("mfa: invalid MFA token")
+	// ErrInvalidLabel: an issuer or account label that cannot go into an
+	// otpauth URI (empty, over 255 bytes, not printable, or containing ':').
+	ErrInvalidLabel = errLabel
+	// ErrInvalidUser: an empty user id.
+	ErrInvalidUser = errors.New("mfa: empty user id")
+	// ErrConfig: New got an invalid Config.
+	ErrConfig = errors.New("mfa: invalid config")
+)
+
+// TooManyAttemptsError is returned once a user has used up the failed
+// attempts of the current window. Every attempt, a right code included, is
+// refused until RetryAfter has passed. errors.Is(err, ErrRateLimited) holds.
+type TooManyAttemptsError struct {
+	// RetryAfter is the time until the window ends (for a Retry-After header,
+	// round up to whole seconds).
+	RetryAfter time.Duration
+}
+
+func (e *TooManyAttemptsError) Error() string {
+	return fmt.Sprintf("mfa: too many failed attempts; retry after %s", e.RetryAfter)
+}
+
+// Is makes errors.Is(err, ErrRateLimited) true.
+func (e *TooManyAttemptsError) Is(target error) bool { return target == ErrRateLimited }

@@ -1,0 +1,232 @@
+package mfa
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/authkit/authkit/internal/random"
+)
+
+// Recovery-code shape: 16 characters of Crockford base32 (80 bits from the
+// random source, above the 64 bits NIST SP 800-63B-4 §4.2.1.1 asks of saved
+// recovery codes), shown as four dash-separated groups of four.
+const (
+	recoveryBytes = 10 // 80 bits
+	recoveryChars = 16 // 80 / 5
+	crockford     = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+)
+
+// encodeRecovery encodes 10 bytes as 16 Crockford base32 characters.
+func encodeRecovery(b []byte) string {
+	var out [recoveryChars]byte
+	var acc uint64
+	bits := 0
+	j := 0
+	for _, c := range b {
+		acc = acc<<8 | uint64(c)
+		bits += 8
+		for bits >= 5 {
+			bits -= 5
+			out[j] = crockford[(acc>>bits)&31]
+			j++
+		}
+	}
+	return string(out[:])
+}
+
+// FormatRecoveryCode groups a canonical 16-character code as XXXX-XXXX-XXXX-XXXX.
+func FormatRecoveryCode(canonical string) string {
+	if len(canonical) != recoveryChars {
+		return canonical
+	}
+	return canonical[0:4] + "-" + canonical[4:8] + "-" + canonical[8:12] + "-" + canonical[12:16]
+}
+
+// NormalizeRecoveryCode turns user input into the canonical 16-character
+// code: case is ignored, spaces and dashes are dropped, and the letters
+// Crockford's base32 treats as confusable are mapped (I and L to 1, O to 0).
+// U is not part of the alphabet. It reports false for anything else.
+func NormalizeRecoveryCode(s string) (string, bool) {
+	if len(s) > 64 {
+		return "", false
+	}
+	var out [recoveryChars]byte
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ' || c == '-' || c == '\t':
+			continue
+		case c >= 'a' && c <= 'z':
+			c -= 'a' - 'A'
+		}
+		switch c {
+		case 'I', 'L':
+			c = '1'
+		case 'O':
+			c = '0'
+		}
+		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') || c == 'U' {
+			return "", false
+		}
+		if n == recoveryChars {
+			return "", false
+		}
+		out[n] = c
+		n++
+	}
+	if n != recoveryChars {
+		return "", false
+	}
+	return string(out[:]), true
+}
+
+func recoveryAD(userID string) []byte { return []byte("recovery:" + userID) }
+
+// newRecoverySet draws a fresh set of codes and returns the stored form and
+// the formatted codes.
+func (s *Service) newRecoverySet(userID string) (RecoverySet, []string, error) {
+	set := RecoverySet{UserID: userID, CreatedAt: s.now(), Acknowledgement: AckPending}
+	shown := make([]string, 0, s.recoveryN)
+	for i := 0; i < s.recoveryN; i++ {
+		raw, err := random.Bytes(s.rand, recoveryBytes)
+		if err != nil {
+			return RecoverySet{}, nil, err
+		}
+		code := encodeRecovery(raw)
+		sealed, err := s.sealer.Seal([]byte(code), recoveryAD(userID))
+		if err != nil {
+			return RecoverySet{}, nil, fmt.Errorf("mfa: seal recovery code: %w", err)
+		}
+		set.Codes = append(set.Codes, RecoveryCodeRecord{
+			Digest: s.hashers[0].Sum(userID, code),
+			Sealed: sealed,
+		})
+		shown = append(shown, FormatRecoveryCode(code))
+	}
+	return set, shown, nil
+}
+
+// openSet returns the formatted unused codes of a stored set.
+func (s *Service) openSet(set RecoverySet) ([]string, error) {
+	out := make([]string, 0, len(set.Codes))
+	for _, c := range set.Codes {
+		code, err := s.sealer.Open(c.Sealed, recoveryAD(set.UserID))
+		if err != nil {
+			return nil, fmt.Errorf("mfa: open recovery code: %w", err)
+		}
+		out = append(out, FormatRecoveryCode(string(code)))
+	}
+	return out, nil
+}
+
+// RecoveryCodes returns the user's unused recovery codes, creating a set of
+// RecoveryCodeCount codes (acknowledgement pending) if the user has none
+// (GET users/mfa/recovery). Codes are stored twice: as a keyed hash, used to
+// check them, and sealed with the Sealer, only so that this method can show
+// the existing set again as the API requires; a used code is removed from
+// both.
+func (s *Service) RecoveryCodes(ctx context.Context, userID string) ([]string, error) {
+	if userID == "" {
+		return nil, ErrInvalidUser
+	}
+	cur, err := s.store.GetRecoverySet(ctx, userID)
+	if err == nil {
+		return s.openSet(cur)
+	}
+	if !errors.Is(err, ErrNotFound) {
+		return nil, err
+	}
+	set, shown, err := s.newRecoverySet(userID)
+	if err != nil {
+		return nil, err
+	}
+	cur, created, err := s.store.CreateRecoverySet(ctx, set)
+	if err != nil {
+		return nil, err
+	}
+	if !created { // a concurrent call created the set first
+		return s.openSet(cur)
+	}
+	s.log.InfoContext(ctx, "mfa: recovery codes created", "user", userID)
+	return shown, nil
+}
+
+// RegenerateRecoveryCodes replaces the user's set with RecoveryCodeCount new
+// codes (POST users/mfa/recovery): every previous code stops working, and the
+// acknowledgement state becomes pending.
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
+	if userID == "" {
+		return nil, ErrInvalidUser
+	}
+	set, shown, err := s.newRecoverySet(userID)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.store.ReplaceRecoverySet(ctx, set); err != nil {
+		return nil, err
+	}
+	s.log.InfoContext(ctx, "mfa: recovery codes regenerated", "user", userID)
+	return shown, nil
+}
+
+// AuthenticateRecovery uses up one recovery code and returns how many remain,
+// so the host can notify the user and offer a new set when few are left
+// (NIST SP 800-63B-4 §4.2.1.1). Checking costs one keyed hash (one per
+// configured hash key while a rotation is under way) and one atomic store
+// operation, whatever the set size. Failures are limited like TOTP failures,
+// with a separate counter. Errors: ErrInvalidRecoveryCode,
+// *TooManyAttemptsError.
+func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string) (remaining int, err error) {
+	if userID == "" {
+		return 0, ErrInvalidUser
+	}
+	canonical, ok := NormalizeRecoveryCode(code)
+	if !ok {
+		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
+	}
+	now := s.now()
+	key := recoveryKey(userID)
+	if err := s.reserve(ctx, key, now); err != nil {
+		return 0, err
+	}
+	for _, h := range s.hashers {
+		n, err := s.store.ConsumeRecoveryCode(ctx, userID, h.Sum(userID, canonical))
+		if errors.Is(err, ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return 0, err
+		}
+		s.release(ctx, key, now)
+		s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
+		return n, nil
+	}
+	s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
+	return 0, ErrInvalidRecoveryCode
+}
+
+// RecoveryAcknowledgement returns the user's acknowledgement state (the
+// mfaBackupCodeAcknowledgement field): "" without a set, AckPending after a
+// set was issued, AckComplete once acknowledged.
+func (s *Service) RecoveryAcknowledgement(ctx context.Context, userID string) (Acknowledgement, error) {
+	set, err := s.store.GetRecoverySet(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return "", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	return set.Acknowledgement, nil
+}
+
+// AcknowledgeRecoveryCodes records that the user has saved their codes
+// (pending → complete). ErrNoRecoveryCodes if the user has no set.
+func (s *Service) AcknowledgeRecoveryCodes(ctx context.Context, userID string) error {
+	err := s.store.SetAcknowledgement(ctx, userID, AckComplete)
+	if errors.Is(err, ErrNotFound) {
+		return ErrNoRecoveryCodes
+	}
+	return err
+}

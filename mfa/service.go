@@ -1,0 +1,191 @@
+package mfa
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/authkit/authkit/internal/clock"
+	"github.com/authkit/authkit/internal/keyedhash"
+)
+
+// Defaults (DESIGN.md, Defaults).
+const (
+	DefaultSkew              = 1
+	DefaultMaxFailures       = 5
+	DefaultFailureWindow     = 5 * time.Minute
+	DefaultMaxDevices        = 10
+	DefaultRecoveryCodeCount = 10
+	DefaultSingleUseTokenTTL = 5 * time.Minute
+	DefaultMultiUseTokenTTL  = 10 * time.Minute
+)
+
+// Config configures a Service. Store, Sealer, HashKeys and Issuer are
+// required; every other zero value means the documented default.
+type Config struct {
+	// Store persists devices, attempt counters, recovery codes and tokens.
+	// Required. NewMemoryStore for a single process.
+	Store Store
+	// Sealer encrypts TOTP secrets and recovery codes at rest. Required;
+	// NewAESGCMSealer or a host's KMS-backed implementation.
+	Sealer Sealer
+	// HashKeys are the HMAC-SHA256 keys (each at least 32 random bytes),
+	// newest first, under which recovery codes and MFA tokens are hashed
+	// for lookup. New values use the first key; all keys are tried when
+	// checking, so a key can be rotated without invalidating codes or
+	// tokens. Required.
+	HashKeys [][]byte
+	// Issuer names the service in authenticator apps (the otpauth URI's
+	// issuer and label prefix). Required; printable, no ':'.
+	Issuer string
+	// Now returns the current time; nil means time.Now. TOTP requires a
+	// trustworthy server clock (ASVS 6.5.8).
+	Now func() time.Time
+	// Rand is the randomness source for secrets, codes, tokens and ids; nil
+	// means crypto/rand. Only tests should set it.
+	Rand io.Reader
+	// Logger receives security events (enrollment, confirmation, failures,
+	// rate limiting) with user and device ids; codes, secrets and tokens are
+	// never logged. nil disables logging.
+	Logger *slog.Logger
+	// Skew is how many time steps before and after the current one a TOTP
+	// code is accepted for. 0 means DefaultSkew (1, i.e. ±30 s); a negative
+	// value means the current step only; at most 2.
+	Skew int
+	// MaxFailures is how many failed TOTP attempts (and, counted apart,
+	// recovery-code attempts) a user gets per FailureWindow; after that every
+	// attempt, even a right one, fails with *TooManyAttemptsError until the
+	// window ends. 0 means DefaultMaxFailures (5).
+	MaxFailures int
+	// FailureWindow is the fixed window, starting at the first failed
+	// attempt, over which failures are counted. 0 means DefaultFailureWindow
+	// (5 min).
+	FailureWindow time.Duration
+	// MaxDevices caps the devices (verified or not) a user may hold. 0 means
+	// DefaultMaxDevices (10).
+	MaxDevices int
+	// RecoveryCodeCount is the number of codes in a recovery set. 0 means
+	// DefaultRecoveryCodeCount (10).
+	RecoveryCodeCount int
+	// SingleUseTokenTTL is the lifetime of a single-use MFA token. 0 means
+	// DefaultSingleUseTokenTTL (5 min).
+	SingleUseTokenTTL time.Duration
+	// MultiUseTokenTTL is the lifetime of a multi-use MFA token. 0 means
+	// DefaultMultiUseTokenTTL (10 min).
+	MultiUseTokenTTL time.Duration
+}
+
+// Service implements TOTP devices, recovery codes and MFA tokens on top of a
+// Store. It is safe for concurrent use; all state lives in the Store.
+type Service struct {
+	store       Store
+	sealer      Sealer
+	hashers     []*keyedhash.Hasher // one per key, newest first
+	issuer      string
+	now         func() time.Time
+	rand        io.Reader
+	log         *slog.Logger
+	skew        int
+	maxFailures int
+	window      time.Duration
+	maxDevices  int
+	recoveryN   int
+	singleTTL   time.Duration
+	multiTTL    time.Duration
+}
+
+// New validates cfg and returns a Service.
+func New(cfg Config) (*Service, error) {
+	bad := func(msg string) (*Service, error) { return nil, fmt.Errorf("%w: %s", ErrConfig, msg) }
+	if cfg.Store == nil {
+		return bad("Store is required")
+	}
+	if cfg.Sealer == nil {
+		return bad("Sealer is required")
+	}
+	if !validLabel(cfg.Issuer) {
+		return bad("Issuer is required: printable, 1-255 bytes, no ':'")
+	}
+	if len(cfg.HashKeys) == 0 {
+		return bad("HashKeys is required")
+	}
+	s := &Service{
+		store:       cfg.Store,
+		sealer:      cfg.Sealer,
+		issuer:      cfg.Issuer,
+		now:         clock.Or(cfg.Now),
+		rand:        cfg.Rand,
+		log:         cfg.Logger,
+		skew:        orInt(cfg.Skew, DefaultSkew),
+		maxFailures: orInt(cfg.MaxFailures, DefaultMaxFailures),
+		window:      orDur(cfg.FailureWindow, DefaultFailureWindow),
+		maxDevices:  orInt(cfg.MaxDevices, DefaultMaxDevices),
+		recoveryN:   orInt(cfg.RecoveryCodeCount, DefaultRecoveryCodeCount),
+		singleTTL:   orDur(cfg.SingleUseTokenTTL, DefaultSingleUseTokenTTL),
+		multiTTL:    orDur(cfg.MultiUseTokenTTL, DefaultMultiUseTokenTTL),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	for _, k := range cfg.HashKeys {
+		h, err := keyedhash.New([][]byte{k})
+		if err != nil {
+			return bad(err.Error())
+		}
+		s.hashers = append(s.hashers, h)
+	}
+	switch {
+	case s.skew < 0:
+		s.skew = 0
+	case s.skew > 2:
+		return bad("Skew must be at most 2")
+	}
+	if s.maxFailures < 0 || s.window < 0 || s.maxDevices < 0 || s.recoveryN < 0 || s.singleTTL < 0 || s.multiTTL < 0 {
+		return bad("negative limit or duration")
+	}
+	if s.recoveryN > 100 {
+		return bad("RecoveryCodeCount must be at most 100")
+	}
+	return s, nil
+}
+
+func orInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDur(v, def time.Duration) time.Duration {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+// reserve takes one attempt slot for key, or returns *TooManyAttemptsError.
+func (s *Service) reserve(ctx context.Context, key string, now time.Time) error {
+	ok, retry, err := s.store.ReserveAttempt(ctx, key, now, s.window, s.maxFailures)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		s.log.WarnContext(ctx, "mfa: attempt refused, failure limit reached", "key", key, "retry_after", retry)
+		return &TooManyAttemptsError{RetryAfter: retry}
+	}
+	return nil
+}
+
+// release gives the slot back after a successful attempt: only failures
+// count towards the limit. A release error is logged, not returned, since the
+// authentication itself succeeded (the slot then expires with its window).
+func (s *Service) release(ctx context.Context, key string, now time.Time) {
+	if err := s.store.ReleaseAttempt(ctx, key, now); err != nil {
+		s.log.ErrorContext(ctx, "mfa: release attempt slot", "key", key, "err", err)
+	}
+}
+
+func totpKey(userID string) string     { return "totp:" + userID }
+func recoveryKey(userID string) string { return "recovery:" + userID }
