@@ -184,3 +184,7 @@ func testUser(nCreds int) authkit.User {
 	}
 	return u
 }
+
+func tokensScopes() []authkit.Scope {
+	return []authkit.Scope{authkit.ScopeWalletExport, authkit.ScopeCredentialLink}
+}

@@ -59,12 +59,20 @@ func NewKeySet(active *Key, verify ...*Key) (*KeySet, error) {
 	return s, nil
 }
 
-// Active returns the signing key.
-func (s *KeySet) Active() *Key { return s.snap.Load().active }
+// load returns the current snapshot; a zero KeySet behaves as empty.
+func (s *KeySet) load() *keySnapshot {
+	if snap := s.snap.Load(); snap != nil {
+		return snap
+	}
+	return &keySnapshot{}
+}
+
+// Active returns the signing key (nil for a zero KeySet).
+func (s *KeySet) Active() *Key { return s.load().active }
 
 // Lookup returns the key with the given kid if it is published at now.
 func (s *KeySet) Lookup(kid string, now time.Time) (*Key, bool) {
-	p, ok := s.snap.Load().byKID[kid]
+	p, ok := s.load().byKID[kid]
 	if !ok || (!p.until.IsZero() && now.After(p.until)) {
 		return nil, false
 	}
@@ -73,7 +81,7 @@ func (s *KeySet) Lookup(kid string, now time.Time) (*Key, bool) {
 
 // Keys returns the keys published at now, the active one first.
 func (s *KeySet) Keys(now time.Time) []*Key {
-	snap := s.snap.Load()
+	snap := s.load()
 	out := make([]*Key, 0, len(snap.order))
 	for _, kid := range snap.order {
 		p := snap.byKID[kid]
@@ -95,6 +103,9 @@ func (s *KeySet) Add(k *Key, until time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
+	if old == nil {
+		return ErrNoSigningKey
+	}
 	if old.active.kid == k.kid {
 		return nil
 	}
@@ -119,6 +130,10 @@ func (s *KeySet) Rotate(next *Key, retireAt time.Time) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
+	if old == nil {
+		s.snap.Store(&keySnapshot{active: next, byKID: map[string]publishedKey{next.kid: {key: next}}, order: []string{next.kid}})
+		return nil
+	}
 	if old.active.kid == next.kid {
 		return nil
 	}
@@ -144,7 +159,7 @@ func (s *KeySet) Remove(kid string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
-	if old.active.kid == kid {
+	if old == nil || old.active.kid == kid {
 		return
 	}
 	if _, ok := old.byKID[kid]; !ok {
@@ -168,6 +183,9 @@ func (s *KeySet) Prune(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	old := s.snap.Load()
+	if old == nil {
+		return
+	}
 	n := old.clone()
 	n.order = n.order[:0]
 	for _, kid := range old.order {
