@@ -138,7 +138,6 @@ type siteverifyResponse struct {
 	Hostname   string   `json:"hostname"`
 	Action     string   `json:"action"` // Turnstile, reCAPTCHA v3
 	Score      *float64 `json:"score"`  // reCAPTCHA v3 (hCaptcha Enterprise sends a risk score, unused)
-	Challenge  string   `json:"challenge_ts"`
 }
 
 // configErrorCodes mean the provider refused our request or secret, or
