@@ -14,7 +14,8 @@ import (
 // lazily.
 type MemoryStore struct {
 	mu       sync.Mutex
-	devices  map[string]DeviceRecord // by device id
+	devices  map[string]map[string]DeviceRecord // by user id, then device id
+	owners   map[string]string                  // device id -> user id
 	attempts map[string]attemptWindow
 	recovery map[string]RecoverySet // by user id
 	tokens   map[string]TokenRecord // by string(digest)
@@ -29,7 +30,8 @@ type attemptWindow struct {
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
-		devices:  map[string]DeviceRecord{},
+		devices:  map[string]map[string]DeviceRecord{},
+		owners:   map[string]string{},
 		attempts: map[string]attemptWindow{},
 		recovery: map[string]RecoverySet{},
 		tokens:   map[string]TokenRecord{},
@@ -59,19 +61,17 @@ func (m *MemoryStore) CreateDevice(ctx context.Context, d DeviceRecord, maxDevic
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if _, ok := m.devices[d.ID]; ok {
+	if _, ok := m.owners[d.ID]; ok {
 		return ErrDuplicate
 	}
-	n := 0
-	for _, x := range m.devices {
-		if x.UserID == d.UserID {
-			n++
-		}
-	}
-	if n >= maxDevices {
+	if len(m.devices[d.UserID]) >= maxDevices {
 		return ErrDeviceLimit
 	}
-	m.devices[d.ID] = cloneDevice(d)
+	if m.devices[d.UserID] == nil {
+		m.devices[d.UserID] = map[string]DeviceRecord{}
+	}
+	m.devices[d.UserID][d.ID] = cloneDevice(d)
+	m.owners[d.ID] = d.UserID
 	return nil
 }
 
@@ -82,8 +82,8 @@ func (m *MemoryStore) GetDevice(ctx context.Context, userID, deviceID string) (D
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.devices[deviceID]
-	if !ok || d.UserID != userID {
+	d, ok := m.devices[userID][deviceID]
+	if !ok {
 		return DeviceRecord{}, ErrNotFound
 	}
 	return cloneDevice(d), nil
@@ -92,10 +92,8 @@ func (m *MemoryStore) GetDevice(ctx context.Context, userID, deviceID string) (D
 // userDevices returns the user's devices oldest first; m.mu must be held.
 func (m *MemoryStore) userDevices(userID string) []DeviceRecord {
 	out := []DeviceRecord{}
-	for _, d := range m.devices {
-		if d.UserID == userID {
-			out = append(out, cloneDevice(d))
-		}
+	for _, d := range m.devices[userID] {
+		out = append(out, cloneDevice(d))
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if !out[i].CreatedAt.Equal(out[j].CreatedAt) {
@@ -123,8 +121,8 @@ func (m *MemoryStore) ConfirmDevice(ctx context.Context, userID, deviceID string
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.devices[deviceID]
-	if !ok || d.UserID != userID {
+	d, ok := m.devices[userID][deviceID]
+	if !ok {
 		return DeviceRecord{}, ErrNotFound
 	}
 	if d.Verified {
@@ -134,8 +132,8 @@ func (m *MemoryStore) ConfirmDevice(ctx context.Context, userID, deviceID string
 		return DeviceRecord{}, ErrStepUsed
 	}
 	hasDefault := false
-	for _, x := range m.devices {
-		if x.UserID == userID && x.Default {
+	for _, x := range m.devices[userID] {
+		if x.Default {
 			hasDefault = true
 			break
 		}
@@ -144,7 +142,7 @@ func (m *MemoryStore) ConfirmDevice(ctx context.Context, userID, deviceID string
 	d.VerifiedAt = now
 	d.LastStep = step
 	d.Default = !hasDefault
-	m.devices[deviceID] = d
+	m.devices[userID][deviceID] = d
 	return cloneDevice(d), nil
 }
 
@@ -155,15 +153,15 @@ func (m *MemoryStore) MarkStepUsed(ctx context.Context, userID, deviceID string,
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.devices[deviceID]
-	if !ok || d.UserID != userID || !d.Verified {
+	d, ok := m.devices[userID][deviceID]
+	if !ok || !d.Verified {
 		return ErrNotFound
 	}
 	if step <= d.LastStep {
 		return ErrStepUsed
 	}
 	d.LastStep = step
-	m.devices[deviceID] = d
+	m.devices[userID][deviceID] = d
 	return nil
 }
 
@@ -174,18 +172,22 @@ func (m *MemoryStore) DeleteDevice(ctx context.Context, userID, deviceID string)
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.devices[deviceID]
-	if !ok || d.UserID != userID {
+	d, ok := m.devices[userID][deviceID]
+	if !ok {
 		return ErrNotFound
 	}
-	delete(m.devices, deviceID)
+	delete(m.devices[userID], deviceID)
+	delete(m.owners, deviceID)
+	if len(m.devices[userID]) == 0 {
+		delete(m.devices, userID)
+	}
 	if !d.Default {
 		return nil
 	}
 	for _, x := range m.userDevices(userID) { // oldest first
 		if x.Verified {
 			x.Default = true
-			m.devices[x.ID] = x
+			m.devices[userID][x.ID] = x
 			break
 		}
 	}

@@ -136,8 +136,9 @@ func FuzzSealerOpen(f *testing.F) {
 			}
 			return
 		}
-		// Only a genuine seal opens.
-		if !bytes.Equal(sealed, good) || string(ad) != "d" || string(pt) != "secret" {
+		// Only a genuine seal opens. (Each fuzz worker seals its own seed
+		// with a fresh nonce, so compare contents, not bytes.)
+		if string(ad) != "d" || string(pt) != "secret" {
 			t.Fatalf("forged value opened: %x", sealed)
 		}
 	})

@@ -1,0 +1,188 @@
+package mfa
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/authkit/authkit/internal/keyedhash"
+	"github.com/authkit/authkit/internal/random"
+	"github.com/pquerna/otp"
+	"github.com/pquerna/otp/totp"
+)
+
+var rawOpts = totp.ValidateOpts{Period: TOTPPeriod, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
+
+func noLimit(c *Config) {
+	c.MaxFailures = 1 << 30
+	c.Logger = nil
+}
+
+// BenchmarkAuthenticateTOTP: a right code of the current step, memory store:
+// attempt reservation, secret opening, code computation, replay check,
+// release. Each iteration uses a fresh step (the replay guard would refuse
+// a repeat).
+func BenchmarkAuthenticateTOTP(b *testing.B) {
+	f := newFixture(b, noLimit)
+	e := f.enrolled(b, "u")
+	start := f.clock.Now()
+	codes := make([]string, b.N)
+	for i := range codes {
+		codes[i] = codeAt(b, e.Secret, start.Add(time.Duration(i)*TOTPPeriod*time.Second), 0)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		f.clock.Set(start.Add(time.Duration(i) * TOTPPeriod * time.Second))
+		if _, err := f.svc.AuthenticateTOTP(bg, "u", e.DeviceID, codes[i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRawValidateCustom is the floor: pquerna/otp's validator for a right
+// code of the current step (it stops at the first match, as we do).
+func BenchmarkRawValidateCustom(b *testing.B) {
+	secret := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	now := t0
+	code := codeAt(b, secret, now, 0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if ok, _ := totp.ValidateCustom(code, secret, now, rawOpts); !ok {
+			b.Fatal("not valid")
+		}
+	}
+}
+
+// BenchmarkAuthenticateTOTPWrong: a wrong code (three codes computed), with
+// the failure limit lifted.
+func BenchmarkAuthenticateTOTPWrong(b *testing.B) {
+	f := newFixture(b, noLimit)
+	e := f.enrolled(b, "u")
+	wrong := wrongCode(b, e.Secret, f.clock.Now())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := f.svc.AuthenticateTOTP(bg, "u", e.DeviceID, wrong); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}
+
+// BenchmarkRawValidateCustomWrong is the floor for a wrong code.
+func BenchmarkRawValidateCustomWrong(b *testing.B) {
+	secret := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	wrong := wrongCode(b, secret, t0)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if ok, _ := totp.ValidateCustom(wrong, secret, t0, rawOpts); ok {
+			b.Fatal("valid")
+		}
+	}
+}
+
+// BenchmarkAuthenticateRecovery: a right recovery code (normalise, one keyed
+// hash, one atomic consume), against a 100-code set refilled off the clock.
+func BenchmarkAuthenticateRecovery(b *testing.B) {
+	f := newFixture(b, noLimit, func(c *Config) { c.RecoveryCodeCount = 100 })
+	var codes []string
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if len(codes) == 0 {
+			b.StopTimer()
+			codes, _ = f.svc.RegenerateRecoveryCodes(bg, "u")
+			b.StartTimer()
+		}
+		if _, err := f.svc.AuthenticateRecovery(bg, "u", codes[0]); err != nil {
+			b.Fatal(err)
+		}
+		codes = codes[1:]
+	}
+}
+
+// BenchmarkAuthenticateRecoveryWrong: a wrong code against a full set of 10.
+func BenchmarkAuthenticateRecoveryWrong(b *testing.B) {
+	f := newFixture(b, noLimit)
+	if _, err := f.svc.RecoveryCodes(bg, "u"); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := f.svc.AuthenticateRecovery(bg, "u", "0000-0000-0000-0000"); err == nil {
+			b.Fatal("accepted")
+		}
+	}
+}
+
+// BenchmarkRawKeyedHash is the floor of a recovery-code or token check: one
+// HMAC-SHA256 under a pooled key.
+func BenchmarkRawKeyedHash(b *testing.B) {
+	h, _ := keyedhash.New([][]byte{hashKey(7)})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		_ = h.Sum("u", "0000000000000000")
+	}
+}
+
+// BenchmarkEnrollTOTP: secret, id, URI, sealing and the store insert; no QR.
+func BenchmarkEnrollTOTP(b *testing.B) {
+	f := newFixture(b, noLimit)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := f.svc.EnrollTOTP(bg, "u"+strconv.Itoa(i), "alice@example.com"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkEnrollTOTPWithQR adds a 256×256 PNG QR code.
+func BenchmarkEnrollTOTPWithQR(b *testing.B) {
+	f := newFixture(b, noLimit)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e, err := f.svc.EnrollTOTP(bg, "u"+strconv.Itoa(i), "alice@example.com")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := e.QRCodePNG(256); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkIssueConsumeToken: issue a single-use token and use it.
+func BenchmarkIssueConsumeToken(b *testing.B) {
+	f := newFixture(b, noLimit)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		tok, _, err := f.svc.IssueToken(bg, "u", "s", true)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := f.svc.ConsumeToken(bg, "u", "s", tok); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkRawTokenFloor: the primitives of a token round trip, 32 random
+// bytes and two keyed hashes.
+func BenchmarkRawTokenFloor(b *testing.B) {
+	h, _ := keyedhash.New([][]byte{hashKey(7)})
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		tok, err := random.Token(nil, tokenBytes)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_ = h.Sum("u", tok)
+		_ = h.Sum("u", tok)
+	}
+}
