@@ -1,6 +1,3 @@
-// Package ratelimittest is a conformance suite for [ratelimit.Limiter]
-// implementations: the in-memory limiter runs it, and so should a Redis or
-// SQL one.
 package ratelimittest
 
 import (

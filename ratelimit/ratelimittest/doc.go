@@ -1,0 +1,8 @@
+// Package ratelimittest helps test code around [ratelimit.Limiter]:
+//
+//   - [RunLimiterTests] is the conformance suite every Limiter
+//     implementation must pass (the in-memory one runs it; a Redis or SQL
+//     one should too), including goroutines racing on one key;
+//   - [Fixed] is a limiter with a canned answer that records the keys it
+//     was asked about, for testing a caller's "rate limited" path.
+package ratelimittest
