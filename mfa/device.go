@@ -157,44 +157,22 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device,
 }
 
 // AuthenticateTOTP checks a code from one of the user's verified devices: the
-// given one, or, when deviceID is "", each verified device (default first).
-// A code is accepted for the current time step ±Skew, and only if its step is
-// later than the last step accepted on that device, so a code (or any earlier
-// one) never works twice (RFC 6238 §5.2). A wrong or replayed code counts as
-// a failure; after MaxFailures in FailureWindow every attempt fails with
-// *TooManyAttemptsError until the window ends.
-// Errors: ErrDeviceNotFound, ErrInvalidCode, *TooManyAttemptsError.
+// given one, or the default device when deviceID is "". (Only one device is
+// tried per attempt: trying every device would multiply the chance of each
+// guess by the number of devices.) A code is accepted for the current time
+// step ±Skew, and only if its step is later than the last step accepted on
+// that device, so a code (or any earlier one) never works twice (RFC 6238
+// §5.2). A wrong or replayed code counts as a failure; after MaxFailures in
+// FailureWindow every attempt fails with *TooManyAttemptsError until the
+// window ends. Errors: ErrDeviceNotFound (also when the user has no verified
+// device), ErrInvalidCode, *TooManyAttemptsError.
 func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code string) (Device, error) {
 	if userID == "" {
 		return Device{}, ErrInvalidUser
 	}
-	var candidates []DeviceRecord
-	if deviceID != "" {
-		d, err := s.store.GetDevice(ctx, userID, deviceID)
-		if errors.Is(err, ErrNotFound) || err == nil && !d.Verified {
-			return Device{}, ErrDeviceNotFound
-		}
-		if err != nil {
-			return Device{}, err
-		}
-		candidates = []DeviceRecord{d}
-	} else {
-		list, err := s.store.ListDevices(ctx, userID)
-		if err != nil {
-			return Device{}, err
-		}
-		for _, d := range list {
-			if d.Verified {
-				if d.Default {
-					candidates = append([]DeviceRecord{d}, candidates...)
-				} else {
-					candidates = append(candidates, d)
-				}
-			}
-		}
-		if len(candidates) == 0 {
-			return Device{}, ErrDeviceNotFound
-		}
+	d, err := s.deviceFor(ctx, userID, deviceID)
+	if err != nil {
+		return Device{}, err
 	}
 	code, ok := normalizeTOTPCode(code)
 	if !ok {
@@ -205,33 +183,63 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	if err := s.reserve(ctx, key, now); err != nil {
 		return Device{}, err
 	}
-	for _, d := range candidates {
-		secret, err := s.secretOf(d)
-		if err != nil {
-			return Device{}, err
+	secret, err := s.secretOf(d)
+	if err != nil {
+		return Device{}, err
+	}
+	step, ok, err := matchStep(secret, code, now, s.skew)
+	if err != nil {
+		return Device{}, err
+	}
+	if !ok {
+		s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "wrong code")
+		return Device{}, ErrInvalidCode
+	}
+	err = s.store.MarkStepUsed(ctx, userID, d.ID, step)
+	if errors.Is(err, ErrStepUsed) || errors.Is(err, ErrNotFound) {
+		s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "step already used")
+		return Device{}, ErrInvalidCode
+	}
+	if err != nil {
+		return Device{}, err
+	}
+	s.release(ctx, key, now)
+	d.LastStep = step
+	s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
+	return deviceOf(d), nil
+}
+
+// deviceFor returns the verified device a TOTP attempt is checked against:
+// the named one, or the default (the oldest verified device if, exceptionally,
+// none is marked default).
+func (s *Service) deviceFor(ctx context.Context, userID, deviceID string) (DeviceRecord, error) {
+	if deviceID != "" {
+		d, err := s.store.GetDevice(ctx, userID, deviceID)
+		if errors.Is(err, ErrNotFound) || err == nil && !d.Verified {
+			return DeviceRecord{}, ErrDeviceNotFound
 		}
-		step, ok, err := matchStep(secret, code, now, s.skew)
-		if err != nil {
-			return Device{}, err
-		}
-		if !ok {
+		return d, err
+	}
+	list, err := s.store.ListDevices(ctx, userID)
+	if err != nil {
+		return DeviceRecord{}, err
+	}
+	var first *DeviceRecord
+	for i := range list {
+		if !list[i].Verified {
 			continue
 		}
-		err = s.store.MarkStepUsed(ctx, userID, d.ID, step)
-		if errors.Is(err, ErrStepUsed) || errors.Is(err, ErrNotFound) {
-			s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "step already used")
-			return Device{}, ErrInvalidCode
+		if list[i].Default {
+			return list[i], nil
 		}
-		if err != nil {
-			return Device{}, err
+		if first == nil {
+			first = &list[i]
 		}
-		s.release(ctx, key, now)
-		d.LastStep = step
-		s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
-		return deviceOf(d), nil
 	}
-	s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "reason", "wrong code")
-	return Device{}, ErrInvalidCode
+	if first == nil {
+		return DeviceRecord{}, ErrDeviceNotFound
+	}
+	return *first, nil
 }
 
 // ListDevices returns the user's devices, oldest first, unverified ones

@@ -289,10 +289,18 @@ func TestAuthenticateDeviceChoice(t *testing.T) {
 	pending, _ := f.svc.EnrollTOTP(bg, "u", "pending")
 	other := f.enrolled(t, "v")
 	now := f.clock.Now()
-	// Without a device id, every verified device is tried.
-	if d, err := f.svc.AuthenticateTOTP(bg, "u", "", codeAt(t, b.Secret, now, 0)); err != nil || d.ID != b.DeviceID {
-		t.Fatalf("code of the non-default device = %+v, %v", d, err)
+	// Without a device id, only the default device is tried.
+	if _, err := f.svc.AuthenticateTOTP(bg, "u", "", codeAt(t, b.Secret, now, 0)); !errors.Is(err, ErrInvalidCode) {
+		t.Fatalf("code of the non-default device without its id = %v, want ErrInvalidCode", err)
 	}
+	if d, err := f.svc.AuthenticateTOTP(bg, "u", "", codeAt(t, a.Secret, now, 0)); err != nil || d.ID != a.DeviceID || !d.Default {
+		t.Fatalf("code of the default device = %+v, %v", d, err)
+	}
+	if d, err := f.svc.AuthenticateTOTP(bg, "u", b.DeviceID, codeAt(t, b.Secret, now, 0)); err != nil || d.ID != b.DeviceID {
+		t.Fatalf("code of the non-default device with its id = %+v, %v", d, err)
+	}
+	now = now.Add(30 * time.Second)
+	f.clock.Set(now)
 	// With a device id, only that device.
 	if _, err := f.svc.AuthenticateTOTP(bg, "u", b.DeviceID, codeAt(t, a.Secret, now, 0)); !errors.Is(err, ErrInvalidCode) {
 		t.Fatalf("device a's code for device b = %v, want ErrInvalidCode", err)

@@ -66,8 +66,13 @@ func (s *Service) ConsumeToken(ctx context.Context, userID, sessionID, token str
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}
-		return err
+		if err != nil {
+			return err
+		}
+		s.log.InfoContext(ctx, "mfa: token used", "user", userID)
+		return nil
 	}
+	s.log.InfoContext(ctx, "mfa: token rejected", "user", userID)
 	return ErrTokenInvalid
 }
 
