@@ -1,0 +1,63 @@
+package oauth
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Errors of the sign-in flow. The state errors are in state_store.go; all
+// of them wrap ErrInvalidState. A host maps each sentinel to its own
+// response (the reference server: see the comment on each).
+var (
+	// ErrUnknownProvider: no provider of that name is configured (404/400).
+	ErrUnknownProvider = errors.New("oauth: unknown provider")
+	// ErrRedirectURLNotAllowed: a redirect or return URL that is not exactly
+	// one of the configured ones (400 validation_error).
+	ErrRedirectURLNotAllowed = errors.New("oauth: redirect URL not allowed")
+	// ErrInvalidStateValue: a client-chosen state that is not 16–128
+	// URL-safe characters (400 validation_error).
+	ErrInvalidStateValue = errors.New("oauth: state must be 16-128 URL-safe characters")
+	// ErrInvalidCodeChallenge: a client-supplied PKCE challenge that is not
+	// an S256 challenge (43 base64url characters) (400 validation_error).
+	ErrInvalidCodeChallenge = errors.New("oauth: code challenge must be S256 (43 base64url characters)")
+	// ErrInvalidCodeVerifier: the client holds the PKCE verifier and sent
+	// none, a malformed one or one that does not match the challenge
+	// (422 invalid_code_verifier). The state is consumed all the same.
+	ErrInvalidCodeVerifier = errors.New("oauth: invalid code verifier")
+	// ErrExchangeFailed: the code differs from the one recorded at the
+	// callback, is missing, or the provider refused it at the token
+	// endpoint, or the provider's profile was unusable
+	// (422 oauth_exchange_failed).
+	ErrExchangeFailed = errors.New("oauth: code exchange failed")
+	// ErrInvalidIDToken: the ID token is missing or fails OpenID Connect
+	// verification (422 invalid_id_token).
+	ErrInvalidIDToken = errors.New("oauth: invalid ID token")
+	// ErrProviderError: the provider redirected back with an error instead
+	// of a code (422 oauth_provider_error). The concrete error is a
+	// *ProviderError carrying the provider's error code.
+	ErrProviderError = errors.New("oauth: provider returned an error")
+	// ErrProviderUnavailable: the provider could not be reached, timed out
+	// or answered 5xx (502 provider_unavailable).
+	ErrProviderUnavailable = errors.New("oauth: provider unavailable")
+)
+
+// ProviderError is the error a provider reported on its redirect
+// (RFC 6749 §4.1.2.1): access_denied, invalid_scope, server_error, …
+// errors.Is(err, ErrProviderError) holds for it.
+type ProviderError struct {
+	// Code is the provider's error parameter, as received.
+	Code string
+	// Description is the provider's error_description, if any. It comes
+	// from the browser: display it escaped, never trust it.
+	Description string
+}
+
+func (e *ProviderError) Error() string {
+	if e.Description != "" {
+		return fmt.Sprintf("oauth: provider returned error %q: %s", e.Code, e.Description)
+	}
+	return fmt.Sprintf("oauth: provider returned error %q", e.Code)
+}
+
+// Is makes errors.Is(err, ErrProviderError) true.
+func (e *ProviderError) Is(target error) bool { return target == ErrProviderError }

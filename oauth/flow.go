@@ -1,0 +1,582 @@
+package oauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"golang.org/x/oauth2"
+
+	"github.com/authkit/authkit/internal/clock"
+	"github.com/authkit/authkit/internal/random"
+)
+
+// Defaults of Config.
+const (
+	// DefaultStateTTL is how long a sign-in may take (RFC 9700; DESIGN.md).
+	DefaultStateTTL = 10 * time.Minute
+	// DefaultHTTPTimeout bounds each call to a provider.
+	DefaultHTTPTimeout = 10 * time.Second
+	// DefaultJWKSRefetchInterval is the least time between two JWKS
+	// fetches (and discovery retries) triggered by unknown key ids.
+	DefaultJWKSRefetchInterval = time.Minute
+	// DefaultJWKSCacheTTL is how long fetched keys are trusted before they
+	// are fetched again.
+	DefaultJWKSCacheTTL = time.Hour
+)
+
+// Config configures a Flow. Zero values are safe defaults.
+type Config struct {
+	// Providers are the providers users may sign in with. At least one.
+	Providers []Provider
+	// StateStore keeps sign-in states; nil means a new MemoryStateStore
+	// (fine for one process; use a shared store across instances).
+	StateStore StateStore
+	// ReturnURLs are the URLs a sign-in may ask to be sent back to after
+	// the provider's callback (Dynamic's redirectUrl), compared by exact
+	// string. Empty: no return URL is accepted.
+	ReturnURLs []string
+	// HTTPClient makes every call to providers (token, user-info, JWKS,
+	// discovery). nil means a client with a DefaultHTTPTimeout timeout. A
+	// *http.Client stored in a call's context under oauth2.HTTPClient takes
+	// precedence for that call.
+	HTTPClient *http.Client
+	// StateTTL is how long a state lives; 0 means DefaultStateTTL.
+	StateTTL time.Duration
+	// JWKSRefetchInterval is the least time between JWKS refetches on an
+	// unknown kid; 0 means DefaultJWKSRefetchInterval.
+	JWKSRefetchInterval time.Duration
+	// JWKSCacheTTL is how long fetched JWKS keys are used before being
+	// refreshed; 0 means DefaultJWKSCacheTTL.
+	JWKSCacheTTL time.Duration
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// Rand is the source of states, verifiers and nonces; nil means
+	// crypto/rand. Only tests should set it.
+	Rand io.Reader
+	// Logger receives debug lines about sign-ins (never codes, verifiers,
+	// nonces or tokens); nil means no logging.
+	Logger *slog.Logger
+}
+
+// Flow runs authorization-code sign-ins. It is safe for concurrent use.
+type Flow struct {
+	cfg        Config
+	now        func() time.Time
+	store      StateStore
+	httpClient *http.Client
+	providers  map[string]*provider
+	returnURLs map[string]bool
+	log        *slog.Logger
+}
+
+// New validates cfg and returns a Flow. It does no network I/O: generic
+// OpenID Connect providers are discovered on first use.
+func New(cfg Config) (*Flow, error) {
+	if cfg.StateTTL < 0 || cfg.JWKSRefetchInterval < 0 || cfg.JWKSCacheTTL < 0 {
+		return nil, errors.New("oauth: durations must not be negative")
+	}
+	if cfg.StateTTL == 0 {
+		cfg.StateTTL = DefaultStateTTL
+	}
+	if cfg.JWKSRefetchInterval == 0 {
+		cfg.JWKSRefetchInterval = DefaultJWKSRefetchInterval
+	}
+	if cfg.JWKSCacheTTL == 0 {
+		cfg.JWKSCacheTTL = DefaultJWKSCacheTTL
+	}
+	if len(cfg.Providers) == 0 {
+		return nil, errors.New("oauth: no providers configured")
+	}
+	f := &Flow{
+		cfg:        cfg,
+		now:        clock.Or(cfg.Now),
+		store:      cfg.StateStore,
+		httpClient: cfg.HTTPClient,
+		providers:  make(map[string]*provider, len(cfg.Providers)),
+		returnURLs: make(map[string]bool, len(cfg.ReturnURLs)),
+		log:        cfg.Logger,
+	}
+	if f.store == nil {
+		f.store = NewMemoryStateStore()
+	}
+	if f.httpClient == nil {
+		f.httpClient = &http.Client{Timeout: DefaultHTTPTimeout}
+	}
+	if f.log == nil {
+		f.log = slog.New(slog.DiscardHandler)
+	}
+	for _, u := range cfg.ReturnURLs {
+		if err := checkAbsoluteURL(u); err != nil {
+			return nil, fmt.Errorf("oauth: return URL %q: %w", u, err)
+		}
+		f.returnURLs[u] = true
+	}
+	for _, p := range cfg.Providers {
+		if _, dup := f.providers[p.Name]; dup {
+			return nil, fmt.Errorf("oauth: provider %q configured twice", p.Name)
+		}
+		pr, err := f.newProvider(p)
+		if err != nil {
+			return nil, err
+		}
+		f.providers[p.Name] = pr
+	}
+	return f, nil
+}
+
+// Providers returns the names of the configured providers.
+func (f *Flow) Providers() []string {
+	names := make([]string, 0, len(f.providers))
+	for _, p := range f.cfg.Providers {
+		names = append(names, p.Name)
+	}
+	return names
+}
+
+func (f *Flow) provider(name string) (*provider, error) {
+	pr, ok := f.providers[name]
+	if !ok {
+		return nil, fmt.Errorf("%w: %q", ErrUnknownProvider, name)
+	}
+	return pr, nil
+}
+
+// InitRequest starts a sign-in.
+type InitRequest struct {
+	// Provider is the provider's configured Name.
+	Provider string
+	// State is a client-chosen state (Dynamic's initAuth): 16–128 URL-safe
+	// characters, and new. Empty: a 256-bit random state is made.
+	State string
+	// RedirectURL is the redirect_uri to send to the provider: exactly one
+	// of the provider's RedirectURLs. Empty: the first of them.
+	RedirectURL string
+	// ReturnURL is where the browser goes after the callback: exactly one
+	// of Config.ReturnURLs, or empty for none.
+	ReturnURL string
+	// CodeChallenge, when set, is the S256 challenge of a PKCE verifier the
+	// client holds and will present to Complete; the server then stores
+	// only the challenge. Empty: the server makes and keeps the verifier.
+	CodeChallenge string
+}
+
+// Init validates req, creates the state (with PKCE verifier or challenge
+// and, for OpenID providers, a nonce) and stores it. It returns the
+// stored record; AuthCodeURL turns it into the authorization URL.
+func (f *Flow) Init(ctx context.Context, req InitRequest) (State, error) {
+	pr, err := f.provider(req.Provider)
+	if err != nil {
+		return State{}, err
+	}
+	redirect := req.RedirectURL
+	if redirect == "" {
+		redirect = pr.cfg.RedirectURLs[0]
+	} else if !containsExact(pr.cfg.RedirectURLs, redirect) {
+		return State{}, fmt.Errorf("%w: redirect URL for %q", ErrRedirectURLNotAllowed, req.Provider)
+	}
+	if req.ReturnURL != "" && !f.returnURLs[req.ReturnURL] {
+		return State{}, fmt.Errorf("%w: return URL", ErrRedirectURLNotAllowed)
+	}
+	if req.State != "" && !validStateValue(req.State) {
+		return State{}, ErrInvalidStateValue
+	}
+	if req.CodeChallenge != "" && !validChallenge(req.CodeChallenge) {
+		return State{}, ErrInvalidCodeChallenge
+	}
+	if err := f.resolve(ctx, pr); err != nil {
+		return State{}, err
+	}
+	sp, _ := pr.current()
+	now := f.now()
+	rec := State{
+		State: req.State, Provider: pr.cfg.Name, RedirectURL: redirect, ReturnURL: req.ReturnURL,
+		CodeChallenge: req.CodeChallenge, CreatedAt: now, ExpiresAt: now.Add(f.cfg.StateTTL),
+	}
+	if rec.State == "" {
+		if rec.State, err = random.Token(f.cfg.Rand, 32); err != nil {
+			return State{}, err
+		}
+	}
+	if rec.CodeChallenge == "" {
+		if rec.CodeVerifier, err = random.Token(f.cfg.Rand, verifierBytes); err != nil {
+			return State{}, err
+		}
+		rec.CodeChallenge = S256Challenge(rec.CodeVerifier)
+	}
+	if sp.oidc {
+		if rec.Nonce, err = random.Token(f.cfg.Rand, 32); err != nil {
+			return State{}, err
+		}
+	}
+	if err := f.store.Save(ctx, rec, now); err != nil {
+		return State{}, err
+	}
+	f.log.DebugContext(ctx, "oauth: sign-in started", "provider", rec.Provider, "client_verifier", req.CodeChallenge != "")
+	return rec, nil
+}
+
+// Begin starts a sign-in and returns the provider's authorization URL and
+// the state: Init followed by AuthCodeURL without reading the store back.
+func (f *Flow) Begin(ctx context.Context, req InitRequest) (authURL, state string, err error) {
+	rec, err := f.Init(ctx, req)
+	if err != nil {
+		return "", "", err
+	}
+	u, err := f.authCodeURL(rec)
+	if err != nil {
+		return "", "", err
+	}
+	return u, rec.State, nil
+}
+
+// AuthCodeURL returns the authorization URL of a sign-in started with
+// Init (Dynamic's loginUrl): always with code_challenge,
+// code_challenge_method=S256 and state, and nonce for OpenID providers.
+// The state must be live, unconsumed, without a callback yet, and made for
+// this provider.
+func (f *Flow) AuthCodeURL(ctx context.Context, provider, state string) (string, error) {
+	rec, err := f.store.Get(ctx, state, f.now())
+	if err != nil {
+		return "", err
+	}
+	if rec.Provider != provider {
+		return "", ErrStateMismatch
+	}
+	if !rec.ConsumedAt.IsZero() {
+		return "", ErrStateUsed
+	}
+	if !rec.CallbackAt.IsZero() {
+		return "", ErrCallbackRecorded
+	}
+	return f.authCodeURL(rec)
+}
+
+func (f *Flow) authCodeURL(rec State) (string, error) {
+	pr, err := f.provider(rec.Provider)
+	if err != nil {
+		return "", err
+	}
+	sp, _ := pr.current()
+	cfg := &oauth2.Config{
+		ClientID: pr.cfg.ClientID, RedirectURL: rec.RedirectURL, Scopes: pr.scopes,
+		Endpoint: oauth2.Endpoint{AuthURL: sp.endpoints.AuthURL},
+	}
+	opts := make([]oauth2.AuthCodeOption, 0, len(pr.cfg.AuthParams)+5)
+	for k, v := range pr.cfg.AuthParams {
+		switch k {
+		case "state", "code_challenge", "code_challenge_method", "nonce", "redirect_uri", "client_id", "response_type":
+			continue
+		}
+		opts = append(opts, oauth2.SetAuthURLParam(k, v))
+	}
+	opts = append(opts,
+		oauth2.SetAuthURLParam("code_challenge", rec.CodeChallenge),
+		oauth2.SetAuthURLParam("code_challenge_method", "S256"))
+	if rec.Nonce != "" {
+		opts = append(opts, oauth2.SetAuthURLParam("nonce", rec.Nonce))
+	}
+	if sp.formPost {
+		opts = append(opts, oauth2.SetAuthURLParam("response_mode", "form_post"))
+	}
+	if sp.clientIDParam != "" {
+		opts = append(opts, oauth2.SetAuthURLParam(sp.clientIDParam, pr.cfg.ClientID))
+	}
+	return cfg.AuthCodeURL(rec.State, opts...), nil
+}
+
+// CallbackParams is what a provider's redirect carried.
+type CallbackParams struct {
+	// State is the state parameter.
+	State string
+	Callback
+}
+
+// maxCallbackBody bounds a form_post callback body.
+const maxCallbackBody = 64 << 10
+
+// ParseCallback reads a provider's redirect: query parameters of a GET,
+// or the form of a POST (Apple's response_mode=form_post, which also
+// carries the "user" field on the first sign-in).
+func ParseCallback(r *http.Request) (CallbackParams, error) {
+	vals := r.URL.Query()
+	if r.Method == http.MethodPost {
+		r.Body = http.MaxBytesReader(nil, r.Body, maxCallbackBody)
+		if err := r.ParseForm(); err != nil {
+			return CallbackParams{}, fmt.Errorf("%w: callback form: %w", ErrExchangeFailed, err)
+		}
+		vals = r.PostForm
+	}
+	p := CallbackParams{State: vals.Get("state"), Callback: Callback{
+		Code: vals.Get("code"), Error: vals.Get("error"),
+		ErrorDescription: vals.Get("error_description"), User: vals.Get("user"),
+	}}
+	if p.State == "" {
+		return p, ErrStateNotFound
+	}
+	if p.Code == "" && p.Error == "" {
+		return p, fmt.Errorf("%w: callback carries neither code nor error", ErrExchangeFailed)
+	}
+	return p, nil
+}
+
+// Callback records the provider's redirect under its state, once, and
+// returns the updated record (its ReturnURL says where to send the
+// browser; see ReturnLocation). The state must be live, unconsumed and
+// made for this provider.
+func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) (State, error) {
+	if _, err := f.provider(provider); err != nil {
+		return State{}, err
+	}
+	now := f.now()
+	rec, err := f.store.Get(ctx, p.State, now)
+	if err != nil {
+		return State{}, err
+	}
+	// Provider is immutable once saved, so checking it before the atomic
+	// RecordCallback leaves no race.
+	if rec.Provider != provider {
+		return State{}, ErrStateMismatch
+	}
+	if len(p.User) > maxCallbackBody {
+		p.User = ""
+	}
+	rec, err = f.store.RecordCallback(ctx, p.State, p.Callback, now)
+	if err != nil {
+		return State{}, err
+	}
+	f.log.DebugContext(ctx, "oauth: callback recorded", "provider", provider, "error", rec.Error)
+	return rec, nil
+}
+
+// ReturnLocation is where to redirect the browser after a recorded
+// callback: the record's ReturnURL with state and code (or error) added to
+// its query. ok is false when the sign-in has no ReturnURL.
+func ReturnLocation(rec State) (location string, ok bool) {
+	if rec.ReturnURL == "" {
+		return "", false
+	}
+	u, err := url.Parse(rec.ReturnURL)
+	if err != nil {
+		return "", false
+	}
+	q := u.Query()
+	q.Set("state", rec.State)
+	if rec.Error != "" {
+		q.Set("error", rec.Error)
+	} else {
+		q.Set("code", rec.Code)
+	}
+	u.RawQuery = q.Encode()
+	return u.String(), true
+}
+
+// Result statuses.
+const (
+	StatusPending   = "pending"
+	StatusCompleted = "completed"
+)
+
+// Result is what a sign-in's callback brought, for polling clients
+// (Dynamic's oauthResult).
+type Result struct {
+	// Status is StatusPending before the callback, StatusCompleted after.
+	Status string `json:"status"`
+	// Code is the provider's authorization code, exactly as received.
+	Code string `json:"code,omitempty"`
+	// Error is the provider's error code, when it sent one.
+	Error string `json:"error,omitempty"`
+}
+
+// Result reports whether the provider's callback for state has arrived
+// and what it carried. It does not consume the state.
+func (f *Flow) Result(ctx context.Context, provider, state string) (Result, error) {
+	rec, err := f.store.Get(ctx, state, f.now())
+	if err != nil {
+		return Result{}, err
+	}
+	if rec.Provider != provider {
+		return Result{}, ErrStateMismatch
+	}
+	if !rec.ConsumedAt.IsZero() {
+		return Result{}, ErrStateUsed
+	}
+	if rec.CallbackAt.IsZero() {
+		return Result{Status: StatusPending}, nil
+	}
+	return Result{Status: StatusCompleted, Code: rec.Code, Error: rec.Error}, nil
+}
+
+// CompleteRequest finishes a sign-in.
+type CompleteRequest struct {
+	// Provider is the provider's configured Name; it must be the one the
+	// state was made for.
+	Provider string
+	// State is the sign-in's state.
+	State string
+	// Code is the authorization code. When a callback was recorded it must
+	// equal the recorded code (or be empty to use it); without a recorded
+	// callback (a host handling the redirect itself) it is required.
+	Code string
+	// CodeVerifier is the PKCE verifier when the client holds it
+	// (InitRequest.CodeChallenge was set); ignored otherwise.
+	CodeVerifier string
+	// RedirectURL, if set, must equal the redirect URL the state was made
+	// for.
+	RedirectURL string
+}
+
+// Complete consumes the state (atomically, whatever the outcome, so a
+// state gets exactly one completion attempt), checks it was made for this
+// provider and redirect URL, checks the PKCE verifier, exchanges the code
+// with the verifier, verifies the ID token for OpenID providers, fetches
+// the profile and returns the identity.
+func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, error) {
+	pr, err := f.provider(req.Provider)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := f.store.Consume(ctx, req.State, f.now())
+	if err != nil {
+		return nil, err
+	}
+	if rec.Provider != req.Provider || (req.RedirectURL != "" && req.RedirectURL != rec.RedirectURL) {
+		return nil, ErrStateMismatch
+	}
+	code := req.Code
+	if !rec.CallbackAt.IsZero() {
+		if rec.Error != "" {
+			return nil, &ProviderError{Code: rec.Error, Description: rec.ErrorDescription}
+		}
+		if code == "" {
+			code = rec.Code
+		} else if subtle.ConstantTimeCompare([]byte(code), []byte(rec.Code)) != 1 {
+			return nil, fmt.Errorf("%w: code differs from the one received at the callback", ErrExchangeFailed)
+		}
+	}
+	if code == "" {
+		return nil, fmt.Errorf("%w: no authorization code", ErrExchangeFailed)
+	}
+	verifier := rec.CodeVerifier
+	if verifier == "" {
+		if !verifierMatches(req.CodeVerifier, rec.CodeChallenge) {
+			return nil, ErrInvalidCodeVerifier
+		}
+		verifier = req.CodeVerifier
+	}
+	if err := f.resolve(ctx, pr); err != nil {
+		return nil, err
+	}
+	sp, idv := pr.current()
+	cfg, err := f.oauth2Config(pr, sp, rec.RedirectURL)
+	if err != nil {
+		return nil, err
+	}
+	client := f.client(ctx)
+	xctx := context.WithValue(ctx, oauth2.HTTPClient, client)
+	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+	if sp.clientIDParam != "" {
+		opts = append(opts, oauth2.SetAuthURLParam(sp.clientIDParam, pr.cfg.ClientID))
+	}
+	tok, err := cfg.Exchange(xctx, code, opts...)
+	if err != nil {
+		return nil, classifyExchangeError(err)
+	}
+	var src profileSources
+	if sp.oidc {
+		raw, _ := tok.Extra("id_token").(string)
+		if raw == "" {
+			return nil, fmt.Errorf("%w: the token response has no id_token", ErrInvalidIDToken)
+		}
+		if src.Claims, err = idv.verify(ctx, client, raw, rec.Nonce, rec.CreatedAt); err != nil {
+			return nil, err
+		}
+	}
+	if sp.endpoints.UserInfoURL != "" {
+		if src.UserInfo, err = f.getJSON(ctx, client, sp, pr, sp.endpoints.UserInfoURL, tok.AccessToken); err != nil {
+			return nil, err
+		}
+	}
+	if sp.endpoints.EmailsURL != "" {
+		if src.Emails, err = f.getJSON(ctx, client, sp, pr, sp.endpoints.EmailsURL, tok.AccessToken); err != nil {
+			return nil, err
+		}
+	}
+	if rec.CallbackUser != "" && json.Valid([]byte(rec.CallbackUser)) {
+		src.CallbackUser = json.RawMessage(rec.CallbackUser)
+	}
+	id, err := mapProfile(sp.mapProfile, src)
+	if err != nil {
+		return nil, err
+	}
+	id.Provider = providerType(pr.cfg.Name)
+	f.log.DebugContext(ctx, "oauth: sign-in completed", "provider", pr.cfg.Name)
+	return &id, nil
+}
+
+// classifyExchangeError splits token-endpoint failures: a refusal (4xx,
+// an OAuth error body) is ErrExchangeFailed; no answer or a 5xx is
+// ErrProviderUnavailable.
+func classifyExchangeError(err error) error {
+	var re *oauth2.RetrieveError
+	if errors.As(err, &re) {
+		if re.Response != nil && re.Response.StatusCode >= 500 {
+			return fmt.Errorf("%w: token endpoint status %d", ErrProviderUnavailable, re.Response.StatusCode)
+		}
+		if re.ErrorCode != "" {
+			return fmt.Errorf("%w: %s", ErrExchangeFailed, re.ErrorCode)
+		}
+		return fmt.Errorf("%w: token endpoint status %d", ErrExchangeFailed, re.Response.StatusCode)
+	}
+	return fmt.Errorf("%w: token endpoint: %w", ErrProviderUnavailable, err)
+}
+
+// maxProfileBytes bounds a user-info response.
+const maxProfileBytes = 1 << 20
+
+// getJSON GETs a profile document with the access token.
+func (f *Flow) getJSON(ctx context.Context, client *http.Client, sp spec, pr *provider, u, accessToken string) (json.RawMessage, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrProviderUnavailable, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+accessToken)
+	req.Header.Set("Accept", "application/json")
+	if sp.clientIDHeader != "" {
+		req.Header.Set(sp.clientIDHeader, pr.cfg.ClientID)
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%w: profile: %w", ErrProviderUnavailable, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxProfileBytes))
+	if err != nil {
+		return nil, fmt.Errorf("%w: profile: %w", ErrProviderUnavailable, err)
+	}
+	switch {
+	case resp.StatusCode >= 500:
+		return nil, fmt.Errorf("%w: profile status %d", ErrProviderUnavailable, resp.StatusCode)
+	case resp.StatusCode != http.StatusOK:
+		return nil, fmt.Errorf("%w: profile status %d", ErrExchangeFailed, resp.StatusCode)
+	case !json.Valid(body):
+		return nil, fmt.Errorf("%w: profile is not JSON", ErrExchangeFailed)
+	}
+	return body, nil
+}
+
+func containsExact(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
