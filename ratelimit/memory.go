@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"container/heap"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash/maphash"
@@ -21,6 +22,10 @@ const DefaultMaxKeys = 100_000
 // single call pays for a long sweep. Each call adds at most one key, so the
 // table still shrinks whenever keys expire faster than new ones arrive.
 const evictPerCall = 4
+
+// maxKeyLen is the longest key held as is; longer keys are held as their
+// SHA-256 digest (32 bytes), which no two real keys share.
+const maxKeyLen = 128
 
 // keysPerShard is the target shard size when choosing the shard count.
 const keysPerShard = 1024
@@ -108,6 +113,11 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 func (m *Memory) Allow(ctx context.Context, key string) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
+	}
+	if len(key) > maxKeyLen {
+		// MaxKeys bounds the number of keys; this bounds their size.
+		sum := sha256.Sum256([]byte(key))
+		key = string(sum[:])
 	}
 	now := m.now().UnixNano()
 	i := maphash.String(m.seed, key) & m.mask

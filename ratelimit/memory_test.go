@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -168,5 +169,23 @@ func TestLimitedError(t *testing.T) {
 	}
 	if (ratelimit.Decision{Allowed: true}).Err() != nil {
 		t.Fatal("allowed decision has an error")
+	}
+}
+
+func TestMemoryLongKeys(t *testing.T) {
+	c := clock.NewFake(time.Unix(1_700_000_000, 0))
+	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: ratelimit.Rule{Limit: 1, Window: time.Hour}, Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	long := strings.Repeat("k", 10_000)
+	for _, k := range []string{long + "a", long + "b"} {
+		if d, _ := m.Allow(ctx, k); !d.Allowed {
+			t.Fatalf("first event for a distinct long key denied: %+v", d)
+		}
+		if d, _ := m.Allow(ctx, k); d.Allowed {
+			t.Fatalf("long key not limited: %+v", d)
+		}
 	}
 }
