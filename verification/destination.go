@@ -25,6 +25,12 @@ func NormalizeEmail(s string) (string, error) {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxEmailLen {
 		return "", fmt.Errorf("%w: email too long or not UTF-8", ErrInvalidDestination)
 	}
+	// Lower first and validate the result: lower-casing can change the
+	// length ("İ" becomes two runes), and the result is what is stored.
+	s = strings.ToLower(s)
+	if utf8.RuneCountInString(s) > maxEmailLen {
+		return "", fmt.Errorf("%w: email too long", ErrInvalidDestination)
+	}
 	at := strings.IndexByte(s, '@')
 	if at < 0 || strings.IndexByte(s[at+1:], '@') >= 0 {
 		return "", fmt.Errorf("%w: email must hold exactly one @", ErrInvalidDestination)
@@ -38,7 +44,7 @@ func NormalizeEmail(s string) (string, error) {
 			return "", fmt.Errorf("%w: email holds whitespace or a control character", ErrInvalidDestination)
 		}
 	}
-	return strings.ToLower(s), nil
+	return s, nil
 }
 
 // destination is a validated target for a code.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/internal/keyedhash"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/phone"
@@ -65,7 +66,7 @@ type Config struct {
 	Retention time.Duration
 	// Captcha, if set, must accept the request's CaptchaToken before Start
 	// or Resend does anything else. nil = no captcha.
-	Captcha tmpCaptchaVerifier
+	Captcha captcha.Verifier
 	// PhonePolicy decides which numbers may receive SMS. The zero Policy
 	// allows mobile and fixed-line-or-mobile numbers in every region.
 	PhonePolicy phone.Policy
@@ -292,7 +293,7 @@ func (s *Service) prepare(ctx context.Context, req StartRequest) (destination, S
 	}
 	if s.cfg.Captcha != nil {
 		if req.CaptchaToken == "" {
-			return destination{}, nil, fmt.Errorf("%w: no token", ErrCaptchaFailed)
+			return destination{}, nil, fmt.Errorf("%w: %w", ErrCaptchaFailed, captcha.ErrMissingToken)
 		}
 		if err := s.cfg.Captcha.Verify(ctx, req.CaptchaToken, req.RemoteIP); err != nil {
 			return destination{}, nil, fmt.Errorf("%w: %w", ErrCaptchaFailed, err)

@@ -40,8 +40,7 @@ func newID() string {
 	idSeq.Lock()
 	defer idSeq.Unlock()
 	idSeq.n++
-	return fmt.Sprintf("00000000-0000-4000-8000-%012d", idSeq.n) +
-		"" // keep the canonical 36-character form
+	return fmt.Sprintf("00000000-0000-4000-8000-%012d", idSeq.n)
 }
 
 func newRecord() verification.Record {
