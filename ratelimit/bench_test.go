@@ -2,6 +2,7 @@ package ratelimit_test
 
 import (
 	"context"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -92,5 +93,32 @@ func BenchmarkAllowManyKeys(b *testing.B) {
 	for b.Loop() {
 		m.Allow(ctx, keys[i%len(keys)])
 		i++
+	}
+}
+
+// BenchmarkMemoryPerKey reports the heap bytes held per key, measured over
+// 100 000 distinct keys of about 20 bytes.
+func BenchmarkMemoryPerKey(b *testing.B) {
+	const n = 100_000
+	keys := benchKeys(n)
+	ctx := context.Background()
+	for b.Loop() {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: ratelimit.Rule{Limit: 10, Window: time.Hour}, MaxKeys: n})
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, k := range keys {
+			m.Allow(ctx, k)
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		if m.Len() < n*9/10 {
+			b.Fatalf("only %d keys held", m.Len())
+		}
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/float64(m.Len()), "B/key")
+		runtime.KeepAlive(m)
 	}
 }

@@ -46,11 +46,14 @@
 // A key whose TAT has passed is indistinguishable from an unseen key and is
 // dropped by later calls: a few on the caller's shard per call, and now and
 // then a few on another shard, so no sweeper goroutine is needed, no call
-// pays for a long sweep, and shards that no longer get calls empty too. [MemoryConfig.MaxKeys] bounds the table: when it is
-// full, the key closest to being fully refilled is evicted first, which is
-// the eviction that forgives the least. A flood of distinct keys (for
-// example spoofed IPs) can still push out a limited key once the table is
-// full, so size MaxKeys above the number of keys active in one Window and
-// keep per-IP limits as one layer among several (per-destination limits in
+// pays for a long sweep, and shards that no longer get calls empty too.
+//
+// [MemoryConfig.MaxKeys] bounds the table (about 80 bytes per key plus the
+// key; keys over 128 bytes are held as their SHA-256). When it is full, the
+// key closest to being fully refilled is evicted first, which is the
+// eviction that forgives the least. A flood of distinct keys (for example
+// spoofed IPs) can still push out a limited key once the table is full, so
+// size MaxKeys above the number of keys active in one Window and keep
+// per-IP limits as one layer among several (per-destination limits in
 // package verification, captcha).
 package ratelimit
