@@ -123,7 +123,7 @@ func RunLimiterTests(t *testing.T, newLimiter NewLimiter) {
 	})
 	t.Run("SteadyRateOverManyWindows", func(t *testing.T) {
 		// Requests arrive four times faster than the rule allows for ten
-		// windows. Any correct limiter (sliding log, GCRA, fixed windows)
+		// windows. Any correct limiter (sliding log, GCRA, token bucket)
 		// allows between 10×Limit and 11×Limit of them.
 		const limit, windows = 5, 10
 		rule := ratelimit.Rule{Limit: limit, Window: 10 * time.Second}
