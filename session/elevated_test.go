@@ -1,0 +1,183 @@
+package session_test
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/session"
+)
+
+func mintSession(t *testing.T, f *fixture) session.Tokens {
+	t.Helper()
+	tok, err := f.m.Mint(t.Context(), testUser(1), session.MintOptions{Audience: testOrigin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
+}
+
+func TestElevatedSingleUse(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, session.ES256, true)
+	s := mintSession(t, f)
+	authAt := t0.Add(-10 * time.Second)
+	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{
+		Scopes: []authkit.Scope{authkit.ScopeWalletExport, authkit.ScopeWalletExport}, SingleUse: true,
+		AMR: []string{"otp", "mfa"}, AuthTime: authAt,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !el.ExpiresAt.Equal(t0.Add(5*time.Minute)) || !el.SingleUse || el.ID == "" {
+		t.Fatalf("elevated token %+v", el)
+	}
+	h, p := decodeToken(t, el.Token)
+	if h["typ"] != session.TypElevated || p["scope"] != "wallet:export" || p["sid"] != s.SessionID || p["sub"] != testUser(0).ID ||
+		p["auth_time"] != float64(authAt.Unix()) || p["single_use"] != true || p["aud"] != testOrigin {
+		t.Fatalf("elevated token %v %v", h, p)
+	}
+	if amr, _ := p["amr"].([]any); len(amr) != 2 || amr[0] != "otp" {
+		t.Fatalf("amr %v", p["amr"])
+	}
+	// Presented for the wrong action, it is refused and not burnt.
+	_, err = f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletSign, s.Claims)
+	var se *session.ScopeError
+	if !errors.Is(err, session.ErrInsufficientScope) || !errors.As(err, &se) || se.Required != authkit.ScopeWalletSign {
+		t.Fatalf("wrong scope: %v", err)
+	}
+	c, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims)
+	if err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	if c.Kind != session.KindElevated || c.AuthTime == nil || len(c.AMR) != 2 {
+		t.Fatalf("claims %+v", c)
+	}
+	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); !errors.Is(err, session.ErrAlreadyUsed) {
+		t.Fatalf("second use: %v, want ErrAlreadyUsed", err)
+	}
+}
+
+func TestElevatedMultiUse(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, session.EdDSA, true)
+	s := mintSession(t, f)
+	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !el.ExpiresAt.Equal(t0.Add(10 * time.Minute)) {
+		t.Fatalf("multi-use expires %v", el.ExpiresAt)
+	}
+	for i := range 3 {
+		if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeCredentialLink, nil); err != nil {
+			t.Fatalf("use %d: %v", i, err)
+		}
+	}
+	f.clk.Advance(10*time.Minute + time.Minute)
+	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeCredentialLink, nil); !errors.Is(err, session.ErrExpired) {
+		t.Fatalf("after 11 min: %v", err)
+	}
+}
+
+func TestElevatedRejects(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, session.ES256, true)
+	s := mintSession(t, f)
+	other, err := f.m.Mint(ctx, testUser(1), session.MintOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	elClaims, err := f.m.Verify(ctx, el.Token, session.KindElevated)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, tc := range map[string]struct {
+		claims *session.Claims
+		opts   session.ElevatedOptions
+		want   error
+	}{
+		"no scope":                 {s.Claims, session.ElevatedOptions{}, session.ErrInvalidScope},
+		"session scope":            {s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeUserBasic}}, session.ErrInvalidScope},
+		"made-up scope":            {s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{"admin:all"}}, session.ErrInvalidScope},
+		"from an elevated token":   {elClaims, session.ElevatedOptions{Scopes: tokensScopes()}, session.ErrWrongKind},
+		"nil session":              {nil, session.ElevatedOptions{Scopes: tokensScopes()}, session.ErrWrongKind},
+		"auth_time in the future":  {s.Claims, session.ElevatedOptions{Scopes: tokensScopes(), AuthTime: t0.Add(time.Hour)}, session.ErrInvalidRequest},
+		"empty amr value":          {s.Claims, session.ElevatedOptions{Scopes: tokensScopes(), AMR: []string{""}}, session.ErrInvalidRequest},
+		"console scope is allowed": {s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeConsoleMFAReset}}, nil},
+	} {
+		_, err := f.m.MintElevated(ctx, tc.claims, tc.opts)
+		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
+			t.Errorf("%s: %v, want %v", name, err, tc.want)
+		}
+	}
+	// Bound to its session: refused with another session's claims.
+	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, other.Claims); !errors.Is(err, session.ErrSessionMismatch) {
+		t.Fatalf("other session: %v", err)
+	}
+	// A session token is not an elevated token.
+	if _, err := f.m.VerifyElevated(ctx, s.MinifiedJWT, authkit.ScopeWalletExport, nil); !errors.Is(err, session.ErrWrongKind) {
+		t.Fatalf("session token as elevated: %v", err)
+	}
+	// Logout kills the session's elevated tokens too.
+	if err := f.m.Revoke(ctx, s.SessionID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, nil); !errors.Is(err, session.ErrRevoked) {
+		t.Fatalf("after logout: %v", err)
+	}
+	if _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()}); !errors.Is(err, session.ErrRevoked) {
+		t.Fatalf("mint for a revoked session: %v", err)
+	}
+	// Single-use needs a store.
+	nf := newFixture(t, session.ES256, false)
+	ns := mintSession(t, nf)
+	if _, err := nf.m.MintElevated(ctx, ns.Claims, session.ElevatedOptions{Scopes: tokensScopes(), SingleUse: true}); !errors.Is(err, session.ErrNoStore) {
+		t.Fatalf("single-use without store: %v", err)
+	}
+}
+
+// TestElevatedSingleUseConcurrent: of 32 parallel uses of one single-use
+// token exactly one succeeds.
+func TestElevatedSingleUseConcurrent(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t, session.EdDSA, true)
+	s := mintSession(t, f)
+	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes(), SingleUse: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const n = 32
+	errs := make([]error, n)
+	var start, wg sync.WaitGroup
+	start.Add(1)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			start.Wait()
+			_, errs[i] = f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims)
+		}()
+	}
+	start.Done()
+	wg.Wait()
+	wins := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			wins++
+		case !errors.Is(err, session.ErrAlreadyUsed):
+			t.Fatalf("unexpected error %v", err)
+		}
+	}
+	if wins != 1 {
+		t.Fatalf("%d of %d uses succeeded, want 1", wins, n)
+	}
+}
