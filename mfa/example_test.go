@@ -123,3 +123,59 @@ func ExampleService_IssueToken() {
 	// first use: <nil>
 	// second use: true
 }
+
+// Deleting a device needs a fresh second factor: authenticate with the
+// device, ask for a single-use MFA token, and present it with the delete.
+func ExampleService_DeleteDevice() {
+	ctx := context.Background()
+	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
+	svc := newService(func() time.Time { return now })
+
+	enr, _ := svc.EnrollTOTP(ctx, "user-1", "alice@example.com")
+	code, _ := totp.GenerateCode(enr.Secret, now)
+	if _, err := svc.ConfirmTOTP(ctx, "user-1", code); err != nil {
+		log.Fatal(err)
+	}
+
+	err := svc.DeleteDevice(ctx, "user-1", enr.DeviceID, "session-1", "")
+	fmt.Println("without a token:", errors.Is(err, mfa.ErrTokenInvalid))
+
+	now = now.Add(30 * time.Second)
+	code, _ = totp.GenerateCode(enr.Secret, now)
+	if _, err := svc.AuthenticateTOTP(ctx, "user-1", enr.DeviceID, code); err != nil {
+		log.Fatal(err)
+	}
+	token, _, _ := svc.IssueToken(ctx, "user-1", "session-1", true)
+	fmt.Println("with a token:", svc.DeleteDevice(ctx, "user-1", enr.DeviceID, "session-1", token))
+	devices, _ := svc.ListDevices(ctx, "user-1")
+	fmt.Println("devices left:", len(devices))
+	// Output:
+	// without a token: true
+	// with a token: <nil>
+	// devices left: 0
+}
+
+// Rotating the sealing key: the new key goes first and seals from now on;
+// the old one stays listed so that existing secrets still open.
+func ExampleNewAESGCMSealer() {
+	oldKey := mfa.Key{ID: "2026-01"}
+	newKey := mfa.Key{ID: "2026-07"}
+	_, _ = rand.Read(oldKey.Secret[:])
+	_, _ = rand.Read(newKey.Secret[:])
+
+	before, _ := mfa.NewAESGCMSealer(oldKey)
+	sealed, _ := before.Seal([]byte("totp secret"), []byte("device-id"))
+
+	after, _ := mfa.NewAESGCMSealer(newKey, oldKey)
+	plain, err := after.Open(sealed, []byte("device-id"))
+	fmt.Println(string(plain), err)
+	_, err = after.Open(sealed, []byte("another-device"))
+	fmt.Println("moved to another device:", errors.Is(err, mfa.ErrSealedOpen))
+	resealed, _ := after.Seal(plain, []byte("device-id"))
+	id, _ := mfa.KeyID(resealed)
+	fmt.Println("sealed under:", id)
+	// Output:
+	// totp secret <nil>
+	// moved to another device: true
+	// sealed under: 2026-07
+}
