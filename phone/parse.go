@@ -34,8 +34,8 @@ const MaxInputLen = 255
 // Parse validates the three-part input of the API: countryCode is the
 // calling code without "+" ("1"; a leading "+" is tolerated), nationalNumber
 // the number as dialled inside the region ("9172113333"; spaces, dots,
-// slashes and hyphens are ignored, and a trunk prefix such as the UK's "0"
-// is removed), and isoCountryCode the ISO 3166-1 alpha-2 region ("US",
+// slashes and hyphens are ignored, Arabic-Indic and full-width digits are
+// read as digits, and a trunk prefix such as the UK's "0" is removed), and isoCountryCode the ISO 3166-1 alpha-2 region ("US",
 // case-insensitive).
 //
 // The number must be valid for that region (libphonenumber's
@@ -177,17 +177,24 @@ func parseCallingCode(s string) (int, error) {
 }
 
 // nationalDigits removes the separators people type and reports whether
-// only digits remain. Anything else (letters, "+", "*", "#") is refused, so
-// that vanity letters, extensions and international prefixes are not
-// interpreted behind the caller's back.
+// only digits remain. Arabic-Indic and full-width digits become ASCII ones,
+// as libphonenumber reads them. Anything else (letters, "+", "*", "#") is
+// refused, so that vanity letters, extensions and international prefixes
+// are not interpreted behind the caller's back.
 func nationalDigits(s string) (string, bool) {
 	var b strings.Builder
 	b.Grow(len(s))
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9':
-			b.WriteByte(c)
-		case c == ' ' || c == '-' || c == '.' || c == '/':
+	for _, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+			b.WriteRune(r)
+		case r == ' ' || r == '-' || r == '.' || r == '/':
+		case unicode.IsDigit(r):
+			d := phonenumbers.NormalizeDigitsOnly(string(r))
+			if len(d) != 1 || d[0] < '0' || d[0] > '9' {
+				return "", false
+			}
+			b.WriteString(d)
 		default:
 			return "", false
 		}

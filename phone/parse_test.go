@@ -15,6 +15,8 @@ func TestParseValid(t *testing.T) {
 	}{
 		{"1", "9172113333", "US", phone.Number{"+19172113333", "1", "9172113333", "US", phone.FixedLineOrMobile}},
 		{"+1", "917-211-3333", "us", phone.Number{"+19172113333", "1", "9172113333", "US", phone.FixedLineOrMobile}},
+		{"1", "٩١٧٢١١٣٣٣٣", "US", phone.Number{"+19172113333", "1", "9172113333", "US", phone.FixedLineOrMobile}},
+		{"1", "９１７-２１１-３３３３", "US", phone.Number{"+19172113333", "1", "9172113333", "US", phone.FixedLineOrMobile}},
 		{"1", "917 211 3333", "Us", phone.Number{"+19172113333", "1", "9172113333", "US", phone.FixedLineOrMobile}},
 		{"1", "8002345678", "US", phone.Number{"+18002345678", "1", "8002345678", "US", phone.TollFree}},
 		{"1", "9002345678", "US", phone.Number{"+19002345678", "1", "9002345678", "US", phone.PremiumRate}},
@@ -64,6 +66,7 @@ func TestParseErrors(t *testing.T) {
 		{"US number claimed for CA", "1", "9172113333", "CA", phone.ErrInvalidNumber},
 		{"GB number claimed for JE", "44", "7400123456", "JE", phone.ErrInvalidNumber},
 		{"letters", "1", "1800FLOWERS", "US", phone.ErrInvalidNumber},
+		{"Devanagari digits", "1", "९१७२११३३३३", "US", phone.ErrInvalidNumber},
 		{"international prefix", "1", "011447400123456", "US", phone.ErrInvalidNumber},
 		{"plus inside national", "1", "+447400123456", "US", phone.ErrInvalidNumber},
 		{"extension", "1", "9172113333#12", "US", phone.ErrInvalidInput},
