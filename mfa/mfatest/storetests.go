@@ -7,7 +7,6 @@ package mfatest
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -15,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/mfa"
 )
 
@@ -26,9 +26,15 @@ const Parallelism = 32
 var base = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 
 // RunStoreTests runs the conformance suite against stores made by newStore.
-// newStore is called once per subtest and must return an empty store (or one
-// whose data cannot collide with the suite's: every subtest uses fresh random
-// user ids). Expiry is tested by passing explicit times, so no clock is needed.
+// newStore is called once per subtest and may return a shared, non-empty
+// store: every subtest uses fresh random ids. Expiry is tested by passing
+// explicit times, so no clock is needed.
+//
+// What the suite assumes of a backend: user, device and session ids are
+// UUID strings (a uuid or text column both work); attempt keys are
+// "totp:<uuid>"; digests are 32 bytes; times round-trip with at least
+// microsecond precision (they are compared with time.Time.Equal); LastStep
+// values above 2^32 round-trip.
 func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 	t.Helper()
 	tests := []struct {
@@ -66,16 +72,22 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 
 var ctx = context.Background()
 
-// uniq returns an id unique to this test run, so stores shared between
-// subtests (a real database) do not see each other's data.
+// uniq returns a fresh random UUID (the shape of user, device and session
+// ids), so stores shared between subtests (a real database) do not see each
+// other's data and backends may use uuid columns. The prefix only documents
+// the use at the call site.
 func uniq(t *testing.T, prefix string) string {
 	t.Helper()
-	var b [8]byte
-	if _, err := rand.Read(b[:]); err != nil {
+	_ = prefix
+	id, err := random.UUID(nil)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return fmt.Sprintf("%s-%x", prefix, b)
+	return id
 }
+
+// attemptKey returns a fresh attempt key shaped like the Service's.
+func attemptKey(t *testing.T) string { return "totp:" + uniq(t, "user") }
 
 func digest(s string) []byte {
 	h := sha256.Sum256([]byte(s))
@@ -418,7 +430,7 @@ func testParallelConfirm(t *testing.T, s mfa.Store) {
 }
 
 func testAttemptWindow(t *testing.T, s mfa.Store) {
-	key := uniq(t, "totp")
+	key := attemptKey(t)
 	const max, window = 3, 5 * time.Minute
 	for i := 0; i < max; i++ {
 		ok, _, err := s.ReserveAttempt(ctx, key, base.Add(time.Duration(i)*time.Second), window, max)
@@ -435,7 +447,7 @@ func testAttemptWindow(t *testing.T, s mfa.Store) {
 		t.Fatalf("retryAfter = %v, want 4m (window started at the first attempt)", retry)
 	}
 	// Another key is independent.
-	if ok, _, err := s.ReserveAttempt(ctx, uniq(t, "totp"), now, window, max); err != nil || !ok {
+	if ok, _, err := s.ReserveAttempt(ctx, attemptKey(t), now, window, max); err != nil || !ok {
 		t.Fatalf("another key = %v, %v; want ok", ok, err)
 	}
 	// Just before the end: still refused; at the end: a new window.
@@ -456,7 +468,7 @@ func testAttemptWindow(t *testing.T, s mfa.Store) {
 }
 
 func testAttemptRelease(t *testing.T, s mfa.Store) {
-	key := uniq(t, "totp")
+	key := attemptKey(t)
 	const max, window = 2, time.Minute
 	if err := s.ReleaseAttempt(ctx, key, base); err != nil {
 		t.Fatalf("ReleaseAttempt with no window: %v", err)
@@ -477,7 +489,7 @@ func testAttemptRelease(t *testing.T, s mfa.Store) {
 	}
 	// A window whose count was released back to 0 restarts at the next
 	// reservation, so its length counts from the first counted failure.
-	key4 := uniq(t, "totp")
+	key4 := attemptKey(t)
 	if ok, _, err := s.ReserveAttempt(ctx, key4, base, window, 1); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -493,7 +505,7 @@ func testAttemptRelease(t *testing.T, s mfa.Store) {
 	}
 
 	// Releasing more than was reserved never creates extra slots.
-	key2 := uniq(t, "totp")
+	key2 := attemptKey(t)
 	if ok, _, err := s.ReserveAttempt(ctx, key2, base, window, 1); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -514,7 +526,7 @@ func testAttemptRelease(t *testing.T, s mfa.Store) {
 		t.Fatalf("after over-releasing, %d reservations succeeded with max 1, want 1", n)
 	}
 	// A release after the window ended does not touch the next window.
-	key3 := uniq(t, "totp")
+	key3 := attemptKey(t)
 	if ok, _, err := s.ReserveAttempt(ctx, key3, base, window, 1); err != nil || !ok {
 		t.Fatal(ok, err)
 	}
@@ -527,7 +539,7 @@ func testAttemptRelease(t *testing.T, s mfa.Store) {
 }
 
 func testAttemptParallel(t *testing.T, s mfa.Store) {
-	key := uniq(t, "totp")
+	key := attemptKey(t)
 	const max = 5
 	var mu sync.Mutex
 	refused := 0
@@ -803,34 +815,35 @@ func testTokenUse(t *testing.T, s mfa.Store) {
 
 func testTokenSession(t *testing.T, s mfa.Store) {
 	u := uniq(t, "user")
+	s1, s2 := uniq(t, "session"), uniq(t, "session")
 	exp := base.Add(10 * time.Minute)
-	bound := token(t, u, "sess-1", false, exp)
+	bound := token(t, u, s1, false, exp)
 	free := token(t, u, "", false, exp)
 	for _, x := range []mfa.TokenRecord{bound, free} {
 		if err := s.CreateToken(ctx, x); err != nil {
 			t.Fatal(err)
 		}
 	}
-	_, err := s.UseToken(ctx, bound.Digest, u, "sess-2", base)
+	_, err := s.UseToken(ctx, bound.Digest, u, s2, base)
 	wantErr(t, "bound token from another session", err, mfa.ErrNotFound)
 	_, err = s.UseToken(ctx, bound.Digest, u, "", base)
 	wantErr(t, "bound token without a session", err, mfa.ErrNotFound)
-	if _, err := s.UseToken(ctx, bound.Digest, u, "sess-1", base); err != nil {
+	if _, err := s.UseToken(ctx, bound.Digest, u, s1, base); err != nil {
 		t.Fatalf("bound token from its session: %v", err)
 	}
-	for _, sid := range []string{"", "sess-1", "sess-2"} {
+	for _, sid := range []string{"", s1, s2} {
 		if _, err := s.UseToken(ctx, free.Digest, u, sid, base); err != nil {
 			t.Fatalf("unbound token from session %q: %v", sid, err)
 		}
 	}
 	// A single-use bound token is not burned by a wrong-session attempt.
-	sb := token(t, u, "sess-1", true, exp)
+	sb := token(t, u, s1, true, exp)
 	if err := s.CreateToken(ctx, sb); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.UseToken(ctx, sb.Digest, u, "sess-2", base)
+	_, err = s.UseToken(ctx, sb.Digest, u, s2, base)
 	wantErr(t, "single-use bound token from another session", err, mfa.ErrNotFound)
-	if _, err := s.UseToken(ctx, sb.Digest, u, "sess-1", base); err != nil {
+	if _, err := s.UseToken(ctx, sb.Digest, u, s1, base); err != nil {
 		t.Fatalf("single-use bound token from its session: %v", err)
 	}
 }
@@ -856,12 +869,13 @@ func testTokenExpiry(t *testing.T, s mfa.Store) {
 
 func testTokenParallelSingle(t *testing.T, s mfa.Store) {
 	u := uniq(t, "user")
-	tok := token(t, u, "sess", true, base.Add(5*time.Minute))
+	sid := uniq(t, "session")
+	tok := token(t, u, sid, true, base.Add(5*time.Minute))
 	if err := s.CreateToken(ctx, tok); err != nil {
 		t.Fatal(err)
 	}
 	wins := parallel(t, mfa.ErrNotFound, func(int) error {
-		_, err := s.UseToken(ctx, tok.Digest, u, "sess", base)
+		_, err := s.UseToken(ctx, tok.Digest, u, sid, base)
 		return err
 	})
 	if wins != 1 {
