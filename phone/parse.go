@@ -81,8 +81,11 @@ func Parse(countryCode, nationalNumber, isoCountryCode string) (Number, error) {
 
 // ParseE164 validates a number in E.164 form: "+", then the calling code
 // and national significant number, digits only ("+19172113333"). The
-// region is the one the number belongs to, and the number must be valid for
-// it.
+// region is the one libphonenumber assigns the number to, and the number
+// must be valid for it. Where regions share a calling code and a range (+7
+// 800… is toll-free in both RU and KZ), that is the first matching region,
+// so a Number from [Parse] is best passed on as is rather than re-parsed
+// from its E164.
 func ParseE164(s string) (Number, error) {
 	if len(s) > MaxInputLen {
 		return Number{}, fmt.Errorf("%w: longer than %d characters", ErrInvalidInput, MaxInputLen)

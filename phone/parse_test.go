@@ -158,7 +158,11 @@ func FuzzParse(f *testing.F) {
 		n, err := phone.Parse(cc, national, iso)
 		checkResult(t, n, err)
 		if err == nil {
-			if again, err := phone.ParseE164(n.E164); err != nil || again != n {
+			// E.164 does not name the region: a number valid in two regions
+			// of one calling code (+7 800… in RU and KZ) comes back with the
+			// region libphonenumber picks. Otherwise it must round-trip.
+			again, err := phone.ParseE164(n.E164)
+			if err != nil || again.E164 != n.E164 || (again.Region == n.Region && again != n) {
 				t.Fatalf("Parse(%q, %q, %q) = %#v but ParseE164(%q) = %#v, %v", cc, national, iso, n, n.E164, again, err)
 			}
 		}
