@@ -1,0 +1,133 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/verification"
+)
+
+// buildServices composes the library services from the configuration and
+// the stores. This is the part of the server a host copies: each package
+// gets its store, its keys and the shared clock and logger.
+func (s *server) buildServices(_ context.Context, opt serverOptions) error {
+	master, err := parseSecret(s.cfg.Secret)
+	if err != nil {
+		return err
+	}
+	keys := deriveSecrets(master)
+
+	// Sessions: one signing key, published in the JWKS; tokens for the
+	// allowed CORS origins are minted with that origin as aud.
+	key, err := s.signingKey()
+	if err != nil {
+		return err
+	}
+	ks, err := session.NewKeySet(key)
+	if err != nil {
+		return err
+	}
+	if s.sessions, err = session.New(session.Config{
+		Keys:          ks,
+		Issuer:        s.cfg.Issuer,
+		Audiences:     s.cfg.CORSOrigins,
+		EnvironmentID: s.cfg.Env,
+		Store:         s.stores.Sessions,
+		Now:           s.now,
+	}); err != nil {
+		return err
+	}
+	s.sessionMW = s.newSessionMiddleware()
+	s.jwksHandler = s.sessions.JWKSHandler()
+
+	// One-time codes.
+	smsSender, emailSender, err := s.senders()
+	if err != nil {
+		return err
+	}
+	if s.codes, err = verification.New(verification.Config{
+		Store:   s.stores.Verification,
+		SMS:     smsSender,
+		Email:   emailSender,
+		Secrets: [][]byte{keys.verification},
+		Now:     s.now,
+		Logger:  s.log,
+	}); err != nil {
+		return err
+	}
+
+	// MFA: TOTP secrets and recovery codes sealed at rest.
+	sealer, err := mfa.NewAESGCMSealer(mfa.Key{ID: "k1", Secret: keys.mfaSeal})
+	if err != nil {
+		return err
+	}
+	if s.mfa, err = mfa.New(mfa.Config{
+		Store:    s.stores.MFA,
+		Sealer:   sealer,
+		HashKeys: [][]byte{keys.mfaHash},
+		Issuer:   "authkit",
+		Now:      s.now,
+		Logger:   s.log,
+	}); err != nil {
+		return err
+	}
+	return s.buildOAuth(opt)
+}
+
+// signingKey loads -signing-key, or generates an ES256 key for this run.
+func (s *server) signingKey() (*session.Key, error) {
+	if s.cfg.SigningKeyFile == "" {
+		return session.GenerateKey(session.ES256)
+	}
+	pem, err := os.ReadFile(s.cfg.SigningKeyFile)
+	if err != nil {
+		return nil, fmt.Errorf("-signing-key: %w", err)
+	}
+	k, err := session.ParsePEM(pem)
+	if err != nil {
+		return nil, fmt.Errorf("-signing-key: %w", err)
+	}
+	if !k.CanSign() {
+		return nil, fmt.Errorf("-signing-key: %s holds a public key; a private key is needed", s.cfg.SigningKeyFile)
+	}
+	return k, nil
+}
+
+// senders returns the code senders: Twilio and SMTP when configured, and
+// in development mode the dev outbox (which also logs each code), alone or
+// next to the real sender. A channel with no sender answers 404.
+func (s *server) senders() (sms, email verification.Sender, err error) {
+	if s.cfg.hasSMSSender() {
+		tc := verification.TwilioConfig{AccountSID: s.cfg.TwilioAccountSID, AuthToken: s.cfg.TwilioAuthToken}
+		if strings.HasPrefix(s.cfg.TwilioFrom, "MG") {
+			tc.MessagingServiceSID = s.cfg.TwilioFrom
+		} else {
+			tc.From = s.cfg.TwilioFrom
+		}
+		if sms, err = verification.NewTwilioSender(tc); err != nil {
+			return nil, nil, err
+		}
+	}
+	if s.cfg.hasEmailSender() {
+		if email, err = verification.NewSMTPSender(verification.SMTPConfig{
+			Addr:     s.cfg.SMTPAddr,
+			From:     s.cfg.SMTPFrom,
+			Username: s.cfg.SMTPUsername,
+			Password: s.cfg.SMTPPassword,
+		}); err != nil {
+			return nil, nil, err
+		}
+	}
+	if s.cfg.Dev {
+		s.devOutbox = verification.NewDevSender(verification.DevSenderConfig{Logger: s.log, Dev: true, Now: s.now})
+		sms, email = teeSender(s.devOutbox, sms), teeSender(s.devOutbox, email)
+	}
+	if sms == nil && email == nil {
+		return nil, nil, fmt.Errorf("no code sender: configure Twilio or SMTP, or run with -dev")
+	}
+	return sms, email, nil
+}

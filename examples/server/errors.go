@@ -1,0 +1,264 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/phone"
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/verification"
+)
+
+// This file is the one place where errors become HTTP answers: every
+// handler returns an error, and writeError turns it into a status, a
+// Dynamic-style {"error", "code"} body and, for rate limits, Retry-After.
+
+// apiError is an error with its HTTP answer.
+type apiError struct {
+	Status int
+	Code   string
+	Msg    string
+	// RetryAfter, when positive, is sent as the Retry-After header
+	// (whole seconds, rounded up).
+	RetryAfter time.Duration
+	// cause is the library error behind it, for errors.Is and the log.
+	cause error
+}
+
+func (e *apiError) Error() string {
+	if e.cause != nil {
+		return e.Code + ": " + e.cause.Error()
+	}
+	return e.Code + ": " + e.Msg
+}
+
+func (e *apiError) Unwrap() error { return e.cause }
+
+// errorBody is the JSON of every error response.
+type errorBody struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+// Constructors for the errors of server.md's table that do not come from a
+// library package.
+func errValidation(msg string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "validation_error", Msg: msg}
+}
+
+func errUnauthorized() *apiError {
+	return &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "Missing, invalid, expired or revoked token."}
+}
+
+func errInsufficientScope() *apiError {
+	return &apiError{Status: http.StatusForbidden, Code: "insufficient_scope", Msg: "The token lacks a scope this route needs."}
+}
+
+func errMFATokenRequired() *apiError {
+	return &apiError{Status: http.StatusForbidden, Code: "mfa_token_required", Msg: "A valid x-mfa-auth-token header is required."}
+}
+
+func errCSRF() *apiError {
+	return &apiError{Status: http.StatusForbidden, Code: "csrf_rejected", Msg: "Cross-site request refused."}
+}
+
+func errNotFound() *apiError {
+	return &apiError{Status: http.StatusNotFound, Code: "not_found", Msg: "No such route."}
+}
+
+func errEnvironmentNotFound() *apiError {
+	return &apiError{Status: http.StatusNotFound, Code: "environment_not_found", Msg: "No such environment."}
+}
+
+func errMethodNotAllowed() *apiError {
+	return &apiError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Msg: "Method not allowed on this route."}
+}
+
+func errBodyTooLarge() *apiError {
+	return &apiError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Msg: "Request body over 64 KiB."}
+}
+
+func errRateLimited(retryAfter time.Duration, cause error) *apiError {
+	return &apiError{Status: http.StatusTooManyRequests, Code: "rate_limited", Msg: "Too many requests. Please try again later.", RetryAfter: retryAfter, cause: cause}
+}
+
+func errUnprocessable(code, msg string, cause error) *apiError {
+	return &apiError{Status: http.StatusUnprocessableEntity, Code: code, Msg: msg, cause: cause}
+}
+
+func errInternal(cause error) *apiError {
+	return &apiError{Status: http.StatusInternalServerError, Code: "internal_error", Msg: "Internal error.", cause: cause}
+}
+
+// retryAfterSeconds rounds d up to whole seconds, at least 1.
+func retryAfterSeconds(d time.Duration) int {
+	s := int(math.Ceil(d.Seconds()))
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
+
+// asAPIError maps any error to its answer. Errors already mapped pass
+// through; the errors of the server's own helpers (users, body decoding)
+// are mapped here; library errors are mapped by the handler that knows
+// their context (SMS or email, …) through the classify* functions, which
+// all live in this file; anything else is a 500.
+func asAPIError(err error) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return errBodyTooLarge()
+	case errors.Is(err, errUserNotFound):
+		// A token that outlived its user: treat like a revoked session.
+		return errUnauthorized()
+	case errors.Is(err, errCredentialInUse):
+		return errUnprocessable("credential_already_linked", "This credential belongs to another user.", err)
+	}
+	if ae := classifyLibraryError(err); ae != nil {
+		return ae
+	}
+	return errInternal(err)
+}
+
+// writeError answers with err mapped by asAPIError.
+func writeError(w http.ResponseWriter, err error) *apiError {
+	ae := asAPIError(err)
+	if ae.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(ae.RetryAfter)))
+	}
+	writeJSON(w, ae.Status, errorBody{Error: ae.Msg, Code: ae.Code})
+	return ae
+}
+
+// writeJSON answers with v as JSON. API answers are never cached: most
+// carry tokens or personal data.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":"Internal error.","code":"internal_error"}`)
+	}
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("Content-Length", strconv.Itoa(len(b)+1))
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// classifyVerification maps the errors of verification and phone to
+// server.md's answers for the channel.
+func classifyVerification(err error, ch verification.Channel) error {
+	c := codesOf(ch)
+	var rl *verification.RateLimitError
+	switch {
+	case errors.As(err, &rl):
+		return errRateLimited(rl.RetryAfter, err)
+	case errors.Is(err, verification.ErrWrongCode):
+		return errUnprocessable(c.wrong, "Wrong verification code.", err)
+	case errors.Is(err, verification.ErrTooManyAttempts):
+		return errUnprocessable(c.tooMany, "Too many wrong codes; start a new verification.", err)
+	case errors.Is(err, verification.ErrExpired):
+		return errUnprocessable(c.expired, "The verification code has expired.", err)
+	case errors.Is(err, verification.ErrNotFound), errors.Is(err, verification.ErrAlreadyUsed):
+		return errUnprocessable(c.invalid, "Unknown or already used verification.", err)
+	case errors.Is(err, verification.ErrInvalidCode):
+		return errValidation("verificationToken must be 6 digits.")
+	case errors.Is(err, verification.ErrDestinationRejected):
+		if ch == verification.ChannelSMS {
+			return &apiError{Status: http.StatusBadRequest, Code: "phone_number_not_allowed", Msg: "SMS cannot be sent to this number.", cause: err}
+		}
+		return errUnprocessable("email_not_allowed", "Email cannot be sent to this address.", err)
+	case errors.Is(err, verification.ErrInvalidDestination):
+		if ch == verification.ChannelSMS {
+			return classifyPhone(err)
+		}
+		return errValidation("email is malformed.")
+	case errors.Is(err, verification.ErrCaptchaFailed):
+		return errUnprocessable("captcha_failed", "Captcha verification failed.", err)
+	case errors.Is(err, verification.ErrChannelUnavailable):
+		return errNotFound()
+	case errors.Is(err, verification.ErrSendFailed):
+		return &apiError{Status: http.StatusBadGateway, Code: "send_failed", Msg: "The code could not be sent.", cause: err}
+	}
+	return err
+}
+
+// classifyPhone maps the errors of phone.Parse: malformed input is a
+// validation error, a number that is not valid for its region is
+// invalid_phone_number.
+func classifyPhone(err error) error {
+	switch {
+	case errors.Is(err, phone.ErrInvalidInput):
+		return errValidation("A phone field is malformed.")
+	case errors.Is(err, phone.ErrUnknownRegion), errors.Is(err, phone.ErrRegionMismatch), errors.Is(err, phone.ErrInvalidNumber):
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_phone_number", Msg: "Invalid phone number.", cause: err}
+	case errors.Is(err, phone.ErrNotAllowed):
+		return &apiError{Status: http.StatusBadRequest, Code: "phone_number_not_allowed", Msg: "SMS cannot be sent to this number.", cause: err}
+	}
+	return &apiError{Status: http.StatusBadRequest, Code: "invalid_phone_number", Msg: "Invalid phone number.", cause: err}
+}
+
+// classifyMFA maps the mfa package's errors to server.md's answers.
+func classifyMFA(err error) error {
+	var tm *mfa.TooManyAttemptsError
+	switch {
+	case errors.As(err, &tm):
+		return errRateLimited(tm.RetryAfter, err)
+	case errors.Is(err, mfa.ErrInvalidCode):
+		return errUnprocessable("invalid_totp_code", "Invalid TOTP code.", err)
+	case errors.Is(err, mfa.ErrNoPendingDevice):
+		return errUnprocessable("no_pending_device", "No unverified device to confirm.", err)
+	case errors.Is(err, mfa.ErrDeviceNotFound):
+		return errUnprocessable("mfa_device_not_found", "No such MFA device.", err)
+	case errors.Is(err, mfa.ErrTooManyDevices):
+		return errUnprocessable("too_many_mfa_devices", "Too many MFA devices.", err)
+	case errors.Is(err, mfa.ErrInvalidRecoveryCode):
+		return errUnprocessable("invalid_recovery_code", "Invalid recovery code.", err)
+	case errors.Is(err, mfa.ErrNoRecoveryCodes):
+		return errUnprocessable("no_recovery_codes", "No recovery codes have been issued.", err)
+	case errors.Is(err, mfa.ErrTokenInvalid):
+		return errMFATokenRequired()
+	}
+	return err
+}
+
+// classifySession maps the session package's errors: anything wrong with
+// the token or its session is 401 unauthorized.
+func classifySession(err error) error {
+	switch {
+	case errors.Is(err, session.ErrCSRF):
+		return errCSRF()
+	case errors.Is(err, session.ErrInsufficientScope):
+		return errInsufficientScope()
+	case errors.Is(err, session.ErrInvalidScope):
+		return errValidation("requestedScopes holds a scope that cannot be requested.")
+	case errors.Is(err, session.ErrInvalidRequest):
+		return errValidation("Invalid request.")
+	}
+	if session.HTTPStatus(err) == http.StatusUnauthorized {
+		return &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "Missing, invalid, expired or revoked token.", cause: err}
+	}
+	return err
+}
+
+// classifyLibraryError maps library errors that reach asAPIError without
+// a handler having classified them.
+func classifyLibraryError(err error) *apiError {
+	var le *ratelimit.LimitedError
+	if errors.As(err, &le) {
+		return errRateLimited(le.RetryAfter, err)
+	}
+	return nil
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/session"
+)
+
+// The MFA routes: TOTP devices (users/mfa, users/mfa/{id},
+// users/mfa/register/totp), the MFA step of a sign-in
+// (users/mfa/auth/{totp,recovery}) and recovery codes (users/mfa/recovery).
+
+// mfaTokenOption is createMfaToken: ask for an MFA token along with the
+// upgraded session.
+type mfaTokenOption struct {
+	SingleUse bool `json:"singleUse"`
+}
+
+// mfaAuthRequest is the body of users/mfa/auth/totp and …/recovery.
+type mfaAuthRequest struct {
+	Code            string          `json:"code"`
+	ID              string          `json:"id,omitempty"`
+	CreateMfaToken  *mfaTokenOption `json:"createMfaToken,omitempty"`
+	RequestedScopes *[]string       `json:"requestedScopes,omitempty"`
+}
+
+// hasConfirmedDevice reports whether the user has a confirmed TOTP
+// device, which makes every sign-in MFA-pending.
+func (s *server) hasConfirmedDevice(ctx context.Context, userID string) (bool, error) {
+	devs, err := s.mfa.ListDevices(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	for _, d := range devs {
+		if d.Verified {
+			return true, nil
+		}
+	}
+	return false, nil
+}
+
+// mfaList is GET users/mfa.
+func (s *server) mfaList(w http.ResponseWriter, r *http.Request) error {
+	devs, err := s.mfa.ListDevices(r.Context(), claimsOf(r).Subject)
+	if err != nil {
+		return err
+	}
+	if devs == nil {
+		devs = []mfa.Device{}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Count   int          `json:"count"`
+		Devices []mfa.Device `json:"devices"`
+	}{len(devs), devs})
+	return nil
+}
+
+// mfaDelete is DELETE users/mfa/{id}; it needs an MFA token of the user
+// in x-mfa-auth-token (from users/mfa/auth/* with createMfaToken).
+func (s *server) mfaDelete(w http.ResponseWriter, r *http.Request) error {
+	token := r.Header.Get("x-mfa-auth-token")
+	if token == "" {
+		return errMFATokenRequired()
+	}
+	c := claimsOf(r)
+	if err := s.mfa.DeleteDevice(r.Context(), c.Subject, r.PathValue("id"), c.SessionID, token); err != nil {
+		return classifyMFA(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// mfaRegisterStart is GET users/mfa/register/totp: a new unverified device.
+func (s *server) mfaRegisterStart(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	u, err := s.stores.Users.Get(ctx, claimsOf(r).Subject)
+	if err != nil {
+		return err
+	}
+	e, err := s.mfa.EnrollTOTP(ctx, u.ID, accountLabel(u))
+	if err != nil {
+		return classifyMFA(err)
+	}
+	writeJSON(w, http.StatusOK, e)
+	return nil
+}
+
+// accountLabel names the user in authenticator apps.
+func accountLabel(u authkit.User) string {
+	switch {
+	case u.Email != "":
+		return u.Email
+	case u.PhoneNumber != "":
+		return u.PhoneNumber
+	}
+	return "user " + u.ID[:8]
+}
+
+// mfaRegisterConfirm is POST users/mfa/register/totp: confirm the newest
+// unverified device with a first code.
+func (s *server) mfaRegisterConfirm(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Type string `json:"type"`
+		Code string `json:"code"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if body.Type != string(mfa.DeviceTypeTOTP) {
+		return errValidation(`type must be "totp".`)
+	}
+	if !sixDigits.MatchString(body.Code) {
+		return errValidation("code must be 6 digits.")
+	}
+	d, err := s.mfa.ConfirmTOTP(r.Context(), claimsOf(r).Subject, body.Code)
+	if err != nil {
+		return classifyMFA(err)
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// mfaAuthTOTP is POST users/mfa/auth/totp.
+func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
+	var body mfaAuthRequest
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if !sixDigits.MatchString(body.Code) {
+		return errValidation("code must be 6 digits.")
+	}
+	scopes, err := parseRequestedScopes(body.RequestedScopes)
+	if err != nil {
+		return err
+	}
+	c := claimsOf(r)
+	if _, err := s.mfa.AuthenticateTOTP(r.Context(), c.Subject, body.ID, body.Code); err != nil {
+		return classifyMFA(err)
+	}
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, "otp")
+}
+
+// mfaAuthRecovery is POST users/mfa/auth/recovery.
+func (s *server) mfaAuthRecovery(w http.ResponseWriter, r *http.Request) error {
+	var body mfaAuthRequest
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if body.Code == "" || len(body.Code) > maxNameLen {
+		return errValidation("code is required.")
+	}
+	scopes, err := parseRequestedScopes(body.RequestedScopes)
+	if err != nil {
+		return err
+	}
+	c := claimsOf(r)
+	if _, err := s.mfa.AuthenticateRecovery(r.Context(), c.Subject, body.Code); err != nil {
+		return classifyMFA(err)
+	}
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, "kba")
+}
+
+// mfaUpgrade answers a successful MFA step: the session's tokens re-issued
+// with user:basic, plus an MFA token and an elevated token when asked.
+func (s *server) mfaUpgrade(w http.ResponseWriter, r *http.Request, c *session.Claims, mt *mfaTokenOption, scopes []authkit.Scope, method string) error {
+	ctx := r.Context()
+	u, err := s.stores.Users.Get(ctx, c.Subject)
+	if err != nil {
+		return err
+	}
+	toks, err := s.sessions.Upgrade(ctx, c, u, extraScopes(c))
+	if err != nil {
+		return classifySession(err)
+	}
+	resp, err := s.tokenResponse(w, r, u, toks)
+	if err != nil {
+		return err
+	}
+	if mt != nil {
+		if resp.MFAToken, _, err = s.mfa.IssueToken(ctx, u.ID, toks.SessionID, mt.SingleUse); err != nil {
+			return err
+		}
+	}
+	if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, scopes, "mfa", method); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// mfaRecoveryGet is GET users/mfa/recovery: the current set, created on
+// first call.
+func (s *server) mfaRecoveryGet(w http.ResponseWriter, r *http.Request) error {
+	codes, err := s.mfa.RecoveryCodes(r.Context(), claimsOf(r).Subject)
+	if err != nil {
+		return classifyMFA(err)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		RecoveryCodes []string `json:"recoveryCodes"`
+	}{codes})
+	return nil
+}
+
+// mfaRecoveryRegenerate is POST users/mfa/recovery: a new set; every
+// previous code stops working.
+func (s *server) mfaRecoveryRegenerate(w http.ResponseWriter, r *http.Request) error {
+	codes, err := s.mfa.RegenerateRecoveryCodes(r.Context(), claimsOf(r).Subject)
+	if err != nil {
+		return classifyMFA(err)
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Count         int      `json:"count"`
+		RecoveryCodes []string `json:"recoveryCodes"`
+	}{len(codes), codes})
+	return nil
+}

@@ -1,0 +1,122 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/http"
+	"unicode"
+
+	"github.com/authkit/authkit"
+)
+
+// GET users and PUT users: the signed-in user's own profile.
+
+// usersGet is GET users: the SdkUser object itself.
+func (s *server) usersGet(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c := claimsOf(r)
+	u, err := s.stores.Users.Get(ctx, c.Subject)
+	if err != nil {
+		return err
+	}
+	if err := s.decorateUser(ctx, &u); err != nil {
+		return err
+	}
+	u.SessionID, u.Scope = c.SessionID, c.Scope
+	writeJSON(w, http.StatusOK, u)
+	return nil
+}
+
+// updateSelfRequest is the body of PUT users: the writable profile fields
+// and the recovery-code acknowledgement.
+type updateSelfRequest struct {
+	userFields
+	MFABackupCodeAcknowledgement *string `json:"mfaBackupCodeAcknowledgement"`
+}
+
+// usersPut is PUT users: update the profile (and acknowledge the recovery
+// codes), then re-issue the session's tokens, whose profile claims changed.
+func (s *server) usersPut(w http.ResponseWriter, r *http.Request) error {
+	var body updateSelfRequest
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	if err := body.userFields.validate(); err != nil {
+		return err
+	}
+	ctx := r.Context()
+	c := claimsOf(r)
+	if a := body.MFABackupCodeAcknowledgement; a != nil {
+		switch authkit.BackupCodeAcknowledgement(*a) {
+		case authkit.AcknowledgementComplete:
+			if err := s.mfa.AcknowledgeRecoveryCodes(ctx, c.Subject); err != nil {
+				return classifyMFA(err)
+			}
+		case authkit.AcknowledgementPending:
+			// Acknowledgement only moves forward; pending is what a new
+			// set starts with, so asking for it changes nothing.
+		default:
+			return errValidation(`mfaBackupCodeAcknowledgement must be "complete".`)
+		}
+	}
+	u, err := s.stores.Users.Update(ctx, c.Subject, body.userFields)
+	if err != nil {
+		return err
+	}
+	toks, err := s.reissue(ctx, c, u)
+	if err != nil {
+		return err
+	}
+	resp, err := s.tokenResponse(w, r, u, toks)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, struct {
+		User        authkit.User `json:"user"`
+		ExpiresAt   int64        `json:"expiresAt"`
+		JWT         string       `json:"jwt,omitempty"`
+		MinifiedJWT string       `json:"minifiedJwt,omitempty"`
+	}{resp.User, resp.ExpiresAt, resp.JWT, resp.MinifiedJWT})
+	return nil
+}
+
+// validate checks the profile fields: name-style strings of at most 255
+// characters (dynamic-api.md §0), a two-letter country, a JSON object as
+// metadata.
+func (f userFields) validate() error {
+	for _, p := range []*string{f.Alias, f.FirstName, f.LastName, f.JobTitle, f.Team, f.TShirtSize, f.Username} {
+		if p != nil && *p != "" && !isNameStyle(*p) {
+			return errValidation("A profile field is malformed.")
+		}
+	}
+	if f.Country != nil && *f.Country != "" && !isoCountry.MatchString(*f.Country) {
+		return errValidation("country must be an ISO 3166 code.")
+	}
+	if f.Metadata != nil {
+		m := bytes.TrimSpace(*f.Metadata)
+		if len(m) == 0 || m[0] != '{' || !json.Valid(m) {
+			return errValidation("metadata must be a JSON object.")
+		}
+	}
+	return nil
+}
+
+// isNameStyle implements the API's name regex without look-around:
+// 1-255 characters, no leading or trailing space, each a letter, a digit
+// or one of ` _.,:!?&%@/+-'|`.
+func isNameStyle(s string) bool {
+	if len(s) == 0 || len([]rune(s)) > maxNameLen || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for _, c := range s {
+		if unicode.IsLetter(c) || unicode.IsNumber(c) {
+			continue
+		}
+		switch c {
+		case ' ', '_', '.', ',', ':', '!', '?', '&', '%', '@', '/', '+', '-', '\'', '|':
+			continue
+		}
+		return false
+	}
+	return true
+}

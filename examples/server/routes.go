@@ -1,0 +1,40 @@
+package main
+
+import "github.com/authkit/authkit/verification"
+
+// apiRoutes is the route table of server.md, under /api/v0/sdk/{env}.
+// The per-IP limits sit on the routes that send codes (create) and on
+// those that check a code or complete a sign-in (signin).
+func (s *server) apiRoutes() []route {
+	sms, email := verification.ChannelSMS, verification.ChannelEmail
+	create := func(h apiHandler) apiHandler { return s.limitIP(ipLimitCreate, h) }
+	signin := func(h apiHandler) apiHandler { return s.limitIP(ipLimitSignin, h) }
+	return []route{
+		{"POST", "/smsVerifications/create", authNone, create(s.smsCreate)},
+		{"POST", "/smsVerifications/retry", authNone, create(s.smsRetry)},
+		{"POST", "/smsVerifications/signin", authNone, signin(s.codeSignin(sms))},
+		{"POST", "/smsVerifications/verify", authBasic, signin(s.codeVerify(sms))},
+		{"POST", "/emailVerifications/create", authNone, create(s.emailCreate)},
+		{"POST", "/emailVerifications/retry", authNone, create(s.emailRetry)},
+		{"POST", "/emailVerifications/signin", authNone, signin(s.codeSignin(email))},
+		{"POST", "/emailVerifications/verify", authBasic, signin(s.codeVerify(email))},
+
+		{"GET", "/users/mfa", authBasic, s.mfaList},
+		{"DELETE", "/users/mfa/{id}", authBasic, s.mfaDelete},
+		{"GET", "/users/mfa/register/totp", authBasic, s.mfaRegisterStart},
+		{"POST", "/users/mfa/register/totp", authBasic, s.mfaRegisterConfirm},
+		{"POST", "/users/mfa/auth/totp", authAny, signin(s.mfaAuthTOTP)},
+		{"POST", "/users/mfa/auth/recovery", authAny, signin(s.mfaAuthRecovery)},
+		{"GET", "/users/mfa/recovery", authBasic, s.mfaRecoveryGet},
+		{"POST", "/users/mfa/recovery", authBasic, s.mfaRecoveryRegenerate},
+
+		{"GET", "/users", authBasic, s.usersGet},
+		{"PUT", "/users", authBasic, s.usersPut},
+
+		{"POST", "/refresh", authBasic, s.refresh},
+		{"POST", "/revoke", authAny, s.revoke},
+		{"GET", "/session", authAny, s.sessionCheck},
+		{"GET", "/.well-known/jwks", authNone, s.jwks},
+		{"GET", "/.well-known/jwks.json", authNone, s.jwks},
+	}
+}

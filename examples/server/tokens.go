@@ -1,0 +1,366 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/session"
+)
+
+// Sessions and tokens: authentication of requests (bearer or cookie),
+// the VerifyResponse every sign-in returns, and the refresh, revoke,
+// session and JWKS routes.
+
+// authLevel is what a route needs of the request's session.
+type authLevel int
+
+const (
+	// authNone: a public route.
+	authNone authLevel = iota
+	// authAny: any live session, an MFA-pending one included (users/mfa/auth/*,
+	// session, revoke).
+	authAny
+	// authBasic: a session with user:basic (every other authenticated route).
+	authBasic
+)
+
+// authenticate wraps h with the session middleware: the token comes from
+// "Authorization: Bearer" or, in cookie mode, from the DYNAMIC_JWT_TOKEN
+// cookie (with the cross-site Origin check); elevated tokens are never
+// accepted. Refusals go through errors.go.
+func (s *server) authenticate(level authLevel, h http.Handler) http.Handler {
+	if level == authNone {
+		return h
+	}
+	if level == authBasic {
+		inner := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if c, ok := session.ClaimsFromContext(r.Context()); !ok || !c.HasScope(authkit.ScopeUserBasic) {
+				s.refuse(w, r, errInsufficientScope())
+				return
+			}
+			inner.ServeHTTP(w, r)
+		})
+	}
+	return s.sessionMW(h)
+}
+
+// newSessionMiddleware builds the session package's middleware for the
+// server's configuration.
+func (s *server) newSessionMiddleware() func(http.Handler) http.Handler {
+	trusted := append([]string{s.ownOrigin}, s.cfg.CORSOrigins...)
+	return session.Middleware(s.sessions, session.MiddlewareConfig{
+		Kinds:          session.KindSession,
+		CookieMode:     s.cfg.CookieAuth,
+		TrustedOrigins: trusted,
+		ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { s.refuse(w, r, classifySession(err)) },
+	})
+}
+
+// refuse writes an authentication refusal and notes it for the log.
+func (s *server) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	ri := infoOf(r.Context())
+	if ri.route == "" {
+		ri.route = r.Pattern
+	}
+	ae := asAPIError(err)
+	switch ae.Code {
+	case "unauthorized":
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+	case "insufficient_scope":
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="`+string(authkit.ScopeUserBasic)+`"`)
+	}
+	ri.errorCode = writeError(w, ae).Code
+}
+
+// claimsOf returns the claims the middleware verified.
+func claimsOf(r *http.Request) *session.Claims {
+	c, _ := session.ClaimsFromContext(r.Context())
+	return c
+}
+
+// requestToken re-reads the token the middleware verified (Refresh wants
+// the token itself).
+func (s *server) requestToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); h != "" {
+		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
+			return strings.TrimSpace(tok)
+		}
+		return ""
+	}
+	if s.cfg.CookieAuth {
+		if ck, err := r.Cookie(session.DefaultCookieName); err == nil {
+			return ck.Value
+		}
+	}
+	return ""
+}
+
+// audience is the aud of tokens minted for r: its Origin when that is an
+// allowed CORS origin, otherwise "" (the issuer).
+func (s *server) audience(r *http.Request) string {
+	if o := r.Header.Get("Origin"); o != "" && s.corsOrigins[o] {
+		return o
+	}
+	return ""
+}
+
+// firstAudience is the aud a continued session keeps.
+func firstAudience(c *session.Claims) string {
+	if len(c.Audience) == 0 {
+		return ""
+	}
+	return c.Audience[0]
+}
+
+// extraScopes are a session's grants beyond user:basic, carried over when
+// its tokens are re-issued.
+func extraScopes(c *session.Claims) authkit.Scopes {
+	var out authkit.Scopes
+	for _, sc := range c.Scopes() {
+		if sc != authkit.ScopeUserBasic && sc != authkit.ScopeRequiresAdditionalAuth {
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// verifyResponse is VerifyResponse (sign-ins, MFA auth, refresh), and
+// with NextView UpdateSelfResponse (verify, PUT users).
+type verifyResponse struct {
+	User                authkit.User `json:"user"`
+	JWT                 string       `json:"jwt,omitempty"`
+	MinifiedJWT         string       `json:"minifiedJwt,omitempty"`
+	ExpiresAt           int64        `json:"expiresAt"`
+	NextView            string       `json:"nextView,omitempty"`
+	MFAToken            string       `json:"mfaToken,omitempty"`
+	ElevatedAccessToken string       `json:"elevatedAccessToken,omitempty"`
+}
+
+// tokenResponse builds the response carrying toks for u. In cookie mode
+// it sets the cookie and leaves the tokens out of the body; it must run
+// before the body is written.
+func (s *server) tokenResponse(w http.ResponseWriter, r *http.Request, u authkit.User, toks session.Tokens) (verifyResponse, error) {
+	if err := s.decorateUser(r.Context(), &u); err != nil {
+		return verifyResponse{}, err
+	}
+	u.SessionID = toks.SessionID
+	if toks.Claims != nil {
+		u.Scope = toks.Claims.Scope
+	}
+	resp := verifyResponse{User: u, ExpiresAt: toks.ExpiresAt.Unix()}
+	if s.cfg.CookieAuth {
+		session.SetCookie(w, toks, session.CookieOptions{Now: s.now})
+	} else {
+		resp.JWT, resp.MinifiedJWT = toks.JWT, toks.MinifiedJWT
+	}
+	return resp, nil
+}
+
+// decorateUser adds what the user directory does not hold: the recovery
+// codes' acknowledgement state, kept by the mfa package.
+func (s *server) decorateUser(ctx context.Context, u *authkit.User) error {
+	ack, err := s.mfa.RecoveryAcknowledgement(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if ack != "" {
+		a := authkit.BackupCodeAcknowledgement(ack)
+		u.MFABackupCodeAcknowledgement = &a
+	}
+	return nil
+}
+
+// signInOptions are the request options of a sign-in.
+type signInOptions struct {
+	amr              string // how the credential was proven (RFC 8176)
+	sessionPublicKey string
+	requestedScopes  []authkit.Scope
+}
+
+// signIn is the end of every sign-in (OTP and OAuth): find or create the
+// user, gate the session on MFA, mint the tokens and answer VerifyResponse.
+// A user with a confirmed TOTP device gets an MFA-pending session
+// (requiresAdditionalAuth, short-lived) that only users/mfa/auth/* can
+// upgrade, and no elevated token: step-up for such a user needs MFA.
+func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt signInOptions) error {
+	ctx := r.Context()
+	u, created, err := s.stores.Users.FindOrCreate(ctx, cred, s.now())
+	if err != nil {
+		return err
+	}
+	u.NewUser = &created
+	pending, err := s.hasConfirmedDevice(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	toks, err := s.sessions.Mint(ctx, u, session.MintOptions{
+		Audience:         s.audience(r),
+		MFAPending:       pending,
+		SessionPublicKey: opt.sessionPublicKey,
+	})
+	if err != nil {
+		return classifySession(err)
+	}
+	resp, err := s.tokenResponse(w, r, u, toks)
+	if err != nil {
+		return err
+	}
+	if !pending {
+		if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, opt.requestedScopes, opt.amr); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// linkOptions are the request options of a verify (link) route.
+type linkOptions struct {
+	amr             string
+	requestedScopes []authkit.Scope
+}
+
+// linkCredential is the end of every verify route: attach the proven
+// credential to the signed-in user and re-issue the session's tokens,
+// whose credential list changed (UpdateSelfResponse).
+func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt linkOptions) error {
+	ctx := r.Context()
+	c := claimsOf(r)
+	u, err := s.stores.Users.Link(ctx, c.Subject, cred, s.now())
+	if err != nil {
+		return err
+	}
+	toks, err := s.reissue(ctx, c, u)
+	if err != nil {
+		return err
+	}
+	resp, err := s.tokenResponse(w, r, u, toks)
+	if err != nil {
+		return err
+	}
+	resp.NextView = "done"
+	mfaUser, err := s.hasConfirmedDevice(ctx, u.ID)
+	if err != nil {
+		return err
+	}
+	if !mfaUser {
+		if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, opt.requestedScopes, opt.amr); err != nil {
+			return err
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// reissue mints new tokens for the session of c (same sid, audience,
+// scope and session key) after the user changed.
+func (s *server) reissue(ctx context.Context, c *session.Claims, u authkit.User) (session.Tokens, error) {
+	toks, err := s.sessions.Mint(ctx, u, session.MintOptions{
+		SessionID:          c.SessionID,
+		Audience:           firstAudience(c),
+		Scopes:             extraScopes(c),
+		MFAPending:         c.MFAPending(),
+		SessionPublicKey:   c.SessionPublicKey,
+		SigninCredentialID: c.SigninCredentialID,
+	})
+	if err != nil {
+		return toks, classifySession(err)
+	}
+	return toks, nil
+}
+
+// elevate mints the elevated access token of requestedScopes (none when
+// no scope was requested). Elevated tokens are single-use: the protected
+// action consumes it.
+func (s *server) elevate(ctx context.Context, c *session.Claims, scopes []authkit.Scope, amr ...string) (string, error) {
+	if len(scopes) == 0 {
+		return "", nil
+	}
+	et, err := s.sessions.MintElevated(ctx, c, session.ElevatedOptions{Scopes: scopes, SingleUse: true, AMR: amr})
+	if err != nil {
+		return "", classifySession(err)
+	}
+	return et.Token, nil
+}
+
+// parseRequestedScopes validates requestedScopes: absent, or at least one
+// of the 18 token scopes.
+func parseRequestedScopes(p *[]string) ([]authkit.Scope, error) {
+	if p == nil {
+		return nil, nil
+	}
+	if len(*p) == 0 {
+		return nil, errValidation("requestedScopes must not be empty.")
+	}
+	out := make([]authkit.Scope, 0, len(*p))
+	for _, v := range *p {
+		sc := authkit.Scope(v)
+		if !sc.IsTokenScope() {
+			return nil, errValidation("requestedScopes holds an unknown scope.")
+		}
+		out = append(out, sc)
+	}
+	return out, nil
+}
+
+// validSessionPublicKey checks sessionPublicKey: absent, or a compressed
+// P-256 point in hex (66 characters, 02 or 03 first).
+func validSessionPublicKey(k string) error {
+	if k == "" {
+		return nil
+	}
+	if len(k) != 66 || !(strings.HasPrefix(k, "02") || strings.HasPrefix(k, "03")) || strings.Trim(strings.ToLower(k), "0123456789abcdef") != "" {
+		return errValidation("sessionPublicKey must be a compressed P-256 public key in hex.")
+	}
+	return nil
+}
+
+// refresh is POST refresh: new tokens for the same session, later exp.
+func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
+	ctx := r.Context()
+	c := claimsOf(r)
+	u, err := s.stores.Users.Get(ctx, c.Subject)
+	if err != nil {
+		return err
+	}
+	toks, err := s.sessions.Refresh(ctx, s.requestToken(r), u)
+	if err != nil {
+		return classifySession(err)
+	}
+	resp, err := s.tokenResponse(w, r, u, toks)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// revoke is POST revoke: end the session; every token of its sid is
+// refused from now on. In cookie mode the cookie is cleared.
+func (s *server) revoke(w http.ResponseWriter, r *http.Request) error {
+	if err := s.sessions.Revoke(r.Context(), claimsOf(r).SessionID); err != nil {
+		return classifySession(err)
+	}
+	if s.cfg.CookieAuth {
+		session.ClearCookie(w, session.CookieOptions{})
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// sessionCheck is GET session: 204 while the session is valid (the
+// middleware already refused anything else).
+func (s *server) sessionCheck(w http.ResponseWriter, _ *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// jwks serves the public keys that may have signed a live token.
+func (s *server) jwks(w http.ResponseWriter, r *http.Request) error {
+	s.jwksHandler.ServeHTTP(w, r)
+	return nil
+}
