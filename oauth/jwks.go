@@ -46,7 +46,7 @@ type verifyCtx struct {
 
 // VerifySignature implements oidc.KeySet.
 func (k *keySet) VerifySignature(ctx context.Context, raw string) ([]byte, error) {
-	jws, err := jose.ParseSigned(raw, k.algs)
+	jws, err := jose.ParseSignedCompact(raw, k.algs)
 	if err != nil {
 		return nil, err
 	}
@@ -133,10 +133,10 @@ func (k *keySet) cached(ctx context.Context, vc *verifyCtx, refetch bool) ([]jos
 const maxJWKSBytes = 1 << 20
 
 func fetchJWKS(ctx context.Context, vc *verifyCtx, url string) ([]jose.JSONWebKey, error) {
-	client := http.DefaultClient
-	if vc != nil && vc.client != nil {
-		client = vc.client
+	if vc == nil || vc.client == nil {
+		return nil, errors.New("jwks: no HTTP client")
 	}
+	client := vc.client
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err

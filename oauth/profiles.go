@@ -53,7 +53,9 @@ func mapApple(src profileSources) (Identity, error) {
 	if err != nil {
 		return id, err
 	}
-	id.Username = ""
+	// Apple's ID token has no name; whatever a token might carry, the
+	// name is only ever the one from the first sign-in's callback.
+	id.Username, id.DisplayName = "", ""
 	var u struct {
 		Name struct {
 			FirstName string `json:"firstName"`

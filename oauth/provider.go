@@ -26,9 +26,9 @@ type Provider struct {
 	// Connect provider, any name ("okta", "acme-sso"). Required, unique.
 	Name string
 	// Type selects the catalogue entry; empty means Name. A type with no
-	// catalogue entry (okta, or empty with a non-catalogue Name) makes this a
-	// generic OpenID Connect provider, configured from Issuer's discovery
-	// document.
+	// catalogue entry (okta, GenericOIDC, or empty with a non-catalogue
+	// Name) makes this a generic OpenID Connect provider, configured from
+	// Issuer's discovery document.
 	Type authkit.ProviderType
 	// ClientID is the client id registered with the provider. Required.
 	ClientID string
@@ -65,6 +65,11 @@ type Provider struct {
 	// proxies). For a generic provider it overrides discovery's results.
 	Endpoints Endpoints
 }
+
+// GenericOIDC as a Provider's Type makes it a generic OpenID Connect
+// provider whatever its Name (a development fake registered as "github",
+// an SSO connection named after a catalogue provider).
+const GenericOIDC authkit.ProviderType = "oidc"
 
 // provider is a Provider resolved against the catalogue.
 type provider struct {
@@ -103,6 +108,9 @@ func (f *Flow) newProvider(p Provider) (*provider, error) {
 	}
 	pr := &provider{cfg: p}
 	sp, ok := catalogue(typ)
+	if typ == GenericOIDC {
+		ok = false
+	}
 	if !ok {
 		if p.Issuer == "" {
 			return nil, fmt.Errorf("oauth: provider %q: not in the catalogue and no Issuer for OpenID Connect discovery", p.Name)

@@ -197,10 +197,11 @@ func (p *Provider) Endpoints() oauth.Endpoints {
 }
 
 // OIDCProvider returns an oauth.Provider that signs in with this fake as a
-// generic OpenID Connect provider named name (discovered from Issuer).
+// generic OpenID Connect provider named name (discovered from Issuer),
+// even when name is a catalogue provider's ("github").
 func (p *Provider) OIDCProvider(name string, redirectURLs ...string) oauth.Provider {
 	return oauth.Provider{
-		Name: name, Issuer: p.cfg.Issuer, ClientID: p.cfg.ClientID,
+		Name: name, Type: oauth.GenericOIDC, Issuer: p.cfg.Issuer, ClientID: p.cfg.ClientID,
 		ClientSecret: p.cfg.ClientSecret, RedirectURLs: redirectURLs,
 	}
 }
