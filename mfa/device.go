@@ -12,12 +12,12 @@ import (
 // Device is an MFA device as shown to its owner; JSON field names follow the
 // MFADevice wire model. The secret is never part of it.
 type Device struct {
-	ID         string     `json:"id"`
-	Type       DeviceType `json:"type"`
-	Verified   bool       `json:"verified"`
-	CreatedAt  time.Time  `json:"createdAt"`
-	VerifiedAt *time.Time `json:"verifiedAt"` // nil until confirmed
-	Default    bool       `json:"default"`
+	ID         string     `json:"id"`         // UUID
+	Type       DeviceType `json:"type"`       // "totp"
+	Verified   bool       `json:"verified"`   // confirmed with a first code
+	CreatedAt  time.Time  `json:"createdAt"`  // enrollment time
+	VerifiedAt *time.Time `json:"verifiedAt"` // nil (JSON null) until confirmed
+	Default    bool       `json:"default"`    // the device tried when no id is given
 	Alias      string     `json:"alias,omitempty"`
 }
 

@@ -51,6 +51,7 @@ type TooManyAttemptsError struct {
 	RetryAfter time.Duration
 }
 
+// Error implements error; it shows the delay, never the attempted code.
 func (e *TooManyAttemptsError) Error() string {
 	return fmt.Sprintf("mfa: too many failed attempts; retry after %s", e.RetryAfter)
 }
