@@ -1,4 +1,98 @@
-// Package session mints and verifies JWT sessions: keys and JWKS, session
-// records with revocation and refresh, MFA-pending and elevated-access
-// tokens, and HTTP middleware.
+// Package session mints and verifies the JWTs of a signed-in user: signing
+// keys and their JWKS, session records with revocation and refresh,
+// MFA-pending sessions, elevated-access (step-up) tokens, and HTTP
+// middleware for bearer and cookie authentication. The token format follows
+// Dynamic's SDK API (spec §6).
+//
+// # Setting up
+//
+// A [Manager] does everything; build it once with [New]:
+//
+//	key, err := session.ParsePEM(pemBytes)       // or GenerateKey(session.ES256)
+//	keys, err := session.NewKeySet(key)
+//	m, err := session.New(session.Config{
+//		Keys:      keys,
+//		Issuer:    "auth.example.com/" + envID,
+//		Audiences: allowedOrigins,               // aud values Verify accepts
+//		Store:     session.NewMemoryStore(),     // or a Postgres/Redis store
+//	})
+//
+// Defaults: ES256 keys, tokens living 2 h (10 min while MFA is pending),
+// sessions refreshable for 30 days, elevated tokens 5 min single-use or
+// 10 min multi-use, 30 s clock-skew leeway (at most 60 s).
+//
+// # Keys
+//
+// A [Key] is bound to exactly one [Algorithm]: ES256 (default), EdDSA
+// (Ed25519) or RS256 (≥ 2048 bits). Its kid is the RFC 7638 thumbprint of
+// the public key. Keys load and save as PEM ([ParsePEM], [Key.MarshalPEM])
+// and JWK ([ParseJWK], [Key.MarshalJWK]). A [KeySet] has one active signing
+// key and any number of verification-only keys. [Manager.Rotate] switches
+// the signing key and keeps the old one published until every token it
+// signed has expired; [KeySet.Add] pre-publishes the next key so that
+// verifiers with a cached JWKS know it before it signs anything.
+// [Manager.JWKSHandler] serves the JWKS (kty, kid, alg, use "sig", no
+// private members) with Cache-Control and an ETag.
+//
+// # Tokens
+//
+// [Manager.Mint] issues, for a user and a session, two tokens with the same
+// sid and exp ([Tokens]):
+//
+//   - the full JWT (typ "authkit-id+jwt"): an ID token for the client with
+//     the profile and verified_credentials (spec §6.4);
+//   - the minified JWT (typ "at+jwt", RFC 9068): the access token servers
+//     verify and the cookie holds. Instead of the credential list it has
+//     verifiedCredentialsHashes, one hash per credential format, so its size
+//     does not grow with the number of credentials (spec §6.5).
+//
+// Every token has iss, sub, aud (one string), exp, iat, jti, sid and
+// environment_id. A sign-in that still needs MFA is minted with
+// MintOptions.MFAPending: its scope is "requiresAdditionalAuth" without
+// "user:basic", so [RequireScope](authkit.ScopeUserBasic) refuses it;
+// [Manager.Upgrade] re-issues the session with "user:basic" once MFA passed.
+//
+// # Verification
+//
+// [Manager.Verify] checks a token of an expected [Kind]: at most
+// [MaxTokenSize] bytes before any parsing; the kid is looked up in the key
+// set's map and nothing else (no jku, x5u or embedded jwk is ever used); the
+// header alg must be that key's algorithm, so "none" and HMAC tokens (such
+// as HS256 "signed" with a public key) are refused; the typ must be the
+// expected kind's, so an elevated token never passes as a session token nor
+// the reverse; then the signature, iss, aud, exp, nbf and iat with the
+// leeway. With a Store, the session must exist, be unrevoked and be within
+// its maximum age. Every refusal wraps one sentinel error ([ErrExpired],
+// [ErrRevoked], [ErrWrongKind], …) for errors.Is.
+//
+// # Sessions
+//
+// A [Store] keeps session [Record]s and consumed token ids; each method is
+// one atomic operation. [MemoryStore] is the in-memory implementation and
+// package sessiontest the conformance suite for others. [Manager.Refresh]
+// exchanges a valid token of a live session for new tokens with the same
+// sid and a later exp, never past the session's maximum age.
+// [Manager.Revoke] (logout) and [Manager.RevokeAll] (sign out everywhere)
+// make every token of the session fail at once. Without a Store, tokens
+// verify statelessly and stay valid until exp whatever happens.
+//
+// # Elevated access
+//
+// After a re-authentication, [Manager.MintElevated] issues a token (typ
+// "authkit-elevated+jwt") bound to the session's sid and sub, carrying the
+// requested token scopes (only the 18 of [authkit.TokenScopes]), auth_time
+// and amr. [Manager.VerifyElevated] checks it for an action's scope and, for
+// a single-use token, consumes its jti atomically: of any number of
+// concurrent uses, exactly one succeeds.
+//
+// # HTTP
+//
+// [Middleware] authenticates requests from "Authorization: Bearer" or, in
+// cookie mode, from the HttpOnly cookie (default name "DYNAMIC_JWT_TOKEN"),
+// refusing cookie requests from foreign Origins, and puts the claims in the
+// context ([ClaimsFromContext]). [RequireScope] answers 401 or 403 with an
+// RFC 6750 WWW-Authenticate challenge. [SetCookie] and [ClearCookie] write
+// the cookie (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age to exp).
+//
+// Tokens and keys never appear in errors or logs.
 package session

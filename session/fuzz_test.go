@@ -1,0 +1,88 @@
+package session_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/authkit/authkit/session"
+)
+
+// sentinels are the errors Verify may return for hostile input.
+var sentinels = []error{
+	session.ErrMalformed, session.ErrTooLarge, session.ErrUnknownKey, session.ErrBadSignature,
+	session.ErrAlgorithm, session.ErrExpired, session.ErrNotYetValid, session.ErrIssuer,
+	session.ErrAudience, session.ErrWrongKind, session.ErrRevoked, session.ErrSessionExpired,
+	session.ErrSessionMismatch,
+}
+
+// FuzzVerify: any input gets claims or one of the typed errors, never a
+// panic; and nothing but a token we signed verifies.
+func FuzzVerify(f *testing.F) {
+	fx := newFixture(f, session.ES256, true)
+	tok, err := fx.m.Mint(f.Context(), testUser(2), session.MintOptions{})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(tok.MinifiedJWT)
+	f.Add(tok.JWT)
+	f.Add("eyJhbGciOiJub25lIn0.e30.")
+	f.Add(rfc8037JWS)
+	f.Add("a.b.c")
+	f.Add("")
+	minted := map[string]bool{tok.MinifiedJWT: true, tok.JWT: true}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := fx.m.Verify(t.Context(), s, session.KindSession|session.KindElevated)
+		if err == nil {
+			if c == nil || !minted[s] {
+				t.Fatalf("accepted a token we did not mint: %q", s)
+			}
+			return
+		}
+		for _, e := range sentinels {
+			if errors.Is(err, e) {
+				return
+			}
+		}
+		t.Fatalf("untyped error %v", err)
+	})
+}
+
+// FuzzParseJWK: key parsing never panics and a parsed key is usable.
+func FuzzParseJWK(f *testing.F) {
+	f.Add([]byte(rfc8037PrivateJWK))
+	for _, alg := range algs {
+		b, _ := testKey(f, alg, 0).MarshalJWK()
+		f.Add(b)
+	}
+	f.Add([]byte(`{"kty":"RSA","n":"AQAB","e":"AQAB"}`))
+	f.Add([]byte(`{"kty":"EC","crv":"P-256","x":"","y":""}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := session.ParseJWK(b)
+		if err != nil {
+			return
+		}
+		if k.KID() == "" || k.Algorithm() == "" {
+			t.Fatal("parsed key without kid or alg")
+		}
+		if _, err := k.PublicPEM(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// FuzzParsePEM: PEM parsing never panics.
+func FuzzParsePEM(f *testing.F) {
+	for _, alg := range algs {
+		b, _ := testKey(f, alg, 0).MarshalPEM()
+		f.Add(b)
+		p, _ := testKey(f, alg, 0).PublicPEM()
+		f.Add(p)
+	}
+	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		k, err := session.ParsePEM(b)
+		if err == nil && k.KID() == "" {
+			t.Fatal("parsed key without kid")
+		}
+	})
+}
