@@ -283,9 +283,8 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 	}
 	for i, c := range cur.Codes {
 		if bytes.Equal(c.Digest, digest) {
-			codes := make([]RecoveryCodeRecord, 0, len(cur.Codes)-1)
-			codes = append(codes, cur.Codes[:i]...)
-			cur.Codes = append(codes, cur.Codes[i+1:]...)
+			// In place: the store's slice is never handed out (reads clone).
+			cur.Codes = append(cur.Codes[:i], cur.Codes[i+1:]...)
 			m.recovery[userID] = cur
 			return len(cur.Codes), nil
 		}
