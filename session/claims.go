@@ -117,8 +117,10 @@ type CredentialHashes struct {
 	ExternalUser string `json:"externalUser"`
 }
 
-// HashCredentials computes CredentialHashes: per format, the unpadded
-// base64url SHA-256 of the credential ids sorted and joined with ",".
+// HashCredentials computes CredentialHashes: per format, the first 128
+// bits of the SHA-256 of the credential ids sorted and joined with ",",
+// unpadded base64url (22 characters). The hashes only tell a client that
+// its list is stale, so 128 bits are ample and keep the token short.
 // Passkey credentials have no member (Dynamic's schema has none).
 func HashCredentials(creds []authkit.VerifiedCredential) CredentialHashes {
 	var ids [5][]string
@@ -131,7 +133,7 @@ func HashCredentials(creds []authkit.VerifiedCredential) CredentialHashes {
 	for i := range ids {
 		slices.Sort(ids[i])
 		sum := sha256.Sum256([]byte(strings.Join(ids[i], ",")))
-		out[i] = b64.EncodeToString(sum[:])
+		out[i] = b64.EncodeToString(sum[:16])
 	}
 	return CredentialHashes{Blockchain: out[0], Email: out[1], OAuth: out[2], PhoneNumber: out[3], ExternalUser: out[4]}
 }

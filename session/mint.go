@@ -34,8 +34,8 @@ type MintOptions struct {
 	// (66 characters), bound into the tokens as session_public_key.
 	SessionPublicKey string
 	// SigninCredentialID is the credential used for this sign-in (the
-	// minified token's signin_credential_id). Default: the user's
-	// LastVerifiedCredentialID.
+	// minified token's signin_credential_id), when it differs from the
+	// user's LastVerifiedCredentialID.
 	SigninCredentialID string
 }
 
@@ -118,9 +118,11 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		exp = sessionEnd.Truncate(time.Second)
 	}
 	key := m.cfg.Keys.Active()
+	// signin_credential_id is optional; it is left out when it would repeat
+	// last_verified_credential_id.
 	signin := opts.SigninCredentialID
-	if signin == "" {
-		signin = user.LastVerifiedCredentialID
+	if signin == user.LastVerifiedCredentialID {
+		signin = ""
 	}
 
 	full := &Claims{

@@ -98,8 +98,15 @@ func TestMintClaims(t *testing.T) {
 			t.Errorf("minified token carries %s", k)
 		}
 	}
-	if mp["client_id"] != testEnv || mp["signin_credential_id"] != user.LastVerifiedCredentialID {
+	if _, ok := mp["signin_credential_id"]; mp["client_id"] != testEnv || ok {
 		t.Errorf("client_id %v signin %v", mp["client_id"], mp["signin_credential_id"])
+	}
+	other, err := f.m.Mint(ctx, user, session.MintOptions{SigninCredentialID: user.VerifiedCredentials[2].ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, op := decodeToken(t, other.MinifiedJWT); op["signin_credential_id"] != user.VerifiedCredentials[2].ID {
+		t.Errorf("signin_credential_id %v", op["signin_credential_id"])
 	}
 	h, _ := mp["verifiedCredentialsHashes"].(map[string]any)
 	want := session.HashCredentials(user.VerifiedCredentials)
