@@ -48,7 +48,12 @@ func (s *server) devMessages(w http.ResponseWriter, r *http.Request) error {
 func (s *server) devRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /dev/messages", s.handle(s.devMessages))
 	if s.fakeOAuth != nil {
-		mux.Handle("/dev/oauth/", http.StripPrefix("/dev/oauth", s.fakeOAuth))
+		// The fake serves its endpoints under its issuer, /dev/oauth.
+		fake := s.fakeOAuth.Handler()
+		mux.Handle("/dev/oauth/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			infoOf(r.Context()).route = "/dev/oauth/"
+			fake.ServeHTTP(w, r)
+		}))
 	}
 }
 

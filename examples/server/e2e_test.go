@@ -41,6 +41,8 @@ func runEndToEnd(t *testing.T, newStores storeFactory) {
 		{"RecoveryCodes", testRecoveryCodes},
 		{"CookieMode", testCookieMode},
 		{"DevModeOff", testDevModeOff},
+		{"OAuth", testOAuth},
+		{"OAuthGenericOIDC", testOAuthGenericOIDC},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStores) })

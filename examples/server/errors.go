@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
@@ -249,6 +250,30 @@ func classifySession(err error) error {
 	}
 	if session.HTTPStatus(err) == http.StatusUnauthorized {
 		return &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "Missing, invalid, expired or revoked token.", cause: err}
+	}
+	return err
+}
+
+// classifyOAuth maps the oauth package's errors to server.md's answers.
+func classifyOAuth(err error) error {
+	var pe *oauth.ProviderError
+	switch {
+	case errors.Is(err, oauth.ErrUnknownProvider):
+		return errNotFound()
+	case errors.Is(err, oauth.ErrInvalidStateValue), errors.Is(err, oauth.ErrRedirectURLNotAllowed), errors.Is(err, oauth.ErrInvalidCodeChallenge):
+		return &apiError{Status: http.StatusBadRequest, Code: "validation_error", Msg: err.Error(), cause: err}
+	case errors.Is(err, oauth.ErrInvalidState):
+		return errUnprocessable("invalid_oauth_state", "Unknown, expired or used OAuth state.", err)
+	case errors.Is(err, oauth.ErrInvalidCodeVerifier):
+		return errUnprocessable("invalid_code_verifier", "Missing or wrong PKCE code verifier.", err)
+	case errors.As(err, &pe), errors.Is(err, oauth.ErrProviderError):
+		return errUnprocessable("oauth_provider_error", "The provider refused the sign-in.", err)
+	case errors.Is(err, oauth.ErrInvalidIDToken):
+		return errUnprocessable("invalid_id_token", "The provider's ID token failed verification.", err)
+	case errors.Is(err, oauth.ErrExchangeFailed):
+		return errUnprocessable("oauth_exchange_failed", "The authorization code was refused.", err)
+	case errors.Is(err, oauth.ErrProviderUnavailable):
+		return &apiError{Status: http.StatusBadGateway, Code: "provider_unavailable", Msg: "The OAuth provider is unavailable.", cause: err}
 	}
 	return err
 }

@@ -31,6 +31,14 @@ func (s *server) apiRoutes() []route {
 		{"GET", "/users", authBasic, s.usersGet},
 		{"PUT", "/users", authBasic, s.usersPut},
 
+		{"POST", "/providers/{type}/initAuth", authNone, s.oauthInitAuth},
+		{"GET", "/providers/{type}/loginUrl", authNone, s.oauthLoginURL},
+		{"GET", "/providers/{type}/redirect", authNone, s.oauthRedirect},
+		{"POST", "/providers/{type}/redirect", authNone, s.oauthRedirect},
+		{"POST", "/providers/{type}/oauthResult", authNone, s.oauthResult},
+		{"POST", "/providers/{type}/signIn", authNone, signin(s.oauthSignIn)},
+		{"POST", "/providers/{type}/verify", authBasic, signin(s.oauthVerify)},
+
 		{"POST", "/refresh", authBasic, s.refresh},
 		{"POST", "/revoke", authAny, s.revoke},
 		{"GET", "/session", authAny, s.sessionCheck},

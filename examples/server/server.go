@@ -13,6 +13,8 @@ import (
 
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/oauth/oauthtest"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
@@ -32,7 +34,8 @@ type server struct {
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	jwksHandler http.Handler
-	fakeOAuth   http.Handler // the fake OAuth provider, -dev only
+	oauth       *oauth.Flow         // nil when no provider is configured
+	fakeOAuth   *oauthtest.Provider // the fake OAuth provider, -dev only
 
 	ipLimits    map[string]ratelimit.Limiter
 	corsOrigins map[string]bool

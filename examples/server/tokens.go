@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/authkit/authkit"
@@ -279,6 +280,7 @@ func (s *server) elevate(ctx context.Context, c *session.Claims, scopes []authki
 	if len(scopes) == 0 {
 		return "", nil
 	}
+	amr = slices.DeleteFunc(amr, func(s string) bool { return s == "" })
 	et, err := s.sessions.MintElevated(ctx, c, session.ElevatedOptions{Scopes: scopes, SingleUse: true, AMR: amr})
 	if err != nil {
 		return "", classifySession(err)

@@ -165,11 +165,19 @@ func (m *memoryUsers) attach(u *authkit.User, key string, cred authkit.VerifiedC
 	}
 	cred.ID = cid
 	cred.SignInEnabled = true
+	// The raw provider profile is not kept: it is not part of the SDK's
+	// user (only an admin API shows it) and may hold more than we need.
+	cred.OAuthMetadata = nil
 	u.VerifiedCredentials = append(u.VerifiedCredentials, cred)
 	switch cred.Format {
 	case authkit.FormatEmail:
 		if u.Email == "" {
 			u.Email = cred.Email
+		}
+	case authkit.FormatOAuth:
+		// oauth_emails holds only addresses the provider verified.
+		if u.Email == "" && len(cred.OAuthEmails) > 0 {
+			u.Email = cred.OAuthEmails[0]
 		}
 	case authkit.FormatPhoneNumber:
 		if u.PhoneNumber == "" {
@@ -194,7 +202,7 @@ func (m *memoryUsers) touch(u *authkit.User, key string, fresh authkit.VerifiedC
 			// The provider's profile may have changed since the last sign-in.
 			id := c.ID
 			*c = fresh
-			c.ID, c.SignInEnabled = id, true
+			c.ID, c.SignInEnabled, c.OAuthMetadata = id, true, nil
 		}
 		c.LastSelectedAt = &t
 		u.LastVerifiedCredentialID = c.ID
