@@ -157,6 +157,7 @@ type ScopeError struct {
 	Required authkit.Scope
 }
 
+// Error names the missing scope.
 func (e *ScopeError) Error() string {
 	return ErrInsufficientScope.Error() + ": requires " + string(e.Required)
 }

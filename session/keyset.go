@@ -244,6 +244,7 @@ func NewJWKSHandler(keys *KeySet, now func() time.Time, maxAge time.Duration) ht
 	return &jwksHandler{keys: keys, now: now, maxAge: maxAge}
 }
 
+// ServeHTTP implements http.Handler.
 func (h *jwksHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -252,17 +253,19 @@ func sessionScope(opts MintOptions) (string, error) {
 	if opts.MFAPending {
 		return string(authkit.ScopeRequiresAdditionalAuth), nil
 	}
+	if len(opts.Scopes) == 0 {
+		return string(authkit.ScopeUserBasic), nil
+	}
 	var b strings.Builder
 	b.WriteString(string(authkit.ScopeUserBasic))
-	seen := map[authkit.Scope]bool{authkit.ScopeUserBasic: true, authkit.ScopeRequiresAdditionalAuth: true}
-	for _, s := range opts.Scopes {
+	for i, s := range opts.Scopes {
 		if s == "" || strings.ContainsAny(string(s), " \t\r\n\"\\") {
 			return "", fmt.Errorf("%w: scope %q", ErrInvalidScope, s)
 		}
-		if seen[s] {
+		// The list is short: a linear duplicate check beats a map.
+		if s == authkit.ScopeUserBasic || s == authkit.ScopeRequiresAdditionalAuth || slices.Contains(opts.Scopes[:i], s) {
 			continue
 		}
-		seen[s] = true
 		b.WriteByte(' ')
 		b.WriteString(string(s))
 	}

@@ -53,8 +53,9 @@ type Store interface {
 	// Revoke marks the session revoked at now. Revoking a revoked session
 	// keeps the first RevokedAt and succeeds; an unknown id is ErrNotFound.
 	Revoke(ctx context.Context, id string, now time.Time) error
-	// RevokeAllForUser marks every live session of the user revoked at now
-	// and returns how many it revoked (0 and no error when there were none).
+	// RevokeAllForUser marks every not yet revoked session of the user
+	// revoked at now and returns how many it marked (0 and no error when
+	// there were none). Sessions created afterwards are not affected.
 	RevokeAllForUser(ctx context.Context, userID string, now time.Time) (int, error)
 	// ConsumeJTI records that the token id jti was used. Exactly one of any
 	// number of concurrent calls with the same jti succeeds; the others,
