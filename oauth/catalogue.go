@@ -224,6 +224,8 @@ func catalogue(t authkit.ProviderType) (spec, bool) {
 			},
 			// LINE signs web-login ID tokens with HS256 keyed by the channel
 			// secret (OIDC Core §10.1), native ones with ES256 from its JWKS.
+			// go-jose wants an HMAC key at least as long as the hash: LINE's
+			// 32-character channel secrets are.
 			scopes: []string{"openid", "profile", "email"}, oidc: true,
 			idTokenAlgs: []string{"HS256", "ES256"},
 			authStyle:   oauth2.AuthStyleInParams, mapProfile: mapLine,
