@@ -42,8 +42,8 @@ func TestLineHS256IDToken(t *testing.T) {
 		t.Fatalf("claims %s", got)
 	}
 	for name, raw := range map[string]string{
-		"wrong secret": sign("another-secret", claims(), jwt.SigningMethodHS256),
-		"HS512":        sign("channel-secret-0123456789abcdefg", claims(), jwt.SigningMethodHS512),
+		"wrong secret":  sign("another-secret", claims(), jwt.SigningMethodHS256),
+		"HS512":         sign("channel-secret-0123456789abcdefg", claims(), jwt.SigningMethodHS512),
 		"bad signature": sign("channel-secret-0123456789abcdefg", claims(), jwt.SigningMethodHS256) + "x",
 	} {
 		if _, err := pr.verifier.verify(t.Context(), client, raw, "n1", now); !errors.Is(err, ErrInvalidIDToken) {
