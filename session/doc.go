@@ -91,7 +91,10 @@
 // cookie mode, from the HttpOnly cookie (default name "DYNAMIC_JWT_TOKEN"),
 // refusing cookie requests from foreign Origins, and puts the claims in the
 // context ([ClaimsFromContext]). [RequireScope] answers 401 or 403 with an
-// RFC 6750 WWW-Authenticate challenge. [SetCookie] and [ClearCookie] write
+// RFC 6750 WWW-Authenticate challenge. [RequireElevated] guards a sensitive
+// action with an elevated token from a request header, answering 401 with
+// RFC 9470's insufficient_user_authentication when a step-up is needed.
+// [SetCookie] and [ClearCookie] write
 // the cookie (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age to exp).
 //
 // Tokens and keys never appear in errors or logs.

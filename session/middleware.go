@@ -174,6 +174,8 @@ func RequireScope(scope authkit.Scope) func(http.Handler) http.Handler {
 // scope or a cross-site cookie request, 500 otherwise (a store failure).
 func HTTPStatus(err error) int {
 	switch {
+	case errors.Is(err, ErrStepUpRequired):
+		return http.StatusUnauthorized
 	case errors.Is(err, ErrInsufficientScope), errors.Is(err, ErrCSRF):
 		return http.StatusForbidden
 	case errors.Is(err, ErrNoToken), errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge),
@@ -187,10 +189,12 @@ func HTTPStatus(err error) int {
 }
 
 // ErrorCode is the machine-readable code WriteError puts in the body:
-// "invalid_token", "insufficient_scope", "csrf_rejected", "unauthorized"
-// (no token) or "internal_error".
+// "invalid_token", "insufficient_scope", "step_up_required",
+// "csrf_rejected", "unauthorized" (no token) or "internal_error".
 func ErrorCode(err error) string {
 	switch {
+	case errors.Is(err, ErrStepUpRequired):
+		return "step_up_required"
 	case errors.Is(err, ErrInsufficientScope):
 		return "insufficient_scope"
 	case errors.Is(err, ErrCSRF):
@@ -207,12 +211,17 @@ func ErrorCode(err error) string {
 // WriteError is the default refusal: the status of HTTPStatus, a
 // WWW-Authenticate challenge for 401 and insufficient-scope 403 (RFC 6750
 // §3: no error code when no token was sent; error="invalid_token" or
-// error="insufficient_scope" with the scope needed), and a JSON body
+// error="insufficient_scope" with the scope needed; RFC 9470's
+// error="insufficient_user_authentication" when a step-up is needed), and
+// a JSON body
 // {"error": message, "code": ErrorCode}. The token itself never appears.
 func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	status := HTTPStatus(err)
 	code := ErrorCode(err)
+	var su *StepUpError
 	switch {
+	case errors.As(err, &su):
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", scope="`+string(su.Scope)+`"`)
 	case errors.Is(err, ErrNoToken):
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 	case status == http.StatusUnauthorized:
