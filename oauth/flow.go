@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"golang.org/x/oauth2"
@@ -296,6 +297,8 @@ func (f *Flow) authCodeURL(rec State) (string, error) {
 type CallbackParams struct {
 	// State is the state parameter.
 	State string
+	// Issuer is the iss parameter (RFC 9207), if the provider sent one.
+	Issuer string
 	Callback
 }
 
@@ -314,7 +317,7 @@ func ParseCallback(r *http.Request) (CallbackParams, error) {
 		}
 		vals = r.PostForm
 	}
-	p := CallbackParams{State: vals.Get("state"), Callback: Callback{
+	p := CallbackParams{State: vals.Get("state"), Issuer: vals.Get("iss"), Callback: Callback{
 		Code: vals.Get("code"), Error: vals.Get("error"),
 		ErrorDescription: vals.Get("error_description"), User: vals.Get("user"),
 	}}
@@ -330,10 +333,21 @@ func ParseCallback(r *http.Request) (CallbackParams, error) {
 // Callback records the provider's redirect under its state, once, and
 // returns the updated record (its ReturnURL says where to send the
 // browser; see ReturnLocation). The state must be live, unconsumed and
-// made for this provider.
+// made for this provider. When the redirect carries an iss parameter
+// (RFC 9207) it must be the provider's issuer: a response from another
+// authorization server is a mix-up attack and is refused without being
+// recorded.
 func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) (State, error) {
-	if _, err := f.provider(provider); err != nil {
+	pr, err := f.provider(provider)
+	if err != nil {
 		return State{}, err
+	}
+	if p.Issuer != "" {
+		sp, _ := pr.current()
+		iss := sp.endpoints.Issuer
+		if iss != "" && !strings.Contains(iss, "{tenantid}") && p.Issuer != iss {
+			return State{}, fmt.Errorf("%w: callback iss is not the provider's issuer", ErrStateMismatch)
+		}
 	}
 	now := f.now()
 	rec, err := f.store.Get(ctx, p.State, now)

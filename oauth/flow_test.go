@@ -239,6 +239,21 @@ func TestStateRejections(t *testing.T) {
 			t.Fatalf("err = %v", err)
 		}
 	})
+	t.Run("callback from another issuer", func(t *testing.T) {
+		e := newTwo(t)
+		state, p := e.begin(oauth.InitRequest{Provider: "acme"})
+		if p.Issuer != e.fake.Issuer() {
+			t.Fatalf("iss parameter %q", p.Issuer)
+		}
+		p.Issuer = "https://evil.example"
+		if _, err := e.flow.Callback(t.Context(), "acme", p); !errors.Is(err, oauth.ErrStateMismatch) {
+			t.Fatalf("err = %v", err)
+		}
+		// Nothing was recorded: the genuine callback still goes through.
+		if r, _ := e.flow.Result(t.Context(), "acme", state); r.Status != oauth.StatusPending {
+			t.Fatalf("result %+v", r)
+		}
+	})
 	t.Run("second callback", func(t *testing.T) {
 		e := newTwo(t)
 		_, p := e.begin(oauth.InitRequest{Provider: "acme"})

@@ -1,8 +1,11 @@
 package oauth_test
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"net/http"
 	"net/url"
+	"sync"
 	"testing"
 	"time"
 
@@ -29,6 +32,7 @@ func newEnv(t *testing.T, fcfg oauthtest.Config, providers func(fake *oauthtest.
 	t.Helper()
 	clk := clock.NewFake(time.Now().Truncate(time.Second))
 	fcfg.Now = clk.Now
+	fcfg.SigningKey = sharedKey(t)
 	fake := oauthtest.NewServer(t, fcfg)
 	if providers == nil {
 		providers = func(fake *oauthtest.Provider) []oauth.Provider {
@@ -88,4 +92,19 @@ func query(t *testing.T, raw string) url.Values {
 		t.Fatal(err)
 	}
 	return u.Query()
+}
+
+var keyOnce struct {
+	sync.Once
+	key *rsa.PrivateKey
+	err error
+}
+
+// sharedKey is one RSA key for all fakes in this package's tests.
+func sharedKey(t *testing.T) *rsa.PrivateKey {
+	keyOnce.Do(func() { keyOnce.key, keyOnce.err = rsa.GenerateKey(rand.Reader, 2048) })
+	if keyOnce.err != nil {
+		t.Fatal(keyOnce.err)
+	}
+	return keyOnce.key
 }

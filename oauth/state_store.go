@@ -97,8 +97,20 @@ type Callback struct {
 // oauthtest.RunStoreTests.
 //
 // A store keeps a record at least until its ExpiresAt and may forget it
-// any time after ExpiresAt + time.Hour; until it forgets, methods report
-// ErrStateExpired for it, afterwards ErrStateNotFound.
+// any time after ExpiresAt + StateRetention; until it forgets, methods
+// report ErrStateExpired for it, afterwards ErrStateNotFound.
+//
+// Each method maps onto one statement or script. In SQL, Consume is
+//
+//	UPDATE oauth_states SET consumed_at = $now
+//	WHERE state = $1 AND consumed_at IS NULL AND expires_at > $now RETURNING *
+//
+// followed, only when no row came back, by a SELECT that tells
+// not-found, expired and used apart; RecordCallback is the same UPDATE with
+// "callback_at IS NULL" added; Save is INSERT … ON CONFLICT (state) DO
+// UPDATE … WHERE oauth_states.expires_at <= $now (no row affected means
+// ErrStateExists). In Redis each is a short Lua script over a hash whose
+// key expires at ExpiresAt + StateRetention.
 type StateStore interface {
 	// Save stores a new record. If a record with the same State exists and
 	// has not expired at now, it fails with ErrStateExists and changes

@@ -65,6 +65,9 @@ type Config struct {
 	// Emails, if set, is served verbatim by the emails endpoint; default a
 	// GitHub-style list with the Email, primary and verified.
 	Emails json.RawMessage
+	// SigningKey signs ID tokens; nil means a fresh RSA 2048 key. Tests
+	// that start many fakes can share one key to save key generation.
+	SigningKey *rsa.PrivateKey
 	// NoIDToken leaves the id_token out of token responses.
 	NoIDToken bool
 	// CodeTTL is how long an authorization code lives; default 1 minute.
@@ -143,7 +146,9 @@ func NewProvider(cfg Config) (*Provider, error) {
 	if err := p.setIssuer(cfg.Issuer); err != nil {
 		return nil, err
 	}
-	if err := p.RotateKey(); err != nil {
+	if cfg.SigningKey != nil {
+		p.key, p.kid = cfg.SigningKey, keyID(&cfg.SigningKey.PublicKey)
+	} else if err := p.RotateKey(); err != nil {
 		return nil, err
 	}
 	return p, nil
