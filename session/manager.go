@@ -13,7 +13,9 @@ import (
 
 // MaxTokenSize is the largest token Verify parses, in bytes (8 KiB).
 // Larger ones are rejected before any decoding, so a hostile token cannot
-// make the server decode megabytes of base64 and JSON.
+// make the server decode megabytes of base64 and JSON. The minified token
+// stays near 1.2 KiB; the full token grows by about 230 bytes per
+// credential, so servers should authenticate with the minified one.
 const MaxTokenSize = 8 << 10
 
 // MaxLeeway is the largest clock-skew allowance Config.Leeway accepts.

@@ -191,10 +191,14 @@ func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.Use
 
 // Refresh verifies a session token (full or minified) and issues new
 // tokens for the same session with a later exp, capped at the session's
-// maximum age. The scope, audience and session public key carry over;
+// maximum age. An MFA-pending session cannot be refreshed
+// (ErrInsufficientScope). The scope, audience and session public key carry
+// over;
 // user is the host's current view of the user (its id must be the token's
 // sub), so profile and credential changes show up in the new tokens.
-// Earlier tokens stay valid until their own exp. Needs a Store.
+// Earlier tokens stay valid until their own exp. Needs a Store. Pass the
+// minified token: the full one grows with the user's credentials and may
+// exceed MaxTokenSize.
 func (m *Manager) Refresh(ctx context.Context, token string, user authkit.User) (Tokens, error) {
 	if m.cfg.Store == nil {
 		return Tokens{}, ErrNoStore
@@ -206,6 +210,12 @@ func (m *Manager) Refresh(ctx context.Context, token string, user authkit.User) 
 	if c.Subject != user.ID {
 		return Tokens{}, ErrSessionMismatch
 	}
+	if c.MFAPending() {
+		// A pending session lives only until its short exp: refreshing it
+		// would let a user who never finishes MFA hold a session for the
+		// whole MaxAge.
+		return Tokens{}, &ScopeError{Required: authkit.ScopeUserBasic}
+	}
 	var extra authkit.Scopes
 	for _, s := range c.Scopes() {
 		if s != authkit.ScopeUserBasic && s != authkit.ScopeRequiresAdditionalAuth {
@@ -216,7 +226,6 @@ func (m *Manager) Refresh(ctx context.Context, token string, user authkit.User) 
 		SessionID:          c.SessionID,
 		Audience:           firstAudience(c.Audience),
 		Scopes:             extra,
-		MFAPending:         c.MFAPending(),
 		SessionPublicKey:   c.SessionPublicKey,
 		SigninCredentialID: c.SigninCredentialID,
 	})
