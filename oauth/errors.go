@@ -52,6 +52,7 @@ type ProviderError struct {
 	Description string
 }
 
+// Error describes the provider's error.
 func (e *ProviderError) Error() string {
 	if e.Description != "" {
 		return fmt.Sprintf("oauth: provider returned error %q: %s", e.Code, e.Description)

@@ -257,7 +257,20 @@ func (f *Flow) AuthCodeURL(ctx context.Context, provider, state string) (string,
 	if !rec.CallbackAt.IsZero() {
 		return "", ErrCallbackRecorded
 	}
+	// Another instance may have run Init: make sure a generic provider is
+	// discovered here too.
+	if err := f.resolveName(ctx, provider); err != nil {
+		return "", err
+	}
 	return f.authCodeURL(rec)
+}
+
+func (f *Flow) resolveName(ctx context.Context, name string) error {
+	pr, err := f.provider(name)
+	if err != nil {
+		return err
+	}
+	return f.resolve(ctx, pr)
 }
 
 func (f *Flow) authCodeURL(rec State) (string, error) {
@@ -343,6 +356,9 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 		return State{}, err
 	}
 	if p.Issuer != "" {
+		if err := f.resolve(ctx, pr); err != nil {
+			return State{}, err
+		}
 		sp, _ := pr.current()
 		iss := sp.endpoints.Issuer
 		if iss != "" && !strings.Contains(iss, "{tenantid}") && p.Issuer != iss {
@@ -547,7 +563,10 @@ func classifyExchangeError(err error) error {
 		if re.ErrorCode != "" {
 			return fmt.Errorf("%w: %s", ErrExchangeFailed, re.ErrorCode)
 		}
-		return fmt.Errorf("%w: token endpoint status %d", ErrExchangeFailed, re.Response.StatusCode)
+		if re.Response != nil {
+			return fmt.Errorf("%w: token endpoint status %d", ErrExchangeFailed, re.Response.StatusCode)
+		}
+		return fmt.Errorf("%w: %w", ErrExchangeFailed, err)
 	}
 	return fmt.Errorf("%w: token endpoint: %w", ErrProviderUnavailable, err)
 }

@@ -778,3 +778,38 @@ func TestNewValidation(t *testing.T) {
 		t.Errorf("okta: %v", err)
 	}
 }
+
+// Two server instances sharing one store: a sign-in started on one
+// finishes on the other, which discovers the generic provider itself.
+func TestSharedStoreAcrossInstances(t *testing.T) {
+	e := newEnv(t, oauthtest.Config{}, nil)
+	other, err := oauth.New(oauth.Config{
+		Providers:  []oauth.Provider{e.fake.OIDCProvider("acme", redirectURL)},
+		StateStore: e.store, Now: e.clk.Now, HTTPClient: &http.Client{Timeout: 5 * time.Second},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := e.flow.Init(t.Context(), oauth.InitRequest{Provider: "acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	authURL, err := other.AuthCodeURL(t.Context(), "acme", rec.State)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cb, err := e.fake.Authorize(t.Context(), authURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := oauth.ParseCallback(&http.Request{Method: http.MethodGet, URL: cb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Callback(t.Context(), "acme", p); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.flow.Complete(t.Context(), oauth.CompleteRequest{Provider: "acme", State: rec.State}); err != nil {
+		t.Fatal(err)
+	}
+}

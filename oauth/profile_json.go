@@ -62,6 +62,7 @@ var errNoAccountID = errors.New("profile has no account id")
 // flexString decodes a JSON string or number (GitHub's numeric ids).
 type flexString string
 
+// UnmarshalJSON accepts a string, a number or null.
 func (f *flexString) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
@@ -86,6 +87,7 @@ func (f *flexString) UnmarshalJSON(b []byte) error {
 // flexBool decodes true/false or "true"/"false" (Apple sends strings).
 type flexBool bool
 
+// UnmarshalJSON accepts a boolean, a boolean string or null.
 func (f *flexBool) UnmarshalJSON(b []byte) error {
 	if len(b) > 0 && b[0] == '"' {
 		var s string
