@@ -1,7 +1,9 @@
 package phone_test
 
 import (
+	"math"
 	"testing"
+	"time"
 
 	"github.com/authkit/authkit/phone"
 	"github.com/nyaruka/phonenumbers"
@@ -103,4 +105,41 @@ func BenchmarkPolicyCheck(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkParseVsRaw interleaves batches of Parse, raw Parse+Format and raw
+// Parse+validate+type+Format in one loop, so that load from other processes
+// hits all three alike, and reports each one's ns/op (the fastest batch, the
+// least disturbed) and the ratios. Useful on a shared, noisy machine.
+func BenchmarkParseVsRaw(b *testing.B) {
+	warmUp(b)
+	const batch = 50
+	fns := []func(){
+		func() { sinkNumber, _ = phone.Parse("1", "9172113333", "US") },
+		func() {
+			num, _ := phonenumbers.Parse("9172113333", "US")
+			sinkString = phonenumbers.Format(num, phonenumbers.E164)
+		},
+		func() {
+			num, _ := phonenumbers.Parse("9172113333", "US")
+			if phonenumbers.IsValidNumberForRegion(num, "US") && phonenumbers.GetNumberType(num) != phonenumbers.UNKNOWN {
+				sinkString = phonenumbers.Format(num, phonenumbers.E164)
+			}
+		},
+	}
+	best := []float64{math.MaxFloat64, math.MaxFloat64, math.MaxFloat64}
+	for b.Loop() {
+		for i, f := range fns {
+			start := time.Now()
+			for range batch {
+				f()
+			}
+			best[i] = min(best[i], float64(time.Since(start).Nanoseconds())/batch)
+		}
+	}
+	b.ReportMetric(best[0], "parse-ns")
+	b.ReportMetric(best[1], "raw-ns")
+	b.ReportMetric(best[2], "rawvalid-ns")
+	b.ReportMetric(best[0]/best[1], "x-raw")
+	b.ReportMetric(best[0]/best[2], "x-rawvalid")
 }
