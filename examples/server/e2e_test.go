@@ -152,6 +152,30 @@ func testEmailSignIn(t *testing.T, newStores storeFactory) {
 	if v2.User.ID != v.User.ID {
 		t.Fatal("case changed the user")
 	}
+	// Retry: same UUID, a new code; the previous one stops working.
+	e.clock.Advance(time.Minute)
+	id := e.emailStart("retry@example.com")
+	old := e.lastCode("retry@example.com")
+	r = e.do(req{Method: "POST", Path: "emailVerifications/retry", Body: map[string]any{"verificationUUID": id, "email": "retry@example.com"}})
+	expectError(t, r, 429, "rate_limited")
+	if r.Header.Get("Retry-After") != "30" {
+		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
+	}
+	e.clock.Advance(30 * time.Second)
+	r = e.do(req{Method: "POST", Path: "emailVerifications/retry", Body: map[string]any{"verificationUUID": id, "email": "retry@example.com"}})
+	expectStatus(t, r, 201)
+	var again emailCreateResponse
+	r.JSON(t, &again)
+	if again.VerificationUUID != id || again.Email != "retry@example.com" {
+		t.Fatalf("retry %s", r.Body)
+	}
+	fresh := e.lastCode("retry@example.com")
+	if fresh != old {
+		expectError(t, e.do(req{Method: "POST", Path: "emailVerifications/signin", Body: map[string]any{"verificationUUID": id, "verificationToken": old}}), 422, "wrong_email_verification_token")
+	}
+	// A retry naming another address is refused as unknown.
+	expectError(t, e.do(req{Method: "POST", Path: "emailVerifications/retry", Body: map[string]any{"verificationUUID": id, "email": "other@example.com"}}), 422, "invalid_email_verification")
+	expectStatus(t, e.do(req{Method: "POST", Path: "emailVerifications/signin", Body: map[string]any{"verificationUUID": id, "verificationToken": fresh}}), 200)
 }
 
 func testSMSCodeErrors(t *testing.T, newStores storeFactory) {

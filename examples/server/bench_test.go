@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/phone"
+	"github.com/authkit/authkit/session"
+)
+
+// Benchmarks of a whole SMS sign-in (create → read the code from
+// /dev/messages → signin): over loopback HTTP with 16 concurrent clients,
+// in process without HTTP, and the raw floor of the two ES256 signatures
+// every sign-in makes.
+//
+//	go test -run '^$' -bench . -benchtime 2000x ./examples/server
+
+// benchServer starts a development server with real time on loopback.
+func benchServer(b *testing.B) (*server, *httptest.Server, string) {
+	b.Helper()
+	cfg := defaultConfig()
+	cfg.Env = testEnvID
+	cfg.IPLimit = "" // one client IP makes every request
+	ts := httptest.NewUnstartedServer(nil)
+	cfg.Issuer = "http://" + ts.Listener.Addr().String() + apiPrefix + testEnvID
+	srv, err := newServer(context.Background(), cfg, serverOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ts.Config.Handler = srv.Handler()
+	ts.Start()
+	b.Cleanup(ts.Close)
+	return srv, ts, ts.URL + apiPrefix + testEnvID
+}
+
+// benchNumbers returns n distinct valid US numbers (national form), one
+// per sign-in, so that no per-destination send limit is ever hit.
+func benchNumbers(b *testing.B, n int) []string {
+	out := make([]string, 0, n)
+	for i := 0; len(out) < n; i++ {
+		nat := fmt.Sprintf("917%03d%04d", 200+(i/10000)%800, i%10000)
+		if _, err := phone.Parse("1", nat, "US"); err == nil {
+			out = append(out, nat)
+		}
+		if i > 8_000_000 {
+			b.Fatal("not enough numbers")
+		}
+	}
+	return out
+}
+
+// signInOverHTTP runs one SMS sign-in with client against base.
+func signInOverHTTP(client *http.Client, origin, base, national string) error {
+	post := func(path string, body any, v any) error {
+		j, _ := json.Marshal(body)
+		res, err := client.Post(base+path, "application/json", bytes.NewReader(j))
+		if err != nil {
+			return err
+		}
+		defer res.Body.Close()
+		if res.StatusCode/100 != 2 {
+			b, _ := io.ReadAll(res.Body)
+			return fmt.Errorf("%s: %d %s", path, res.StatusCode, b)
+		}
+		return json.NewDecoder(res.Body).Decode(v)
+	}
+	var created smsCreateResponse
+	if err := post("/smsVerifications/create", smsBody(national), &created); err != nil {
+		return err
+	}
+	res, err := client.Get(origin + "/dev/messages?to=" + url.QueryEscape("+1"+national))
+	if err != nil {
+		return err
+	}
+	var msgs []devMessage
+	err = json.NewDecoder(res.Body).Decode(&msgs)
+	res.Body.Close()
+	if err != nil || len(msgs) == 0 {
+		return fmt.Errorf("dev messages: %v", err)
+	}
+	var v verifyResponse
+	if err := post("/smsVerifications/signin", map[string]any{
+		"verificationUUID": created.VerificationUUID, "verificationToken": msgs[len(msgs)-1].Code,
+	}, &v); err != nil {
+		return err
+	}
+	if v.MinifiedJWT == "" {
+		return fmt.Errorf("no token")
+	}
+	return nil
+}
+
+// BenchmarkSMSSignInLoopback16: b.N sign-ins by 16 concurrent clients
+// over loopback HTTP; reports sign-ins per second and the p50/p99 latency
+// of one whole sign-in (three requests).
+func BenchmarkSMSSignInLoopback16(b *testing.B) {
+	const clients = 16
+	_, ts, base := benchServer(b)
+	numbers := benchNumbers(b, b.N+clients)
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2, MaxConnsPerHost: clients * 2}}
+	// Warm up: libphonenumber's first validation, connections, pools.
+	for i := range clients {
+		if err := signInOverHTTP(client, ts.URL, base, numbers[b.N+i]); err != nil {
+			b.Fatal(err)
+		}
+	}
+	lat := make([]time.Duration, b.N)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	b.ReportAllocs()
+	b.ResetTimer()
+	start := time.Now()
+	for range clients {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= b.N {
+					return
+				}
+				t0 := time.Now()
+				if err := signInOverHTTP(client, ts.URL, base, numbers[i]); err != nil {
+					b.Error(err)
+					return
+				}
+				lat[i] = time.Since(t0)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "signins/s")
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*99/100].Microseconds())/1000, "p99-ms")
+}
+
+// BenchmarkSMSSignInInProcess: one sign-in at a time through the handler,
+// without sockets: the server's own cost.
+func BenchmarkSMSSignInInProcess(b *testing.B) {
+	srv, _, _ := benchServer(b)
+	h := srv.Handler()
+	numbers := benchNumbers(b, b.N+1)
+	call := func(method, path string, body any, v any) {
+		var rd io.Reader
+		if body != nil {
+			j, _ := json.Marshal(body)
+			rd = bytes.NewReader(j)
+		}
+		r := httptest.NewRequest(method, path, rd)
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code/100 != 2 {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	signIn := func(national string) {
+		var created smsCreateResponse
+		call("POST", apiPrefix+testEnvID+"/smsVerifications/create", smsBody(national), &created)
+		var msgs []devMessage
+		call("GET", "/dev/messages?to="+url.QueryEscape("+1"+national), nil, &msgs)
+		var v verifyResponse
+		call("POST", apiPrefix+testEnvID+"/smsVerifications/signin", map[string]any{
+			"verificationUUID": created.VerificationUUID, "verificationToken": msgs[len(msgs)-1].Code,
+		}, &v)
+	}
+	signIn(numbers[b.N]) // warm-up
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		signIn(numbers[i])
+	}
+}
+
+// BenchmarkRawFloorTwoES256Mints: the tokens of one sign-in (full and
+// minified JWT, one ES256 signature each) minted by the session package
+// alone, without a store: the cryptographic floor of a sign-in.
+func BenchmarkRawFloorTwoES256Mints(b *testing.B) {
+	key, err := session.GenerateKey(session.ES256)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ks, _ := session.NewKeySet(key)
+	m, err := session.New(session.Config{Keys: ks, Issuer: "http://127.0.0.1" + apiPrefix + testEnvID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := authkit.User{ID: "824fee81-5c6c-486f-8110-1dbd3a91e0a0", ProjectEnvironmentID: testEnvID, VerifiedCredentials: []authkit.VerifiedCredential{{
+		ID: "df06cbf9-26c2-4a82-9ac1-0b3743bceeb8", Format: authkit.FormatPhoneNumber, PhoneNumber: "9172113333", PhoneCountryCode: "1", IsoCountryCode: "US",
+	}}}
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		if _, err := m.Mint(ctx, u, session.MintOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
