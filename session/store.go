@@ -42,7 +42,23 @@ func (r Record) Revoked() bool { return !r.RevokedAt.IsZero() }
 // Store keeps session records and consumed token ids. Every method is one
 // atomic operation: a Postgres adapter implements each as one SQL statement,
 // a Redis adapter as one command or Lua script. Times that matter for expiry
-// are passed in (now), never read from a clock inside the store.
+// are passed in (now), never read from a clock inside the store. A zero
+// RevokedAt is "not revoked" (NULL in SQL).
+//
+// For example, in SQL (sessions keyed by id, indexed by user_id; used_jtis
+// keyed by jti):
+//
+//	Create:           INSERT INTO sessions …  -- unique violation → ErrExists
+//	Revoke:           UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2)
+//	                  WHERE id = $1           -- no row → ErrNotFound
+//	RevokeAllForUser: UPDATE sessions SET revoked_at = $2
+//	                  WHERE user_id = $1 AND revoked_at IS NULL  -- rows affected
+//	ConsumeJTI:       INSERT INTO used_jtis (jti, expires_at) VALUES ($1, $2)
+//	                  ON CONFLICT (jti) DO UPDATE SET expires_at = EXCLUDED.expires_at
+//	                  WHERE used_jtis.expires_at < $3  -- no row → ErrAlreadyUsed
+//
+// and in Redis, ConsumeJTI is SET <jti> 1 NX PXAT <expiresAt in ms> (nil
+// reply → ErrAlreadyUsed); sessions are hashes with a per-user set of ids.
 type Store interface {
 	// Create stores a new session. It returns ErrExists if rec.ID is taken.
 	Create(ctx context.Context, rec Record) error
