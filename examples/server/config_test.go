@@ -3,8 +3,13 @@ package main
 import (
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
+
+	"github.com/authkit/authkit/session"
 )
 
 func TestParseConfigDefaults(t *testing.T) {
@@ -149,4 +154,58 @@ func TestPublicAddrAndLogLevel(t *testing.T) {
 	if _, err := parseLogLevel("verbose"); err == nil {
 		t.Fatal("bad level accepted")
 	}
+}
+
+// TestSigningKeyFile: -signing-key loads a PEM key of each algorithm,
+// tokens are signed with it, and the JWKS publishes it.
+func TestSigningKeyFile(t *testing.T) {
+	for _, alg := range []session.Algorithm{session.EdDSA, session.RS256, session.ES256} {
+		t.Run(string(alg), func(t *testing.T) {
+			k, err := session.GenerateKey(alg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pem, err := k.MarshalPEM()
+			if err != nil {
+				t.Fatal(err)
+			}
+			file := filepath.Join(t.TempDir(), "key.pem")
+			if err := os.WriteFile(file, pem, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			e := newTestEnv(t, nil, func(c *config) { c.SigningKeyFile = file })
+			v := e.smsSignIn(0, nil)
+			h := decodeJWT(t, v.MinifiedJWT).Header
+			if h["alg"] != string(alg) || h["kid"] != k.KID() {
+				t.Fatalf("header %v", h)
+			}
+			if r := e.do(req{Method: "GET", Path: ".well-known/jwks"}); !strings.Contains(string(r.Body), k.KID()) {
+				t.Fatalf("jwks %s", r.Body)
+			}
+		})
+	}
+	for _, bad := range []string{filepath.Join(t.TempDir(), "missing.pem"), writeTemp(t, "not a pem")} {
+		cfg := defaultConfig()
+		cfg.Env, cfg.Issuer, cfg.SigningKeyFile = testEnvID, "http://127.0.0.1:1"+apiPrefix+testEnvID, bad
+		if _, err := newServer(t.Context(), cfg, serverOptions{}); err == nil {
+			t.Errorf("-signing-key %s accepted", bad)
+		}
+	}
+	// A public key cannot sign.
+	k, _ := session.GenerateKey(session.ES256)
+	pub, _ := k.PublicPEM()
+	cfg := defaultConfig()
+	cfg.Env, cfg.Issuer, cfg.SigningKeyFile = testEnvID, "http://127.0.0.1:1"+apiPrefix+testEnvID, writeTemp(t, string(pub))
+	if _, err := newServer(t.Context(), cfg, serverOptions{}); err == nil {
+		t.Error("a public key was accepted as the signing key")
+	}
+}
+
+func writeTemp(t *testing.T, content string) string {
+	t.Helper()
+	f := filepath.Join(t.TempDir(), "f")
+	if err := os.WriteFile(f, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return f
 }

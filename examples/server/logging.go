@@ -62,6 +62,9 @@ func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter 
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		// Every answer is JSON or a fixed page: never let a browser sniff
+		// it into something else.
+		w.Header().Set("X-Content-Type-Options", "nosniff")
 		ri := &requestInfo{}
 		rec := &statusRecorder{ResponseWriter: w}
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri))

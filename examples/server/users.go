@@ -123,7 +123,7 @@ func (m *memoryUsers) FindOrCreate(_ context.Context, cred authkit.VerifiedCrede
 	if err != nil {
 		return authkit.User{}, false, err
 	}
-	t := now.UTC()
+	t := now.UTC().Truncate(time.Millisecond) // the precision of Dynamic's timestamps
 	u := &authkit.User{ID: uid, ProjectEnvironmentID: m.env, FirstVisit: &t}
 	if err := m.attach(u, key, cred, now); err != nil {
 		return authkit.User{}, false, err
@@ -191,7 +191,7 @@ func (m *memoryUsers) attach(u *authkit.User, key string, cred authkit.VerifiedC
 
 // touch records a sign-in with the credential under key. m.mu is held.
 func (m *memoryUsers) touch(u *authkit.User, key string, fresh authkit.VerifiedCredential, now time.Time) {
-	t := now.UTC()
+	t := now.UTC().Truncate(time.Millisecond) // the precision of Dynamic's timestamps
 	u.LastVisit = &t
 	for i := range u.VerifiedCredentials {
 		c := &u.VerifiedCredentials[i]
