@@ -226,6 +226,9 @@ func (c *Claims) Scopes() authkit.Scopes { return authkit.ParseScopes(c.Scope) }
 
 // HasScope reports whether the scope claim contains s.
 func (c *Claims) HasScope(s authkit.Scope) bool {
+	if s == "" {
+		return false
+	}
 	// Scan without allocating: this runs on every authorised request.
 	rest := c.Scope
 	for rest != "" {
