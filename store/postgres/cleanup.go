@@ -1,0 +1,55 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/authkit/authkit/oauth"
+)
+
+// CleanupResult counts the rows Cleanup deleted, per table.
+type CleanupResult struct {
+	Verifications, Sends, Attempts, Tokens, Sessions, JTIs, States, RateLimits int64
+}
+
+// Total is the number of rows deleted in all.
+func (r CleanupResult) Total() int64 {
+	return r.Verifications + r.Sends + r.Attempts + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits
+}
+
+// Cleanup deletes the rows that no longer affect any decision at now:
+// verifications past PurgeAt, send histories whose last send left the
+// window, attempt windows that ended, MFA tokens and token ids past their
+// expiry, sessions past ExpiresAt, OAuth states past ExpiresAt plus
+// oauth.StateRetention, and rate-limit keys that are fully refilled.
+// Devices and recovery codes never expire. Each table is one DELETE run on
+// its own, so a host may call Cleanup from every instance on a schedule
+// (every few minutes) without coordination.
+func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, error) {
+	var r CleanupResult
+	steps := []struct {
+		n   *int64
+		sql string
+		arg any
+	}{
+		{&r.Verifications, `DELETE FROM authkit_verifications WHERE purge_at <= $1`, now},
+		{&r.Sends, `DELETE FROM authkit_verification_sends WHERE purge_at <= $1`, now.UnixMicro()},
+		{&r.Attempts, `DELETE FROM authkit_mfa_attempts WHERE window_end <= $1`, now},
+		{&r.Tokens, `DELETE FROM authkit_mfa_tokens WHERE expires_at <= $1`, now},
+		{&r.Sessions, `DELETE FROM authkit_sessions WHERE expires_at < $1`, now},
+		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now},
+		{&r.States, `DELETE FROM authkit_oauth_states WHERE expires_at <= $1`, now.Add(-oauth.StateRetention)},
+		{&r.RateLimits, `DELETE FROM authkit_rate_limits WHERE tat <= $1`, now.UnixNano()},
+	}
+	for _, st := range steps {
+		err := s.run(ctx, "cleanup", func(ctx context.Context) error {
+			tag, err := s.pool.Exec(ctx, st.sql, st.arg)
+			*st.n = tag.RowsAffected()
+			return err
+		})
+		if err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}

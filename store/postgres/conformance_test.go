@@ -1,0 +1,58 @@
+package postgres_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/mfa/mfatest"
+	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/oauth/oauthtest"
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/ratelimit/ratelimittest"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/sessiontest"
+	"github.com/authkit/authkit/store/postgres"
+	"github.com/authkit/authkit/verification"
+	"github.com/authkit/authkit/verification/verificationtest"
+)
+
+// Each suite runs in its own schema; its subtests share the store, which
+// the suites allow (they use fresh ids throughout).
+
+func TestVerificationStore(t *testing.T) {
+	s, _ := newStore(t, postgres.Options{})
+	verificationtest.RunStoreTests(t, func(*testing.T) verification.Store { return s.Verifications() })
+}
+
+func TestMFAStore(t *testing.T) {
+	s, _ := newStore(t, postgres.Options{})
+	mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return s.MFA() })
+}
+
+func TestSessionStore(t *testing.T) {
+	s, _ := newStore(t, postgres.Options{})
+	sessiontest.RunStoreTests(t, func(*testing.T) session.Store { return s.Sessions() })
+}
+
+func TestStateStore(t *testing.T) {
+	s, _ := newStore(t, postgres.Options{})
+	oauthtest.RunStoreTests(t, func(*testing.T) oauth.StateStore { return s.OAuthStates() })
+}
+
+func TestLimiter(t *testing.T) {
+	_, pool := newStore(t, postgres.Options{})
+	ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {
+		// A Store is cheap: one per limiter carries the suite's clock, and
+		// a fresh name gives the limiter keys of its own.
+		s, err := postgres.New(pool, postgres.Options{Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		l, err := s.Limiter("suite-"+randomHex(t, 8), rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}

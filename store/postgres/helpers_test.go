@@ -1,0 +1,102 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authkit/authkit/store/postgres"
+)
+
+// testDSN returns the shared test server's DSN: the test is skipped when it
+// is not set, except under CI=true, where a missing server is a failure.
+func testDSN(t testing.TB) string {
+	t.Helper()
+	dsn := os.Getenv("AUTHKIT_TEST_POSTGRES")
+	if dsn == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("AUTHKIT_TEST_POSTGRES is not set (required under CI=true)")
+		}
+		t.Skip("AUTHKIT_TEST_POSTGRES is not set")
+	}
+	return dsn
+}
+
+func randomHex(t testing.TB, n int) string {
+	t.Helper()
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// newSchema creates a fresh schema on dsn's server, dropped when the test
+// ends, and returns its name.
+func newSchema(t testing.TB, dsn string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	schema := "authkit_test_" + randomHex(t, 6)
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatalf("connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE SCHEMA "+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, dsn)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA "+schema+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+// newPool opens a pool on dsn whose connections use schema, closed when the
+// test ends.
+func newPool(t testing.TB, dsn, schema string, maxConns int32) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postgres.WithSchema(cfg, schema)
+	cfg.MaxConns = maxConns
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+// newStore returns a migrated Store in a fresh schema of the shared server.
+func newStore(t testing.TB, opts postgres.Options) (*postgres.Store, *pgxpool.Pool) {
+	t.Helper()
+	dsn := testDSN(t)
+	pool := newPool(t, dsn, newSchema(t, dsn), 16)
+	s, err := postgres.New(pool, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s, pool
+}
