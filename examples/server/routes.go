@@ -8,7 +8,7 @@ import "github.com/authkit/authkit/verification"
 func (s *server) apiRoutes() []route {
 	sms, email := verification.ChannelSMS, verification.ChannelEmail
 	create := func(h apiHandler) apiHandler { return s.limitIP(ipLimitCreate, h) }
-	signin := func(h apiHandler) apiHandler { return s.limitIP(ipLimitSignin, h) }
+	signin := func(h apiHandler) apiHandler { return s.limitIP(ipLimitSignin, s.sameSiteSignIn(h)) }
 	return []route{
 		{"POST", "/smsVerifications/create", authNone, create(s.smsCreate)},
 		{"POST", "/smsVerifications/retry", authNone, create(s.smsRetry)},

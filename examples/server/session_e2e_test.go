@@ -295,6 +295,13 @@ func testCookieMode(t *testing.T, newStores storeFactory) {
 	}
 	cookie := &http.Cookie{Name: ck.Name, Value: ck.Value}
 
+	// Login CSRF: a sign-in from a foreign Origin is refused before the
+	// code is checked (the code still works afterwards).
+	id2 := e.emailStart("csrf@example.com")
+	csrfBody := map[string]any{"verificationUUID": id2, "verificationToken": e.lastCode("csrf@example.com")}
+	expectError(t, e.do(req{Method: "POST", Path: "emailVerifications/signin", Body: csrfBody, Header: map[string]string{"Origin": "https://evil.example"}}), 403, "csrf_rejected")
+	expectStatus(t, e.do(req{Method: "POST", Path: "emailVerifications/signin", Body: csrfBody, Header: map[string]string{"Origin": origin}}), 200)
+
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Cookie: cookie}), 200)
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Cookie: cookie, Header: map[string]string{"Origin": origin}}), 200)
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Cookie: cookie, Header: map[string]string{"Origin": e.ts.URL}}), 200)

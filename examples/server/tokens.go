@@ -76,6 +76,33 @@ func (s *server) refuse(w http.ResponseWriter, r *http.Request, err error) {
 	ri.errorCode = writeError(w, ae).Code
 }
 
+// sameSiteSignIn refuses, in cookie mode, a sign-in from a foreign
+// Origin before it touches any code or state. Without it a cross-site form
+// (enctype=text/plain can carry a JSON body) could sign the victim's
+// browser in to the attacker's account: login CSRF. Requests without an
+// Origin header (non-browser clients) pass.
+func (s *server) sameSiteSignIn(h apiHandler) apiHandler {
+	if !s.cfg.CookieAuth {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if !s.trustedOrigin(r) {
+			return errCSRF()
+		}
+		return h(w, r)
+	}
+}
+
+// trustedOrigin reports whether r has no Origin header, or the server's
+// own, or an allowed CORS origin.
+func (s *server) trustedOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" || o == s.ownOrigin || s.corsOrigins[o] {
+		return true
+	}
+	return o == "http://"+r.Host || o == "https://"+r.Host
+}
+
 // claimsOf returns the claims the middleware verified.
 func claimsOf(r *http.Request) *session.Claims {
 	c, _ := session.ClaimsFromContext(r.Context())
