@@ -1,0 +1,173 @@
+package redis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authkit/authkit/oauth"
+)
+
+// OAuthStateStore implements oauth.StateStore. A sign-in state is one hash
+// "{prefix:oauth:<state>}" kept until ExpiresAt + oauth.StateRetention, so
+// that a late callback gets ErrStateExpired rather than ErrStateNotFound.
+type OAuthStateStore struct{ s *Store }
+
+var _ oauth.StateStore = (*OAuthStateStore)(nil)
+
+func stateFields(r oauth.State) []any {
+	return []any{"st", r.State, "prov", r.Provider, "redir", r.RedirectURL, "ret", r.ReturnURL,
+		"ver", r.CodeVerifier, "chal", r.CodeChallenge, "nonce", r.Nonce,
+		"cat", encTime(r.CreatedAt), "exp", encTime(r.ExpiresAt), "cbat", encTime(r.CallbackAt),
+		"code", r.Code, "err", r.Error, "errd", r.ErrorDescription, "user", r.CallbackUser,
+		"used", encTime(r.ConsumedAt)}
+}
+
+func stateOf(h map[string]string) (oauth.State, error) {
+	r := oauth.State{State: h["st"], Provider: h["prov"], RedirectURL: h["redir"], ReturnURL: h["ret"],
+		CodeVerifier: h["ver"], CodeChallenge: h["chal"], Nonce: h["nonce"], Code: h["code"],
+		Error: h["err"], ErrorDescription: h["errd"], CallbackUser: h["user"]}
+	var err error
+	for _, f := range []struct {
+		dst *time.Time
+		key string
+	}{{&r.CreatedAt, "cat"}, {&r.ExpiresAt, "exp"}, {&r.CallbackAt, "cbat"}, {&r.ConsumedAt, "used"}} {
+		if *f.dst, err = decTime(h[f.key]); err != nil {
+			return oauth.State{}, errCorrupt("oauth state", err)
+		}
+	}
+	return r, nil
+}
+
+// Status codes of the state scripts.
+const (
+	sOK = iota
+	sNotFound
+	sExpired
+	sUsed
+	sCallback
+	sExists
+)
+
+// saveStateScript: KEYS[1] state; ARGV: now, TTL ms, field/value pairs.
+var saveStateScript = goredis.NewScript(`
+local exp = redis.call('HGET', KEYS[1], 'exp')
+if exp and tonumber(ARGV[1]) < tonumber(exp) then return 5 end
+redis.call('DEL', KEYS[1])
+redis.call('HSET', KEYS[1], unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 0
+`)
+
+// Save implements oauth.StateStore.
+func (o *OAuthStateStore) Save(ctx context.Context, rec oauth.State, now time.Time) error {
+	k := o.s.key("oauth", rec.State)
+	args := append([]any{us(now), ttlMS(now, rec.ExpiresAt.Add(oauth.StateRetention))}, stateFields(rec)...)
+	st, err := run(o.s, ctx, "oauth save state", func(ctx context.Context) (any, error) {
+		return o.s.script(ctx, saveStateScript, k, args...)
+	})
+	if err != nil {
+		return err
+	}
+	switch st {
+	case int64(sOK):
+		return nil
+	case int64(sExists):
+		return oauth.ErrStateExists
+	}
+	return errCorrupt("reply", fmt.Errorf("status %v", st))
+}
+
+// Get implements oauth.StateStore.
+func (o *OAuthStateStore) Get(ctx context.Context, state string, now time.Time) (oauth.State, error) {
+	k := o.s.key("oauth", state)
+	h, err := run(o.s, ctx, "oauth get state", func(ctx context.Context) (map[string]string, error) {
+		return o.s.c.HGetAll(ctx, k).Result()
+	})
+	if err != nil {
+		return oauth.State{}, err
+	}
+	if len(h) == 0 {
+		return oauth.State{}, oauth.ErrStateNotFound
+	}
+	r, err := stateOf(h)
+	if err != nil {
+		return oauth.State{}, err
+	}
+	if !now.Before(r.ExpiresAt) {
+		return oauth.State{}, oauth.ErrStateExpired
+	}
+	return r, nil
+}
+
+// luaStateCheck classifies a state at now (ARGV[1]): not found, expired,
+// consumed. It returns from the script when the state is unusable.
+const luaStateCheck = `
+local r = redis.call('HMGET', KEYS[1], 'exp', 'used', 'cbat')
+if not r[1] then return {1} end
+if tonumber(ARGV[1]) >= tonumber(r[1]) then return {2} end
+if r[2] ~= '' then return {3} end
+`
+
+// recordCallbackScript: KEYS[1] state; ARGV: now, code, error, description, user.
+var recordCallbackScript = goredis.NewScript(luaStateCheck + `
+if r[3] ~= '' then return {4} end
+redis.call('HSET', KEYS[1], 'cbat', ARGV[1], 'code', ARGV[2], 'err', ARGV[3], 'errd', ARGV[4], 'user', ARGV[5])
+return {0, redis.call('HGETALL', KEYS[1])}
+`)
+
+// RecordCallback implements oauth.StateStore.
+func (o *OAuthStateStore) RecordCallback(ctx context.Context, state string, cb oauth.Callback, now time.Time) (oauth.State, error) {
+	k := o.s.key("oauth", state)
+	reply, err := run(o.s, ctx, "oauth record callback", func(ctx context.Context) (any, error) {
+		return o.s.script(ctx, recordCallbackScript, k, us(now), cb.Code, cb.Error, cb.ErrorDescription, cb.User)
+	})
+	if err != nil {
+		return oauth.State{}, err
+	}
+	return stateResult(reply)
+}
+
+// consumeStateScript: KEYS[1] state; ARGV: now.
+var consumeStateScript = goredis.NewScript(luaStateCheck + `
+redis.call('HSET', KEYS[1], 'used', ARGV[1])
+return {0, redis.call('HGETALL', KEYS[1])}
+`)
+
+// Consume implements oauth.StateStore: one script, so of concurrent
+// completions exactly one gets past the state check.
+func (o *OAuthStateStore) Consume(ctx context.Context, state string, now time.Time) (oauth.State, error) {
+	k := o.s.key("oauth", state)
+	reply, err := run(o.s, ctx, "oauth consume state", func(ctx context.Context) (any, error) {
+		return o.s.script(ctx, consumeStateScript, k, us(now))
+	})
+	if err != nil {
+		return oauth.State{}, err
+	}
+	return stateResult(reply)
+}
+
+func stateResult(reply any) (oauth.State, error) {
+	st, h, err := statusOf(reply)
+	if err != nil {
+		return oauth.State{}, errCorrupt("reply", err)
+	}
+	switch st {
+	case sOK:
+		if h == nil {
+			return oauth.State{}, errCorrupt("reply", fmt.Errorf("no record"))
+		}
+		return stateOf(h)
+	case sNotFound:
+		return oauth.State{}, oauth.ErrStateNotFound
+	case sExpired:
+		return oauth.State{}, oauth.ErrStateExpired
+	case sUsed:
+		return oauth.State{}, oauth.ErrStateUsed
+	case sCallback:
+		return oauth.State{}, oauth.ErrCallbackRecorded
+	}
+	return oauth.State{}, errCorrupt("reply", fmt.Errorf("status %d", st))
+}

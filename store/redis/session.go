@@ -1,0 +1,230 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authkit/authkit/session"
+)
+
+// SessionStore implements session.Store.
+//
+// A session is one hash "{prefix:sess:<id>}" living until its ExpiresAt, so
+// Get, Revoke and ConsumeJTI (the per-request operations) are one command
+// or script on one key. RevokeAllForUser needs the user's sessions, which
+// live in many slots: each user has an index, a sorted set
+// "{prefix:sessu:<user>}" of session ids scored by ExpiresAt. Create adds to
+// the index (pipelined with the record, one round trip); RevokeAllForUser
+// reads the index, then revokes each listed session with one script per
+// session, pipelined (two round trips in all). A session is never left
+// unindexed: if indexing fails, Create fails and removes the record. A
+// consumed token id is one string key "{prefix:jti:<jti>}" set with NX.
+type SessionStore struct{ s *Store }
+
+var _ session.Store = (*SessionStore)(nil)
+
+func sessionFields(r session.Record) []any {
+	return []any{"id", r.ID, "uid", r.UserID, "env", r.EnvironmentID,
+		"cat", encTime(r.CreatedAt), "exp", encTime(r.ExpiresAt), "rev", encTime(r.RevokedAt)}
+}
+
+// indexSessionScript: KEYS[1] the user's index; ARGV: session, expires
+// (µs), now (µs), TTL ms. Drops sessions that expired before now and keeps
+// the index alive as long as its longest-lived session.
+var indexSessionScript = goredis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then redis.call('PEXPIRE', KEYS[1], ARGV[4]) end
+return 0
+`)
+
+// Create implements session.Store.
+func (st *SessionStore) Create(ctx context.Context, rec session.Record) error {
+	if rec.ID == "" {
+		return fmt.Errorf("%w: empty session id", ErrConfig)
+	}
+	s := st.s
+	rk, ik := s.key("sess", rec.ID), s.key("sessu", rec.UserID)
+	ttl := ttlMS(rec.CreatedAt, rec.ExpiresAt)
+	args := append([]any{ttl}, sessionFields(rec)...)
+	created, err := run(s, ctx, "session create", func(ctx context.Context) (int64, error) {
+		var index, create *goredis.Cmd
+		// The index entry goes first: a stray entry (from a failed or
+		// refused Create) is harmless, as revocation checks the owner.
+		_, _ = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			index = indexSessionScript.EvalSha(ctx, p, []string{ik}, rec.ID, us(rec.ExpiresAt), us(rec.CreatedAt), ttl)
+			create = createScript.EvalSha(ctx, p, []string{rk}, args...)
+			return nil
+		})
+		if isNoScript(index.Err()) { // first use on this server: load it
+			index = indexSessionScript.Run(ctx, s.c, []string{ik}, rec.ID, us(rec.ExpiresAt), us(rec.CreatedAt), ttl)
+		}
+		if err := index.Err(); err != nil {
+			if v, _ := create.Int64(); v == 1 {
+				// Created but not indexed: remove it, so that no session
+				// escapes RevokeAllForUser. Best effort; if this fails too,
+				// the caller got an error and never hands out its tokens.
+				s.c.Del(context.WithoutCancel(ctx), rk)
+			}
+			return 0, err
+		}
+		if isNoScript(create.Err()) {
+			create = createScript.Run(ctx, s.c, []string{rk}, args...)
+		}
+		return create.Int64()
+	})
+	if err != nil {
+		return err
+	}
+	if created != 1 {
+		return session.ErrExists
+	}
+	return nil
+}
+
+func isNoScript(err error) bool {
+	return err != nil && goredis.HasErrorPrefix(err, "NOSCRIPT")
+}
+
+// Get implements session.Store.
+func (st *SessionStore) Get(ctx context.Context, id string) (session.Record, error) {
+	k := st.s.key("sess", id)
+	h, err := run(st.s, ctx, "session get", func(ctx context.Context) (map[string]string, error) {
+		return st.s.c.HGetAll(ctx, k).Result()
+	})
+	if err != nil {
+		return session.Record{}, err
+	}
+	if len(h) == 0 {
+		return session.Record{}, session.ErrNotFound
+	}
+	r := session.Record{ID: h["id"], UserID: h["uid"], EnvironmentID: h["env"]}
+	for _, f := range []struct {
+		dst *time.Time
+		key string
+	}{{&r.CreatedAt, "cat"}, {&r.ExpiresAt, "exp"}, {&r.RevokedAt, "rev"}} {
+		if *f.dst, err = decTime(h[f.key]); err != nil {
+			return session.Record{}, errCorrupt("session", err)
+		}
+	}
+	return r, nil
+}
+
+// revokeScript: KEYS[1] session; ARGV: now, and optionally the user the
+// session must belong to. Returns -1 not found (or another user's), 1
+// revoked now, 0 already revoked.
+var revokeScript = goredis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'uid', 'rev')
+if not r[1] then return -1 end
+if ARGV[2] and r[1] ~= ARGV[2] then return -1 end
+if r[2] ~= '' then return 0 end
+redis.call('HSET', KEYS[1], 'rev', ARGV[1])
+return 1
+`)
+
+// Revoke implements session.Store.
+func (st *SessionStore) Revoke(ctx context.Context, id string, now time.Time) error {
+	k := st.s.key("sess", id)
+	reply, err := run(st.s, ctx, "session revoke", func(ctx context.Context) (any, error) {
+		return st.s.script(ctx, revokeScript, k, us(now))
+	})
+	if err != nil {
+		return err
+	}
+	if reply == int64(-1) {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// listSessionsScript: KEYS[1] the user's index; ARGV: now. Drops expired
+// entries and returns the rest.
+var listSessionsScript = goredis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
+return redis.call('ZRANGE', KEYS[1], 0, -1)
+`)
+
+// RevokeAllForUser implements session.Store. It revokes every session of
+// the user that exists when it reads the index; a session whose Create
+// runs concurrently may or may not be included, as with any backend, and
+// one created after it returns is live.
+func (st *SessionStore) RevokeAllForUser(ctx context.Context, userID string, now time.Time) (int, error) {
+	s := st.s
+	ik := s.key("sessu", userID)
+	return run(s, ctx, "session revoke all", func(ctx context.Context) (int, error) {
+		ids, err := listSessionsScript.Run(ctx, s.c, []string{ik}, us(now)).Slice()
+		if err != nil {
+			return 0, err
+		}
+		if len(ids) == 0 {
+			return 0, nil
+		}
+		keys := make([]string, len(ids))
+		for i, v := range ids {
+			id, ok := v.(string)
+			if !ok {
+				return 0, errors.New("session index: non-string member")
+			}
+			keys[i] = s.key("sess", id)
+		}
+		n, retry := 0, []string(nil)
+		cmds, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, k := range keys {
+				revokeScript.EvalSha(ctx, p, []string{k}, us(now), userID)
+			}
+			return nil
+		})
+		for i, c := range cmds {
+			cmd := c.(*goredis.Cmd)
+			switch {
+			case isNoScript(cmd.Err()):
+				retry = append(retry, keys[i])
+			case cmd.Err() != nil:
+				return 0, cmd.Err()
+			default:
+				if v, _ := cmd.Int64(); v == 1 {
+					n++
+				}
+			}
+		}
+		if err != nil && len(retry) == 0 {
+			return 0, err
+		}
+		for _, k := range retry {
+			v, err := revokeScript.Run(ctx, s.c, []string{k}, us(now), userID).Int64()
+			if err != nil {
+				return 0, err
+			}
+			if v == 1 {
+				n++
+			}
+		}
+		return n, nil
+	})
+}
+
+// ConsumeJTI implements session.Store: one SET NX PX, so of concurrent
+// calls exactly one creates the key. The key lives until expiresAt (at
+// least a second, so that a token already expired by the caller's clock is
+// still refused twice).
+func (st *SessionStore) ConsumeJTI(ctx context.Context, jti string, expiresAt, now time.Time) error {
+	if jti == "" {
+		return fmt.Errorf("%w: empty jti", ErrConfig)
+	}
+	k := st.s.key("jti", jti)
+	ttl := time.Duration(ttlMS(now, expiresAt)) * time.Millisecond
+	ok, err := run(st.s, ctx, "session consume jti", func(ctx context.Context) (bool, error) {
+		return st.s.c.SetNX(ctx, k, "1", ttl).Result()
+	})
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return session.ErrAlreadyUsed
+	}
+	return nil
+}

@@ -1,0 +1,262 @@
+package redis
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authkit/authkit/verification"
+)
+
+// VerificationStore implements verification.Store. Each verification is one
+// hash "{prefix:v:<id>}" living until its PurgeAt; each destination's send
+// history is one sorted set "{prefix:vs:<destination>}" (scores: send times)
+// living for one window after the last send.
+type VerificationStore struct{ s *Store }
+
+var _ verification.Store = (*VerificationStore)(nil)
+
+// createScript stores a hash unless the key exists. KEYS[1]: the record;
+// ARGV[1]: TTL in ms; ARGV[2…]: field, value pairs. Returns 1 if created.
+var createScript = goredis.NewScript(`
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+return 1
+`)
+
+func verificationFields(r verification.Record) []any {
+	return []any{
+		"id", r.ID, "ch", string(r.Channel), "dest", r.Destination,
+		"cc", r.PhoneCountryCode, "nat", r.PhoneNational, "reg", r.PhoneRegion,
+		"hash", r.CodeHash, "att", r.Attempts, "sends", r.Sends,
+		"cat", encTime(r.CreatedAt), "sat", encTime(r.SentAt), "exp", encTime(r.ExpiresAt),
+		"purge", encTime(r.PurgeAt), "used", encTime(r.UsedAt),
+	}
+}
+
+func verificationOf(h map[string]string) (verification.Record, error) {
+	r := verification.Record{
+		ID: h["id"], Channel: verification.Channel(h["ch"]), Destination: h["dest"],
+		PhoneCountryCode: h["cc"], PhoneNational: h["nat"], PhoneRegion: h["reg"],
+		CodeHash: []byte(h["hash"]),
+	}
+	var err error
+	if r.Attempts, err = strconv.Atoi(h["att"]); err != nil {
+		return r, errCorrupt("verification", err)
+	}
+	if r.Sends, err = strconv.Atoi(h["sends"]); err != nil {
+		return r, errCorrupt("verification", err)
+	}
+	for _, f := range []struct {
+		dst *time.Time
+		key string
+	}{{&r.CreatedAt, "cat"}, {&r.SentAt, "sat"}, {&r.ExpiresAt, "exp"}, {&r.PurgeAt, "purge"}, {&r.UsedAt, "used"}} {
+		if *f.dst, err = decTime(h[f.key]); err != nil {
+			return r, errCorrupt("verification", err)
+		}
+	}
+	return r, nil
+}
+
+// Create implements verification.Store.
+func (v *VerificationStore) Create(ctx context.Context, rec verification.Record) error {
+	args := append([]any{ttlMS(rec.CreatedAt, rec.PurgeAt)}, verificationFields(rec)...)
+	k := v.s.key("v", rec.ID)
+	created, err := run(v.s, ctx, "verification create", func(ctx context.Context) (any, error) {
+		return v.s.script(ctx, createScript, k, args...)
+	})
+	if err != nil {
+		return err
+	}
+	if created != int64(1) {
+		return verification.ErrExists
+	}
+	return nil
+}
+
+// Get implements verification.Store.
+func (v *VerificationStore) Get(ctx context.Context, id string) (verification.Record, error) {
+	k := v.s.key("v", id)
+	h, err := run(v.s, ctx, "verification get", func(ctx context.Context) (map[string]string, error) {
+		return v.s.c.HGetAll(ctx, k).Result()
+	})
+	if err != nil {
+		return verification.Record{}, err
+	}
+	if len(h) == 0 {
+		return verification.Record{}, verification.ErrNotFound
+	}
+	return verificationOf(h)
+}
+
+// Script status codes shared by the verification scripts.
+const (
+	vOK = iota
+	vNotFound
+	vUsed
+	vTooMany
+	vExpired
+	vWrong
+)
+
+// replaceCodeScript: KEYS[1] record; ARGV: hash, now, expires, purge, max, ttl.
+var replaceCodeScript = goredis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'used', 'att')
+if not r[2] then return {1} end
+if r[1] ~= '' then return {2} end
+if tonumber(r[2]) >= tonumber(ARGV[5]) then return {3} end
+redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'sat', ARGV[2], 'exp', ARGV[3], 'purge', ARGV[4])
+redis.call('HINCRBY', KEYS[1], 'sends', 1)
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return {0, redis.call('HGETALL', KEYS[1])}
+`)
+
+// ReplaceCode implements verification.Store.
+func (v *VerificationStore) ReplaceCode(ctx context.Context, id string, codeHash []byte, now, expiresAt, purgeAt time.Time, maxAttempts int) (verification.Record, error) {
+	k := v.s.key("v", id)
+	reply, err := run(v.s, ctx, "verification replace code", func(ctx context.Context) (any, error) {
+		return v.s.script(ctx, replaceCodeScript, k, codeHash, us(now), us(expiresAt), us(purgeAt), maxAttempts, ttlMS(now, purgeAt))
+	})
+	if err != nil {
+		return verification.Record{}, err
+	}
+	return v.result(reply)
+}
+
+// attemptScript: KEYS[1] record; ARGV: now, max, candidate hashes….
+//
+// The candidates are keyed hashes (HMAC-SHA256 under the server's secret)
+// and are compared with '=='. Lua has no constant-time comparison, but
+// timing leaks nothing useful here: an attacker cannot compute the digest of
+// a guess without the secret, so learning how many leading bytes of a digest
+// matched does not bring them closer to a valid code.
+var attemptScript = goredis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'used', 'exp', 'att', 'hash')
+if not r[3] then return {1} end
+if r[1] ~= '' then return {2} end
+if tonumber(ARGV[1]) >= tonumber(r[2]) then return {4} end
+if tonumber(r[3]) >= tonumber(ARGV[2]) then return {3} end
+local match = false
+for i = 3, #ARGV do
+  if r[4] ~= '' and ARGV[i] == r[4] then match = true end
+end
+if match then
+  redis.call('HSET', KEYS[1], 'used', ARGV[1])
+  return {0, redis.call('HGETALL', KEYS[1])}
+end
+redis.call('HINCRBY', KEYS[1], 'att', 1)
+return {5, redis.call('HGETALL', KEYS[1])}
+`)
+
+// Attempt implements verification.Store.
+func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [][]byte, now time.Time, maxAttempts int) (verification.Record, error) {
+	k := v.s.key("v", id)
+	args := make([]any, 0, 2+len(candidates))
+	args = append(args, us(now), maxAttempts)
+	for _, c := range candidates {
+		args = append(args, c)
+	}
+	reply, err := run(v.s, ctx, "verification attempt", func(ctx context.Context) (any, error) {
+		return v.s.script(ctx, attemptScript, k, args...)
+	})
+	if err != nil {
+		return verification.Record{}, err
+	}
+	return v.result(reply)
+}
+
+// result decodes a {status, hash} reply of the verification scripts.
+func (v *VerificationStore) result(reply any) (verification.Record, error) {
+	st, h, err := statusOf(reply)
+	if err != nil {
+		return verification.Record{}, errCorrupt("reply", err)
+	}
+	var rec verification.Record
+	if h != nil {
+		if rec, err = verificationOf(h); err != nil {
+			return verification.Record{}, err
+		}
+	}
+	switch st {
+	case vOK:
+		return rec, nil
+	case vWrong:
+		return rec, verification.ErrWrongCode
+	case vNotFound:
+		return verification.Record{}, verification.ErrNotFound
+	case vUsed:
+		return verification.Record{}, verification.ErrAlreadyUsed
+	case vTooMany:
+		return verification.Record{}, verification.ErrTooManyAttempts
+	case vExpired:
+		return verification.Record{}, verification.ErrExpired
+	}
+	return verification.Record{}, errCorrupt("reply", fmt.Errorf("status %d", st))
+}
+
+// recordSendScript: KEYS[1] the destination's sorted set; ARGV: now,
+// window, cooldown (all µs), max, member, TTL in ms. It is
+// verification.SendWait in Lua: drop sends that left the window, compute
+// the wait, and record the send only when the wait is zero. Returns the
+// wait in µs (0 = recorded).
+var recordSendScript = goredis.NewScript(`
+local now, win, cd0, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local s = {}
+for i = 2, #raw, 2 do s[#s + 1] = tonumber(raw[i]) end
+local n = #s
+local function cooldown(m)
+  local cd, i = cd0, 1
+  while i < m and cd < win do cd = cd * 2; i = i + 1 end
+  return cd
+end
+local wait = 0
+for k = 0, n do
+  local from = now
+  if k > 0 and s[k] + win > from then from = s[k] + win end
+  local m = n - k
+  if m == 0 then wait = from - now; break end
+  if not (max > 0 and m >= max) then
+    local t = s[n] + cooldown(m)
+    if t < from then t = from end
+    if t < s[k + 1] + win then wait = t - now; break end
+  end
+end
+if wait > 0 then return wait end
+redis.call('ZADD', KEYS[1], now, ARGV[5])
+redis.call('PEXPIRE', KEYS[1], ARGV[6])
+return 0
+`)
+
+// RecordSend implements verification.Store.
+func (v *VerificationStore) RecordSend(ctx context.Context, destination string, now time.Time, limits verification.SendLimits) error {
+	// Members must be distinct even for sends at the same microsecond.
+	var nonce [8]byte
+	if _, err := rand.Read(nonce[:]); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	member := us(now) + ":" + hex.EncodeToString(nonce[:])
+	k := v.s.key("vs", destination)
+	wait, err := run(v.s, ctx, "verification record send", func(ctx context.Context) (any, error) {
+		return v.s.script(ctx, recordSendScript, k, us(now), durUS(limits.Window), durUS(limits.Cooldown),
+			limits.Max, member, ttlMS(now, now.Add(limits.Window)))
+	})
+	if err != nil {
+		return err
+	}
+	w, ok := wait.(int64)
+	if !ok {
+		return errCorrupt("reply", fmt.Errorf("wait is %T", wait))
+	}
+	if w > 0 {
+		return &verification.RateLimitError{RetryAfter: time.Duration(w) * time.Microsecond}
+	}
+	return nil
+}
