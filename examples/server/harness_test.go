@@ -74,6 +74,11 @@ func newTestEnv(t *testing.T, stores storeFactory, mods ...func(*config)) *testE
 	t.Cleanup(func() {
 		ts.Close()
 		srv.Close()
+		// Whatever the test did, no token reached the log: every JWT
+		// starts with the base64 of `{"`.
+		if strings.Contains(logs.String(), "eyJ") {
+			t.Error("a JWT reached the server log")
+		}
 	})
 	return &testEnv{t: t, srv: srv, ts: ts, clock: fc, logs: logs, base: ts.URL + apiPrefix + testEnvID}
 }
