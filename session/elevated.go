@@ -143,7 +143,9 @@ func (m *Manager) VerifyElevated(ctx context.Context, token string, required aut
 		if m.cfg.Store == nil {
 			return nil, ErrNoStore
 		}
-		if err := m.cfg.Store.ConsumeJTI(ctx, c.ID, c.Expiry(), m.now()); err != nil {
+		// Verify accepts the token until exp + Leeway, so the jti must stay
+		// consumed that long: a store may forget it once this time passes.
+		if err := m.cfg.Store.ConsumeJTI(ctx, c.ID, c.Expiry().Add(m.cfg.Leeway), m.now()); err != nil {
 			return nil, err
 		}
 	}

@@ -181,3 +181,28 @@ func TestElevatedSingleUseConcurrent(t *testing.T) {
 		t.Fatalf("%d of %d uses succeeded, want 1", wins, n)
 	}
 }
+
+// A single-use token stays verifiable for Leeway after its exp; its jti
+// must stay consumed that long too, or a second use slips through inside
+// the leeway once the store has forgotten the entry.
+func TestElevatedSingleUseNotReusableWithinLeeway(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, session.ES256, true, func(c *session.Config) { c.Leeway = 60 * time.Second })
+	s := mintSession(t, f)
+	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{
+		Scopes: []authkit.Scope{authkit.ScopeWalletExport}, SingleUse: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clk.Advance(5*time.Minute - time.Second) // just before exp
+	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); err != nil {
+		t.Fatalf("first use: %v", err)
+	}
+	f.clk.Advance(30 * time.Second) // past exp, inside the leeway
+	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); err == nil {
+		t.Fatal("single-use elevated token accepted twice inside the leeway")
+	} else if !errors.Is(err, session.ErrAlreadyUsed) {
+		t.Fatalf("second use: %v, want ErrAlreadyUsed", err)
+	}
+}
