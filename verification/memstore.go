@@ -3,6 +3,7 @@ package verification
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"sync"
 	"time"
 )
@@ -11,28 +12,50 @@ import (
 // records past PurgeAt and send histories past their window.
 const sweepEvery = time.Minute
 
+// hashLen is the length of an HMAC-SHA256 code hash.
+const hashLen = 32
+
+// errHashLen is returned by the memory store for a CodeHash that is not an
+// HMAC-SHA256 digest.
+var errHashLen = errors.New("verification: CodeHash must be 32 bytes")
+
 // MemoryStore is an in-memory Store for a single process: tests,
 // development, and deployments with one instance. It is safe for concurrent
 // use; every method holds a mutex across its read-modify-write. Records past
 // PurgeAt and idle send histories are dropped as time (the now passed in)
 // advances, so memory stays bounded by the live verifications.
+//
+// Records are kept in a compact form (times as Unix nanoseconds, the hash
+// inline), so times come back in UTC, and CodeHash must be 32 bytes.
 type MemoryStore struct {
-	mu        sync.Mutex
-	records   map[string]*Record
-	recSweep  time.Time
+	mu       sync.Mutex
+	records  map[string]*memRecord
+	recSweep time.Time
+
 	smu       sync.Mutex
 	sends     map[string]*sendHistory
 	sendSweep time.Time
 }
 
+// memRecord is a Record without per-field allocations: about 170 bytes
+// against some 290 for a Record and its separately allocated hash.
+type memRecord struct {
+	id, destination                     string
+	phoneCC, phoneNational, phoneRegion string
+	hash                                [hashLen]byte
+	attempts, sends                     int32
+	channel                             Channel
+	created, sent, expires, purge, used int64 // Unix ns; 0 = zero time
+}
+
 type sendHistory struct {
-	times   []time.Time // oldest first, only sends within the window
-	purgeAt time.Time
+	times   []int64 // Unix ns, oldest first, only sends within the window
+	purgeAt int64
 }
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{records: map[string]*Record{}, sends: map[string]*sendHistory{}}
+	return &MemoryStore{records: map[string]*memRecord{}, sends: map[string]*sendHistory{}}
 }
 
 // Len returns the number of records held (pending, used or expired but not
@@ -43,24 +66,54 @@ func (m *MemoryStore) Len() int {
 	return len(m.records)
 }
 
-// copyRecord returns r with its own CodeHash, so callers never share the
-// store's slice.
-func copyRecord(r *Record) Record {
-	c := *r
-	c.CodeHash = append([]byte(nil), r.CodeHash...)
-	return c
+func toNS(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixNano()
+}
+
+func fromNS(n int64) time.Time {
+	if n == 0 {
+		return time.Time{}
+	}
+	return time.Unix(0, n).UTC()
+}
+
+func (r *memRecord) record(withHash bool) Record {
+	out := Record{
+		ID: r.id, Channel: r.channel, Destination: r.destination,
+		PhoneCountryCode: r.phoneCC, PhoneNational: r.phoneNational, PhoneRegion: r.phoneRegion,
+		Attempts: int(r.attempts), Sends: int(r.sends),
+		CreatedAt: fromNS(r.created), SentAt: fromNS(r.sent), ExpiresAt: fromNS(r.expires),
+		PurgeAt: fromNS(r.purge), UsedAt: fromNS(r.used),
+	}
+	if withHash {
+		out.CodeHash = append([]byte(nil), r.hash[:]...)
+	}
+	return out
 }
 
 // Create implements Store.
 func (m *MemoryStore) Create(_ context.Context, rec Record) error {
+	if len(rec.CodeHash) != hashLen {
+		return errHashLen
+	}
+	r := &memRecord{
+		id: rec.ID, destination: rec.Destination, channel: rec.Channel,
+		phoneCC: rec.PhoneCountryCode, phoneNational: rec.PhoneNational, phoneRegion: rec.PhoneRegion,
+		attempts: int32(rec.Attempts), sends: int32(rec.Sends),
+		created: toNS(rec.CreatedAt), sent: toNS(rec.SentAt), expires: toNS(rec.ExpiresAt),
+		purge: toNS(rec.PurgeAt), used: toNS(rec.UsedAt),
+	}
+	copy(r.hash[:], rec.CodeHash)
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sweepRecords(rec.CreatedAt)
 	if _, ok := m.records[rec.ID]; ok {
 		return ErrExists
 	}
-	c := copyRecord(&rec)
-	m.records[rec.ID] = &c
+	m.records[rec.ID] = r
 	return nil
 }
 
@@ -70,8 +123,9 @@ func (m *MemoryStore) sweepRecords(now time.Time) {
 		return
 	}
 	m.recSweep = now.Add(sweepEvery)
+	n := now.UnixNano()
 	for id, r := range m.records {
-		if !now.Before(r.PurgeAt) {
+		if n >= r.purge {
 			delete(m.records, id)
 		}
 	}
@@ -85,58 +139,58 @@ func (m *MemoryStore) Get(_ context.Context, id string) (Record, error) {
 	if !ok {
 		return Record{}, ErrNotFound
 	}
-	return copyRecord(r), nil
+	return r.record(true), nil
 }
 
 // ReplaceCode implements Store.
 func (m *MemoryStore) ReplaceCode(_ context.Context, id string, codeHash []byte, now, expiresAt, purgeAt time.Time, maxAttempts int) (Record, error) {
+	if len(codeHash) != hashLen {
+		return Record{}, errHashLen
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.records[id]
 	switch {
 	case !ok:
 		return Record{}, ErrNotFound
-	case !r.UsedAt.IsZero():
+	case r.used != 0:
 		return Record{}, ErrAlreadyUsed
-	case r.Attempts >= maxAttempts:
+	case int(r.attempts) >= maxAttempts:
 		return Record{}, ErrTooManyAttempts
 	}
-	// A fresh slice, never written in place: a copy handed out earlier
-	// stays valid.
-	r.CodeHash = append([]byte(nil), codeHash...)
-	r.SentAt = now
-	r.ExpiresAt = expiresAt
-	r.PurgeAt = purgeAt
-	r.Sends++
-	return copyRecord(r), nil
+	copy(r.hash[:], codeHash)
+	r.sent, r.expires, r.purge = toNS(now), toNS(expiresAt), toNS(purgeAt)
+	r.sends++
+	return r.record(true), nil
 }
 
-// Attempt implements Store.
+// Attempt implements Store. The returned record has no CodeHash.
 func (m *MemoryStore) Attempt(_ context.Context, id string, candidates [][]byte, now time.Time, maxAttempts int) (Record, error) {
+	n := now.UnixNano()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	r, ok := m.records[id]
 	switch {
 	case !ok:
 		return Record{}, ErrNotFound
-	case !r.UsedAt.IsZero():
+	case r.used != 0:
 		return Record{}, ErrAlreadyUsed
-	case !now.Before(r.ExpiresAt):
+	case n >= r.expires:
 		return Record{}, ErrExpired
-	case r.Attempts >= maxAttempts:
+	case int(r.attempts) >= maxAttempts:
 		return Record{}, ErrTooManyAttempts
 	}
 	match := 0
 	for _, c := range candidates {
 		// Every candidate is compared, each in constant time.
-		match |= subtle.ConstantTimeCompare(c, r.CodeHash)
+		match |= subtle.ConstantTimeCompare(c, r.hash[:])
 	}
 	if match == 1 {
-		r.UsedAt = now
-		return copyRecord(r), nil
+		r.used = n
+		return r.record(false), nil
 	}
-	r.Attempts++
-	return copyRecord(r), ErrWrongCode
+	r.attempts++
+	return r.record(false), ErrWrongCode
 }
 
 // RecordSend implements Store.
@@ -150,17 +204,22 @@ func (m *MemoryStore) RecordSend(_ context.Context, destination string, now time
 		m.sends[destination] = h
 	}
 	// Drop sends that left the window: keep those with t > now − Window.
-	start := now.Add(-limits.Window)
+	start := now.Add(-limits.Window).UnixNano()
 	i := 0
-	for i < len(h.times) && !h.times[i].After(start) {
+	for i < len(h.times) && h.times[i] <= start {
 		i++
 	}
 	h.times = h.times[i:]
-	if wait := SendWait(h.times, now, limits); wait > 0 {
+	var sends [8]time.Time
+	ts := sends[:0]
+	for _, t := range h.times {
+		ts = append(ts, time.Unix(0, t))
+	}
+	if wait := SendWait(ts, now, limits); wait > 0 {
 		return &RateLimitError{RetryAfter: wait}
 	}
-	h.times = append(h.times, now)
-	h.purgeAt = now.Add(limits.Window)
+	h.times = append(h.times, now.UnixNano())
+	h.purgeAt = now.Add(limits.Window).UnixNano()
 	return nil
 }
 
@@ -170,8 +229,9 @@ func (m *MemoryStore) sweepSends(now time.Time) {
 		return
 	}
 	m.sendSweep = now.Add(sweepEvery)
+	n := now.UnixNano()
 	for d, h := range m.sends {
-		if !now.Before(h.purgeAt) {
+		if n >= h.purgeAt {
 			delete(m.sends, d)
 		}
 	}

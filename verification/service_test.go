@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/verification"
@@ -413,8 +414,12 @@ func TestCaptcha(t *testing.T) {
 	for _, tok := range []string{"", "bad"} {
 		req := smsReq(t)
 		req.CaptchaToken = tok
-		if _, err := f.svc.Start(ctx, req); !errors.Is(err, verification.ErrCaptchaFailed) {
+		_, err := f.svc.Start(ctx, req)
+		if !errors.Is(err, verification.ErrCaptchaFailed) {
 			t.Fatalf("Start(token %q) = %v", tok, err)
+		}
+		if tok == "" && !errors.Is(err, captcha.ErrMissingToken) {
+			t.Fatalf("Start(no token) = %v, want captcha.ErrMissingToken too", err)
 		}
 	}
 	if f.sent.Len() != 0 || f.store.Len() != 0 {

@@ -98,6 +98,8 @@ type Store interface {
 	//   - otherwise: Attempts + 1, returns the updated record and ErrWrongCode.
 	// Only the last case changes Attempts; only the one before it sets
 	// UsedAt. Comparison should be constant-time where the backend allows.
+	// The returned record may leave CodeHash nil: callers of Attempt have
+	// no use for it, and not returning it spares a copy.
 	//
 	// SQL: UPDATE … SET attempts = attempts + (CASE WHEN code_hash = ANY($2)
 	// THEN 0 ELSE 1 END), used_at = CASE … END WHERE id=$1 AND used_at IS
