@@ -33,7 +33,7 @@ type fixture struct {
 	cfg   verification.Config
 }
 
-func newFixture(t *testing.T, mod func(*verification.Config)) *fixture {
+func newFixture(t testing.TB, mod func(*verification.Config)) *fixture {
 	t.Helper()
 	f := &fixture{store: verification.NewMemoryStore(), sent: &verificationtest.Recorder{}, clock: clock.NewFake(t0)}
 	f.cfg = verification.Config{
