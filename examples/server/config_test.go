@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bufio"
+	"context"
+	"errors"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -208,4 +212,59 @@ func writeTemp(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return f
+}
+
+func TestStoreFlags(t *testing.T) {
+	for _, mod := range []func(*config){
+		func(c *config) { c.Postgres = "postgres://localhost/authkit" },
+		func(c *config) { c.Redis = "redis://localhost:6379/0" },
+	} {
+		cfg := defaultConfig()
+		cfg.Env, cfg.Issuer = testEnvID, "http://127.0.0.1:1"+apiPrefix+testEnvID
+		mod(&cfg)
+		if _, err := newServer(t.Context(), cfg, serverOptions{}); !errors.Is(err, errNoBackend) {
+			t.Errorf("err %v, want errNoBackend", err)
+		}
+	}
+}
+
+// TestRunGracefulShutdown runs the server in process: run prints the
+// listening line with the real port, serves, and returns cleanly when its
+// context ends (what SIGINT and SIGTERM do).
+func TestRunGracefulShutdown(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	pr, pw := io.Pipe()
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-addr", "127.0.0.1:0", "-log-level", "error"}, func(string) string { return "" }, pw, io.Discard)
+		pw.Close()
+	}()
+	line, err := bufio.NewReader(pr).ReadString('\n')
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, _, ok := strings.Cut(strings.TrimPrefix(line, "authkit listening on http://"), " env=")
+	if !ok || strings.HasSuffix(addr, ":0") {
+		t.Fatalf("listening line %q", line)
+	}
+	res, err := http.Get("http://" + addr + "/dev/messages")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	go io.Copy(io.Discard, pr)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if _, err := http.Get("http://" + addr + "/dev/messages"); err == nil {
+		t.Fatal("still serving after shutdown")
+	}
+	// A flag error is returned, not fatal.
+	if err := run(t.Context(), []string{"-env", "bad"}, nil, io.Discard, io.Discard); err == nil {
+		t.Fatal("bad -env accepted")
+	}
 }

@@ -88,6 +88,11 @@ func newServer(ctx context.Context, cfg config, opt serverOptions) (*server, err
 		if s.stores, err = openStores(ctx, cfg); err != nil {
 			return nil, err
 		}
+		defer func() {
+			if s.handler == nil { // construction failed: release what we opened
+				s.Close()
+			}
+		}()
 	}
 	for _, o := range cfg.CORSOrigins {
 		s.corsOrigins[o] = true
