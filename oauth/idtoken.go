@@ -14,7 +14,7 @@ import (
 	"github.com/coreos/go-oidc/v3/oidc"
 )
 
-// idTokenLeeway is the clock skew tolerated on iat.
+// idTokenLeeway is the clock skew tolerated on iat and nbf.
 const idTokenLeeway = 60 * time.Second
 
 // idTokenVerifier checks ID tokens per OpenID Connect Core §3.1.3.7.
@@ -67,8 +67,9 @@ func (v *idTokenVerifier) verify(ctx context.Context, client *http.Client, raw, 
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
 	}
 	var extra struct {
-		Azp string `json:"azp"`
-		Tid string `json:"tid"`
+		Azp string   `json:"azp"`
+		Tid string   `json:"tid"`
+		Nbf *float64 `json:"nbf"`
 	}
 	if err := json.Unmarshal(claims, &extra); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrInvalidIDToken, err)
@@ -94,6 +95,10 @@ func (v *idTokenVerifier) verify(ctx context.Context, client *http.Client, raw, 
 		return nil, fmt.Errorf("%w: issued in the future", ErrInvalidIDToken)
 	case !startedAt.IsZero() && tok.IssuedAt.Before(startedAt.Add(-idTokenLeeway)):
 		return nil, fmt.Errorf("%w: issued before the sign-in started", ErrInvalidIDToken)
+	case extra.Nbf != nil && time.Unix(int64(*extra.Nbf), 0).After(now.Add(idTokenLeeway)):
+		// go-oidc allows an nbf up to 5 minutes ahead; hold it to the
+		// same 60 s leeway as iat (standards F9).
+		return nil, fmt.Errorf("%w: not valid yet (nbf)", ErrInvalidIDToken)
 	}
 	// nonce: we always send one to OpenID providers, so it must come back
 	// unchanged (§3.1.3.7 item 11); compared in constant time.

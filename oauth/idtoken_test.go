@@ -74,3 +74,37 @@ func TestNoHS256ForAsymmetricProviders(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+// go-oidc tolerates an nbf up to 5 minutes ahead; ours allows at most the
+// 60 s leeway (standards F9), as for iat.
+func TestIDTokenNotBeforeLeeway(t *testing.T) {
+	now := time.Unix(1_800_000_000, 0)
+	f, err := New(Config{
+		Providers: []Provider{{Name: "line", ClientID: "1234567890", ClientSecret: "channel-secret-0123456789abcdefg", RedirectURLs: []string{"https://api.example.com/cb"}}},
+		Now:       func() time.Time { return now },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr := f.providers["line"]
+	client := &http.Client{Timeout: time.Second}
+	for _, tc := range []struct {
+		nbf time.Duration
+		ok  bool
+	}{{-time.Minute, true}, {50 * time.Second, true}, {90 * time.Second, false}, {4 * time.Minute, false}} {
+		raw, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+			"iss": "https://access.line.me", "sub": "U1", "aud": "1234567890", "iat": now.Unix(),
+			"nbf": now.Add(tc.nbf).Unix(), "exp": now.Add(time.Hour).Unix(), "nonce": "n1",
+		}).SignedString([]byte("channel-secret-0123456789abcdefg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = pr.verifier.verify(t.Context(), client, raw, "n1", now)
+		if tc.ok && err != nil {
+			t.Errorf("nbf now%+v: %v", tc.nbf, err)
+		}
+		if !tc.ok && !errors.Is(err, ErrInvalidIDToken) {
+			t.Errorf("nbf now%+v: err = %v, want ErrInvalidIDToken", tc.nbf, err)
+		}
+	}
+}
