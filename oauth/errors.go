@@ -52,10 +52,11 @@ type ProviderError struct {
 	Description string
 }
 
-// Error describes the provider's error.
+// Error describes the provider's error. Both fields come from the
+// browser, so both are quoted: they cannot forge log lines.
 func (e *ProviderError) Error() string {
 	if e.Description != "" {
-		return fmt.Sprintf("oauth: provider returned error %q: %s", e.Code, e.Description)
+		return fmt.Sprintf("oauth: provider returned error %q: %q", e.Code, e.Description)
 	}
 	return fmt.Sprintf("oauth: provider returned error %q", e.Code)
 }
