@@ -26,6 +26,17 @@ var sharedClient = sync.OnceValues(func() (*goredis.Client, error) {
 	return goredis.NewClient(opt), nil
 })
 
+// testOptions returns fresh options for a client of the shared server.
+func testOptions(t testing.TB) *goredis.Options {
+	t.Helper()
+	testClient(t) // skips or fails when there is no server
+	opt, err := goredis.ParseURL(os.Getenv("AUTHKIT_TEST_REDIS"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opt
+}
+
 // testClient returns the shared client, skipping the test when no server
 // is configured (failing instead under CI=true).
 func testClient(t testing.TB) *goredis.Client {
