@@ -209,7 +209,10 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		}},
 		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return ok(s.MFA().DeleteDevice(ctx, uid, dev.ID)) }},
 		{"mfa.GetRecoverySet", func(ctx context.Context) (bool, error) { _, err := s.MFA().GetRecoverySet(ctx, uid); return ok(err) }},
-		{"mfa.CreateRecoverySet", func(ctx context.Context) (bool, error) { _, _, err := s.MFA().CreateRecoverySet(ctx, set); return ok(err) }},
+		{"mfa.CreateRecoverySet", func(ctx context.Context) (bool, error) {
+			_, _, err := s.MFA().CreateRecoverySet(ctx, set)
+			return ok(err)
+		}},
 		{"mfa.ReplaceRecoverySet", func(ctx context.Context) (bool, error) { return ok(s.MFA().ReplaceRecoverySet(ctx, set)) }},
 		{"mfa.SetAcknowledgement", func(ctx context.Context) (bool, error) {
 			return ok(s.MFA().SetAcknowledgement(ctx, uid, mfa.AckComplete))
@@ -219,12 +222,18 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 			t2.Digest = []byte(id("other-token-digest-padding"))
 			return ok(s.MFA().CreateToken(ctx, t2))
 		}},
-		{"oauth.Consume", func(ctx context.Context) (bool, error) { _, err := s.OAuthStates().Consume(ctx, st.State, now); return ok(err) }},
+		{"oauth.Consume", func(ctx context.Context) (bool, error) {
+			_, err := s.OAuthStates().Consume(ctx, st.State, now)
+			return ok(err)
+		}},
 		{"oauth.RecordCallback", func(ctx context.Context) (bool, error) {
 			_, err := s.OAuthStates().RecordCallback(ctx, st2.State, oauth.Callback{Code: "c"}, now)
 			return ok(err)
 		}},
-		{"oauth.Get", func(ctx context.Context) (bool, error) { _, err := s.OAuthStates().Get(ctx, st2.State, now); return ok(err) }},
+		{"oauth.Get", func(ctx context.Context) (bool, error) {
+			_, err := s.OAuthStates().Get(ctx, st2.State, now)
+			return ok(err)
+		}},
 		{"oauth.Save", func(ctx context.Context) (bool, error) {
 			x := st
 			x.State = id("state3")
