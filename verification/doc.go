@@ -32,6 +32,24 @@
 // nothing and sends nothing. Per-IP limits are the host's business
 // (ratelimit.Limiter in front of its handlers).
 //
+// # Stores
+//
+// Store is small and purpose-named so that a SQL backend can implement each
+// method as one statement and Redis as one script: Create, Get, ReplaceCode
+// (a resend), Attempt (a check) and RecordSend (the send limits). Records
+// are plain data with absolute times, and every method takes now from the
+// caller, so expiry is testable without a clock. MemoryStore is the
+// in-process implementation; verificationtest.RunStoreTests is the suite
+// every implementation must pass, concurrency cases included.
+//
+// # Senders
+//
+// A Sender delivers a Message. DevSender logs (masked destination, the code
+// only in Dev mode) and keeps an outbox for development; TwilioSender sends
+// SMS through Twilio's Programmable Messaging API; SMTPSender sends email
+// over SMTP with STARTTLS required off loopback. Provider errors that blame
+// the destination unwrap to ErrInvalidDestination or ErrDestinationRejected.
+//
 // The package knows nothing of users, so Start and Resend behave the same for
 // destinations that belong to an account and for those that do not.
 package verification

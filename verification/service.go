@@ -74,8 +74,9 @@ type Config struct {
 	Now func() time.Time
 	// Rand is the source of codes and ids. nil = crypto/rand. Tests only.
 	Rand io.Reader
-	// Logger receives one line per send and per refusal, with the
-	// destination masked and never the code. nil = no logging.
+	// Logger receives one line per refused or failed send, with the
+	// destination masked and never the code (a successful send is the
+	// Sender's to log). nil = no logging.
 	Logger *slog.Logger
 }
 
