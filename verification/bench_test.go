@@ -231,3 +231,73 @@ func BenchmarkMemoryPerPending(b *testing.B) {
 		})
 	})
 }
+
+// The Hot pair repeats wrong-code checks over 1024 verifications that fit
+// in cache (MaxAttempts set out of reach), isolating the CPU cost of a check
+// from the cache misses and GC work of a heap of b.N records.
+const hotN = 1024
+
+func BenchmarkCheckHot(b *testing.B) {
+	secret := bytes.Repeat([]byte{1}, 32)
+	h, _ := keyedhash.New([][]byte{secret})
+	store := verification.NewMemoryStore()
+	svc, err := verification.New(verification.Config{Store: store, Email: discard, Secrets: [][]byte{secret}, MaxAttempts: 1 << 30})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	ids := make([]string, hotN)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		_ = store.Create(ctx, verification.Record{
+			ID: ids[i], Channel: verification.ChannelEmail, Destination: "user" + strconv.Itoa(i) + "@example.com",
+			CodeHash: h.Sum(ids[i], "123456"), Sends: 1, CreatedAt: now, SentAt: now,
+			ExpiresAt: now.Add(time.Hour), PurgeAt: now.Add(2 * time.Hour),
+		})
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if _, err := svc.Check(ctx, ids[i%hotN], "654321"); err != verification.ErrWrongCode {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkRawFloorCheckHot(b *testing.B) {
+	mac := hmac.New(sha256.New, bytes.Repeat([]byte{1}, 32))
+	type rec struct {
+		hash     [32]byte
+		attempts int
+	}
+	var mu sync.Mutex
+	m := map[string]*rec{}
+	ids := make([]string, hotN)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("00000000-0000-4000-8000-%012d", i)
+		r := &rec{}
+		mac.Reset()
+		mac.Write([]byte(ids[i]))
+		mac.Write([]byte("123456"))
+		mac.Sum(r.hash[:0])
+		m[ids[i]] = r
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	var sum [32]byte
+	for i := 0; i < b.N; i++ {
+		id := ids[i%hotN]
+		mac.Reset()
+		mac.Write([]byte(id))
+		mac.Write([]byte("654321"))
+		h := mac.Sum(sum[:0])
+		mu.Lock()
+		r := m[id]
+		if subtle.ConstantTimeCompare(h, r.hash[:]) == 1 {
+			b.Fatal("match")
+		}
+		r.attempts++
+		mu.Unlock()
+	}
+}
