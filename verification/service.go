@@ -183,7 +183,11 @@ type Started struct {
 // earlier verifications for the same destination stay usable.
 //
 // Errors: ErrInvalidDestination, ErrDestinationRejected, ErrChannelUnavailable,
-// ErrCaptchaFailed, *RateLimitError (ErrRateLimited), ErrSendFailed.
+// ErrCaptchaFailed, *RateLimitError (ErrRateLimited), ErrSendFailed. A
+// refused send (rate limit, captcha, policy) stores and sends nothing. A
+// failed delivery (ErrSendFailed) still counts toward the send limits, since
+// the provider may have delivered it, and leaves the verification in place
+// for a Resend.
 func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) {
 	d, sender, err := s.prepare(ctx, req)
 	if err != nil {
