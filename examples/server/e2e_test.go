@@ -35,6 +35,7 @@ func runEndToEnd(t *testing.T, newStores storeFactory) {
 		{"ElevatedToken", testElevatedToken},
 		{"Audience", testAudience},
 		{"JWKS", testJWKS},
+		{"SessionPublicKey", testSessionPublicKey},
 		{"Users", testUsers},
 		{"MFA", testMFA},
 		{"MFALimitsAndErrors", testMFALimitsAndErrors},

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"testing"
@@ -196,6 +198,39 @@ func testAudience(t *testing.T, newStores storeFactory) {
 	r.JSON(t, &v)
 	if decodeJWT(t, v.MinifiedJWT).Aud != e.srv.cfg.Issuer {
 		t.Fatal("foreign origin became the audience")
+	}
+}
+
+// testSessionPublicKey: a sessionPublicKey sent at sign-in is bound into
+// both tokens and kept by refresh and by the MFA upgrade.
+func testSessionPublicKey(t *testing.T, newStores storeFactory) {
+	e := newTestEnv(t, newStores)
+	const key = "02" + "6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296"
+	claim := func(tok string) any {
+		p := strings.Split(tok, ".")[1]
+		b, err := base64.RawURLEncoding.DecodeString(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m["session_public_key"]
+	}
+	v := e.smsSignIn(120, map[string]any{"sessionPublicKey": key})
+	if claim(v.JWT) != key || claim(v.MinifiedJWT) != key {
+		t.Fatalf("session_public_key %v / %v", claim(v.JWT), claim(v.MinifiedJWT))
+	}
+	r := e.do(req{Method: "POST", Path: "refresh", Bearer: v.MinifiedJWT})
+	expectStatus(t, r, 200)
+	var n verifyResponse
+	r.JSON(t, &n)
+	if claim(n.MinifiedJWT) != key {
+		t.Fatal("refresh dropped the session key")
+	}
+	if w := e.smsSignIn(121, nil); claim(w.MinifiedJWT) != nil {
+		t.Fatal("a session key without one being sent")
 	}
 }
 
