@@ -47,7 +47,9 @@ func Example() {
 
 	var signedIn struct {
 		MinifiedJWT string
-		User        struct{ VerifiedCredentials []struct{ PhoneNumber string } }
+		User        struct {
+			VerifiedCredentials []struct{ PhoneNumber string }
+		}
 	}
 	fmt.Println("signin:", post("/smsVerifications/signin", `{"verificationUUID":"`+created.VerificationUUID+`","verificationToken":"`+msgs[0].Code+`"}`, &signedIn))
 	fmt.Println("phone:", signedIn.User.VerifiedCredentials[0].PhoneNumber)
