@@ -30,11 +30,14 @@ func QRCodePNG(uri string, size int) ([]byte, error) {
 	}
 	key, err := otp.NewKeyFromURL(uri)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrQRCode, err)
+		// Not err's text: url.Parse errors quote the whole URI, secret
+		// included.
+		return nil, fmt.Errorf("%w: malformed otpauth URI", ErrQRCode)
 	}
 	img, err := key.Image(size, size)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrQRCode, err)
+		// Again not err's text: the QR encoder quotes its content.
+		return nil, fmt.Errorf("%w: URI too long or size too small", ErrQRCode)
 	}
 	var buf bytes.Buffer
 	if err := png.Encode(&buf, img); err != nil {

@@ -194,3 +194,24 @@ func TestQRCodePNGErrors(t *testing.T) {
 		}
 	}
 }
+
+// A URI QRCodePNG cannot parse holds a TOTP secret all the same: the error
+// must not repeat it (url.Parse quotes the whole URL in its errors).
+func TestQRCodePNGErrorHidesSecret(t *testing.T) {
+	const secret = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+	for _, uri := range []string{
+		"otpauth://to tp/Example:alice?secret=" + secret + "&issuer=Example",
+		"otpauth://totp/Example:alice%zz?secret=" + secret,
+		// Too long for a QR code: the encoder's error quotes its content.
+		"otpauth://totp/Example:alice?secret=" + secret + "&issuer=" + strings.Repeat("x", 4000),
+	} {
+		_, err := QRCodePNG(uri, 0)
+		if !errors.Is(err, ErrQRCode) {
+			t.Errorf("QRCodePNG(%q) = %v, want ErrQRCode", uri, err)
+			continue
+		}
+		if strings.Contains(err.Error(), secret) {
+			t.Errorf("error text carries the secret: %v", err)
+		}
+	}
+}
