@@ -1,0 +1,77 @@
+// Package redis stores authkit's records in Redis (standalone, Sentinel or
+// Cluster) through a go-redis UniversalClient the host creates:
+//
+//	store, err := redis.New(client, redis.Options{Prefix: "myapp"})
+//	verification.Config{Store: store.Verifications(), …}
+//	mfa.Config{Store: store.MFA(), …}
+//	session.Config{Store: store.Sessions(), …}
+//	oauth.Config{StateStore: store.OAuthStates(), …}
+//	limiter, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: rule})
+//
+// Every store passes its package's conformance suite (verificationtest,
+// mfatest, sessiontest, oauthtest, ratelimittest) against a real server.
+//
+// # Atomicity
+//
+// Every read-modify-write (checking a code, marking a TOTP step used,
+// consuming a recovery code, an MFA token, an OAuth state or a jti, a
+// rate-limit decision) is one Lua script or one command on one key, so
+// Redis runs it atomically and of N concurrent calls exactly the allowed
+// number succeed. Scripts run with EVALSHA and are loaded on a miss (EVAL),
+// so each atomic operation is one round trip once warm. Times are passed in
+// by the caller (the Config.Now of each service), never read from the Redis
+// clock, and are stored as whole microseconds.
+//
+// # Keys and Cluster
+//
+// Keys are "{<prefix>:<kind>:<id>}": the braces make the whole name the
+// hash tag, so a script only ever touches one key, in one slot, and runs on
+// Cluster unchanged. Data that spans records of one user is kept under one
+// key tagged by the user id: all of a user's MFA devices are one hash (the
+// device limit, the default device and promotion on delete are then one
+// script), as are their recovery codes. Sessions are the exception, because
+// Get and Revoke know only the session id: a session is a hash keyed by its
+// id (one round trip for the per-request check) and each user has an index
+// of session ids; RevokeAllForUser reads the index and revokes each session
+// with a pipelined script (two round trips). Identifiers other than
+// [A-Za-z0-9._@+-] are base64url-encoded in keys, and long ones hashed, so
+// no id can forge another key or a brace.
+//
+// Every key expires when its record can no longer matter: a verification at
+// PurgeAt, a session or MFA token at ExpiresAt, an OAuth state an hour after
+// ExpiresAt, an attempt window or send history at the window's end, a
+// rate-limit key when fully refilled. The TTL is set as a duration (PEXPIRE
+// of end − now, by the caller's clock) rather than PEXPIREAT, so that clock
+// skew between host and server does not shorten it; it only reclaims memory,
+// as every decision compares the record's absolute times with the caller's
+// now. MFA devices and recovery sets do not expire.
+//
+// # Security
+//
+// Lua has no constant-time comparison. The only secret-derived values a
+// script compares are keyed hashes — HMAC-SHA256 digests of codes under a
+// server secret — compared with '==' (verification codes), or used as key
+// and field names (MFA tokens, recovery codes). Timing can reveal at most
+// how much of a digest an attacker's guess matched, and since nobody can
+// compute the digest of a guess without the secret, that tells them nothing
+// about which code to try next.
+//
+// Errors fail closed. A failure to reach Redis, a timeout or a canceled
+// context returns an error wrapping ErrUnavailable (with
+// context.DeadlineExceeded or context.Canceled visible through errors.Is),
+// never a success: a call whose outcome is unknown is reported as failed,
+// so no code, step, recovery code, token, state or jti is accepted because
+// of an error. The context deadline bounds every call: with a client made
+// with ContextTimeoutEnabled the socket reads themselves; otherwise the
+// store returns at the deadline and leaves the command to finish in the
+// background. go-redis may retry a command after a network error; a retried
+// script can only count an attempt twice or find its record already used,
+// which fails closed too.
+//
+// Redis must keep what it is given: MFA devices, recovery codes and
+// revocations are permanent records, and a consumed jti, used TOTP step or
+// consumed state must not come back after a restart. Run Redis with
+// persistence (appendonly yes; appendfsync always to lose nothing,
+// everysec to risk one second of writes) and replicas, and use a prefix per
+// deployment on a shared server.
+package redis
