@@ -177,7 +177,7 @@ func BenchmarkStateConsume(b *testing.B) {
 				defer wg.Done()
 				for i := w; i < b.N; i += 16 {
 					rec := oauth.State{State: prefix + fmt.Sprint(i), Provider: "github",
-						RedirectURL: "https://api.example.com/providers/github/redirect",
+						RedirectURL:  "https://api.example.com/providers/github/redirect",
 						CodeVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 						CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
 					if err := s.OAuthStates().Save(context.Background(), rec, now); err != nil {
