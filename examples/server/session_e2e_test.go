@@ -344,6 +344,8 @@ func testCookieMode(t *testing.T, newStores storeFactory) {
 	expectError(t, e.do(req{Method: "POST", Path: "revoke", Cookie: cookie, Header: map[string]string{"Origin": "https://evil.example"}}), 403, "csrf_rejected")
 	// A bearer token is not subject to the Origin check: a cross-site page cannot attach it.
 	expectStatus(t, e.do(req{Method: "GET", Path: "session", Bearer: ck.Value, Header: map[string]string{"Origin": "https://evil.example"}}), 204)
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: ck.Value, Header: map[string]string{"Origin": "https://evil.example"}, Body: map[string]any{"code": "123456"}}), 422, "mfa_device_not_found")
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Cookie: cookie, Header: map[string]string{"Origin": "https://evil.example"}, Body: map[string]any{"code": "123456"}}), 403, "csrf_rejected")
 
 	// PUT users and refresh set a new cookie.
 	r = e.do(req{Method: "PUT", Path: "users", Cookie: cookie, Body: map[string]any{"firstName": "Ann"}})
