@@ -124,11 +124,15 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 // is refused with ErrWrongKind), then: when session is non-nil (the
 // claims of the request's session token), the token must belong to the
 // same sid and sub (ErrSessionMismatch); the token must carry required
-// (ErrInsufficientScope); and a single-use token's jti is consumed
+// (ErrInsufficientScope; an empty required is ErrInvalidScope); and a single-use token's jti is consumed
 // atomically, so of any number of uses exactly one succeeds
 // (ErrAlreadyUsed). The scope is checked before consuming, so presenting
 // a token at the wrong action does not burn it.
 func (m *Manager) VerifyElevated(ctx context.Context, token string, required authkit.Scope, session *Claims) (*Claims, error) {
+	if required == "" {
+		// Fail closed: no scope named must not mean "any scope will do".
+		return nil, fmt.Errorf("%w: VerifyElevated needs the required scope", ErrInvalidScope)
+	}
 	c, err := m.Verify(ctx, token, KindElevated)
 	if err != nil {
 		return nil, err
@@ -136,7 +140,7 @@ func (m *Manager) VerifyElevated(ctx context.Context, token string, required aut
 	if session != nil && (c.SessionID != session.SessionID || c.Subject != session.Subject) {
 		return nil, ErrSessionMismatch
 	}
-	if required != "" && !c.HasScope(required) {
+	if !c.HasScope(required) {
 		return nil, &ScopeError{Required: required}
 	}
 	if c.SingleUse {

@@ -206,3 +206,18 @@ func TestElevatedSingleUseNotReusableWithinLeeway(t *testing.T) {
 		t.Fatalf("second use: %v, want ErrAlreadyUsed", err)
 	}
 }
+
+// An elevated token is bound to the scopes it was minted for: a verifier
+// that names no scope must fail closed, not accept a token of any scope.
+func TestVerifyElevatedRequiresAScope(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, session.ES256, true)
+	s := mintSession(t, f)
+	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.m.VerifyElevated(ctx, el.Token, "", s.Claims); !errors.Is(err, session.ErrInvalidScope) {
+		t.Fatalf("empty required scope: %v, want ErrInvalidScope", err)
+	}
+}
