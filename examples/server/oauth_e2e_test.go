@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,6 +217,42 @@ func testOAuth(t *testing.T, newStores storeFactory) {
 			t.Fatalf("form_post callback: %d", res.StatusCode)
 		}
 		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 200)
+	})
+
+	t.Run("parallel signIn with one state", func(t *testing.T) {
+		st := oauthState(18)
+		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st}}), 204)
+		e.oauthBrowser("github", st)
+		const clients = 20
+		statuses := make([]int, clients)
+		var wg sync.WaitGroup
+		for i := range clients {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				res, err := e.ts.Client().Post(e.base+"/providers/github/signIn", "application/json", strings.NewReader(`{"state":"`+st+`"}`))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				statuses[i] = res.StatusCode
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, s := range statuses {
+			switch s {
+			case 200:
+				ok++
+			case 422:
+			default:
+				t.Errorf("status %d", s)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d sign-ins with one state, want 1", ok)
+		}
 	})
 
 	t.Run("verify links the account", func(t *testing.T) {
