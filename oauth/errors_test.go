@@ -2,6 +2,8 @@ package oauth_test
 
 import (
 	"errors"
+	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -18,5 +20,31 @@ func TestProviderErrorQuotesBrowserInput(t *testing.T) {
 	}
 	if s := err.Error(); strings.ContainsAny(s, "\r\n") {
 		t.Fatalf("error text carries a raw newline: %q", s)
+	}
+}
+
+// A generic provider's issuer is configuration a host may take from a
+// tenant admin; whatever its discovery URL answers must not come back in
+// the error (go-oidc quotes a non-200 body whole), or the sign-in API
+// becomes a way to read internal URLs.
+func TestDiscoveryErrorHidesResponseBody(t *testing.T) {
+	const internal = "INTERNAL-ONLY-admin-password=hunter2"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Error(w, internal, http.StatusForbidden)
+	}))
+	defer srv.Close()
+	f, err := oauth.New(oauth.Config{Providers: []oauth.Provider{{
+		Name: "acme-sso", ClientID: "cid", ClientSecret: "secret",
+		RedirectURLs: []string{"https://api.example.com/cb"}, Issuer: srv.URL,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = f.Begin(t.Context(), oauth.InitRequest{Provider: "acme-sso"})
+	if !errors.Is(err, oauth.ErrProviderUnavailable) {
+		t.Fatalf("err = %v, want ErrProviderUnavailable", err)
+	}
+	if strings.Contains(err.Error(), internal) {
+		t.Fatalf("error text carries the discovery response body: %v", err)
 	}
 }

@@ -217,7 +217,7 @@ func (f *Flow) resolve(ctx context.Context, pr *provider) error {
 	// go-oidc checks that the document's issuer equals ours exactly.
 	op, err := oidc.NewProvider(oidc.ClientContext(ctx, f.client(ctx)), pr.cfg.Issuer)
 	if err != nil {
-		return fmt.Errorf("%w: discovery: %w", ErrProviderUnavailable, err)
+		return f.discoveryError(ctx, pr, err)
 	}
 	var doc struct {
 		Auth       string   `json:"authorization_endpoint"`
@@ -255,6 +255,25 @@ func (f *Flow) resolve(ctx context.Context, pr *provider) error {
 	pr.verifier = f.newVerifier(pr, pr.spec.endpoints.JWKSURL, algs)
 	pr.discovered = true
 	return nil
+}
+
+// discoveryError turns a failed discovery into ErrProviderUnavailable
+// without go-oidc's text, which quotes a non-200 response body whole (and
+// the document's issuer on a mismatch): an issuer a tenant admin may set
+// must not turn sign-in errors into a way to read internal URLs. Transport
+// errors (*url.Error: no answer, timeout) carry no body and are kept; the
+// full detail goes to the server's log.
+func (f *Flow) discoveryError(ctx context.Context, pr *provider, err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return fmt.Errorf("%w: discovery: %w", ErrProviderUnavailable, err)
+	}
+	f.log.WarnContext(ctx, "oauth: discovery failed", "provider", pr.cfg.Name, "issuer", pr.cfg.Issuer, "err", err)
+	var mismatch *oidc.IssuerMismatchError
+	if errors.As(err, &mismatch) {
+		return fmt.Errorf("%w: discovery document of %q names another issuer", ErrProviderUnavailable, pr.cfg.Issuer)
+	}
+	return fmt.Errorf("%w: discovery of %q failed", ErrProviderUnavailable, pr.cfg.Issuer)
 }
 
 // current returns the provider's spec and verifier under its lock.
