@@ -48,3 +48,34 @@ func TestDiscoveryErrorHidesResponseBody(t *testing.T) {
 		t.Fatalf("error text carries the discovery response body: %v", err)
 	}
 }
+
+// go-oidc reads a discovery document without any bound; ours stops at
+// 1 MiB like every other provider response, so an issuer (or whatever
+// internal URL it was pointed at) cannot exhaust the server's memory.
+// Leading white space keeps the oversized document valid JSON: without a
+// bound, discovery would succeed.
+func TestDiscoveryDocumentIsBounded(t *testing.T) {
+	var srv *httptest.Server
+	srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		pad := []byte(strings.Repeat(" ", 64<<10))
+		for range 40 { // 2.5 MiB
+			if _, err := w.Write(pad); err != nil {
+				return
+			}
+		}
+		_, _ = w.Write([]byte(`{"issuer":"` + srv.URL + `","authorization_endpoint":"` + srv.URL + `/auth",` +
+			`"token_endpoint":"` + srv.URL + `/token","jwks_uri":"` + srv.URL + `/jwks"}`))
+	}))
+	defer srv.Close()
+	f, err := oauth.New(oauth.Config{Providers: []oauth.Provider{{
+		Name: "acme-sso", ClientID: "cid", ClientSecret: "secret",
+		RedirectURLs: []string{"https://api.example.com/cb"}, Issuer: srv.URL,
+	}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err = f.Begin(t.Context(), oauth.InitRequest{Provider: "acme-sso"}); !errors.Is(err, oauth.ErrProviderUnavailable) {
+		t.Fatalf("oversized discovery document: err = %v, want ErrProviderUnavailable", err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"crypto/ecdsa"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -215,7 +216,7 @@ func (f *Flow) resolve(ctx context.Context, pr *provider) error {
 	}
 	pr.triedAt = now
 	// go-oidc checks that the document's issuer equals ours exactly.
-	op, err := oidc.NewProvider(oidc.ClientContext(ctx, f.client(ctx)), pr.cfg.Issuer)
+	op, err := oidc.NewProvider(oidc.ClientContext(ctx, boundedClient(f.client(ctx), maxDiscoveryBytes)), pr.cfg.Issuer)
 	if err != nil {
 		return f.discoveryError(ctx, pr, err)
 	}
@@ -274,6 +275,38 @@ func (f *Flow) discoveryError(ctx context.Context, pr *provider, err error) erro
 		return fmt.Errorf("%w: discovery document of %q names another issuer", ErrProviderUnavailable, pr.cfg.Issuer)
 	}
 	return fmt.Errorf("%w: discovery of %q failed", ErrProviderUnavailable, pr.cfg.Issuer)
+}
+
+// maxDiscoveryBytes bounds a discovery document, which go-oidc reads whole.
+const maxDiscoveryBytes = 1 << 20
+
+// boundedClient returns a copy of c whose response bodies end after n
+// bytes (a longer document is cut short and fails to decode).
+func boundedClient(c *http.Client, n int64) *http.Client {
+	rt := c.Transport
+	if rt == nil {
+		rt = http.DefaultTransport
+	}
+	bc := *c
+	bc.Transport = limitBody{rt: rt, n: n}
+	return &bc
+}
+
+type limitBody struct {
+	rt http.RoundTripper
+	n  int64
+}
+
+// RoundTrip implements http.RoundTripper.
+func (l limitBody) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := l.rt.RoundTrip(r)
+	if resp != nil && resp.Body != nil {
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.LimitReader(resp.Body, l.n), resp.Body}
+	}
+	return resp, err
 }
 
 // current returns the provider's spec and verifier under its lock.
