@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/oauth/oauthtest"
 )
 
 // The provider's error and error_description arrive from the browser
@@ -77,5 +78,28 @@ func TestDiscoveryDocumentIsBounded(t *testing.T) {
 	}
 	if _, _, err = f.Begin(t.Context(), oauth.InitRequest{Provider: "acme-sso"}); !errors.Is(err, oauth.ErrProviderUnavailable) {
 		t.Fatalf("oversized discovery document: err = %v, want ErrProviderUnavailable", err)
+	}
+}
+
+// Whoever holds a live state (an attacker can start a sign-in of their
+// own) decides what the callback stores: oversized values must not reach
+// the state store, where every byte is kept for StateTTL + StateRetention.
+func TestCallbackBoundsStoredValues(t *testing.T) {
+	e := newEnv(t, oauthtest.Config{}, nil)
+	_, p := e.begin(oauth.InitRequest{Provider: "acme"})
+	big := strings.Repeat("A", 512<<10)
+	huge := p
+	huge.Code = big
+	if _, err := e.flow.Callback(t.Context(), "acme", huge); !errors.Is(err, oauth.ErrExchangeFailed) {
+		t.Fatalf("512 KiB code: err = %v, want ErrExchangeFailed", err)
+	}
+	denied := p
+	denied.Code, denied.Error, denied.ErrorDescription = "", "access_denied"+big, big
+	rec, err := e.flow.Callback(t.Context(), "acme", denied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rec.Error) > 256 || len(rec.ErrorDescription) > 1024 {
+		t.Fatalf("stored error %d bytes, description %d bytes", len(rec.Error), len(rec.ErrorDescription))
 	}
 }

@@ -355,6 +355,13 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 	if err != nil {
 		return State{}, err
 	}
+	// Anyone holding a live state (their own sign-in will do) chooses
+	// these values, and the store keeps them for StateTTL+StateRetention.
+	if len(p.Code) > maxCodeLen {
+		return State{}, fmt.Errorf("%w: authorization code over %d bytes", ErrExchangeFailed, maxCodeLen)
+	}
+	p.Error = truncateUTF8(p.Error, maxErrorLen)
+	p.ErrorDescription = truncateUTF8(p.ErrorDescription, maxErrorDescriptionLen)
 	if p.Issuer != "" {
 		if err := f.resolve(ctx, pr); err != nil {
 			return State{}, err
@@ -384,6 +391,23 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 	}
 	f.log.DebugContext(ctx, "oauth: callback recorded", "provider", provider, "error", rec.Error)
 	return rec, nil
+}
+
+// Bounds on what a callback may store. Authorization codes run to a couple
+// of KiB at most (Microsoft's are the longest); error codes are short
+// ASCII (RFC 6749 §4.1.2.1); descriptions are for display only.
+const (
+	maxCodeLen             = 8 << 10
+	maxErrorLen            = 256
+	maxErrorDescriptionLen = 1024
+)
+
+// truncateUTF8 cuts s to at most n bytes without splitting a character.
+func truncateUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
 }
 
 // ReturnLocation is where to redirect the browser after a recorded
