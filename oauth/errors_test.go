@@ -103,3 +103,26 @@ func TestCallbackBoundsStoredValues(t *testing.T) {
 		t.Fatalf("stored error %d bytes, description %d bytes", len(rec.Error), len(rec.ErrorDescription))
 	}
 }
+
+// The token endpoint's error code ends up in the error text: quoted, so a
+// hostile or broken endpoint cannot forge log lines either.
+func TestExchangeErrorQuotesProviderCode(t *testing.T) {
+	tokenSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte(`{"error":"invalid_grant\nlevel=ERROR msg=forged"}`))
+	}))
+	defer tokenSrv.Close()
+	e := newEnv(t, oauthtest.Config{}, func(fake *oauthtest.Provider) []oauth.Provider {
+		ep := fake.Endpoints()
+		ep.TokenURL = tokenSrv.URL
+		return []oauth.Provider{{Name: "github", ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), RedirectURLs: []string{redirectURL}, Endpoints: ep}}
+	})
+	_, err := e.signIn("github")
+	if !errors.Is(err, oauth.ErrExchangeFailed) {
+		t.Fatalf("err = %v, want ErrExchangeFailed", err)
+	}
+	if strings.ContainsAny(err.Error(), "\r\n") {
+		t.Fatalf("error text carries a raw newline: %q", err.Error())
+	}
+}

@@ -585,7 +585,8 @@ func classifyExchangeError(err error) error {
 			return fmt.Errorf("%w: token endpoint status %d", ErrProviderUnavailable, re.Response.StatusCode)
 		}
 		if re.ErrorCode != "" {
-			return fmt.Errorf("%w: %s", ErrExchangeFailed, re.ErrorCode)
+			// Quoted and bounded: the endpoint's answer is not ours to trust.
+			return fmt.Errorf("%w: %q", ErrExchangeFailed, truncateUTF8(re.ErrorCode, maxErrorLen))
 		}
 		if re.Response != nil {
 			return fmt.Errorf("%w: token endpoint status %d", ErrExchangeFailed, re.Response.StatusCode)
