@@ -73,5 +73,7 @@
 // consumed state must not come back after a restart. Run Redis with
 // persistence (appendonly yes; appendfsync always to lose nothing,
 // everysec to risk one second of writes) and replicas, and use a prefix per
-// deployment on a shared server.
+// deployment on a shared server. Replication is asynchronous, so a
+// failover can lose the last writes the old primary acknowledged (a
+// consumed code or jti among them): a risk inherent to Redis replication.
 package redis

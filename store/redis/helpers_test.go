@@ -103,3 +103,11 @@ func prefixKeys(ctx context.Context, c goredis.UniversalClient, prefix string) (
 	}
 	return keys, iter.Err()
 }
+
+// noServer returns a client of an address where nothing listens, for tests
+// of what happens before anything is sent.
+func noServer(t testing.TB) *goredis.Client {
+	c := goredis.NewClient(&goredis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
+	t.Cleanup(func() { c.Close() })
+	return c
+}

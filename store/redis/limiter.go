@@ -29,7 +29,9 @@ type LimiterConfig struct {
 // Redis: GCRA, exactly as ratelimit.Memory computes it (see the ratelimit
 // package documentation), as one script per decision. Each key's state is
 // one string "{prefix:rl:<name>:<key>}" holding its theoretical arrival
-// time, which expires when the key is fully refilled.
+// time, which expires when the key is fully refilled. Decisions are exact
+// to the nanosecond for windows up to about 100 days (2^53 ns); beyond
+// that, Lua's float arithmetic may be off by a few nanoseconds.
 type Limiter struct {
 	s        *Store
 	name     string

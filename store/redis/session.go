@@ -32,9 +32,16 @@ func sessionFields(r session.Record) []any {
 		"cat", encTime(r.CreatedAt), "exp", encTime(r.ExpiresAt), "rev", encTime(r.RevokedAt)}
 }
 
+// indexSlack is how long after a session's ExpiresAt (by the caller's
+// clock) its index entry is kept: pruning only saves memory, and the slack
+// keeps a process whose clock runs ahead from unindexing sessions that
+// another process still considers live.
+const indexSlack = 24 * time.Hour
+
 // indexSessionScript: KEYS[1] the user's index; ARGV: session, expires
-// (µs), now (µs), TTL ms. Drops sessions that expired before now and keeps
-// the index alive as long as its longest-lived session.
+// (µs), prune-before (µs), TTL ms. Drops entries that expired before the
+// prune time and keeps the index alive as long as its longest-lived
+// session.
 var indexSessionScript = goredis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[3])
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
@@ -44,24 +51,27 @@ return 0
 
 // Create implements session.Store.
 func (st *SessionStore) Create(ctx context.Context, rec session.Record) error {
-	if rec.ID == "" {
-		return fmt.Errorf("%w: empty session id", ErrConfig)
+	if rec.ID == "" || rec.ExpiresAt.IsZero() {
+		// Without ExpiresAt the index entry would be pruned at once and
+		// the session would escape RevokeAllForUser.
+		return fmt.Errorf("%w: session without id or ExpiresAt", ErrInvalidRecord)
 	}
 	s := st.s
 	rk, ik := s.key("sess", rec.ID), s.key("sessu", rec.UserID)
 	ttl := ttlMS(rec.CreatedAt, rec.ExpiresAt)
+	ittl := ttlMS(rec.CreatedAt, rec.ExpiresAt.Add(indexSlack))
 	args := append([]any{ttl}, sessionFields(rec)...)
 	created, err := run(s, ctx, "session create", func(ctx context.Context) (int64, error) {
 		var index, create *goredis.Cmd
 		// The index entry goes first: a stray entry (from a failed or
 		// refused Create) is harmless, as revocation checks the owner.
 		_, _ = s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
-			index = indexSessionScript.EvalSha(ctx, p, []string{ik}, rec.ID, us(rec.ExpiresAt), us(rec.CreatedAt), ttl)
+			index = indexSessionScript.EvalSha(ctx, p, []string{ik}, rec.ID, us(rec.ExpiresAt), us(rec.CreatedAt.Add(-indexSlack)), ittl)
 			create = createScript.EvalSha(ctx, p, []string{rk}, args...)
 			return nil
 		})
 		if isNoScript(index.Err()) { // first use on this server: load it
-			index = indexSessionScript.Run(ctx, s.c, []string{ik}, rec.ID, us(rec.ExpiresAt), us(rec.CreatedAt), ttl)
+			index = indexSessionScript.Run(ctx, s.c, []string{ik}, rec.ID, us(rec.ExpiresAt), us(rec.CreatedAt.Add(-indexSlack)), ittl)
 		}
 		if err := index.Err(); err != nil {
 			if v, _ := create.Int64(); v == 1 {
@@ -141,8 +151,8 @@ func (st *SessionStore) Revoke(ctx context.Context, id string, now time.Time) er
 	return nil
 }
 
-// listSessionsScript: KEYS[1] the user's index; ARGV: now. Drops expired
-// entries and returns the rest.
+// listSessionsScript: KEYS[1] the user's index; ARGV: prune-before (µs).
+// Drops entries that expired before it and returns the rest.
 var listSessionsScript = goredis.NewScript(`
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[1])
 return redis.call('ZRANGE', KEYS[1], 0, -1)
@@ -156,7 +166,7 @@ func (st *SessionStore) RevokeAllForUser(ctx context.Context, userID string, now
 	s := st.s
 	ik := s.key("sessu", userID)
 	return run(s, ctx, "session revoke all", func(ctx context.Context) (int, error) {
-		ids, err := listSessionsScript.Run(ctx, s.c, []string{ik}, us(now)).Slice()
+		ids, err := listSessionsScript.Run(ctx, s.c, []string{ik}, us(now.Add(-indexSlack))).Slice()
 		if err != nil {
 			return 0, err
 		}
@@ -213,7 +223,7 @@ func (st *SessionStore) RevokeAllForUser(ctx context.Context, userID string, now
 // still refused twice).
 func (st *SessionStore) ConsumeJTI(ctx context.Context, jti string, expiresAt, now time.Time) error {
 	if jti == "" {
-		return fmt.Errorf("%w: empty jti", ErrConfig)
+		return fmt.Errorf("%w: empty jti", ErrInvalidRecord)
 	}
 	k := st.s.key("jti", jti)
 	ttl := time.Duration(ttlMS(now, expiresAt)) * time.Millisecond

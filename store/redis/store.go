@@ -24,6 +24,11 @@ var ErrUnavailable = errors.New("redis: store unavailable")
 // ErrConfig is returned by New and Store.Limiter for an invalid configuration.
 var ErrConfig = errors.New("redis: invalid config")
 
+// ErrInvalidRecord is returned, before anything is sent, for a record the
+// store cannot keep safely: a session without an id or an ExpiresAt, an
+// empty jti.
+var ErrInvalidRecord = errors.New("redis: invalid record")
+
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
 const DefaultPrefix = "authkit"
 

@@ -1,0 +1,182 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/verification"
+)
+
+// Behaviour specific to this adapter, beyond the conformance suites.
+
+// TestTTLs checks that every key expires when its record stops mattering,
+// measured from the caller's times (not the server's clock), and that
+// permanent records (devices, recovery codes) do not expire.
+func TestTTLs(t *testing.T) {
+	s := newTestStore(t)
+	c := testClient(t)
+	ctx := context.Background()
+	// A fixed past date: PEXPIREAT of these absolute times would delete the
+	// keys at once; relative TTLs keep the records for their lifetimes.
+	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	v := verification.Record{ID: "v", CodeHash: []byte("h"), CreatedAt: now, SentAt: now,
+		ExpiresAt: now.Add(10 * time.Minute), PurgeAt: now.Add(20 * time.Minute)}
+	if err := s.Verifications().Create(ctx, v); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Verifications().RecordSend(ctx, "dest", now, verification.SendLimits{Max: 5, Window: 10 * time.Minute}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sessions().Create(ctx, session.Record{ID: "s", UserID: "u", CreatedAt: now, ExpiresAt: now.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Sessions().ConsumeJTI(ctx, "j", now.Add(5*time.Minute), now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.OAuthStates().Save(ctx, oauth.State{State: "st", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MFA().CreateToken(ctx, mfa.TokenRecord{Digest: []byte("d"), UserID: "u", CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.MFA().ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, 5); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.MFA().CreateDevice(ctx, mfa.DeviceRecord{ID: "d", UserID: "u", CreatedAt: now}, 5); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.MFA().CreateRecoverySet(ctx, mfa.RecoverySet{UserID: "u", CreatedAt: now}); err != nil {
+		t.Fatal(err)
+	}
+	lim, err := s.Limiter(LimiterConfig{Name: "n", Rule: ratelimit.Rule{Limit: 10, Window: time.Minute}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lim.Allow(ctx, "k"); err != nil {
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		key  string
+		want time.Duration // -1: no expiry
+	}{
+		{s.key("v", "v"), 20 * time.Minute},
+		{s.key("vs", "dest"), 10 * time.Minute},
+		{s.key("sess", "s"), 2 * time.Hour},
+		{s.key("sessu", "u"), 2*time.Hour + indexSlack},
+		{s.key("jti", "j"), 5 * time.Minute},
+		{s.key("oauth", "st"), 10*time.Minute + oauth.StateRetention},
+		{s.MFA().tokenKey([]byte("d")), 5 * time.Minute},
+		{s.key("att", "totp:u"), 5 * time.Minute},
+		{"{" + s.Prefix() + ":rl:n:k}", 6 * time.Second}, // one emission interval
+		{s.MFA().devicesKey("u"), -1},
+		{s.MFA().recoveryKey("u"), -1},
+	}
+	for _, tc := range tests {
+		got, err := c.PTTL(ctx, tc.key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tc.want < 0 {
+			if got != -1 {
+				t.Errorf("%s: TTL %v, want none", tc.key, got)
+			}
+			continue
+		}
+		// A little less than the lifetime may have passed since the write.
+		if got > tc.want || got < tc.want-time.Minute {
+			t.Errorf("%s: TTL %v, want about %v", tc.key, got, tc.want)
+		}
+	}
+}
+
+// TestRevokeAllChecksOwner: a refused Create of another user's session id
+// leaves an index entry for the wrong user; RevokeAllForUser must not
+// revoke the session it points to.
+func TestRevokeAllChecksOwner(t *testing.T) {
+	s := newTestStore(t).Sessions()
+	ctx := context.Background()
+	now := time.Now().UTC().Truncate(time.Second)
+	victim := session.Record{ID: "shared-id", UserID: "victim", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
+	if err := s.Create(ctx, victim); err != nil {
+		t.Fatal(err)
+	}
+	other := victim
+	other.UserID = "attacker"
+	if err := s.Create(ctx, other); !errors.Is(err, session.ErrExists) {
+		t.Fatalf("Create of a taken id = %v, want ErrExists", err)
+	}
+	n, err := s.RevokeAllForUser(ctx, "attacker", now)
+	if err != nil || n != 0 {
+		t.Fatalf("RevokeAllForUser(attacker) = %d, %v; want 0", n, err)
+	}
+	if got, err := s.Get(ctx, victim.ID); err != nil || got.Revoked() || got.UserID != "victim" {
+		t.Fatalf("victim's session = %+v, %v; want live and unchanged", got, err)
+	}
+	if n, err := s.RevokeAllForUser(ctx, "victim", now); err != nil || n != 1 {
+		t.Fatalf("RevokeAllForUser(victim) = %d, %v; want 1", n, err)
+	}
+}
+
+// TestInvalidRecords are refused before anything is sent.
+func TestInvalidRecords(t *testing.T) {
+	s, err := New(noServer(t), Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	now := time.Now()
+	for _, r := range []session.Record{{UserID: "u", ExpiresAt: now}, {ID: "s", UserID: "u"}} {
+		if err := s.Sessions().Create(ctx, r); !errors.Is(err, ErrInvalidRecord) {
+			t.Errorf("Create(%+v) = %v, want ErrInvalidRecord", r, err)
+		}
+	}
+	if err := s.Sessions().ConsumeJTI(ctx, "", now, now); !errors.Is(err, ErrInvalidRecord) {
+		t.Errorf("ConsumeJTI(\"\") = %v, want ErrInvalidRecord", err)
+	}
+}
+
+// TestScriptCacheFlushed: after SCRIPT FLUSH (a server restart or failover
+// does the same) every operation reloads its script, including the
+// pipelined ones (session Create and RevokeAllForUser). It runs on a
+// private server, since flushing the shared one's cache would slow others.
+func TestScriptCacheFlushed(t *testing.T) {
+	p := startPrivateServer(t)
+	c := p.client(t, true)
+	s, err := New(c, Options{Prefix: randomPrefix(t)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	expectWorking(t, fixture(t, s, 1))
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	for i, id := range []string{"a", "b"} {
+		if err := s.Sessions().Create(ctx, session.Record{ID: id, UserID: "u", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatalf("Create after SCRIPT FLUSH: %v", err)
+		}
+		if i == 0 {
+			if err := c.ScriptFlush(ctx).Err(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.Sessions().RevokeAllForUser(ctx, "u", now); err != nil || n != 2 {
+		t.Fatalf("RevokeAllForUser after SCRIPT FLUSH = %d, %v; want 2", n, err)
+	}
+	if err := c.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	expectWorking(t, fixture(t, s, 2))
+}
