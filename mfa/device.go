@@ -77,7 +77,17 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID, account string) (Enrol
 		return Enrollment{}, fmt.Errorf("mfa: seal secret: %w", err)
 	}
 	rec := DeviceRecord{ID: id, UserID: userID, Type: DeviceTypeTOTP, SealedSecret: sealed, CreatedAt: s.now()}
-	if err := s.store.CreateDevice(ctx, rec, s.maxDevices); err != nil {
+	err = s.store.CreateDevice(ctx, rec, s.maxDevices)
+	if errors.Is(err, ErrDeviceLimit) {
+		// Each visit to an enrollment page makes an unverified device, and
+		// deleting a device needs an MFA token that a user without a
+		// verified device cannot get: rather than lock the user out, the
+		// oldest unverified device (its secret never confirmed) gives way.
+		if err = s.dropOldestUnverified(ctx, userID); err == nil {
+			err = s.store.CreateDevice(ctx, rec, s.maxDevices)
+		}
+	}
+	if err != nil {
 		if errors.Is(err, ErrDeviceLimit) {
 			return Enrollment{}, ErrTooManyDevices
 		}
@@ -85,6 +95,25 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID, account string) (Enrol
 	}
 	s.log.InfoContext(ctx, "mfa: totp device enrolled", "user", userID, "device", id)
 	return Enrollment{DeviceID: id, Type: DeviceTypeTOTP, Secret: b32, URI: uri}, nil
+}
+
+// dropOldestUnverified deletes the user's oldest unverified device, or
+// returns ErrDeviceLimit when every device is verified.
+func (s *Service) dropOldestUnverified(ctx context.Context, userID string) error {
+	list, err := s.store.ListDevices(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, d := range list { // oldest first
+		if !d.Verified {
+			err := s.store.DeleteDevice(ctx, userID, d.ID)
+			if errors.Is(err, ErrNotFound) { // a concurrent enrollment took it
+				return nil
+			}
+			return err
+		}
+	}
+	return ErrDeviceLimit
 }
 
 // secretOf opens a device's sealed secret and returns it in base32.

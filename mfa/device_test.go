@@ -328,15 +328,29 @@ func TestEnrollValidation(t *testing.T) {
 	if _, err := f.svc.EnrollTOTP(bg, "", "a"); !errors.Is(err, ErrInvalidUser) {
 		t.Fatalf("empty user = %v", err)
 	}
-	for i := 0; i < 2; i++ {
-		if _, err := f.svc.EnrollTOTP(bg, "u", "a"); err != nil {
-			t.Fatal(err)
+	var ids []string
+	for i := 0; i < 3; i++ {
+		e, err := f.svc.EnrollTOTP(bg, "u", "a")
+		if err != nil {
+			t.Fatalf("enrollment %d: %v", i, err)
 		}
+		ids = append(ids, e.DeviceID)
+		f.clock.Advance(time.Second)
 	}
-	if _, err := f.svc.EnrollTOTP(bg, "u", "a"); !errors.Is(err, ErrTooManyDevices) {
-		t.Fatalf("third device with MaxDevices 2 = %v, want ErrTooManyDevices", err)
+	// The third unverified enrollment replaced the oldest one instead of
+	// locking the user out of enrollment.
+	list, _ := f.svc.ListDevices(bg, "u")
+	if len(list) != 2 || list[0].ID != ids[1] || list[1].ID != ids[2] {
+		t.Fatalf("devices after 3 enrollments with MaxDevices 2: %+v, want %v", list, ids[1:])
 	}
-	if list, _ := f.svc.ListDevices(bg, "u"); len(list) != 2 {
+	// Once every slot holds a verified device, enrollment is refused.
+	g := newFixture(t, func(c *Config) { c.MaxDevices = 2 })
+	g.enrolled(t, "v")
+	g.enrolled(t, "v")
+	if _, err := g.svc.EnrollTOTP(bg, "v", "a"); !errors.Is(err, ErrTooManyDevices) {
+		t.Fatalf("third device with 2 verified and MaxDevices 2 = %v, want ErrTooManyDevices", err)
+	}
+	if list, _ := g.svc.ListDevices(bg, "v"); len(list) != 2 {
 		t.Fatalf("%d devices stored, want 2", len(list))
 	}
 }
