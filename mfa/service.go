@@ -63,7 +63,9 @@ type Config struct {
 	// attempt, over which failures are counted. 0 means DefaultFailureWindow
 	// (5 min).
 	FailureWindow time.Duration
-	// MaxDevices caps the devices (verified or not) a user may hold. 0 means
+	// MaxDevices caps the devices (verified or not) a user may hold. At the
+	// cap, a new enrollment replaces the oldest unverified device, and is
+	// refused with ErrTooManyDevices only when all are verified. 0 means
 	// DefaultMaxDevices (10).
 	MaxDevices int
 	// RecoveryCodeCount is the number of codes in a recovery set. 0 means
