@@ -395,11 +395,34 @@ func (s *Service) wellFormedCode(code string) bool {
 	return true
 }
 
-// canonicalID lower-cases a UUID (the hash binds the exact string) and
-// rejects anything else without a store lookup.
+// canonicalID accepts a UUID in canonical form (8-4-4-4-12 hex digits,
+// either case) and returns it lower-cased, since the hash binds the exact
+// string. Anything else is refused without a store lookup, so no backend
+// sees a malformed id and no one hashes a megabyte. (One pass, cheaper than
+// random.IsUUID plus strings.ToLower on this hot path.)
 func canonicalID(id string) (string, bool) {
-	if !random.IsUUID(id) {
+	if len(id) != 36 {
 		return "", false
 	}
-	return strings.ToLower(id), true
+	upper := false
+	for i := 0; i < 36; i++ {
+		c := id[i]
+		if i == 8 || i == 13 || i == 18 || i == 23 {
+			if c != '-' {
+				return "", false
+			}
+			continue
+		}
+		switch {
+		case c-'0' < 10, c-'a' < 6:
+		case c-'A' < 6:
+			upper = true
+		default:
+			return "", false
+		}
+	}
+	if upper {
+		return strings.ToLower(id), true
+	}
+	return id, true
 }

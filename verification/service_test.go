@@ -215,7 +215,11 @@ func TestCheckErrors(t *testing.T) {
 	})
 	t.Run("ErrNotFound", func(t *testing.T) {
 		f := newFixture(t, nil)
-		for _, id := range []string{"6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a00", "not-a-uuid", ""} {
+		for _, id := range []string{
+			"6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a00", "6F1C1E3A-8A55-4F4E-9F0B-2F1D7C9B1A00", "not-a-uuid", "",
+			"6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a0g", "6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a0G", "6f1c1e3a08a55-4f4e-9f0b-2f1d7c9b1a00",
+			"6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a000", "6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a0/", "6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a0:",
+		} {
 			if _, err := f.svc.Check(ctx, id, "123456"); !errors.Is(err, verification.ErrNotFound) {
 				t.Fatalf("Check(%q) = %v", id, err)
 			}
