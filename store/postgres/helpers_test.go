@@ -77,6 +77,7 @@ func newPool(t testing.TB, dsn, schema string, maxConns int32) *pgxpool.Pool {
 		t.Fatal(err)
 	}
 	postgres.WithSchema(cfg, schema)
+	postgres.CancelQueriesOnTimeout(cfg)
 	cfg.MaxConns = maxConns
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
@@ -100,3 +101,9 @@ func newStore(t testing.TB, opts postgres.Options) (*postgres.Store, *pgxpool.Po
 	}
 	return s, pool
 }
+
+// Fixed instants for tests that do not care about expiry.
+var (
+	farPast   = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	farFuture = time.Date(2100, 1, 1, 0, 0, 0, 0, time.UTC)
+)

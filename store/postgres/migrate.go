@@ -11,7 +11,6 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 //go:embed migrations/*.sql
@@ -135,16 +134,4 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 		return nil, err
 	}
 	return applied, nil
-}
-
-// WithSchema makes every connection of cfg use schema (created by the host
-// beforehand) as its search_path, so that Migrate creates the tables there
-// and the store finds them there. It is the same as adding
-// options=-c search_path=<schema> to the DSN. Call it before
-// pgxpool.NewWithConfig.
-func WithSchema(cfg *pgxpool.Config, schema string) {
-	if cfg.ConnConfig.RuntimeParams == nil {
-		cfg.ConnConfig.RuntimeParams = map[string]string{}
-	}
-	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{schema}.Sanitize()
 }

@@ -1,0 +1,138 @@
+package postgres_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/store/postgres"
+	"github.com/authkit/authkit/verification"
+)
+
+func digestOf(s string) []byte {
+	h := sha256.Sum256([]byte(s))
+	return h[:]
+}
+
+// TestCleanup stores one expired and one live row of every expiring kind,
+// runs Cleanup at now, and checks that exactly the expired ones are gone.
+func TestCleanup(t *testing.T) {
+	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
+	clock := now.Add(-time.Hour) // the limiters' clock: their keys were used an hour ago
+	s, pool := newStore(t, postgres.Options{Now: func() time.Time { return clock }})
+	ctx := context.Background()
+	v, m, ss, st := s.Verifications(), s.MFA(), s.Sessions(), s.OAuthStates()
+
+	verif := func(id string, purge time.Time) {
+		t.Helper()
+		err := v.Create(ctx, verification.Record{ID: id, Channel: verification.ChannelEmail, Destination: "a@example.com",
+			CodeHash: digestOf(id), Sends: 1, CreatedAt: purge.Add(-time.Hour), SentAt: purge.Add(-time.Hour),
+			ExpiresAt: purge.Add(-30 * time.Minute), PurgeAt: purge})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	verif("v-old", now)
+	verif("v-live", now.Add(time.Second))
+
+	limits := verification.SendLimits{Max: 5, Window: 10 * time.Minute}
+	for dest, at := range map[string]time.Time{"d-old": now.Add(-10 * time.Minute), "d-live": now.Add(-10*time.Minute + time.Second)} {
+		if err := v.RecordSend(ctx, dest, at, limits); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for key, at := range map[string]time.Time{"totp:old": now.Add(-5 * time.Minute), "totp:live": now.Add(-5*time.Minute + time.Second)} {
+		if ok, _, err := m.ReserveAttempt(ctx, key, at, 5*time.Minute, 5); err != nil || !ok {
+			t.Fatal(ok, err)
+		}
+	}
+
+	for name, exp := range map[string]time.Time{"t-old": now, "t-live": now.Add(time.Second)} {
+		if err := m.CreateToken(ctx, mfa.TokenRecord{Digest: digestOf(name), UserID: "u", SingleUse: false, CreatedAt: exp.Add(-time.Minute), ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for id, exp := range map[string]time.Time{"s-old": now.Add(-time.Second), "s-live": now} {
+		if err := ss.Create(ctx, session.Record{ID: id, UserID: "u", CreatedAt: exp.Add(-time.Hour), ExpiresAt: exp}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for jti, exp := range map[string]time.Time{"j-old": now.Add(-time.Second), "j-live": now} {
+		if err := ss.ConsumeJTI(ctx, jti, exp, exp.Add(-time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for state, exp := range map[string]time.Time{
+		"state-old-0123456789": now.Add(-oauth.StateRetention),
+		"state-live-012345678": now.Add(-oauth.StateRetention + time.Second),
+	} {
+		rec := oauth.State{State: state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c", CreatedAt: exp.Add(-10 * time.Minute), ExpiresAt: exp}
+		if err := st.Save(ctx, rec, rec.CreatedAt); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// One limiter key refills fully by now (1/h used an hour ago), one does not (1/2h).
+	for name, rule := range map[string]ratelimit.Rule{"rl-old": {Limit: 1, Window: time.Hour}, "rl-live": {Limit: 1, Window: 2 * time.Hour}} {
+		l, err := s.Limiter(name, rule)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := l.Allow(ctx, "k"); err != nil || !d.Allowed {
+			t.Fatal(d, err)
+		}
+	}
+
+	// Devices and recovery sets never expire.
+	if err := m.CreateDevice(ctx, mfa.DeviceRecord{ID: "dev", UserID: "u", Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: farPast}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: "u", CreatedAt: farPast, Codes: []mfa.RecoveryCodeRecord{{Digest: digestOf("rc"), Sealed: []byte{2}}}}); err != nil {
+		t.Fatal(err)
+	}
+
+	got, err := s.Cleanup(ctx, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := postgres.CleanupResult{Verifications: 1, Sends: 1, Attempts: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 1, RateLimits: 1}
+	if got != want || got.Total() != 8 {
+		t.Fatalf("Cleanup deleted %+v, want %+v", got, want)
+	}
+
+	// What remains is exactly the live rows.
+	counts := map[string]int{
+		"authkit_verifications": 1, "authkit_verification_sends": 1, "authkit_mfa_attempts": 1,
+		"authkit_mfa_tokens": 1, "authkit_sessions": 1, "authkit_session_jtis": 1,
+		"authkit_oauth_states": 1, "authkit_rate_limits": 1, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
+	}
+	for table, n := range counts {
+		var c int
+		if err := pool.QueryRow(ctx, "SELECT count(*) FROM "+table).Scan(&c); err != nil || c != n {
+			t.Fatalf("%s holds %d rows (%v), want %d", table, c, err, n)
+		}
+	}
+	if _, err := v.Get(ctx, "v-live"); err != nil {
+		t.Fatalf("live verification: %v", err)
+	}
+	if _, err := v.Get(ctx, "v-old"); !errors.Is(err, verification.ErrNotFound) {
+		t.Fatalf("purged verification: %v, want ErrNotFound", err)
+	}
+	// The live jti is still refused; the removed one had expired anyway.
+	if err := ss.ConsumeJTI(ctx, "j-live", now, now); !errors.Is(err, session.ErrAlreadyUsed) {
+		t.Fatalf("live jti after Cleanup: %v, want ErrAlreadyUsed", err)
+	}
+	// A second run finds nothing.
+	if again, err := s.Cleanup(ctx, now); err != nil || again.Total() != 0 {
+		t.Fatalf("second Cleanup = %+v, %v; want nothing", again, err)
+	}
+}
