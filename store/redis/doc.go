@@ -9,7 +9,8 @@
 //	limiter, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: rule})
 //
 // Every store passes its package's conformance suite (verificationtest,
-// mfatest, sessiontest, oauthtest, ratelimittest) against a real server.
+// mfatest, sessiontest, oauthtest, ratelimittest) against a real server,
+// standalone and as a three-node Cluster.
 //
 // # Atomicity
 //

@@ -161,7 +161,8 @@ return redis.call('ZRANGE', KEYS[1], 0, -1)
 // RevokeAllForUser implements session.Store. It revokes every session of
 // the user that exists when it reads the index; a session whose Create
 // runs concurrently may or may not be included, as with any backend, and
-// one created after it returns is live.
+// one created after it returns is live. On an error some sessions may
+// already be revoked; calling it again is safe (and counts only the rest).
 func (st *SessionStore) RevokeAllForUser(ctx context.Context, userID string, now time.Time) (int, error) {
 	s := st.s
 	ik := s.key("sessu", userID)
