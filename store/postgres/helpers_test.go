@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"net"
 	"os"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -72,6 +74,28 @@ func newSchema(t testing.TB, dsn string) string {
 // test ends.
 func newPool(t testing.TB, dsn, schema string, maxConns int32) *pgxpool.Pool {
 	t.Helper()
+	pool, _ := newCountingPool(t, dsn, schema, maxConns)
+	return pool
+}
+
+// countingConn counts the writes a connection makes. pgx writes each
+// query, or each pipelined batch, in one write and then waits for the
+// answer, so after statements are prepared, writes are round trips.
+type countingConn struct {
+	net.Conn
+	writes *atomic.Int64
+}
+
+func (c countingConn) Write(b []byte) (int, error) {
+	c.writes.Add(1)
+	return c.Conn.Write(b)
+}
+
+// newCountingPool is newPool that also counts the round trips of all its
+// connections.
+func newCountingPool(t testing.TB, dsn, schema string, maxConns int32) (*pgxpool.Pool, *atomic.Int64) {
+	t.Helper()
+	writes := new(atomic.Int64)
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -79,12 +103,20 @@ func newPool(t testing.TB, dsn, schema string, maxConns int32) *pgxpool.Pool {
 	postgres.WithSchema(cfg, schema)
 	postgres.CancelQueriesOnTimeout(cfg)
 	cfg.MaxConns = maxConns
+	var d net.Dialer
+	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := d.DialContext(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return countingConn{c, writes}, nil
+	}
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return pool
+	return pool, writes
 }
 
 // newStore returns a migrated Store in a fresh schema of the shared server.

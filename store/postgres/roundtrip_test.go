@@ -1,0 +1,192 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/store/postgres"
+	"github.com/authkit/authkit/verification"
+)
+
+// TestRoundTrips checks the goal of one round trip to the server per atomic
+// operation, counted as writes on the connections (see countingConn) once
+// the operation's statements are prepared: each operation runs once to
+// warm up, then once measured, on the success path and on a refusal.
+func TestRoundTrips(t *testing.T) {
+	dsn := testDSN(t)
+	pool, writes := newCountingPool(t, dsn, newSchema(t, dsn), 1)
+	s, err := postgres.New(pool, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, m, ss, st := s.Verifications(), s.MFA(), s.Sessions(), s.OAuthStates()
+	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
+	lim, err := s.Limiter("rt", ratelimit.Rule{Limit: 1, Window: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	fresh := func(prefix string) string { n++; return fmt.Sprintf("%s-%d", prefix, n) }
+	newVerif := func() string {
+		id := fresh("v")
+		if err := v.Create(ctx, verification.Record{ID: id, CodeHash: digestOf(id), Sends: 1, CreatedAt: now, SentAt: now, ExpiresAt: now.Add(time.Hour), PurgeAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	user := fresh("u")
+	dev := fresh("d")
+	if err := m.CreateDevice(ctx, mfa.DeviceRecord{ID: dev, UserID: user, SealedSecret: []byte{1}, CreatedAt: now}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.ConfirmDevice(ctx, user, dev, 1, now); err != nil {
+		t.Fatal(err)
+	}
+	step := uint64(1)
+	newState := func() string {
+		id := fresh("state")
+		if err := st.Save(ctx, oauth.State{State: id, Provider: "p", RedirectURL: "r", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now); err != nil {
+			t.Fatal(err)
+		}
+		return id
+	}
+	newToken := func() []byte {
+		d := digestOf(fresh("tok"))
+		if err := m.CreateToken(ctx, mfa.TokenRecord{Digest: d, UserID: user, SingleUse: true, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	newCode := func() []byte {
+		d := digestOf(fresh("rc"))
+		if err := m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: user, CreatedAt: now, Codes: []mfa.RecoveryCodeRecord{{Digest: d, Sealed: []byte{1}}}}); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+
+	cases := []struct {
+		name string
+		run  func() func() error // setup (not counted), returning the measured call
+	}{
+		{"verification.Attempt right code", func() func() error {
+			id := newVerif()
+			return func() error { _, err := v.Attempt(ctx, id, [][]byte{digestOf(id)}, now, 5); return err }
+		}},
+		{"verification.Attempt wrong code", func() func() error {
+			id := newVerif()
+			return func() error {
+				_, err := v.Attempt(ctx, id, [][]byte{digestOf("x")}, now, 5)
+				return ignore(err, verification.ErrWrongCode)
+			}
+		}},
+		{"verification.Attempt used", func() func() error {
+			id := newVerif()
+			if _, err := v.Attempt(ctx, id, [][]byte{digestOf(id)}, now, 5); err != nil {
+				t.Fatal(err)
+			}
+			return func() error {
+				_, err := v.Attempt(ctx, id, [][]byte{digestOf(id)}, now, 5)
+				return ignore(err, verification.ErrAlreadyUsed)
+			}
+		}},
+		{"verification.RecordSend", func() func() error {
+			d := fresh("dest")
+			return func() error { return v.RecordSend(ctx, d, now, verification.SendLimits{Max: 5, Window: time.Minute}) }
+		}},
+		{"mfa.MarkStepUsed", func() func() error {
+			step++
+			return func() error { return m.MarkStepUsed(ctx, user, dev, step) }
+		}},
+		{"mfa.MarkStepUsed replay", func() func() error {
+			return func() error { return ignore(m.MarkStepUsed(ctx, user, dev, step), mfa.ErrStepUsed) }
+		}},
+		{"mfa.ReserveAttempt", func() func() error {
+			k := fresh("totp")
+			return func() error { _, _, err := m.ReserveAttempt(ctx, k, now, time.Minute, 5); return err }
+		}},
+		{"mfa.ConsumeRecoveryCode", func() func() error {
+			d := newCode()
+			return func() error { _, err := m.ConsumeRecoveryCode(ctx, user, d); return err }
+		}},
+		{"mfa.UseToken", func() func() error {
+			d := newToken()
+			return func() error { _, err := m.UseToken(ctx, d, user, "", now); return err }
+		}},
+		{"mfa.CreateDevice", func() func() error {
+			return func() error {
+				return m.CreateDevice(ctx, mfa.DeviceRecord{ID: fresh("d"), UserID: fresh("u"), SealedSecret: []byte{1}, CreatedAt: now}, 10)
+			}
+		}},
+		{"oauth.Consume", func() func() error {
+			id := newState()
+			return func() error { _, err := st.Consume(ctx, id, now); return err }
+		}},
+		{"oauth.RecordCallback", func() func() error {
+			id := newState()
+			return func() error { _, err := st.RecordCallback(ctx, id, oauth.Callback{Code: "c"}, now); return err }
+		}},
+		{"session.ConsumeJTI", func() func() error {
+			j := fresh("jti")
+			return func() error { return ss.ConsumeJTI(ctx, j, now.Add(time.Hour), now) }
+		}},
+		{"session.ConsumeJTI replay", func() func() error {
+			j := fresh("jti")
+			if err := ss.ConsumeJTI(ctx, j, now.Add(time.Hour), now); err != nil {
+				t.Fatal(err)
+			}
+			return func() error { return ignore(ss.ConsumeJTI(ctx, j, now.Add(time.Hour), now), session.ErrAlreadyUsed) }
+		}},
+		{"ratelimit.Allow", func() func() error {
+			k := fresh("key")
+			return func() error { _, err := lim.Allow(ctx, k); return err }
+		}},
+		{"ratelimit.Allow denied", func() func() error {
+			k := fresh("key")
+			if _, err := lim.Allow(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			return func() error {
+				d, err := lim.Allow(ctx, k)
+				if err == nil && d.Allowed {
+					return fmt.Errorf("allowed twice")
+				}
+				return err
+			}
+		}},
+	}
+	for _, tc := range cases {
+		for round := range 2 { // the first round prepares the statements
+			call := tc.run()
+			before := writes.Load()
+			if err := call(); err != nil {
+				t.Fatalf("%s: %v", tc.name, err)
+			}
+			if got := writes.Load() - before; round == 1 && got != 1 {
+				t.Errorf("%s: %d round trips, want 1", tc.name, got)
+			}
+		}
+	}
+}
+
+// ignore maps the expected refusal to nil and anything else to an error.
+func ignore(err, want error) error {
+	if errors.Is(err, want) {
+		return nil
+	}
+	if err == nil {
+		return fmt.Errorf("succeeded, want %v", want)
+	}
+	return err
+}
