@@ -23,6 +23,10 @@ import (
 
 var benchClients = []int{1, 16}
 
+// benchRun numbers benchmark runs: with -count, a sub-benchmark runs again
+// on the same store, so records need names unique per run.
+var benchRun atomic.Int64
+
 // measure runs op b.N times over clients goroutines and reports latency
 // percentiles and throughput. op gets its goroutine's number w (so each
 // client can own a record) and a distinct index i per call.
@@ -90,7 +94,7 @@ func BenchmarkVerificationAttempt(b *testing.B) {
 	forClients(b, func(b *testing.B, clients int) {
 		ids := make([]string, clients)
 		for i := range ids {
-			ids[i] = fmt.Sprintf("bench-%d-%d-%d", clients, b.N, i)
+			ids[i] = fmt.Sprintf("bench-%d-%d", benchRun.Add(1), i)
 			r := verification.Record{ID: ids[i], Channel: verification.ChannelSMS, Destination: "+19172113333",
 				CodeHash: make([]byte, 32), Sends: 1, CreatedAt: now, SentAt: now, ExpiresAt: now.Add(time.Hour), PurgeAt: now.Add(time.Hour)}
 			if err := s.Verifications().Create(context.Background(), r); err != nil {
@@ -149,7 +153,7 @@ func totpDevices(b *testing.B, s *Store, clients int) ([]string, []*atomic.Uint6
 	steps := make([]*atomic.Uint64, clients)
 	now := time.Now().UTC()
 	for i := range users {
-		users[i] = fmt.Sprintf("user-%d-%d-%d", clients, i, b.N)
+		users[i] = fmt.Sprintf("user-%d-%d", benchRun.Add(1), i)
 		steps[i] = new(atomic.Uint64)
 		steps[i].Store(1)
 		d := mfa.DeviceRecord{ID: "device", UserID: users[i], Type: mfa.DeviceTypeTOTP, SealedSecret: make([]byte, 48), CreatedAt: now}
@@ -169,7 +173,7 @@ func BenchmarkStateConsume(b *testing.B) {
 	s := newTestStore(b)
 	now := time.Now().UTC()
 	forClients(b, func(b *testing.B, clients int) {
-		prefix := fmt.Sprintf("st-%d-%d-", clients, b.N)
+		prefix := fmt.Sprintf("st-%d-", benchRun.Add(1))
 		var wg sync.WaitGroup
 		for w := range 16 {
 			wg.Add(1)
@@ -200,7 +204,7 @@ func BenchmarkJTIConsume(b *testing.B) {
 	s := newTestStore(b)
 	now := time.Now().UTC()
 	forClients(b, func(b *testing.B, clients int) {
-		prefix := fmt.Sprintf("jti-%d-%d-", clients, b.N)
+		prefix := fmt.Sprintf("jti-%d-", benchRun.Add(1))
 		measure(b, clients, func(ctx context.Context, _, i int) error {
 			return s.Sessions().ConsumeJTI(ctx, prefix+fmt.Sprint(i), now.Add(5*time.Minute), now)
 		})
