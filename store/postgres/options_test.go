@@ -1,0 +1,84 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/store/postgres"
+)
+
+// unreachableStore returns a Store whose pool points at a loopback port
+// nobody listens on (pgxpool connects lazily, so this needs no server).
+func unreachableStore(t *testing.T, opts postgres.Options) *postgres.Store {
+	t.Helper()
+	pool, err := pgxpool.New(context.Background(), fmt.Sprintf("postgres://postgres@127.0.0.1:%d/authkit?sslmode=disable&connect_timeout=2", freePort(t)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	s, err := postgres.New(pool, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestNewValidates(t *testing.T) {
+	if _, err := postgres.New(nil, postgres.Options{}); !errors.Is(err, postgres.ErrInvalidArgument) {
+		t.Fatalf("New(nil pool) = %v, want ErrInvalidArgument", err)
+	}
+	s := unreachableStore(t, postgres.Options{})
+	if _, err := s.Limiter("", ratelimit.Rule{Limit: 1, Window: time.Second}); !errors.Is(err, postgres.ErrInvalidArgument) {
+		t.Fatalf("Limiter with no name = %v, want ErrInvalidArgument", err)
+	}
+	if _, err := s.Limiter("x", ratelimit.Rule{}); !errors.Is(err, ratelimit.ErrInvalidRule) {
+		t.Fatalf("Limiter with a zero rule = %v, want ErrInvalidRule", err)
+	}
+}
+
+// TestInvalidArguments: values the schema cannot hold are refused before
+// any I/O (the store here has no server), never stored truncated.
+func TestInvalidArguments(t *testing.T) {
+	s := unreachableStore(t, postgres.Options{})
+	ctx := context.Background()
+	m, ss := s.MFA(), s.Sessions()
+	for name, err := range map[string]error{
+		"MarkStepUsed(2^63)":   m.MarkStepUsed(ctx, "u", "d", math.MaxInt64+1),
+		"ConsumeJTI(\"\")":     ss.ConsumeJTI(ctx, "", time.Now(), time.Now()),
+		"session Create(\"\")": ss.Create(ctx, session.Record{}),
+	} {
+		if !errors.Is(err, postgres.ErrInvalidArgument) {
+			t.Errorf("%s = %v, want ErrInvalidArgument", name, err)
+		}
+	}
+	if _, err := m.ConfirmDevice(ctx, "u", "d", math.MaxUint64, time.Now()); !errors.Is(err, postgres.ErrInvalidArgument) {
+		t.Errorf("ConfirmDevice(2^64-1) = %v, want ErrInvalidArgument", err)
+	}
+}
+
+// TestUnreachableServer: with no server at all, every operation returns
+// ErrUnavailable and grants nothing; a canceled context is reported as
+// such.
+func TestUnreachableServer(t *testing.T) {
+	s := unreachableStore(t, postgres.Options{Timeout: 2 * time.Second})
+	f := &fixture{s: s, now: time.Now(), verifID: "v", codeHash: digestOf("c"), userID: "u", deviceID: "d",
+		recovery: digestOf("r"), token: digestOf("t"), state: "state-0123456789abcdef", session: "s", jti: "j"}
+	expectUnavailable(t, f.ops(t), 3*time.Second, false)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, o := range f.ops(t) {
+		granted, err := o.do(ctx)
+		if !errors.Is(err, postgres.ErrUnavailable) || !errors.Is(err, context.Canceled) || granted {
+			t.Errorf("%s with a canceled context: granted %v, err %v; want ErrUnavailable and context.Canceled", o.name, granted, err)
+		}
+	}
+}
