@@ -122,7 +122,7 @@ func (m *MFAStore) GetDevice(ctx context.Context, userID, deviceID string) (mfa.
 func (m *MFAStore) ListDevices(ctx context.Context, userID string) ([]mfa.DeviceRecord, error) {
 	var list []mfa.DeviceRecord
 	err := m.s.run(ctx, "mfa list devices", func(ctx context.Context) error {
-		rows, err := m.s.pool.Query(ctx, `SELECT `+deviceCols+` FROM authkit_mfa_devices WHERE user_id = $1 ORDER BY created_at, id`, userID)
+		rows, err := m.s.pool.Query(ctx, `SELECT `+deviceCols+` FROM authkit_mfa_devices WHERE user_id = $1 ORDER BY created_at, id COLLATE "C"`, userID)
 		if err != nil {
 			return err
 		}
@@ -253,7 +253,7 @@ func (m *MFAStore) DeleteDevice(ctx context.Context, userID, deviceID string) er
 		b.Queue(`DELETE FROM authkit_mfa_devices WHERE id = $1 AND user_id = $2`, deviceID, userID)
 		b.Queue(`
 			UPDATE authkit_mfa_devices SET is_default = true
-			WHERE id = (SELECT id FROM authkit_mfa_devices WHERE user_id = $1 AND verified ORDER BY created_at, id LIMIT 1)
+			WHERE id = (SELECT id FROM authkit_mfa_devices WHERE user_id = $1 AND verified ORDER BY created_at, id COLLATE "C" LIMIT 1)
 			  AND NOT EXISTS (SELECT 1 FROM authkit_mfa_devices WHERE user_id = $1 AND is_default)`, userID)
 		var deleted int64
 		err := m.s.batch(ctx, b, func(br pgx.BatchResults) error {

@@ -108,7 +108,7 @@ CREATE TABLE authkit_mfa_devices (
     verified_at   timestamptz,
     last_step     bigint      NOT NULL DEFAULT 0
 );
-CREATE INDEX authkit_mfa_devices_user ON authkit_mfa_devices (user_id, created_at, id);
+CREATE INDEX authkit_mfa_devices_user ON authkit_mfa_devices (user_id, created_at, id COLLATE "C");
 CREATE UNIQUE INDEX authkit_mfa_devices_one_default ON authkit_mfa_devices (user_id) WHERE is_default;
 
 -- mfa: failed-attempt windows per key.
