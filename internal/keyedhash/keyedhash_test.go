@@ -76,3 +76,28 @@ func BenchmarkSum(b *testing.B) {
 		h.Sum("95b11417-f18f-457f-8804-68e361f9164f", "123456")
 	}
 }
+
+func TestSumAllAndAppend(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	h, _ := New([][]byte{k2, k1})
+	one, _ := New([][]byte{k1})
+	all := h.SumAll("ctx", "secret")
+	if len(all) != 2 || !bytes.Equal(all[0], h.Sum("ctx", "secret")) || !bytes.Equal(all[1], one.Sum("ctx", "secret")) {
+		t.Fatalf("SumAll = %x", all)
+	}
+	got := h.AppendSum([]byte("prefix"), "ctx", "secret")
+	if !bytes.Equal(got[:6], []byte("prefix")) || !bytes.Equal(got[6:], all[0]) {
+		t.Errorf("AppendSum = %x", got)
+	}
+	// A long secret does not break the pooled buffer for later calls.
+	long := string(bytes.Repeat([]byte{'x'}, 5000))
+	m := hmac.New(sha256.New, k2)
+	m.Write([]byte{0, 0, 0, 3, 'c', 't', 'x'})
+	m.Write([]byte(long))
+	if !bytes.Equal(h.Sum("ctx", long), m.Sum(nil)) {
+		t.Error("long secret digest wrong")
+	}
+	if !bytes.Equal(h.Sum("ctx", "secret"), all[0]) {
+		t.Error("digest changed after a long secret")
+	}
+}
