@@ -97,7 +97,7 @@ func (m *MFAStore) CreateRecoverySet(ctx context.Context, set mfa.RecoverySet) (
 	if err != nil {
 		return mfa.RecoverySet{}, false, err
 	}
-	st, h, err := statusOf(reply)
+	st, payload, err := statusOf(reply)
 	if err != nil {
 		return mfa.RecoverySet{}, false, errCorrupt("reply", err)
 	}
@@ -108,6 +108,10 @@ func (m *MFAStore) CreateRecoverySet(ctx context.Context, set mfa.RecoverySet) (
 			out.Codes[i] = mfa.RecoveryCodeRecord{Digest: append([]byte(nil), c.Digest...), Sealed: append([]byte(nil), c.Sealed...)}
 		}
 		return out, true, nil
+	}
+	h, err := hashOf(payload)
+	if err != nil {
+		return mfa.RecoverySet{}, false, errCorrupt("reply", err)
 	}
 	cur, err := recoveryOf(set.UserID, h)
 	return cur, false, err

@@ -17,6 +17,9 @@ type OAuthStateStore struct{ s *Store }
 
 var _ oauth.StateStore = (*OAuthStateStore)(nil)
 
+// sFields are a state hash's fields, in the order stateOf reads them.
+var sFields = fields{"st", "prov", "redir", "ret", "ver", "chal", "nonce", "code", "err", "errd", "user", "cat", "exp", "cbat", "used"}
+
 func stateFields(r oauth.State) []any {
 	return []any{"st", r.State, "prov", r.Provider, "redir", r.RedirectURL, "ret", r.ReturnURL,
 		"ver", r.CodeVerifier, "chal", r.CodeChallenge, "nonce", r.Nonce,
@@ -25,16 +28,13 @@ func stateFields(r oauth.State) []any {
 		"used", encTime(r.ConsumedAt)}
 }
 
-func stateOf(h map[string]string) (oauth.State, error) {
-	r := oauth.State{State: h["st"], Provider: h["prov"], RedirectURL: h["redir"], ReturnURL: h["ret"],
-		CodeVerifier: h["ver"], CodeChallenge: h["chal"], Nonce: h["nonce"], Code: h["code"],
-		Error: h["err"], ErrorDescription: h["errd"], CallbackUser: h["user"]}
+func stateOf(v []string) (oauth.State, error) {
+	r := oauth.State{State: v[0], Provider: v[1], RedirectURL: v[2], ReturnURL: v[3],
+		CodeVerifier: v[4], CodeChallenge: v[5], Nonce: v[6], Code: v[7],
+		Error: v[8], ErrorDescription: v[9], CallbackUser: v[10]}
 	var err error
-	for _, f := range []struct {
-		dst *time.Time
-		key string
-	}{{&r.CreatedAt, "cat"}, {&r.ExpiresAt, "exp"}, {&r.CallbackAt, "cbat"}, {&r.ConsumedAt, "used"}} {
-		if *f.dst, err = decTime(h[f.key]); err != nil {
+	for i, dst := range []*time.Time{&r.CreatedAt, &r.ExpiresAt, &r.CallbackAt, &r.ConsumedAt} {
+		if *dst, err = decTime(v[11+i]); err != nil {
 			return oauth.State{}, errCorrupt("oauth state", err)
 		}
 	}
@@ -83,16 +83,20 @@ func (o *OAuthStateStore) Save(ctx context.Context, rec oauth.State, now time.Ti
 // Get implements oauth.StateStore.
 func (o *OAuthStateStore) Get(ctx context.Context, state string, now time.Time) (oauth.State, error) {
 	k := o.s.key("oauth", state)
-	h, err := run(o.s, ctx, "oauth get state", func(ctx context.Context) (map[string]string, error) {
-		return o.s.c.HGetAll(ctx, k).Result()
+	reply, err := run(o.s, ctx, "oauth get state", func(ctx context.Context) ([]any, error) {
+		return o.s.c.HMGet(ctx, k, sFields...).Result()
 	})
 	if err != nil {
 		return oauth.State{}, err
 	}
-	if len(h) == 0 {
+	vals, found, err := sFields.values(reply)
+	if err != nil {
+		return oauth.State{}, errCorrupt("reply", err)
+	}
+	if !found {
 		return oauth.State{}, oauth.ErrStateNotFound
 	}
-	r, err := stateOf(h)
+	r, err := stateOf(vals)
 	if err != nil {
 		return oauth.State{}, err
 	}
@@ -112,10 +116,10 @@ if r[2] ~= '' then return {3} end
 `
 
 // recordCallbackScript: KEYS[1] state; ARGV: now, code, error, description, user.
-var recordCallbackScript = goredis.NewScript(luaStateCheck + `
+var recordCallbackScript = goredis.NewScript(sFields.lua() + luaStateCheck + `
 if r[3] ~= '' then return {4} end
 redis.call('HSET', KEYS[1], 'cbat', ARGV[1], 'code', ARGV[2], 'err', ARGV[3], 'errd', ARGV[4], 'user', ARGV[5])
-return {0, redis.call('HGETALL', KEYS[1])}
+return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
 // RecordCallback implements oauth.StateStore.
@@ -131,9 +135,9 @@ func (o *OAuthStateStore) RecordCallback(ctx context.Context, state string, cb o
 }
 
 // consumeStateScript: KEYS[1] state; ARGV: now.
-var consumeStateScript = goredis.NewScript(luaStateCheck + `
+var consumeStateScript = goredis.NewScript(sFields.lua() + luaStateCheck + `
 redis.call('HSET', KEYS[1], 'used', ARGV[1])
-return {0, redis.call('HGETALL', KEYS[1])}
+return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
 // Consume implements oauth.StateStore: one script, so of concurrent
@@ -150,16 +154,17 @@ func (o *OAuthStateStore) Consume(ctx context.Context, state string, now time.Ti
 }
 
 func stateResult(reply any) (oauth.State, error) {
-	st, h, err := statusOf(reply)
+	st, payload, err := statusOf(reply)
 	if err != nil {
 		return oauth.State{}, errCorrupt("reply", err)
 	}
 	switch st {
 	case sOK:
-		if h == nil {
-			return oauth.State{}, errCorrupt("reply", fmt.Errorf("no record"))
+		vals, found, err := sFields.values(payload)
+		if err != nil || !found {
+			return oauth.State{}, errCorrupt("reply", fmt.Errorf("record: %v", err))
 		}
-		return stateOf(h)
+		return stateOf(vals)
 	case sNotFound:
 		return oauth.State{}, oauth.ErrStateNotFound
 	case sExpired:

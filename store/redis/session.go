@@ -27,6 +27,9 @@ type SessionStore struct{ s *Store }
 
 var _ session.Store = (*SessionStore)(nil)
 
+// ssFields are a session hash's fields, in the order Get reads them.
+var ssFields = fields{"id", "uid", "env", "cat", "exp", "rev"}
+
 func sessionFields(r session.Record) []any {
 	return []any{"id", r.ID, "uid", r.UserID, "env", r.EnvironmentID,
 		"cat", encTime(r.CreatedAt), "exp", encTime(r.ExpiresAt), "rev", encTime(r.RevokedAt)}
@@ -103,21 +106,22 @@ func isNoScript(err error) bool {
 // Get implements session.Store.
 func (st *SessionStore) Get(ctx context.Context, id string) (session.Record, error) {
 	k := st.s.key("sess", id)
-	h, err := run(st.s, ctx, "session get", func(ctx context.Context) (map[string]string, error) {
-		return st.s.c.HGetAll(ctx, k).Result()
+	reply, err := run(st.s, ctx, "session get", func(ctx context.Context) ([]any, error) {
+		return st.s.c.HMGet(ctx, k, ssFields...).Result()
 	})
 	if err != nil {
 		return session.Record{}, err
 	}
-	if len(h) == 0 {
+	v, found, err := ssFields.values(reply)
+	if err != nil {
+		return session.Record{}, errCorrupt("reply", err)
+	}
+	if !found {
 		return session.Record{}, session.ErrNotFound
 	}
-	r := session.Record{ID: h["id"], UserID: h["uid"], EnvironmentID: h["env"]}
-	for _, f := range []struct {
-		dst *time.Time
-		key string
-	}{{&r.CreatedAt, "cat"}, {&r.ExpiresAt, "exp"}, {&r.RevokedAt, "rev"}} {
-		if *f.dst, err = decTime(h[f.key]); err != nil {
+	r := session.Record{ID: v[0], UserID: v[1], EnvironmentID: v[2]}
+	for i, dst := range []*time.Time{&r.CreatedAt, &r.ExpiresAt, &r.RevokedAt} {
+		if *dst, err = decTime(v[3+i]); err != nil {
 			return session.Record{}, errCorrupt("session", err)
 		}
 	}

@@ -267,9 +267,9 @@ func hashOf(v any) (map[string]string, error) {
 	return m, nil
 }
 
-// statusOf splits a script reply {status, hash…} into the status and the
-// hash (nil when the script returned none).
-func statusOf(v any) (int64, map[string]string, error) {
+// statusOf splits a script reply {status, payload} into the status and the
+// payload (nil when the script returned none).
+func statusOf(v any) (int64, any, error) {
 	arr, ok := v.([]any)
 	if !ok || len(arr) == 0 {
 		return 0, nil, fmt.Errorf("reply is %T, want a status array", v)
@@ -281,8 +281,51 @@ func statusOf(v any) (int64, map[string]string, error) {
 	if len(arr) < 2 {
 		return st, nil, nil
 	}
-	h, err := hashOf(arr[1])
-	return st, h, err
+	return st, arr[1], nil
+}
+
+// fields names a record's hash fields in a fixed order: scripts and reads
+// return HMGET replies, decoded by position without a map per call. The
+// first field is present in every stored record.
+type fields []string
+
+// lua returns the script prelude "local F = {'a','b',…}" (field names are
+// fixed identifiers, never user data).
+func (f fields) lua() string {
+	var b strings.Builder
+	b.WriteString("local F = {")
+	for i, n := range f {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString("'" + n + "'")
+	}
+	b.WriteString("}\n")
+	return b.String()
+}
+
+// values converts an HMGET reply of f; found is false when the record does
+// not exist (its first field is missing). Missing fields read as "".
+func (f fields) values(v any) (vals []string, found bool, err error) {
+	arr, ok := v.([]any)
+	if !ok || len(arr) != len(f) {
+		return nil, false, fmt.Errorf("reply is %T of %d, want %d values", v, len(arr), len(f))
+	}
+	if arr[0] == nil {
+		return nil, false, nil
+	}
+	vals = make([]string, len(arr))
+	for i, x := range arr {
+		if x == nil {
+			continue
+		}
+		s, ok := x.(string)
+		if !ok {
+			return nil, false, fmt.Errorf("value is %T", x)
+		}
+		vals[i] = s
+	}
+	return vals, true, nil
 }
 
 // luaLib is prepended to scripts that need it.

@@ -30,6 +30,10 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return 1
 `)
 
+// vFields are a verification hash's fields, in the order verificationOf
+// reads them.
+var vFields = fields{"id", "ch", "dest", "cc", "nat", "reg", "hash", "att", "sends", "cat", "sat", "exp", "purge", "used"}
+
 func verificationFields(r verification.Record) []any {
 	return []any{
 		"id", r.ID, "ch", string(r.Channel), "dest", r.Destination,
@@ -40,24 +44,21 @@ func verificationFields(r verification.Record) []any {
 	}
 }
 
-func verificationOf(h map[string]string) (verification.Record, error) {
+func verificationOf(v []string) (verification.Record, error) {
 	r := verification.Record{
-		ID: h["id"], Channel: verification.Channel(h["ch"]), Destination: h["dest"],
-		PhoneCountryCode: h["cc"], PhoneNational: h["nat"], PhoneRegion: h["reg"],
-		CodeHash: []byte(h["hash"]),
+		ID: v[0], Channel: verification.Channel(v[1]), Destination: v[2],
+		PhoneCountryCode: v[3], PhoneNational: v[4], PhoneRegion: v[5],
+		CodeHash: []byte(v[6]),
 	}
 	var err error
-	if r.Attempts, err = strconv.Atoi(h["att"]); err != nil {
+	if r.Attempts, err = strconv.Atoi(v[7]); err != nil {
 		return r, errCorrupt("verification", err)
 	}
-	if r.Sends, err = strconv.Atoi(h["sends"]); err != nil {
+	if r.Sends, err = strconv.Atoi(v[8]); err != nil {
 		return r, errCorrupt("verification", err)
 	}
-	for _, f := range []struct {
-		dst *time.Time
-		key string
-	}{{&r.CreatedAt, "cat"}, {&r.SentAt, "sat"}, {&r.ExpiresAt, "exp"}, {&r.PurgeAt, "purge"}, {&r.UsedAt, "used"}} {
-		if *f.dst, err = decTime(h[f.key]); err != nil {
+	for i, dst := range []*time.Time{&r.CreatedAt, &r.SentAt, &r.ExpiresAt, &r.PurgeAt, &r.UsedAt} {
+		if *dst, err = decTime(v[9+i]); err != nil {
 			return r, errCorrupt("verification", err)
 		}
 	}
@@ -83,16 +84,20 @@ func (v *VerificationStore) Create(ctx context.Context, rec verification.Record)
 // Get implements verification.Store.
 func (v *VerificationStore) Get(ctx context.Context, id string) (verification.Record, error) {
 	k := v.s.key("v", id)
-	h, err := run(v.s, ctx, "verification get", func(ctx context.Context) (map[string]string, error) {
-		return v.s.c.HGetAll(ctx, k).Result()
+	reply, err := run(v.s, ctx, "verification get", func(ctx context.Context) ([]any, error) {
+		return v.s.c.HMGet(ctx, k, vFields...).Result()
 	})
 	if err != nil {
 		return verification.Record{}, err
 	}
-	if len(h) == 0 {
+	vals, found, err := vFields.values(reply)
+	if err != nil {
+		return verification.Record{}, errCorrupt("reply", err)
+	}
+	if !found {
 		return verification.Record{}, verification.ErrNotFound
 	}
-	return verificationOf(h)
+	return verificationOf(vals)
 }
 
 // Script status codes shared by the verification scripts.
@@ -106,7 +111,7 @@ const (
 )
 
 // replaceCodeScript: KEYS[1] record; ARGV: hash, now, expires, purge, max, ttl.
-var replaceCodeScript = goredis.NewScript(`
+var replaceCodeScript = goredis.NewScript(vFields.lua() + `
 local r = redis.call('HMGET', KEYS[1], 'used', 'att')
 if not r[2] then return {1} end
 if r[1] ~= '' then return {2} end
@@ -114,7 +119,7 @@ if tonumber(r[2]) >= tonumber(ARGV[5]) then return {3} end
 redis.call('HSET', KEYS[1], 'hash', ARGV[1], 'sat', ARGV[2], 'exp', ARGV[3], 'purge', ARGV[4])
 redis.call('HINCRBY', KEYS[1], 'sends', 1)
 redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return {0, redis.call('HGETALL', KEYS[1])}
+return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
 // ReplaceCode implements verification.Store.
@@ -136,7 +141,7 @@ func (v *VerificationStore) ReplaceCode(ctx context.Context, id string, codeHash
 // timing leaks nothing useful here: an attacker cannot compute the digest of
 // a guess without the secret, so learning how many leading bytes of a digest
 // matched does not bring them closer to a valid code.
-var attemptScript = goredis.NewScript(`
+var attemptScript = goredis.NewScript(vFields.lua() + `
 local r = redis.call('HMGET', KEYS[1], 'used', 'exp', 'att', 'hash')
 if not r[3] then return {1} end
 if r[1] ~= '' then return {2} end
@@ -148,10 +153,10 @@ for i = 3, #ARGV do
 end
 if match then
   redis.call('HSET', KEYS[1], 'used', ARGV[1])
-  return {0, redis.call('HGETALL', KEYS[1])}
+  return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 end
 redis.call('HINCRBY', KEYS[1], 'att', 1)
-return {5, redis.call('HGETALL', KEYS[1])}
+return {5, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
 // Attempt implements verification.Store.
@@ -173,13 +178,17 @@ func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [
 
 // result decodes a {status, hash} reply of the verification scripts.
 func (v *VerificationStore) result(reply any) (verification.Record, error) {
-	st, h, err := statusOf(reply)
+	st, payload, err := statusOf(reply)
 	if err != nil {
 		return verification.Record{}, errCorrupt("reply", err)
 	}
 	var rec verification.Record
-	if h != nil {
-		if rec, err = verificationOf(h); err != nil {
+	if payload != nil {
+		vals, found, err := vFields.values(payload)
+		if err != nil || !found {
+			return verification.Record{}, errCorrupt("reply", fmt.Errorf("record: %v", err))
+		}
+		if rec, err = verificationOf(vals); err != nil {
 			return verification.Record{}, err
 		}
 	}
