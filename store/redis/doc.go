@@ -65,9 +65,11 @@
 // of an error. The context deadline bounds every call: with a client made
 // with ContextTimeoutEnabled the socket reads themselves; otherwise the
 // store returns at the deadline and leaves the command to finish in the
-// background. go-redis may retry a command after a network error; a retried
-// script can only count an attempt twice or find its record already used,
-// which fails closed too.
+// background. go-redis may retry a command after a network error (see
+// Options.MaxRetries). A retried script that had already run finds its record
+// used or counts an attempt or a send twice, which fails closed; the one
+// exception is ReleaseAttempt, where a retry can give back a second slot (one
+// extra TOTP attempt in the window). Set MaxRetries: -1 to rule that out.
 //
 // Redis must keep what it is given: MFA devices, recovery codes and
 // revocations are permanent records, and a consumed jti, used TOTP step or
