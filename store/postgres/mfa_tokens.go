@@ -52,5 +52,8 @@ func (m *MFAStore) UseToken(ctx context.Context, digest []byte, userID, sessionI
 		t.CreatedAt, t.ExpiresAt = t.CreatedAt.UTC(), t.ExpiresAt.UTC()
 		return err
 	})
-	return t, err
+	if err != nil {
+		return mfa.TokenRecord{}, err
+	}
+	return t, nil
 }

@@ -53,7 +53,10 @@ func (ss *SessionStore) Get(ctx context.Context, id string) (session.Record, err
 		r.CreatedAt, r.ExpiresAt, r.RevokedAt = r.CreatedAt.UTC(), r.ExpiresAt.UTC(), timeOf(revoked)
 		return err
 	})
-	return r, err
+	if err != nil {
+		return session.Record{}, err
+	}
+	return r, nil
 }
 
 // Revoke implements session.Store in one UPDATE that keeps an earlier

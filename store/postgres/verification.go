@@ -25,12 +25,11 @@ const verificationCols = `id, channel, destination, phone_country_code, phone_na
 	code_hash, attempts, sends, created_at, sent_at, expires_at, purge_at, used_at`
 
 // scanVerification reads verificationCols.
-func scanVerification(row pgx.Row, r *verification.Record, extra ...any) error {
+func scanVerification(row pgx.Row, r *verification.Record) error {
 	var ch string
 	var used *time.Time
-	dest := []any{&r.ID, &ch, &r.Destination, &r.PhoneCountryCode, &r.PhoneNational, &r.PhoneRegion,
-		&r.CodeHash, &r.Attempts, &r.Sends, &r.CreatedAt, &r.SentAt, &r.ExpiresAt, &r.PurgeAt, &used}
-	if err := row.Scan(append(dest, extra...)...); err != nil {
+	if err := row.Scan(&r.ID, &ch, &r.Destination, &r.PhoneCountryCode, &r.PhoneNational, &r.PhoneRegion,
+		&r.CodeHash, &r.Attempts, &r.Sends, &r.CreatedAt, &r.SentAt, &r.ExpiresAt, &r.PurgeAt, &used); err != nil {
 		return err
 	}
 	r.Channel = verification.Channel(ch)
@@ -70,7 +69,10 @@ func (v *VerificationStore) Get(ctx context.Context, id string) (verification.Re
 		}
 		return err
 	})
-	return r, err
+	if err != nil {
+		return verification.Record{}, err
+	}
+	return r, nil
 }
 
 // The conditional statements below all follow one pattern: a CTE "cur"
