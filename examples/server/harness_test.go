@@ -58,7 +58,9 @@ func newTestEnv(t *testing.T, stores storeFactory, mods ...func(*config)) *testE
 	for _, m := range mods {
 		m(&cfg)
 	}
-	fc := clock.NewFake(time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC))
+	// The fake clock starts at the real time, so that backends whose
+	// expiry also follows the real clock (Redis TTLs) agree with it.
+	fc := clock.NewFake(time.Now().UTC().Truncate(time.Second))
 	logs := &syncBuffer{}
 	srv, err := newServer(context.Background(), cfg, serverOptions{
 		Logger: slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
