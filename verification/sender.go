@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Message is one code to deliver.
@@ -118,5 +119,80 @@ func maskPhone(e164, callingCode string) string {
 	}
 	b.WriteString(strings.Repeat("*", len(rest)-keep))
 	b.WriteString(rest[len(rest)-keep:])
+	return b.String()
+}
+
+// maxProviderText bounds a provider's message kept in an error.
+const maxProviderText = 256
+
+// redact prepares text from a provider (an error message, an SMTP reply)
+// for an error string, which ends up in logs: the destination becomes its
+// masked form, the code and every other run of six or more digits (a phone
+// number in another spelling, a code) become "***", control characters
+// are dropped and the length is bounded.
+func redact(text string, m Message) string {
+	if m.To != "" {
+		masked := m.MaskedTo
+		if masked == "" {
+			masked = "***"
+		}
+		text = replaceFold(text, m.To, masked)
+		if digits := strings.TrimPrefix(m.To, "+"); digits != m.To && digits != "" {
+			text = strings.ReplaceAll(text, digits, masked)
+		}
+	}
+	if m.Code != "" {
+		text = strings.ReplaceAll(text, m.Code, "***")
+	}
+	var b strings.Builder
+	for i := 0; i < len(text); {
+		if b.Len() >= maxProviderText && utf8.RuneStart(text[i]) {
+			b.WriteString("…")
+			break
+		}
+		if j := digitRun(text, i); j-i >= 6 {
+			b.WriteString("***")
+			i = j
+			continue
+		}
+		c := text[i]
+		if c < 0x20 || c == 0x7f {
+			c = ' '
+		}
+		b.WriteByte(c)
+		i++
+	}
+	return b.String()
+}
+
+// digitRun returns the end of the run of ASCII digits starting at i.
+func digitRun(s string, i int) int {
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		i++
+	}
+	return i
+}
+
+// replaceFold replaces every case-insensitive (ASCII) occurrence of old in s.
+func replaceFold(s, old, repl string) string {
+	if old == "" || len(old) > len(s) {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i+len(old) <= len(s); {
+		if strings.EqualFold(s[i:i+len(old)], old) {
+			b.WriteString(s[last:i])
+			b.WriteString(repl)
+			i += len(old)
+			last = i
+			continue
+		}
+		i++
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
 	return b.String()
 }

@@ -116,17 +116,34 @@ func (s *SMTPSender) tlsConfig() *tls.Config {
 
 // Send implements Sender. An SMTP 550/551/553 answer to RCPT wraps
 // ErrDestinationRejected (mailbox unavailable or name not allowed).
+//
+// Server replies often quote the recipient ("550 5.1.1 <jane@example.com>:
+// Recipient address rejected") and content filters may quote the body, so
+// the error's text has the address masked and the code hidden; the
+// underlying error (a *textproto.Error, say) stays reachable with errors.As.
 func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	if err := s.send(ctx, m); err != nil {
-		return fmt.Errorf("%w: smtp: %w", ErrSendFailed, err)
+		if m.MaskedTo == "" {
+			m.MaskedTo = maskEmail(m.To)
+		}
+		return fmt.Errorf("%w: smtp: %w", ErrSendFailed, &redactedError{msg: redact(err.Error(), m), err: err})
 	}
 	return nil
 }
 
+// redactedError shows a redacted text in place of err's own.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
+
 func (s *SMTPSender) send(ctx context.Context, m Message) error {
 	to, err := mail.ParseAddress(m.To)
 	if err != nil || strings.ContainsAny(m.To, "\r\n") {
-		return fmt.Errorf("%w: %q", ErrInvalidDestination, m.To)
+		return fmt.Errorf("%w: To is not one plain mailbox", ErrInvalidDestination)
 	}
 	msg, err := s.compose(m, to.Address)
 	if err != nil {

@@ -28,6 +28,9 @@ type smtpFake struct {
 	user     string      // "" = no AUTH offered
 	pass     string
 	rejectTo string // RCPT for this address gets 550
+	// rejectMsg, if set, is the reply to RCPT rejectTo instead of the
+	// plain 550; rejectData, if set, is the reply to the end of DATA.
+	rejectMsg, rejectData string
 
 	mu   sync.Mutex
 	mail []smtpMail
@@ -128,7 +131,11 @@ func (f *smtpFake) serve(c net.Conn) {
 		case "RCPT":
 			to := strings.Trim(strings.TrimPrefix(arg, "TO:"), "<>")
 			if to == f.rejectTo {
-				say("550 5.1.1 no such user")
+				if f.rejectMsg != "" {
+					say(f.rejectMsg)
+				} else {
+					say("550 5.1.1 no such user")
+				}
 				continue
 			}
 			cur.to = append(cur.to, to)
@@ -147,6 +154,10 @@ func (f *smtpFake) serve(c net.Conn) {
 				b.WriteString(strings.TrimPrefix(l, "."))
 			}
 			cur.data = b.String()
+			if f.rejectData != "" {
+				say(f.rejectData)
+				continue
+			}
 			f.mu.Lock()
 			f.mail = append(f.mail, cur)
 			f.mu.Unlock()
@@ -363,5 +374,36 @@ func TestSMTPStalledServer(t *testing.T) {
 	defer cancel()
 	if err := s.Send(ctx, smtpMsg); !errors.Is(err, ErrSendFailed) {
 		t.Fatalf("stalled server = %v", err)
+	}
+}
+
+// Servers quote the recipient in RCPT replies, and content filters may quote
+// the body; neither the address nor the code may reach the error string
+// (which the service logs).
+func TestSMTPErrorsHideAddressAndCode(t *testing.T) {
+	ctx := context.Background()
+	f := &smtpFake{rejectTo: "gone@example.com", rejectMsg: "550 5.1.1 <gone@example.com>: Recipient address rejected: User unknown in virtual mailbox table"}
+	s, _ := NewSMTPSender(SMTPConfig{Addr: startSMTPFake(t, f), From: "no-reply@example.com"})
+	err := s.Send(ctx, Message{To: "gone@example.com", MaskedTo: "g***@example.com", Code: "123456"})
+	if !errors.Is(err, ErrDestinationRejected) {
+		t.Fatalf("RCPT 550 = %v", err)
+	}
+	if strings.Contains(err.Error(), "gone@") {
+		t.Errorf("error reveals the address: %v", err)
+	}
+	f2 := &smtpFake{rejectData: "554 5.7.1 Message rejected: spam: Your verification code is 123456 (sent to jane@example.com)"}
+	s2, _ := NewSMTPSender(SMTPConfig{Addr: startSMTPFake(t, f2), From: "no-reply@example.com"})
+	err = s2.Send(ctx, Message{To: "jane@example.com", MaskedTo: "j***@example.com", Code: "123456"})
+	if !errors.Is(err, ErrSendFailed) {
+		t.Fatalf("DATA 554 = %v", err)
+	}
+	if strings.Contains(err.Error(), "123456") || strings.Contains(err.Error(), "jane@") {
+		t.Errorf("error reveals the code or address: %v", err)
+	}
+	for _, to := range []string{"not an address", "jane@example.com\r\nBcc: x@evil.test"} {
+		err := s.Send(ctx, Message{To: to, Code: "1"})
+		if !errors.Is(err, ErrInvalidDestination) || strings.Contains(err.Error(), "address") || strings.Contains(err.Error(), "jane") {
+			t.Errorf("Send(%q) = %v: want ErrInvalidDestination without the address", to, err)
+		}
 	}
 }

@@ -103,7 +103,10 @@ type TwilioError struct {
 	Status int
 	// Code is Twilio's error code (21211, 21610, …); 0 if the body had none.
 	Code int
-	// Message is Twilio's human-readable message.
+	// Message is Twilio's human-readable message, with the destination and
+	// any other run of six or more digits (a number, a code) hidden, since
+	// Twilio quotes the 'To' number ("The 'To' number +1… is not a valid
+	// phone number.") and errors end up in logs.
 	Message string
 	// MoreInfo is the URL of the error's documentation.
 	MoreInfo string
@@ -182,7 +185,7 @@ func (s *TwilioSender) Send(ctx context.Context, m Message) error {
 		MoreInfo string `json:"more_info"`
 	}
 	if json.Unmarshal(body, &wire) == nil {
-		te.Code, te.Message, te.MoreInfo = wire.Code, wire.Message, wire.MoreInfo
+		te.Code, te.Message, te.MoreInfo = wire.Code, redact(wire.Message, m), wire.MoreInfo
 	}
 	if ra := resp.Header.Get("Retry-After"); ra != "" {
 		if n, err := strconv.Atoi(ra); err == nil && n >= 0 {

@@ -1,0 +1,67 @@
+package verification_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/authkit/authkit/internal/clock"
+	"github.com/authkit/authkit/verification"
+)
+
+// Twilio's error messages quote the 'To' number ("The 'To' number
+// +15005550001 is not a valid phone number."). The error string, and the
+// service's log line that carries it, must not.
+func TestTwilioErrorHidesNumber(t *testing.T) {
+	s, _ := newTwilio(t, nil)
+	for to := range twilioErrors {
+		err := s.Send(context.Background(), verification.Message{To: to, Code: "123456"})
+		if err == nil {
+			t.Fatalf("%s: no error", to)
+		}
+		msg := err.Error()
+		if strings.Contains(msg, strings.TrimPrefix(to, "+")) || strings.Contains(msg, "123456") {
+			t.Errorf("%s: error reveals the number or code: %s", to, msg)
+		}
+	}
+}
+
+func TestTwilioErrorNotLoggedInFull(t *testing.T) {
+	// Twilio's magic test numbers are not valid for libphonenumber, so this
+	// fake refuses a valid number and quotes it, as Twilio does.
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_ = r.ParseForm()
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusBadRequest)
+		io.WriteString(w, `{"code": 21211, "message": "The 'To' number `+r.PostForm.Get("To")+` is not a valid phone number.", "more_info": "https://www.twilio.com/docs/errors/21211", "status": 400}`)
+	}))
+	defer srv.Close()
+	tw, err := verification.NewTwilioSender(verification.TwilioConfig{AccountSID: "AC123", AuthToken: "token-secret", From: "+15005550006", BaseURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	svc, err := verification.New(verification.Config{
+		SMS: tw, Secrets: [][]byte{secret1}, Now: clock.NewFake(t0).Now,
+		Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = svc.Start(context.Background(), smsReq(t))
+	if !errors.Is(err, verification.ErrInvalidDestination) {
+		t.Fatalf("Start = %v, want ErrInvalidDestination", err)
+	}
+	if strings.Contains(err.Error(), "9172113333") {
+		t.Errorf("Start's error reveals the number: %v", err)
+	}
+	if strings.Contains(buf.String(), "9172113333") || !strings.Contains(buf.String(), "3333") {
+		t.Errorf("log reveals the number (or lost the masked one):\n%s", buf.String())
+	}
+}
