@@ -2,6 +2,7 @@ package verification
 
 import (
 	"fmt"
+	"net/mail"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -44,7 +45,48 @@ func NormalizeEmail(s string) (string, error) {
 			return "", fmt.Errorf("%w: email holds whitespace or a control character", ErrInvalidDestination)
 		}
 	}
+	// Only a bare addr-spec that parses to itself: "<jane@x>", "jane@x(c)"
+	// and `"jane"@x` are the mailbox jane@x to a mail system, and would
+	// otherwise each get a send history of their own.
+	if a, err := mail.ParseAddress(s); err != nil || a.Name != "" || a.Address != s {
+		return "", fmt.Errorf("%w: email must be a plain address (no quotes, comments or angle brackets)", ErrInvalidDestination)
+	}
 	return s, nil
+}
+
+// mailboxKey folds the spellings that mail systems deliver to one mailbox
+// into one string, for send limits only (the destination itself is kept as
+// given): full-width forms and ideographic dots become ASCII (IDNA maps
+// them so), a sub-address "+tag" is dropped (RFC 5233), and for Gmail dots
+// in the local part are dropped and googlemail.com is gmail.com. It may
+// merge some distinct mailboxes, which only makes limits stricter.
+// email is the output of NormalizeEmail.
+func mailboxKey(email string) string {
+	email = strings.ToLower(strings.Map(foldWidth, email))
+	at := strings.LastIndexByte(email, '@')
+	local, domain := email[:at], email[at+1:]
+	if i := strings.IndexByte(local, '+'); i > 0 {
+		local = local[:i]
+	}
+	if domain == "googlemail.com" {
+		domain = "gmail.com"
+	}
+	if domain == "gmail.com" {
+		local = strings.ReplaceAll(local, ".", "")
+	}
+	return local + "@" + domain
+}
+
+// foldWidth maps full-width ASCII variants (U+FF01–U+FF5E) to ASCII and the
+// dots IDNA treats as label separators to ".".
+func foldWidth(r rune) rune {
+	switch {
+	case r >= 0xFF01 && r <= 0xFF5E:
+		return r - 0xFF01 + '!'
+	case r == 0x3002 || r == 0xFF61:
+		return '.'
+	}
+	return r
 }
 
 // destination is a validated target for a code.
@@ -56,8 +98,15 @@ type destination struct {
 }
 
 // limitKey is the Store.RecordSend key: channel-qualified so an email and a
-// phone number can never share a history.
-func (d destination) limitKey() string { return string(d.channel) + ":" + d.to }
+// phone number can never share a history, and for email the mailbox (see
+// mailboxKey) so that other spellings of one inbox share its limits. A phone
+// number is already canonical (E.164).
+func (d destination) limitKey() string {
+	if d.channel == ChannelEmail {
+		return string(d.channel) + ":" + mailboxKey(d.to)
+	}
+	return string(d.channel) + ":" + d.to
+}
 
 // resolveDestination validates the destination of a request. A phone number
 // is re-parsed from its E.164 form, so a Number built by hand (not by

@@ -34,6 +34,12 @@ func TestNormalizeEmail(t *testing.T) {
 		{"ja\x00ne@example.com", ""},
 		{"jane@exa\tmple.com", ""},
 		{"\xff@example.com", ""},
+		// Other spellings of jane@example.com to a mail system.
+		{"<jane@example.com>", ""},
+		{"jane@example.com(comment)", ""},
+		{`"jane"@example.com`, ""},
+		{"a..b@example.com", ""},
+		{"a,b@example.com", ""},
 	}
 	for _, tc := range tests {
 		got, err := verification.NormalizeEmail(tc.in)

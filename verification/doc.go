@@ -32,6 +32,12 @@
 // nothing and sends nothing. Per-IP limits are the host's business
 // (ratelimit.Limiter in front of its handlers).
 //
+// The history is kept per mailbox, not per spelling: a phone number is
+// always its E.164 form, and an email address is folded (sub-address
+// "+tag", Gmail's dots, full-width letters) so that one inbox cannot be
+// flooded through variants of its address; NormalizeEmail refuses quoted,
+// commented and angle-bracketed forms outright.
+//
 // # Stores
 //
 // Store is small and purpose-named so that a SQL backend can implement each
