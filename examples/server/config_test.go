@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -212,20 +211,6 @@ func writeTemp(t *testing.T, content string) string {
 		t.Fatal(err)
 	}
 	return f
-}
-
-func TestStoreFlags(t *testing.T) {
-	for _, mod := range []func(*config){
-		func(c *config) { c.Postgres = "postgres://localhost/authkit" },
-		func(c *config) { c.Redis = "redis://localhost:6379/0" },
-	} {
-		cfg := defaultConfig()
-		cfg.Env, cfg.Issuer = testEnvID, "http://127.0.0.1:1"+apiPrefix+testEnvID
-		mod(&cfg)
-		if _, err := newServer(t.Context(), cfg, serverOptions{}); !errors.Is(err, errNoBackend) {
-			t.Errorf("err %v, want errNoBackend", err)
-		}
-	}
 }
 
 // TestRunGracefulShutdown runs the server in process: run prints the

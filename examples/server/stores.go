@@ -3,11 +3,18 @@ package main
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/store/postgres"
+	redisstore "github.com/authkit/authkit/store/redis"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -49,16 +56,95 @@ func newMemoryStores(env string) *storeSet {
 	}
 }
 
-// errNoBackend is returned for -postgres and -redis until the store
-// adapters (store/postgres, store/redis) are wired in here.
-var errNoBackend = errors.New("-postgres and -redis are not wired into this build yet; run without them for in-memory stores")
-
-// openStores builds the stores the configuration asks for.
-func openStores(_ context.Context, cfg config) (*storeSet, error) {
-	if cfg.Postgres != "" || cfg.Redis != "" {
-		// Hook for store/postgres and store/redis: open the pool or client
-		// here, build every store from it, and set Close.
-		return nil, errNoBackend
+// openStores builds the stores the configuration asks for: in memory by
+// default, or every store on one PostgreSQL database (-postgres) or one
+// Redis (-redis). The user directory stays in memory either way: it is the
+// example's stand-in for the host's own user table.
+func openStores(ctx context.Context, cfg config) (*storeSet, error) {
+	switch {
+	case cfg.Postgres != "" && cfg.Redis != "":
+		return nil, errors.New("-postgres and -redis are exclusive: choose one backend")
+	case cfg.Postgres != "":
+		return openPostgres(ctx, cfg.Postgres, cfg.Env, "")
+	case cfg.Redis != "":
+		return openRedis(ctx, cfg.Redis, cfg.Env, "")
 	}
 	return newMemoryStores(cfg.Env), nil
+}
+
+// openPostgres connects to dsn, applies the migrations (in schema, when
+// given, else the DSN's search_path) and returns stores on that database.
+func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, error) {
+	pc, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		return nil, fmt.Errorf("-postgres: %w", err)
+	}
+	// A statement abandoned at its deadline is cancelled and rolled back,
+	// rather than left to commit unseen once a lock frees.
+	postgres.CancelQueriesOnTimeout(pc)
+	if schema != "" {
+		postgres.WithSchema(pc, schema)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return nil, fmt.Errorf("-postgres: %w", err)
+	}
+	st, err := postgres.New(pool, postgres.Options{})
+	if err == nil {
+		mctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		_, err = st.Migrate(mctx)
+		cancel()
+	}
+	if err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("-postgres: %w", err)
+	}
+	return &storeSet{
+		Verification: st.Verifications(),
+		MFA:          st.MFA(),
+		Sessions:     st.Sessions(),
+		OAuthStates:  st.OAuthStates(),
+		Users:        newMemoryUsers(env),
+		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
+			return st.Limiter(name, rule)
+		},
+		Close: func() error { pool.Close(); return nil },
+	}, nil
+}
+
+// openRedis connects to the redis:// URL and returns stores on it, their
+// keys under prefix (default "authkit:" + env).
+func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) {
+	opt, err := goredis.ParseURL(url)
+	if err != nil {
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	// Let context deadlines bound the socket reads themselves.
+	opt.ContextTimeoutEnabled = true
+	client := goredis.NewClient(opt)
+	pctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	err = client.Ping(pctx).Err()
+	cancel()
+	if prefix == "" {
+		prefix = "authkit:" + env
+	}
+	var st *redisstore.Store
+	if err == nil {
+		st, err = redisstore.New(client, redisstore.Options{Prefix: prefix})
+	}
+	if err != nil {
+		client.Close()
+		return nil, fmt.Errorf("-redis: %w", err)
+	}
+	return &storeSet{
+		Verification: st.Verifications(),
+		MFA:          st.MFA(),
+		Sessions:     st.Sessions(),
+		OAuthStates:  st.OAuthStates(),
+		Users:        newMemoryUsers(env),
+		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
+			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})
+		},
+		Close: client.Close,
+	}, nil
 }
