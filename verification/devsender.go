@@ -25,10 +25,14 @@ type DevSenderConfig struct {
 // OutboxMessage is one message a DevSender was given. The JSON form is the
 // one the reference server's /dev/messages returns.
 type OutboxMessage struct {
-	Channel Channel   `json:"channel"`
-	To      string    `json:"to"`
-	Code    string    `json:"code"`
-	SentAt  time.Time `json:"sentAt"`
+	// Channel is the channel the message was sent on.
+	Channel Channel `json:"channel"`
+	// To is the full destination (E.164 or email address).
+	To string `json:"to"`
+	// Code is the one-time code: the outbox is for development only.
+	Code string `json:"code"`
+	// SentAt is when Send was called.
+	SentAt time.Time `json:"sentAt"`
 }
 
 // DevSender is a Sender for development and tests: it delivers nothing, logs

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/authkit/authkit/internal/clock"
@@ -63,5 +64,32 @@ func TestTwilioErrorNotLoggedInFull(t *testing.T) {
 	}
 	if strings.Contains(buf.String(), "9172113333") || !strings.Contains(buf.String(), "3333") {
 		t.Errorf("log reveals the number (or lost the masked one):\n%s", buf.String())
+	}
+}
+
+// The auth token travels as basic auth and the code in the body: neither
+// may cross the network in clear, nor follow a redirect to another server.
+func TestTwilioCredentialsStayOnTLS(t *testing.T) {
+	for _, base := range []string{"http://api.twilio.com", "http://10.0.0.1:8080", "http://localhost.evil.test"} {
+		if _, err := verification.NewTwilioSender(verification.TwilioConfig{AccountSID: "AC1", AuthToken: "t", From: "+1", BaseURL: base}); err == nil {
+			t.Errorf("NewTwilioSender accepted plain-http BaseURL %q", base)
+		}
+	}
+	var hit atomic.Bool
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { hit.Store(true) }))
+	defer other.Close()
+	redir := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, other.URL+r.URL.Path, http.StatusTemporaryRedirect)
+	}))
+	defer redir.Close()
+	s, err := verification.NewTwilioSender(verification.TwilioConfig{AccountSID: "AC1", AuthToken: "t", From: "+1", BaseURL: redir.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), verification.Message{To: usNumber, Code: "123456"}); !errors.Is(err, verification.ErrSendFailed) {
+		t.Fatalf("Send through a redirect = %v, want ErrSendFailed", err)
+	}
+	if hit.Load() {
+		t.Fatal("the request (code and credentials) followed a redirect to another server")
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
@@ -31,10 +32,11 @@ type TwilioConfig struct {
 	// MessagingServiceSID ("MG…") sends through a messaging service, which
 	// picks the number.
 	MessagingServiceSID string
-	// BaseURL is the API root. "" = https://api.twilio.com. Tests point it
-	// at a fake.
+	// BaseURL is the API root. "" = https://api.twilio.com. It must be
+	// https, except on a loopback host (tests point it at a fake).
 	BaseURL string
-	// HTTPClient makes the requests. nil = a client with Timeout.
+	// HTTPClient makes the requests. nil = a client with Timeout that does
+	// not follow redirects.
 	HTTPClient *http.Client
 	// Timeout bounds each request when HTTPClient is nil. 0 = 10 s.
 	Timeout time.Duration
@@ -79,6 +81,10 @@ func NewTwilioSender(cfg TwilioConfig) (*TwilioSender, error) {
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return nil, fmt.Errorf("verification: twilio: bad BaseURL %q", base)
 	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		// Basic auth and the code would cross the network in clear.
+		return nil, fmt.Errorf("verification: twilio: BaseURL must be https (plain http only on loopback): %q", base)
+	}
 	s.endpoint = strings.TrimRight(base, "/") + "/2010-04-01/Accounts/" + url.PathEscape(cfg.AccountSID) + "/Messages.json"
 	s.client = cfg.HTTPClient
 	if s.client == nil {
@@ -86,7 +92,12 @@ func NewTwilioSender(cfg TwilioConfig) (*TwilioSender, error) {
 		if t <= 0 {
 			t = 10 * time.Second
 		}
-		s.client = &http.Client{Timeout: t}
+		s.client = &http.Client{
+			Timeout: t,
+			// The body holds the code: never re-send it elsewhere. A
+			// redirect is answered as a TwilioError.
+			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+		}
 	}
 	if s.cfg.Text == nil {
 		s.cfg.Text = DefaultText
@@ -193,4 +204,12 @@ func (s *TwilioSender) Send(ctx context.Context, m Message) error {
 		}
 	}
 	return te
+}
+
+// isLoopback reports whether host is "localhost" or a loopback address.
+func isLoopback(host string) bool {
+	if ip, err := netip.ParseAddr(host); err == nil {
+		return ip.IsLoopback()
+	}
+	return host == "localhost"
 }
