@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -91,5 +92,22 @@ func TestTwilioCredentialsStayOnTLS(t *testing.T) {
 	}
 	if hit.Load() {
 		t.Fatal("the request (code and credentials) followed a redirect to another server")
+	}
+}
+
+// A Sender (the host's own, or a wrapper) that logs or prints the Message
+// it was given must not leak the code or the full destination.
+func TestMessageLogsMasked(t *testing.T) {
+	m := verification.Message{Channel: verification.ChannelSMS, To: "+19172113333", MaskedTo: "+1 *** *** 3333", Code: "480213", VerificationID: "v-1"}
+	var buf bytes.Buffer
+	slog.New(slog.NewJSONHandler(&buf, nil)).Info("sending", "msg", m)
+	slog.New(slog.NewTextHandler(&buf, nil)).Info("sending", "msg", m)
+	for _, out := range []string{buf.String(), fmt.Sprint(m), fmt.Sprintf("%+v", m), fmt.Sprintf("%#v", m), fmt.Sprintf("%v", &m)} {
+		if strings.Contains(out, "480213") || strings.Contains(out, "9172113333") {
+			t.Errorf("Message printed with its code or full number: %s", out)
+		}
+		if !strings.Contains(out, "3333") {
+			t.Errorf("Message printed without its masked destination: %s", out)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package verification
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -25,6 +26,40 @@ type Message struct {
 	ExpiresAt time.Time
 	// TTL is the code's lifetime, for texts such as "valid for 10 minutes".
 	TTL time.Duration
+}
+
+// masked returns MaskedTo, or a mask of To when it is empty.
+func (m Message) masked() string {
+	switch {
+	case m.MaskedTo != "":
+		return m.MaskedTo
+	case m.To == "":
+		return ""
+	case m.Channel == ChannelEmail || strings.Contains(m.To, "@"):
+		return maskEmail(m.To)
+	default:
+		return maskPhone(m.To, "")
+	}
+}
+
+// String returns a form safe for logs: channel, masked destination and
+// verification id, never the code, so that printing a Message by accident
+// (fmt's %v, %+v) reveals nothing. Read the fields to send it.
+func (m Message) String() string {
+	return "verification.Message{" + string(m.Channel) + " to " + m.masked() + ", id " + m.VerificationID + "}"
+}
+
+// GoString is String, for %#v.
+func (m Message) GoString() string { return m.String() }
+
+// LogValue implements slog.LogValuer with the same fields as String, so
+// that a Message handed to a logger reveals neither code nor destination.
+func (m Message) LogValue() slog.Value {
+	return slog.GroupValue(
+		slog.String("channel", string(m.Channel)),
+		slog.String("to", m.masked()),
+		slog.String("verification_id", m.VerificationID),
+	)
 }
 
 // Sender delivers a code. Implementations return an error wrapping a typed
