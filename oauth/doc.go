@@ -24,6 +24,10 @@
 //     against the issuer's JWKS, iss, aud, azp, exp, iat, nonce) by
 //     coreos/go-oidc, with a key set that refetches on an unknown kid at most
 //     once per interval, so forged kids cannot make us hammer the provider.
+//   - An OpenID provider's user-info response is used only when its sub is
+//     exactly the ID token's (Core §5.3.2); a missing or different sub fails
+//     the sign-in with ErrUserInfoSubjectMismatch, so a profile about
+//     another account never lends this one its emails.
 //   - An email counts for account linking only when the provider says it is
 //     verified: Identity.LinkableEmails, and oauth_emails of the credential,
 //     hold only those.

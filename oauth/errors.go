@@ -32,6 +32,12 @@ var (
 	// ErrInvalidIDToken: the ID token is missing or fails OpenID Connect
 	// verification (422 invalid_id_token).
 	ErrInvalidIDToken = errors.New("oauth: invalid ID token")
+	// ErrUserInfoSubjectMismatch: an OpenID provider's user-info response
+	// has no sub, or one that is not exactly the ID token's, so it may
+	// describe another account and none of it is used (OpenID Connect
+	// Core §5.3.2). It wraps ErrInvalidIDToken (422 invalid_id_token):
+	// the ID token cannot be bound to the profile.
+	ErrUserInfoSubjectMismatch = fmt.Errorf("%w: user-info sub does not match the ID token's", ErrInvalidIDToken)
 	// ErrProviderError: the provider redirected back with an error instead
 	// of a code (422 oauth_provider_error). The concrete error is a
 	// *ProviderError carrying the provider's error code.

@@ -491,7 +491,9 @@ type CompleteRequest struct {
 // state gets exactly one completion attempt), checks it was made for this
 // provider and redirect URL, checks the PKCE verifier, exchanges the code
 // with the verifier, verifies the ID token for OpenID providers, fetches
-// the profile and returns the identity.
+// the profile and returns the identity. For OpenID providers a user-info
+// response whose sub is missing or differs from the ID token's fails with
+// ErrUserInfoSubjectMismatch (OpenID Connect Core §5.3.2).
 func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, error) {
 	pr, err := f.provider(req.Provider)
 	if err != nil {
@@ -556,6 +558,11 @@ func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, er
 	if sp.endpoints.UserInfoURL != "" {
 		if src.UserInfo, err = f.getJSON(ctx, client, sp, pr, sp.endpoints.UserInfoURL, tok.AccessToken); err != nil {
 			return nil, err
+		}
+		if sp.oidc {
+			if err := checkUserInfoSubject(src.Claims, src.UserInfo); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if sp.endpoints.EmailsURL != "" {

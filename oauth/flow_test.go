@@ -517,6 +517,84 @@ func TestIDTokenRejections(t *testing.T) {
 	})
 }
 
+// OpenID Connect Core §5.3.2: an OpenID provider's user-info response is
+// used only when its sub is exactly the ID token's; without an ID token
+// (GitHub and other plain OAuth providers) there is nothing to bind it to.
+func TestUserInfoSubject(t *testing.T) {
+	github := func(fake *oauthtest.Provider) []oauth.Provider {
+		return []oauth.Provider{{Name: "github", ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), RedirectURLs: []string{redirectURL}, Endpoints: fake.Endpoints()}}
+	}
+	for _, tc := range []struct {
+		name      string
+		provider  string
+		providers func(fake *oauthtest.Provider) []oauth.Provider
+		tokenTamp func(c map[string]any)
+		infoTamp  func(info map[string]any)
+		wantErr   error // nil: success
+		wantID    string
+	}{
+		{name: "matching sub", provider: "acme", wantID: "user-1"},
+		{name: "missing sub", provider: "acme", infoTamp: func(i map[string]any) { delete(i, "sub") }, wantErr: oauth.ErrUserInfoSubjectMismatch},
+		{name: "null sub", provider: "acme", infoTamp: func(i map[string]any) { i["sub"] = nil }, wantErr: oauth.ErrUserInfoSubjectMismatch},
+		{name: "empty sub", provider: "acme", infoTamp: func(i map[string]any) { i["sub"] = "" }, wantErr: oauth.ErrUserInfoSubjectMismatch},
+		{name: "different sub", provider: "acme", infoTamp: func(i map[string]any) { i["sub"] = "attacker" }, wantErr: oauth.ErrUserInfoSubjectMismatch},
+		{name: "sub differing in case", provider: "acme", infoTamp: func(i map[string]any) { i["sub"] = "USER-1" }, wantErr: oauth.ErrUserInfoSubjectMismatch},
+		{name: "numeric sub", provider: "acme", tokenTamp: func(c map[string]any) { c["sub"] = "42" }, infoTamp: func(i map[string]any) { i["sub"] = 42 }, wantErr: oauth.ErrUserInfoSubjectMismatch},
+		{name: "ID token without sub", provider: "acme", tokenTamp: func(c map[string]any) { delete(c, "sub") }, wantErr: oauth.ErrInvalidIDToken},
+		{name: "catalogue OIDC provider, different sub", provider: "microsoft", providers: microsoftFake,
+			tokenTamp: microsoftClaims, infoTamp: func(i map[string]any) { i["sub"] = "attacker" }, wantErr: oauth.ErrUserInfoSubjectMismatch},
+		{name: "catalogue OIDC provider, matching sub", provider: "microsoft", providers: microsoftFake, tokenTamp: microsoftClaims, wantID: "user-1"},
+		{name: "no ID token, no sub", provider: "github", providers: github,
+			infoTamp: func(i map[string]any) { delete(i, "sub"); i["id"] = 583231 }, wantID: "583231"},
+		{name: "no ID token, other sub", provider: "github", providers: github,
+			infoTamp: func(i map[string]any) { i["sub"] = "someone-else"; i["id"] = 583231 }, wantID: "583231"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, oauthtest.Config{}, tc.providers)
+			if tc.tokenTamp != nil {
+				e.fake.TamperIDTokens(func(c map[string]any) { tc.tokenTamp(c) })
+			}
+			e.fake.TamperUserInfo(tc.infoTamp)
+			id, err := e.signIn(tc.provider)
+			if e.fake.Hits("userinfo") != 1 {
+				t.Fatalf("userinfo hits %d, want 1", e.fake.Hits("userinfo"))
+			}
+			if tc.wantErr != nil {
+				if !errors.Is(err, tc.wantErr) || id != nil {
+					t.Fatalf("identity %+v, err = %v, want %v", id, err, tc.wantErr)
+				}
+				// The reference server maps ErrInvalidIDToken to 422
+				// invalid_id_token; nothing may read as another error.
+				if !errors.Is(err, oauth.ErrInvalidIDToken) || errors.Is(err, oauth.ErrExchangeFailed) {
+					t.Fatalf("err = %v: not ErrInvalidIDToken alone", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id.AccountID != tc.wantID {
+				t.Fatalf("account id %q, want %q", id.AccountID, tc.wantID)
+			}
+		})
+	}
+}
+
+// microsoftFake configures the microsoft catalogue provider (OpenID, with
+// a per-tenant issuer) against the fake, user-info endpoint included.
+func microsoftFake(fake *oauthtest.Provider) []oauth.Provider {
+	ep := fake.Endpoints()
+	ep.Issuer = fake.Issuer() + "/{tenantid}/v2.0"
+	return []oauth.Provider{{Name: "microsoft", ClientID: fake.ClientID(), ClientSecret: fake.ClientSecret(), RedirectURLs: []string{redirectURL}, Endpoints: ep}}
+}
+
+// microsoftClaims gives the fake's ID token a tenant and its issuer.
+func microsoftClaims(c map[string]any) {
+	const tid = "9188040d-6c67-4c5b-b112-36a304b66dad"
+	c["tid"] = tid
+	c["iss"] = strings.TrimSuffix(c["iss"].(string), "/") + "/" + tid + "/v2.0"
+}
+
 func TestJWKSRefetchRateLimited(t *testing.T) {
 	e := newEnv(t, oauthtest.Config{}, nil)
 	if _, err := e.signIn("acme"); err != nil {

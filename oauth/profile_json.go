@@ -163,6 +163,29 @@ func mergedStdClaims(src profileSources) (stdClaims, error) {
 	return c, nil
 }
 
+// checkUserInfoSubject enforces OpenID Connect Core §5.3.2: the user-info
+// response of an OpenID provider is used only when its sub is exactly the
+// verified ID token's. A missing sub counts as a mismatch: otherwise a
+// response about another account (a token substitution, a mix-up, a
+// misrouted request) would lend its emails and names to this sign-in.
+// Both must be JSON strings (Core §2, §5.1); a numeric sub is not "exactly"
+// the same claim.
+func checkUserInfoSubject(claims, userInfo json.RawMessage) error {
+	var tok, info struct {
+		Sub *string `json:"sub"`
+	}
+	if err := json.Unmarshal(claims, &tok); err != nil || tok.Sub == nil || *tok.Sub == "" {
+		return fmt.Errorf("%w: the ID token has no sub", ErrInvalidIDToken)
+	}
+	if err := json.Unmarshal(userInfo, &info); err != nil || info.Sub == nil {
+		return fmt.Errorf("%w: no string sub in the user-info response", ErrUserInfoSubjectMismatch)
+	}
+	if *info.Sub != *tok.Sub {
+		return ErrUserInfoSubjectMismatch
+	}
+	return nil
+}
+
 // joinName returns "given family" trimmed.
 func joinName(given, family string) string {
 	switch {

@@ -96,6 +96,7 @@ type Provider struct {
 	tokens      map[string]bool
 	deny        string
 	tamper      func(claims map[string]any)
+	tamperInfo  func(info map[string]any)
 	fail        map[string]int // endpoint -> forced HTTP status
 	hits        map[string]int
 	lastAuth    url.Values
@@ -224,6 +225,15 @@ func (p *Provider) Deny(code string) {
 func (p *Provider) TamperIDTokens(fn func(claims map[string]any)) {
 	p.mu.Lock()
 	p.tamper = fn
+	p.mu.Unlock()
+}
+
+// TamperUserInfo lets a test change the user-info response before it is
+// served (no sub, another sub…); nil stops tampering. It applies to the
+// response made from Config's identity, not to a verbatim Config.UserInfo.
+func (p *Provider) TamperUserInfo(fn func(info map[string]any)) {
+	p.mu.Lock()
+	p.tamperInfo = fn
 	p.mu.Unlock()
 }
 
@@ -597,6 +607,12 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	if p.cfg.Picture != "" {
 		info["picture"] = p.cfg.Picture
+	}
+	p.mu.Lock()
+	tamper := p.tamperInfo
+	p.mu.Unlock()
+	if tamper != nil {
+		tamper(info)
 	}
 	writeJSON(w, http.StatusOK, info)
 }

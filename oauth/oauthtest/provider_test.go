@@ -2,6 +2,7 @@ package oauthtest_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -214,5 +215,63 @@ func TestFakeMountedUnderPrefix(t *testing.T) {
 func TestNewProviderBadIssuer(t *testing.T) {
 	if _, err := oauthtest.NewProvider(oauthtest.Config{Issuer: "not a url"}); err == nil {
 		t.Fatal("bad issuer accepted")
+	}
+}
+
+// The fake's user-info carries the ID token's sub (OpenID Connect Core
+// §5.3.2 requires the match) unless a test tampers with it.
+func TestFakeUserInfoSubject(t *testing.T) {
+	p := oauthtest.NewServer(t, oauthtest.Config{RedirectURIs: []string{cb}, Subject: "user-42"})
+	verifier := oauth2.GenerateVerifier()
+	status, tok := exchange(t, p, tokenReq{code: authorize(t, p, verifier, nil).Query().Get("code"), verifier: verifier, redirect: cb, secret: p.ClientSecret()})
+	if status != http.StatusOK {
+		t.Fatalf("token: %d %v", status, tok)
+	}
+	parts := strings.Split(tok["id_token"].(string), ".")
+	if len(parts) != 3 {
+		t.Fatalf("id_token has %d parts", len(parts))
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(parts[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	var claims map[string]any
+	if err := json.Unmarshal(payload, &claims); err != nil {
+		t.Fatal(err)
+	}
+	userinfo := func() map[string]any {
+		t.Helper()
+		req, _ := http.NewRequestWithContext(t.Context(), http.MethodGet, p.Issuer()+"/userinfo", nil)
+		req.Header.Set("Authorization", "Bearer "+tok["access_token"].(string))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var body map[string]any
+		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("userinfo: %d %v", resp.StatusCode, err)
+		}
+		return body
+	}
+	for _, tc := range []struct {
+		name   string
+		tamper func(info map[string]any)
+		want   any // the sub served; nil: none
+	}{
+		{"default matches the ID token", nil, "user-42"},
+		{"other sub", func(i map[string]any) { i["sub"] = "attacker" }, "attacker"},
+		{"no sub", func(i map[string]any) { delete(i, "sub") }, nil},
+		{"tampering stopped", nil, "user-42"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p.TamperUserInfo(tc.tamper)
+			if claims["sub"] != "user-42" {
+				t.Fatalf("id token sub %v", claims["sub"])
+			}
+			if got := userinfo()["sub"]; got != tc.want {
+				t.Fatalf("userinfo sub %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
