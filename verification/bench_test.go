@@ -183,7 +183,8 @@ func BenchmarkRawFloorCheck(b *testing.B) {
 
 // BenchmarkMemoryPerPending reports the heap bytes one pending verification
 // holds, measured over 100 000 of them: the stored record alone, and a
-// Start through the service (record plus the destination's send history).
+// Start through the service (record, the destination's send history and
+// its daily-cap entry).
 func BenchmarkMemoryPerPending(b *testing.B) {
 	const n = 100_000
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
@@ -227,7 +228,7 @@ func BenchmarkMemoryPerPending(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			return s
+			return svc // the store and the daily send limiter
 		})
 	})
 }

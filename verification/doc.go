@@ -32,6 +32,17 @@
 // nothing and sends nothing. Per-IP limits are the host's business
 // (ratelimit.Limiter in front of its handlers).
 //
+// Those limits renew every window, so on their own they would let one
+// destination be sent 720 codes a day, each good for MaxAttempts guesses.
+// A daily cap (Config.DailySendLimiter, a ratelimit.Limiter: 20 sends per
+// destination per 24 h by default) bounds that to 20 × 5 = 100 wrong codes
+// a day, NIST SP 800-63B-4's limit of 100 consecutive failures (§3.2.2). It
+// is asked only for sends the window limits allow, so an early Resend
+// refused by the cooldown spends none of the day's sends; a send the cap
+// refuses has still been counted in the window. The default cap lives in
+// the process's memory: hosts with several instances pass a limiter on
+// their shared store.
+//
 // The history is kept per mailbox, not per spelling: a phone number is
 // always its E.164 form, and an email address is folded (sub-address
 // "+tag", Gmail's dots, full-width letters) so that one inbox cannot be

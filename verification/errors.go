@@ -24,6 +24,11 @@ var (
 	// ErrRateLimited: a send to this destination is refused for now. The
 	// error is a *RateLimitError carrying RetryAfter.
 	ErrRateLimited = errors.New("verification: too many sends to this destination")
+	// ErrSendLimitUnavailable: a send limit could not be decided (the
+	// daily send limiter returned an error, such as an unreachable shared
+	// store, which stays reachable with errors.Is). The send is refused:
+	// limits fail closed.
+	ErrSendLimitUnavailable = errors.New("verification: send limit unavailable")
 	// ErrCaptchaFailed: a captcha verifier is configured and the token was
 	// missing or refused (or the verifier could not be reached).
 	ErrCaptchaFailed = errors.New("verification: captcha failed")
@@ -47,7 +52,7 @@ var (
 )
 
 // RateLimitError is returned when a send is refused by the per-destination
-// limits. errors.Is(err, ErrRateLimited) holds.
+// limits (SendLimit and Cooldown, or the daily cap). errors.Is(err, ErrRateLimited) holds.
 type RateLimitError struct {
 	// RetryAfter is how long until a send to the destination is allowed.
 	RetryAfter time.Duration

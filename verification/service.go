@@ -14,6 +14,7 @@ import (
 	"github.com/authkit/authkit/internal/keyedhash"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/phone"
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // Defaults; see DESIGN.md's table.
@@ -25,6 +26,12 @@ const (
 	DefaultSendWindow  = 10 * time.Minute
 	DefaultCooldown    = 30 * time.Second // doubling with each send in the window
 	DefaultRetention   = time.Hour
+	// DefaultDailySendLimit sends per DefaultDailySendWindow per destination
+	// (see Config.DailySendLimiter): 20 × DefaultMaxAttempts = 100 wrong
+	// codes a day, NIST SP 800-63B-4 §3.2.2's 100.
+	DefaultDailySendLimit = 20
+	// DefaultDailySendWindow is the window of DefaultDailySendLimit.
+	DefaultDailySendWindow = 24 * time.Hour
 )
 
 // Config configures a Service. Zero values mean the documented defaults.
@@ -60,6 +67,34 @@ type Config struct {
 	// destination, doubled for each further send in the window (30 s, 60 s,
 	// 120 s, …). 0 = 30 s; negative = no cooldown.
 	Cooldown time.Duration
+	// DailySendLimiter caps sends to one destination over the long term,
+	// on top of SendLimit. It is asked once per send that SendLimit and
+	// Cooldown allow, with the same key (channel and folded mailbox or
+	// E.164 number). A denial is a *RateLimitError with the limiter's
+	// RetryAfter, and nothing is sent. An error from it fails closed
+	// (ErrSendLimitUnavailable, nothing sent).
+	//
+	// Why: every verification gets MaxAttempts checks, so SendLimit alone
+	// lets one destination be guessed at 5 sends × 5 checks every 10
+	// minutes, about 3,600 times a day, with no end. NIST SP 800-63B-4
+	// §3.1.3.2 and §3.2.2 limit consecutive failed attempts on one account
+	// to 100. This package knows no accounts, so it caps the destination:
+	// 20 sends × MaxAttempts 5 = at most 100 wrong codes a day at the
+	// sustained rate (a per-account lockout stays the host's business). (The rule is GCRA, see package ratelimit: a fresh
+	// destination may take its 20 sends at once, then gets one back every
+	// 72 minutes, so a burst after a quiet day can put up to 40 sends in
+	// one 24-hour span; Rule{Limit: 10, Window: 24h} never allows more
+	// than 20 in any 24 hours.) With a larger MaxAttempts, lower the rule
+	// so that Limit × MaxAttempts stays at or below 100.
+	//
+	// nil = ratelimit.NewMemory with DefaultDailySendRule and Now: a limiter
+	// private to this Service and process. Several instances (or Services)
+	// must share one, with a name of its own: store/postgres
+	// Store.Limiter("verification-daily-sends", DefaultDailySendRule()) or
+	// store/redis Store.Limiter(LimiterConfig{Name:
+	// "verification-daily-sends", Rule: DefaultDailySendRule()}).
+	// NoDailySendLimit{} turns the cap off.
+	DailySendLimiter ratelimit.Limiter
 	// Retention is how long a record is kept after its code expires, so
 	// that a late submission gets ErrExpired and a replay ErrAlreadyUsed
 	// rather than ErrNotFound. 0 = 1 hour.
@@ -86,6 +121,7 @@ type Service struct {
 	cfg     Config
 	hashers []*keyedhash.Hasher // one per secret, newest first
 	limits  SendLimits
+	daily   ratelimit.Limiter // nil = no daily cap
 	now     func() time.Time
 }
 
@@ -141,6 +177,11 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("verification: PhonePolicy: %w", err)
 	}
 	s.limits = SendLimits{Max: max(cfg.SendLimit, 0), Window: cfg.SendWindow, Cooldown: max(cfg.Cooldown, 0)}
+	daily, err := dailySendLimiter(cfg)
+	if err != nil {
+		return nil, err
+	}
+	s.daily = daily
 	s.now = cfg.Now
 	if s.now == nil {
 		s.now = time.Now
@@ -183,11 +224,13 @@ type Started struct {
 // earlier verifications for the same destination stay usable.
 //
 // Errors: ErrInvalidDestination, ErrDestinationRejected, ErrChannelUnavailable,
-// ErrCaptchaFailed, *RateLimitError (ErrRateLimited), ErrSendFailed. A
-// refused send (rate limit, captcha, policy) stores and sends nothing. A
-// failed delivery (ErrSendFailed) still counts toward the send limits, since
-// the provider may have delivered it, and leaves the verification in place
-// for a Resend.
+// ErrCaptchaFailed, *RateLimitError (ErrRateLimited: SendLimit, Cooldown or
+// the daily cap), ErrSendLimitUnavailable, ErrSendFailed. A refused send
+// (rate limit, captcha, policy) stores and sends nothing; one refused by the
+// daily cap has still been counted by SendLimit and Cooldown (see
+// Config.DailySendLimiter). A failed delivery (ErrSendFailed) still counts
+// toward the send limits, since the provider may have delivered it, and
+// leaves the verification in place for a Resend.
 func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) {
 	d, sender, err := s.prepare(ctx, req)
 	if err != nil {
@@ -305,15 +348,6 @@ func (s *Service) prepare(ctx context.Context, req StartRequest) (destination, S
 		}
 	}
 	return d, sender, nil
-}
-
-func (s *Service) reserveSend(ctx context.Context, d destination, now time.Time) error {
-	err := s.cfg.Store.RecordSend(ctx, d.limitKey(), now, s.limits)
-	if err != nil && s.cfg.Logger != nil {
-		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "verification send refused",
-			slog.String("channel", string(d.channel)), slog.String("to", d.masked), slog.String("error", err.Error()))
-	}
-	return err
 }
 
 func (s *Service) deliver(ctx context.Context, sender Sender, d destination, id, code string, exp time.Time) error {

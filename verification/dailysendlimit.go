@@ -1,0 +1,90 @@
+package verification
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"math"
+	"time"
+
+	"github.com/authkit/authkit/ratelimit"
+)
+
+// DefaultDailySendRule returns the rule of the default daily send cap:
+// DefaultDailySendLimit sends per DefaultDailySendWindow (20 per 24 h). A
+// host that shares a limiter between instances builds it with this rule
+// (see Config.DailySendLimiter).
+func DefaultDailySendRule() ratelimit.Rule {
+	return ratelimit.Rule{Limit: DefaultDailySendLimit, Window: DefaultDailySendWindow}
+}
+
+// NoDailySendLimit, set as Config.DailySendLimiter, turns the daily send
+// cap off: the Service then never asks a daily limiter, and only SendLimit
+// and Cooldown bound sends. Use it only where something else caps the
+// guesses per destination or account (NIST SP 800-63B-4 §3.2.2: at most
+// 100 consecutive failures). As a ratelimit.Limiter it allows everything.
+type NoDailySendLimit struct{}
+
+// Allow implements ratelimit.Limiter: every event is allowed.
+func (NoDailySendLimit) Allow(context.Context, string) (ratelimit.Decision, error) {
+	return ratelimit.Decision{Allowed: true, Remaining: math.MaxInt}, nil
+}
+
+// dailySendLimiter resolves Config.DailySendLimiter: nil means the default
+// in-memory limiter, NoDailySendLimit means none (nil).
+func dailySendLimiter(cfg Config) (ratelimit.Limiter, error) {
+	switch l := cfg.DailySendLimiter.(type) {
+	case nil:
+		m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: DefaultDailySendRule(), Now: cfg.Now})
+		if err != nil {
+			return nil, fmt.Errorf("verification: daily send limiter: %w", err)
+		}
+		return m, nil
+	case NoDailySendLimit, *NoDailySendLimit:
+		return nil, nil
+	default:
+		return l, nil
+	}
+}
+
+// reserveSend asks the send limits for one send to d at now: first the
+// Store's per-window limits (SendLimit, Cooldown), then the daily cap.
+//
+// Both count the send as they allow it and neither can take it back, so
+// whichever is asked first counts a send that the second may refuse. The
+// window limits go first: then a send refused by the daily cap leaves an
+// unsent entry in the window's history (harmless while the destination is
+// capped; it delays the first send after the cap lifts by at most
+// SendWindow), whereas the other way round every cooldown refusal, such as a user
+// pressing Resend early, would spend one of the day's sends, and a few
+// quick taps would lock the destination out for hours.
+func (s *Service) reserveSend(ctx context.Context, d destination, now time.Time) error {
+	key := d.limitKey()
+	if err := s.cfg.Store.RecordSend(ctx, key, now, s.limits); err != nil {
+		s.logRefused(ctx, d, err)
+		return err
+	}
+	if s.daily == nil {
+		return nil
+	}
+	dec, err := s.daily.Allow(ctx, key)
+	if err != nil {
+		// Fail closed: no decision, no send.
+		err = fmt.Errorf("%w: %w", ErrSendLimitUnavailable, err)
+		s.logRefused(ctx, d, err)
+		return err
+	}
+	if !dec.Allowed {
+		err := &RateLimitError{RetryAfter: dec.RetryAfter}
+		s.logRefused(ctx, d, err)
+		return err
+	}
+	return nil
+}
+
+func (s *Service) logRefused(ctx context.Context, d destination, err error) {
+	if s.cfg.Logger != nil {
+		s.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "verification send refused",
+			slog.String("channel", string(d.channel)), slog.String("to", d.masked), slog.String("error", err.Error()))
+	}
+}
