@@ -49,13 +49,20 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 	if err != nil {
 		return err
 	}
+	// The long-term cap on sends per destination lives in the store set's
+	// limiter, so that it is shared by every instance on one backend.
+	dailySends, err := s.stores.NewLimiter("verification-daily-sends", verification.DefaultDailySendRule())
+	if err != nil {
+		return err
+	}
 	if s.codes, err = verification.New(verification.Config{
-		Store:   s.stores.Verification,
-		SMS:     smsSender,
-		Email:   emailSender,
-		Secrets: [][]byte{keys.verification},
-		Now:     s.now,
-		Logger:  s.log,
+		Store:            s.stores.Verification,
+		SMS:              smsSender,
+		Email:            emailSender,
+		Secrets:          [][]byte{keys.verification},
+		DailySendLimiter: dailySends,
+		Now:              s.now,
+		Logger:           s.log,
 	}); err != nil {
 		return err
 	}

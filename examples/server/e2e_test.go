@@ -27,6 +27,7 @@ func runEndToEnd(t *testing.T, newStores storeFactory) {
 		{"EmailCodeErrors", testEmailCodeErrors},
 		{"PhoneValidation", testPhoneValidation},
 		{"SendLimitsAndRetry", testSendLimitsAndRetry},
+		{"DailySendCap", testDailySendCap},
 		{"CreateDoesNotRevealUsers", testCreateDoesNotRevealUsers},
 		{"ParallelSameCode", testParallelSameCode},
 		{"VerifyLinksCredential", testVerifyLinksCredential},

@@ -190,6 +190,8 @@ func classifyVerification(err error, ch verification.Channel) error {
 		return errUnprocessable("captcha_failed", "Captcha verification failed.", err)
 	case errors.Is(err, verification.ErrChannelUnavailable):
 		return errNotFound()
+	case errors.Is(err, verification.ErrSendLimitUnavailable):
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "service_unavailable", Msg: "The code could not be sent now; try again later.", cause: err}
 	case errors.Is(err, verification.ErrSendFailed):
 		return &apiError{Status: http.StatusBadGateway, Code: "send_failed", Msg: "The code could not be sent.", cause: err}
 	}

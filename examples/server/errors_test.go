@@ -44,6 +44,7 @@ func TestErrorMapping(t *testing.T) {
 		{"captcha", classifyVerification(verification.ErrCaptchaFailed, sms), 422, "captcha_failed", 0},
 		{"no channel", classifyVerification(verification.ErrChannelUnavailable, sms), 404, "not_found", 0},
 		{"send failed", classifyVerification(wrap(verification.ErrSendFailed), sms), 502, "send_failed", 0},
+		{"send limiter unavailable", classifyVerification(wrap(verification.ErrSendLimitUnavailable), sms), 503, "service_unavailable", 0},
 		{"phone input", classifyPhone(phone.ErrInvalidInput), 400, "validation_error", 0},
 		{"phone region", classifyPhone(phone.ErrUnknownRegion), 400, "invalid_phone_number", 0},
 		{"phone mismatch", classifyPhone(phone.ErrRegionMismatch), 400, "invalid_phone_number", 0},
