@@ -55,12 +55,18 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 	if err != nil {
 		return err
 	}
+	// Captcha: checked by the verification service on create and retry,
+	// and by the OAuth signIn handler. nil when -captcha is not set.
+	if s.captcha, err = s.cfg.newCaptcha(s.log); err != nil {
+		return err
+	}
 	if s.codes, err = verification.New(verification.Config{
 		Store:            s.stores.Verification,
 		SMS:              smsSender,
 		Email:            emailSender,
 		Secrets:          [][]byte{keys.verification},
 		DailySendLimiter: dailySends,
+		Captcha:          s.captcha,
 		Now:              s.now,
 		Logger:           s.log,
 	}); err != nil {

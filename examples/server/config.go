@@ -56,6 +56,21 @@ type config struct {
 	SMTPUsername string
 	SMTPPassword string
 
+	// Captcha is the captcha provider that OTP create/retry and OAuth
+	// signIn must pass (-captcha): turnstile, hcaptcha, recaptcha-v2 or
+	// recaptcha-v3; empty (or "none") means no captcha check.
+	Captcha string
+	// CaptchaSecret is the provider's server-side secret (-captcha-secret),
+	// required with Captcha.
+	CaptchaSecret string
+	// CaptchaEndpoint overrides the provider's siteverify URL
+	// (-captcha-endpoint), for tests and self-hosted fakes; https, or http
+	// on a loopback host.
+	CaptchaEndpoint string
+	// CaptchaMinScore is the lowest reCAPTCHA v3 score accepted
+	// (-captcha-min-score), in (0, 1]; 0 means captcha.DefaultMinScore.
+	CaptchaMinScore float64
+
 	// Secret is the master secret the service keys are derived from
 	// (secrets.go), hex or base64 of at least 32 bytes (-secret); empty
 	// means a random one for this run.
@@ -235,6 +250,10 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.SMTPFrom, "smtp-from", "", "From address of code emails")
 	fs.StringVar(&c.SMTPUsername, "smtp-username", "", "SMTP username")
 	fs.StringVar(&c.SMTPPassword, "smtp-password", "", "SMTP password; prefer AUTHKIT_SMTP_PASSWORD")
+	fs.StringVar(&c.Captcha, "captcha", "", "captcha on OTP create/retry and OAuth signIn: turnstile, hcaptcha, recaptcha-v2 or recaptcha-v3 (default: none)")
+	fs.StringVar(&c.CaptchaSecret, "captcha-secret", "", "captcha provider secret, required with -captcha; prefer AUTHKIT_CAPTCHA_SECRET")
+	fs.StringVar(&c.CaptchaEndpoint, "captcha-endpoint", "", "captcha siteverify URL override, for tests and self-hosted fakes (default: the provider's)")
+	fs.Float64Var(&c.CaptchaMinScore, "captcha-min-score", 0, "lowest reCAPTCHA v3 score accepted, in (0, 1] (default: 0.5; recaptcha-v3 only)")
 	fs.StringVar(&c.Secret, "secret", "", "master secret, hex or base64 of >= 32 bytes; prefer AUTHKIT_SECRET (default: random per run)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -309,6 +328,9 @@ func (c config) validate() error {
 			return fmt.Errorf("-oidc %q given twice", p.Name)
 		}
 		seen[p.Name] = true
+	}
+	if _, err := c.newCaptcha(nil); err != nil {
+		return err
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/phone"
@@ -187,7 +188,7 @@ func classifyVerification(err error, ch verification.Channel) error {
 		}
 		return errValidation("email is malformed.")
 	case errors.Is(err, verification.ErrCaptchaFailed):
-		return errUnprocessable("captcha_failed", "Captcha verification failed.", err)
+		return classifyCaptcha(err)
 	case errors.Is(err, verification.ErrChannelUnavailable):
 		return errNotFound()
 	case errors.Is(err, verification.ErrSendLimitUnavailable):
@@ -196,6 +197,16 @@ func classifyVerification(err error, ch verification.Channel) error {
 		return &apiError{Status: http.StatusBadGateway, Code: "send_failed", Msg: "The code could not be sent.", cause: err}
 	}
 	return err
+}
+
+// classifyCaptcha maps a captcha check's error. Every error is a refusal
+// (fail closed): a provider that could not be asked is 503, anything else
+// (no token, a token refused) is 422 captcha_failed.
+func classifyCaptcha(err error) error {
+	if errors.Is(err, captcha.ErrUnavailable) {
+		return &apiError{Status: http.StatusServiceUnavailable, Code: "service_unavailable", Msg: "Captcha verification is unavailable; try again later.", cause: err}
+	}
+	return errUnprocessable("captcha_failed", "Captcha verification failed.", err)
 }
 
 // classifyPhone maps the errors of phone.Parse: malformed input is a

@@ -93,7 +93,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
 	logger.Info("authkit started", "addr", addr, "env", cfg.Env, "dev", cfg.Dev, "issuer", cfg.Issuer,
-		"cookie_auth", cfg.CookieAuth, "oauth_providers", srv.describeProviders())
+		"cookie_auth", cfg.CookieAuth, "captcha", cfg.Captcha, "oauth_providers", srv.describeProviders())
 	fmt.Fprintf(stdout, "authkit listening on http://%s env=%s\n", addr, cfg.Env)
 
 	select {

@@ -229,9 +229,10 @@ type oauthRequest struct {
 	RequestedScopes  *[]string `json:"requestedScopes,omitempty"`
 }
 
-// completeOAuth validates a signIn/verify body and completes the sign-in
+// completeOAuth validates a signIn/verify body, checks its captchaToken
+// when withCaptcha (signIn, the public route), and completes the sign-in
 // with the provider, returning the credential it proves.
-func (s *server) completeOAuth(r *http.Request) (authkit.VerifiedCredential, oauthRequest, []authkit.Scope, error) {
+func (s *server) completeOAuth(r *http.Request, withCaptcha bool) (authkit.VerifiedCredential, oauthRequest, []authkit.Scope, error) {
 	var body oauthRequest
 	name, err := s.provider(r)
 	if err != nil {
@@ -253,6 +254,13 @@ func (s *server) completeOAuth(r *http.Request) (authkit.VerifiedCredential, oau
 	if err != nil {
 		return authkit.VerifiedCredential{}, body, nil, err
 	}
+	if withCaptcha {
+		// Before Complete, which consumes the state: a refused captcha
+		// can be solved again and retried with the same state.
+		if err := s.checkCaptcha(r, body.CaptchaToken); err != nil {
+			return authkit.VerifiedCredential{}, body, nil, err
+		}
+	}
 	id, err := s.oauth.Complete(r.Context(), oauth.CompleteRequest{
 		Provider: name, State: body.State, Code: body.Code, CodeVerifier: body.CodeVerifier,
 	})
@@ -267,7 +275,7 @@ func (s *server) completeOAuth(r *http.Request) (authkit.VerifiedCredential, oau
 // account only, never on an email, so no provider can take over an
 // account by reporting its address.
 func (s *server) oauthSignIn(w http.ResponseWriter, r *http.Request) error {
-	cred, body, scopes, err := s.completeOAuth(r)
+	cred, body, scopes, err := s.completeOAuth(r, true)
 	if err != nil {
 		return err
 	}
@@ -277,7 +285,7 @@ func (s *server) oauthSignIn(w http.ResponseWriter, r *http.Request) error {
 // oauthVerify is POST providers/{type}/verify: link the provider account
 // to the signed-in user.
 func (s *server) oauthVerify(w http.ResponseWriter, r *http.Request) error {
-	cred, _, scopes, err := s.completeOAuth(r)
+	cred, _, scopes, err := s.completeOAuth(r, false)
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
@@ -34,6 +35,7 @@ type server struct {
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	jwksHandler http.Handler
+	captcha     captcha.Verifier    // nil when -captcha is not set
 	oauth       *oauth.Flow         // nil when no provider is configured
 	fakeOAuth   *oauthtest.Provider // the fake OAuth provider, -dev only
 

@@ -171,7 +171,7 @@ func (s *server) smsCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st, err := s.codes.Start(r.Context(), verification.StartRequest{
-		Channel: verification.ChannelSMS, Phone: &n, CaptchaToken: body.CaptchaToken, RemoteIP: clientIP(r),
+		Channel: verification.ChannelSMS, Phone: &n, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
 	if err != nil {
 		return classifyVerification(err, verification.ChannelSMS)
@@ -207,7 +207,7 @@ func (s *server) smsRetry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.StartRequest{
-		Channel: verification.ChannelSMS, Phone: &n, CaptchaToken: body.CaptchaToken, RemoteIP: clientIP(r),
+		Channel: verification.ChannelSMS, Phone: &n, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
 	if err != nil {
 		return classifyVerification(err, verification.ChannelSMS)
@@ -226,7 +226,7 @@ func (s *server) emailCreate(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st, err := s.codes.Start(r.Context(), verification.StartRequest{
-		Channel: verification.ChannelEmail, Email: body.Email, CaptchaToken: body.CaptchaToken, RemoteIP: clientIP(r),
+		Channel: verification.ChannelEmail, Email: body.Email, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
 	if err != nil {
 		return classifyVerification(err, verification.ChannelEmail)
@@ -248,7 +248,7 @@ func (s *server) emailRetry(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.StartRequest{
-		Channel: verification.ChannelEmail, Email: body.Email, CaptchaToken: body.CaptchaToken, RemoteIP: clientIP(r),
+		Channel: verification.ChannelEmail, Email: body.Email, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
 	if err != nil {
 		return classifyVerification(err, verification.ChannelEmail)
