@@ -28,10 +28,14 @@
 // (UPDATE … WHERE used_at IS NULL AND attempts < $max RETURNING …), an upsert
 // (INSERT … ON CONFLICT … DO UPDATE … WHERE), a DELETE … RETURNING, or, where
 // a decision spans rows (a user's device count or default device, a recovery
-// set), a short implicit transaction whose first statement takes a row or
-// advisory lock, sent as one pipelined batch. Under READ COMMITTED a
-// concurrent change makes PostgreSQL re-check the WHERE clause on the newest
-// row version, so of N concurrent uses of one code, step, state or token
+// set), a short transaction whose first statement takes a row or
+// advisory lock, sent as one pipelined batch. Transactions run at READ
+// COMMITTED whatever the database's default_transaction_isolation (a
+// statement after the lock must see what the previous holder committed).
+// Under READ COMMITTED a concurrent change makes PostgreSQL re-check the
+// WHERE clause on the newest row version; under a stricter default a single
+// statement that loses a race fails with a serialization error and is run
+// again. Either way, of N concurrent uses of one code, step, state or token
 // exactly one wins. Each operation is one round trip to the server when the
 // statements are prepared; a refused operation whose statement snapshot
 // cannot say why it was refused (it raced with a concurrent change) is run

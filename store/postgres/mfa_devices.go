@@ -245,7 +245,7 @@ func (m *MFAStore) MarkStepUsed(ctx context.Context, userID, deviceID string, st
 
 // DeleteDevice implements mfa.DeviceStore: under the user's lock, the
 // DELETE and, if no default is left, the promotion of the oldest verified
-// device, in one implicit transaction.
+// device, in one pipelined transaction.
 func (m *MFAStore) DeleteDevice(ctx context.Context, userID, deviceID string) error {
 	return m.s.run(ctx, "mfa delete device", func(ctx context.Context) error {
 		b := &pgx.Batch{}

@@ -61,7 +61,7 @@ const insertCodes = `
 
 // ReplaceRecoverySet implements mfa.RecoveryStore: upsert of the set row
 // (which locks it), deletion of the old codes and insertion of the new, in
-// one implicit transaction.
+// one pipelined transaction.
 func (m *MFAStore) ReplaceRecoverySet(ctx context.Context, set mfa.RecoverySet) error {
 	digests, sealed := codeArrays(set)
 	return m.s.run(ctx, "mfa replace recovery set", func(ctx context.Context) error {
@@ -86,7 +86,7 @@ func (m *MFAStore) ReplaceRecoverySet(ctx context.Context, set mfa.RecoverySet) 
 // CreateRecoverySet implements mfa.RecoveryStore: one statement inserts the
 // set and its codes only if the user has no set (a concurrent creator waits
 // for the winner's commit and inserts nothing), and a second statement in
-// the same implicit transaction reads the set that is now stored.
+// the same transaction reads the set that is now stored.
 func (m *MFAStore) CreateRecoverySet(ctx context.Context, set mfa.RecoverySet) (mfa.RecoverySet, bool, error) {
 	digests, sealed := codeArrays(set)
 	var (
@@ -139,7 +139,7 @@ func (m *MFAStore) GetRecoverySet(ctx context.Context, userID string) (mfa.Recov
 
 // ConsumeRecoveryCode implements mfa.RecoveryStore: with the user's set row
 // locked, one DELETE … RETURNING of the code plus the count of what is left,
-// in one implicit transaction.
+// in one pipelined transaction.
 func (m *MFAStore) ConsumeRecoveryCode(ctx context.Context, userID string, digest []byte) (int, error) {
 	var remaining int
 	err := m.s.run(ctx, "mfa consume recovery code", func(ctx context.Context) error {

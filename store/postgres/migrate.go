@@ -83,7 +83,10 @@ func (s *Store) Migrate(ctx context.Context) ([]int, error) {
 	var applied []int
 	err = s.run(ctx, "migrate", func(ctx context.Context) error {
 		applied = applied[:0]
-		return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		// READ COMMITTED whatever the session's default: the statements
+		// after the advisory lock must see what the previous holder
+		// committed (see beginReadCommitted).
+		return pgx.BeginTxFunc(ctx, s.pool, pgx.TxOptions{IsoLevel: pgx.ReadCommitted}, func(tx pgx.Tx) error {
 			var schema *string
 			if err := tx.QueryRow(ctx, `SELECT current_schema()`).Scan(&schema); err != nil {
 				return err

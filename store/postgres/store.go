@@ -44,7 +44,7 @@ type Options struct {
 
 // Store is the PostgreSQL implementation of every authkit store interface.
 // It is safe for concurrent use; every atomic operation is one statement
-// (or one pipelined implicit transaction), so several processes may share
+// (or one pipelined transaction), so several processes may share
 // one database. Run Migrate once before use.
 type Store struct {
 	pool    *pgxpool.Pool
@@ -164,11 +164,38 @@ func transient(err error) bool {
 	return false
 }
 
-// batch sends b as one pipelined implicit transaction (one round trip once
-// the statements are prepared) and hands its results to read.
+// beginReadCommitted starts every transaction the store runs. The
+// multi-statement operations take a lock first and then decide on what is
+// committed once it is granted, which only READ COMMITTED guarantees (each
+// statement takes a new snapshot). Under REPEATABLE READ or SERIALIZABLE,
+// which a host may set as default_transaction_isolation, the snapshot would
+// date from before the lock: a device limit could be exceeded, a remaining
+// count repeated, a concurrent Migrate fail. So the level is never left to
+// the session's default.
+const beginReadCommitted = `BEGIN ISOLATION LEVEL READ COMMITTED`
+
+// batch sends b's statements as one pipelined transaction (one round trip
+// once the statements are prepared), at READ COMMITTED whatever the
+// session's default, and hands their results to read. The transaction
+// commits only if read returned nil and every statement succeeded; a failed
+// one leaves it aborted, and pgxpool then discards the connection rather
+// than reuse it.
 func (s *Store) batch(ctx context.Context, b *pgx.Batch, read func(pgx.BatchResults) error) error {
-	br := s.pool.SendBatch(ctx, b)
-	err := read(br)
+	tb := &pgx.Batch{QueuedQueries: make([]*pgx.QueuedQuery, 0, len(b.QueuedQueries)+2)}
+	tb.Queue(beginReadCommitted)
+	tb.QueuedQueries = append(tb.QueuedQueries, b.QueuedQueries...)
+	tb.Queue(`COMMIT`)
+	br := s.pool.SendBatch(ctx, tb)
+	_, err := br.Exec()
+	if err == nil {
+		err = read(br)
+	}
+	if err == nil {
+		var tag pgconn.CommandTag
+		if tag, err = br.Exec(); err == nil && tag.String() != "COMMIT" {
+			err = fmt.Errorf("transaction not committed (%s)", tag)
+		}
+	}
 	if cerr := br.Close(); err == nil {
 		err = cerr
 	}

@@ -1,0 +1,193 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/mfa/mfatest"
+	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/oauth/oauthtest"
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/sessiontest"
+	"github.com/authkit/authkit/store/postgres"
+	"github.com/authkit/authkit/verification"
+	"github.com/authkit/authkit/verification/verificationtest"
+)
+
+// A host may run its database with default_transaction_isolation set to
+// repeatable read (or set it per role). The store's multi-statement
+// operations take a lock and then decide on what is committed; under
+// repeatable read the transaction's snapshot would be taken before the lock
+// is granted, so the store must not depend on the session's default.
+
+// isoPool opens a pool on schema whose transactions default to iso.
+func isoPool(t *testing.T, dsn, schema, iso string, maxConns int32) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	postgres.WithSchema(cfg, schema)
+	cfg.ConnConfig.RuntimeParams["default_transaction_isolation"] = iso
+	cfg.MaxConns = maxConns
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
+
+var isolationLevels = []string{"repeatable read", "serializable"}
+
+// TestMigrateConcurrentIsolation: concurrent Migrate calls all succeed
+// whatever the sessions' default isolation.
+func TestMigrateConcurrentIsolation(t *testing.T) {
+	dsn := testDSN(t)
+	for _, iso := range isolationLevels {
+		t.Run(iso, func(t *testing.T) {
+			schema := newSchema(t, dsn)
+			const procs = 4
+			stores := make([]*postgres.Store, procs)
+			for i := range stores {
+				s, err := postgres.New(isoPool(t, dsn, schema, iso, 2), postgres.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				stores[i] = s
+			}
+			results := make([][]int, procs)
+			errs := make([]error, procs)
+			together(procs, func(i int) { results[i], errs[i] = stores[i].Migrate(context.Background()) })
+			var all []int
+			for i := range procs {
+				if errs[i] != nil {
+					t.Fatalf("Migrate %d under %s: %v", i, iso, errs[i])
+				}
+				all = append(all, results[i]...)
+			}
+			slices.Sort(all)
+			if want := versions(); !slices.Equal(all, want) {
+				t.Fatalf("versions applied: %v, want each of %v once", all, want)
+			}
+		})
+	}
+}
+
+// isoStores returns two migrated stores (two "processes") on one fresh
+// schema whose sessions default to iso.
+func isoStores(t *testing.T, iso string) (*postgres.Store, *postgres.Store) {
+	t.Helper()
+	dsn := testDSN(t)
+	schema := newSchema(t, dsn)
+	var out [2]*postgres.Store
+	for i := range out {
+		s, err := postgres.New(isoPool(t, dsn, schema, iso, 8), postgres.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[i] = s
+	}
+	if _, err := out[0].Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return out[0], out[1]
+}
+
+// TestDeviceLimitIsolation: the device limit holds under every isolation
+// level a host may default to.
+func TestDeviceLimitIsolation(t *testing.T) {
+	for _, iso := range isolationLevels {
+		t.Run(iso, func(t *testing.T) {
+			a, b := isoStores(t, iso)
+			const n, limit = 16, 2
+			for round := range 5 {
+				user := fmt.Sprintf("u-%d", round)
+				errs := make([]error, n)
+				together(n, func(i int) {
+					s := []*postgres.Store{a, b}[i%2]
+					errs[i] = s.MFA().CreateDevice(context.Background(), mfa.DeviceRecord{ID: fmt.Sprintf("dev-%d-%d", round, i), UserID: user,
+						SealedSecret: []byte{1}, CreatedAt: farPast}, limit)
+				})
+				ok := 0
+				for _, err := range errs {
+					switch {
+					case err == nil:
+						ok++
+					case !errors.Is(err, mfa.ErrDeviceLimit):
+						t.Fatalf("CreateDevice: %v", err)
+					}
+				}
+				list, err := a.MFA().ListDevices(context.Background(), user)
+				if ok != limit || err != nil || len(list) != limit {
+					t.Fatalf("round %d under %s: %d concurrent creations with limit %d: %d succeeded, %d stored (%v)", round, iso, n, limit, ok, len(list), err)
+				}
+			}
+		})
+	}
+}
+
+// TestRecoveryRemainingIsolation: concurrent consumptions of distinct codes
+// report distinct remaining counts (10 codes, 10 consumers: 0…9 each once).
+func TestRecoveryRemainingIsolation(t *testing.T) {
+	for _, iso := range isolationLevels {
+		t.Run(iso, func(t *testing.T) {
+			a, b := isoStores(t, iso)
+			ctx := context.Background()
+			const size = 10
+			for round := range 3 {
+				user := fmt.Sprintf("u-%d", round)
+				set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: mfa.AckPending}
+				for j := range size {
+					set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%s/%d", user, j)), Sealed: []byte{byte(j)}})
+				}
+				if err := a.MFA().ReplaceRecoverySet(ctx, set); err != nil {
+					t.Fatal(err)
+				}
+				left := make([]int, size)
+				errs := make([]error, size)
+				together(size, func(i int) {
+					s := []*postgres.Store{a, b}[i%2]
+					left[i], errs[i] = s.MFA().ConsumeRecoveryCode(ctx, user, set.Codes[i].Digest)
+				})
+				for _, err := range errs {
+					if err != nil {
+						t.Fatalf("ConsumeRecoveryCode: %v", err)
+					}
+				}
+				slices.Sort(left)
+				for i, n := range left {
+					if n != i {
+						t.Fatalf("round %d under %s: remaining counts %v, want 0…%d each once", round, iso, left, size-1)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestSuitesIsolation runs every conformance suite (their concurrency cases
+// included) with sessions defaulting to repeatable read: single statements
+// that lose a race there fail with a serialization error, which the store
+// retries.
+func TestSuitesIsolation(t *testing.T) {
+	a, _ := isoStores(t, "repeatable read")
+	t.Run("verification", func(t *testing.T) {
+		verificationtest.RunStoreTests(t, func(*testing.T) verification.Store { return a.Verifications() })
+	})
+	t.Run("mfa", func(t *testing.T) {
+		mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return a.MFA() })
+	})
+	t.Run("session", func(t *testing.T) {
+		sessiontest.RunStoreTests(t, func(*testing.T) session.Store { return a.Sessions() })
+	})
+	t.Run("oauth", func(t *testing.T) {
+		oauthtest.RunStoreTests(t, func(*testing.T) oauth.StateStore { return a.OAuthStates() })
+	})
+}
