@@ -93,6 +93,11 @@ func TestBinary(t *testing.T) {
 	if status != 200 || signedIn["minifiedJwt"] == nil {
 		t.Fatalf("signin: %d %v", status, signedIn)
 	}
+	// With no -issuer, iss (and aud, with no Origin) is the listening
+	// address and the environment's path.
+	if c := decodeJWT(t, signedIn["minifiedJwt"].(string)); c.Iss != base || c.Aud != base {
+		t.Fatalf("iss %q aud %v, want %s", c.Iss, c.Aud, base)
+	}
 	hr, _ = http.NewRequestWithContext(ctx, "GET", base+"/users", nil)
 	hr.Header.Set("Authorization", "Bearer "+signedIn["minifiedJwt"].(string))
 	status, user := doJSON(t, hr)

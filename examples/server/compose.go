@@ -60,6 +60,11 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 	if s.captcha, err = s.cfg.newCaptcha(s.log); err != nil {
 		return err
 	}
+	if smsSender == nil && emailSender == nil {
+		// -oidc only: no code routes (senders refused a configuration
+		// with no way to sign in at all).
+		return s.buildMFAAndOAuth(opt, keys)
+	}
 	if s.codes, err = verification.New(verification.Config{
 		Store:            s.stores.Verification,
 		SMS:              smsSender,
@@ -72,7 +77,11 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 	}); err != nil {
 		return err
 	}
+	return s.buildMFAAndOAuth(opt, keys)
+}
 
+// buildMFAAndOAuth composes the MFA service and the OAuth flow.
+func (s *server) buildMFAAndOAuth(opt serverOptions, keys serverSecrets) error {
 	// MFA: TOTP secrets and recovery codes sealed at rest.
 	sealer, err := mfa.NewAESGCMSealer(mfa.Key{ID: "k1", Secret: keys.mfaSeal})
 	if err != nil {
@@ -139,8 +148,10 @@ func (s *server) senders() (sms, email verification.Sender, err error) {
 		s.devOutbox = verification.NewDevSender(verification.DevSenderConfig{Logger: s.log, Dev: true, Now: s.now})
 		sms, email = teeSender(s.devOutbox, sms), teeSender(s.devOutbox, email)
 	}
-	if sms == nil && email == nil {
-		return nil, nil, fmt.Errorf("no code sender: configure Twilio or SMTP, or run with -dev")
+	if sms == nil && email == nil && len(s.cfg.OIDC) == 0 {
+		// Nothing could sign anyone in. With an -oidc provider the
+		// server is useful without codes: the code routes answer 404.
+		return nil, nil, fmt.Errorf("no way to sign in: configure Twilio, SMTP or -oidc, or run with -dev")
 	}
 	return sms, email, nil
 }

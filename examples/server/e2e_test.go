@@ -45,6 +45,16 @@ func runEndToEnd(t *testing.T, newStores storeFactory) {
 		{"DevModeOff", testDevModeOff},
 		{"OAuth", testOAuth},
 		{"OAuthGenericOIDC", testOAuthGenericOIDC},
+		{"RouteGates", testRouteGates},
+		{"CookieAuthEveryRoute", testCookieAuthEveryRoute},
+		{"CookieModeMFAAndOAuth", testCookieModeMFAAndOAuth},
+		{"AttemptsAcrossResends", testAttemptsAcrossResends},
+		{"RetryDoesNotRevealUsers", testRetryDoesNotRevealUsers},
+		{"MFAConfirmNewest", testMFAConfirmNewest},
+		{"MFADeleteRules", testMFADeleteRules},
+		{"OAuthConformance", testOAuthConformance},
+		{"PerIPLimits", testPerIPLimits},
+		{"DevMessages", testDevMessages},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStores) })
@@ -282,6 +292,7 @@ func testPhoneValidation(t *testing.T, newStores storeFactory) {
 		{"too short", "1", "917", "US", 400, "invalid_phone_number"},
 		{"toll-free refused by policy", "1", "8002530000", "US", 400, "phone_number_not_allowed"},
 		{"premium rate refused by policy", "1", "9002530000", "US", 400, "phone_number_not_allowed"},
+		{"fixed line refused by policy", "44", "2071838750", "GB", 400, "phone_number_not_allowed"},
 		{"iso code failing its regex", "1", "9172113333", "U", 400, "validation_error"},
 		{"iso code too long", "1", "9172113333", "USAAA", 400, "validation_error"},
 		{"missing number", "1", "", "US", 400, "validation_error"},

@@ -37,7 +37,10 @@ func (s *server) buildOAuth(opt serverOptions) error {
 	names := map[string]bool{}
 	for _, p := range s.cfg.OIDC {
 		providers = append(providers, oauth.Provider{
-			Name:         p.Name,
+			Name: p.Name,
+			// Generic OIDC whatever the name: -oidc name=github,issuer=…
+			// must use that issuer, not the catalogue's GitHub.
+			Type:         oauth.GenericOIDC,
 			ClientID:     p.ClientID,
 			ClientSecret: p.ClientSecret,
 			Issuer:       p.Issuer,

@@ -9,16 +9,20 @@ func (s *server) apiRoutes() []route {
 	sms, email := verification.ChannelSMS, verification.ChannelEmail
 	create := func(h apiHandler) apiHandler { return s.limitIP(ipLimitCreate, h) }
 	signin := func(h apiHandler) apiHandler { return s.limitIP(ipLimitSignin, s.sameSiteSignIn(h)) }
-	return []route{
-		{"POST", "/smsVerifications/create", authNone, create(s.smsCreate)},
-		{"POST", "/smsVerifications/retry", authNone, create(s.smsRetry)},
-		{"POST", "/smsVerifications/signin", authNone, signin(s.codeSignin(sms))},
-		{"POST", "/smsVerifications/verify", authBasic, signin(s.codeVerify(sms))},
-		{"POST", "/emailVerifications/create", authNone, create(s.emailCreate)},
-		{"POST", "/emailVerifications/retry", authNone, create(s.emailRetry)},
-		{"POST", "/emailVerifications/signin", authNone, signin(s.codeSignin(email))},
-		{"POST", "/emailVerifications/verify", authBasic, signin(s.codeVerify(email))},
-
+	var codes []route
+	if s.codes != nil { // nil when no code sender is configured (-oidc only)
+		codes = []route{
+			{"POST", "/smsVerifications/create", authNone, create(s.smsCreate)},
+			{"POST", "/smsVerifications/retry", authNone, create(s.smsRetry)},
+			{"POST", "/smsVerifications/signin", authNone, signin(s.codeSignin(sms))},
+			{"POST", "/smsVerifications/verify", authBasic, signin(s.codeVerify(sms))},
+			{"POST", "/emailVerifications/create", authNone, create(s.emailCreate)},
+			{"POST", "/emailVerifications/retry", authNone, create(s.emailRetry)},
+			{"POST", "/emailVerifications/signin", authNone, signin(s.codeSignin(email))},
+			{"POST", "/emailVerifications/verify", authBasic, signin(s.codeVerify(email))},
+		}
+	}
+	return append(codes, []route{
 		{"GET", "/users/mfa", authBasic, s.mfaList},
 		{"DELETE", "/users/mfa/{id}", authBasic, s.mfaDelete},
 		{"GET", "/users/mfa/register/totp", authBasic, s.mfaRegisterStart},
@@ -44,5 +48,5 @@ func (s *server) apiRoutes() []route {
 		{"GET", "/session", authAny, s.sessionCheck},
 		{"GET", "/.well-known/jwks", authNone, s.jwks},
 		{"GET", "/.well-known/jwks.json", authNone, s.jwks},
-	}
+	}...)
 }
