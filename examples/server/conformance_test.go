@@ -529,3 +529,27 @@ func TestOIDCOnlyWithoutDev(t *testing.T) {
 		t.Fatal("a server with no way to sign in started")
 	}
 }
+
+// testCrossChannel: a verification of one channel is unknown on the other
+// channel's routes (invalid_*_verification), and submitting it there
+// changes nothing: no attempt counted, not used up.
+func testCrossChannel(t *testing.T, newStores storeFactory) {
+	e := newTestEnv(t, newStores)
+	id := e.emailStart("cross@example.com")
+	code := e.lastCode("cross@example.com")
+	national, e164 := testPhone(143)
+	sid := e.smsStart(national)
+	scode := e.lastCode(e164)
+	for range 6 {
+		expectError(t, e.do(req{Method: "POST", Path: "smsVerifications/signin", Body: map[string]any{"verificationUUID": id, "verificationToken": "000000"}}), 422, "invalid_sms_verification")
+	}
+	expectError(t, e.do(req{Method: "POST", Path: "smsVerifications/signin", Body: map[string]any{"verificationUUID": id, "verificationToken": code}}), 422, "invalid_sms_verification")
+	expectError(t, e.do(req{Method: "POST", Path: "emailVerifications/signin", Body: map[string]any{"verificationUUID": sid, "verificationToken": scode}}), 422, "invalid_email_verification")
+	e.clock.Advance(time.Minute)
+	b := smsBody(national)
+	b["verificationUUID"] = id
+	expectError(t, e.do(req{Method: "POST", Path: "smsVerifications/retry", Body: b}), 422, "invalid_sms_verification")
+	expectError(t, e.do(req{Method: "POST", Path: "emailVerifications/retry", Body: map[string]any{"verificationUUID": sid, "email": "cross@example.com"}}), 422, "invalid_email_verification")
+	expectStatus(t, e.do(req{Method: "POST", Path: "emailVerifications/signin", Body: map[string]any{"verificationUUID": id, "verificationToken": code}}), 200)
+	expectStatus(t, e.do(req{Method: "POST", Path: "smsVerifications/signin", Body: map[string]any{"verificationUUID": sid, "verificationToken": scode}}), 200)
+}

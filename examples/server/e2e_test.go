@@ -55,6 +55,7 @@ func runEndToEnd(t *testing.T, newStores storeFactory) {
 		{"OAuthConformance", testOAuthConformance},
 		{"PerIPLimits", testPerIPLimits},
 		{"DevMessages", testDevMessages},
+		{"CrossChannel", testCrossChannel},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStores) })

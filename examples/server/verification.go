@@ -2,9 +2,11 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"strings"
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/random"
@@ -206,6 +208,9 @@ func (s *server) smsRetry(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if err := s.sameChannel(r.Context(), body.VerificationUUID, verification.ChannelSMS); err != nil {
+		return err
+	}
 	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.StartRequest{
 		Channel: verification.ChannelSMS, Phone: &n, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
@@ -247,6 +252,9 @@ func (s *server) emailRetry(w http.ResponseWriter, r *http.Request) error {
 	if err := validEmailField(body.Email); err != nil {
 		return err
 	}
+	if err := s.sameChannel(r.Context(), body.VerificationUUID, verification.ChannelEmail); err != nil {
+		return err
+	}
 	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.StartRequest{
 		Channel: verification.ChannelEmail, Email: body.Email, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
@@ -276,16 +284,32 @@ func (s *server) checkSubmission(r *http.Request, ch verification.Channel) (auth
 	if _, err := parseRequestedScopes(body.RequestedScopes); err != nil {
 		return authkit.VerifiedCredential{}, body, err
 	}
+	if err := s.sameChannel(r.Context(), body.VerificationUUID, ch); err != nil {
+		return authkit.VerifiedCredential{}, body, err
+	}
 	cred, err := s.codes.Check(r.Context(), body.VerificationUUID, string(body.VerificationToken))
 	if err != nil {
 		return cred, body, classifyVerification(err, ch)
 	}
 	if cred.Format == authkit.FormatPhoneNumber && ch != verification.ChannelSMS ||
 		cred.Format == authkit.FormatEmail && ch != verification.ChannelEmail {
-		// A verification of the other channel: unknown on this route.
+		// sameChannel lets a failed lookup through: still checked here.
 		return authkit.VerifiedCredential{}, body, classifyVerification(verification.ErrNotFound, ch)
 	}
 	return cred, body, nil
+}
+
+// sameChannel refuses, before any attempt is counted, a verification of
+// the other channel: on this route it is unknown, and submitting it here
+// must neither burn its attempts nor use it up. A record's channel never
+// changes, so reading it first is not a race. Anything else (unknown id,
+// a store error) is left to Check and Resend to report.
+func (s *server) sameChannel(ctx context.Context, id string, ch verification.Channel) error {
+	rec, err := s.stores.Verification.Get(ctx, strings.ToLower(id))
+	if err == nil && rec.Channel != ch {
+		return classifyVerification(verification.ErrNotFound, ch)
+	}
+	return nil
 }
 
 // codeSignin is POST {sms,email}Verifications/signin: check the code, find
