@@ -79,4 +79,17 @@
 // deployment on a shared server. Replication is asynchronous, so a
 // failover can lose the last writes the old primary acknowledged (a
 // consumed code or jti among them): a risk inherent to Redis replication.
+//
+// Set maxmemory-policy noeviction (the Redis default). Under an allkeys-* or
+// volatile-* policy a full server silently drops keys: an evicted jti or
+// consumed state key lets a single-use token be used again, an evicted
+// attempt window or rate-limit key resets a limit, and evicted MFA devices
+// or recovery codes are lost. With noeviction a full server refuses writes,
+// which the store reports as ErrUnavailable (fail closed).
+//
+// Do not route reads to replicas (ReadOnly, RouteByLatency or
+// RouteRandomly on a cluster client, ReplicaOnly on a failover client).
+// Every decision is a script or command on the primary, but Get reads: a
+// replica that lags behind would show a session revoked a moment ago as
+// live.
 package redis
