@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -358,6 +359,24 @@ func testOAuthConformance(t *testing.T, newStores storeFactory) {
 			}
 		}
 	})
+	t.Run("redirectUrl without -redirect-url", func(t *testing.T) {
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{
+			"state": oauthState(33), "redirectUrl": "https://app.example.com/callback",
+		}}), 400, "validation_error")
+	})
+	t.Run("loginUrl carries the client's code challenge", func(t *testing.T) {
+		const challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM" // RFC 7636 appendix B
+		st := oauthState(34)
+		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st, "codeChallenge": challenge}}), 204)
+		r := e.do(req{Method: "GET", Path: "providers/github/loginUrl?state=" + st})
+		expectStatus(t, r, 200)
+		var lu struct{ URL string }
+		r.JSON(t, &lu)
+		u, err := url.Parse(lu.URL)
+		if err != nil || u.Query().Get("code_challenge") != challenge || u.Query().Get("code_challenge_method") != "S256" || u.Query().Get("state") != st {
+			t.Fatalf("login URL %s", lu.URL)
+		}
+	})
 	t.Run("state of another provider is consumed", func(t *testing.T) {
 		st := oauthState(30)
 		expectStatus(t, init("github", st), 204)
@@ -550,6 +569,82 @@ func testCrossChannel(t *testing.T, newStores storeFactory) {
 	b["verificationUUID"] = id
 	expectError(t, e.do(req{Method: "POST", Path: "smsVerifications/retry", Body: b}), 422, "invalid_sms_verification")
 	expectError(t, e.do(req{Method: "POST", Path: "emailVerifications/retry", Body: map[string]any{"verificationUUID": sid, "email": "cross@example.com"}}), 422, "invalid_email_verification")
+	// A retry naming another number than its verification's is unknown too.
+	other, _ := testPhone(144)
+	b = smsBody(other)
+	b["verificationUUID"] = sid
+	expectError(t, e.do(req{Method: "POST", Path: "smsVerifications/retry", Body: b}), 422, "invalid_sms_verification")
 	expectStatus(t, e.do(req{Method: "POST", Path: "emailVerifications/signin", Body: map[string]any{"verificationUUID": id, "verificationToken": code}}), 200)
 	expectStatus(t, e.do(req{Method: "POST", Path: "smsVerifications/signin", Body: map[string]any{"verificationUUID": sid, "verificationToken": scode}}), 200)
+}
+
+// testDevFakeProvider: the fake provider of development mode, reached
+// through /dev/oauth/, auto-approves to the server's github redirect and
+// its token endpoint enforces PKCE S256, the exact redirect URI and
+// single-use codes; userinfo gives the fixed identity.
+func testDevFakeProvider(t *testing.T, newStores storeFactory) {
+	e := newTestEnv(t, newStores)
+	fake := e.srv.fakeOAuth
+	redirectURI := e.srv.cfg.Issuer + "/providers/github/redirect"
+	authorize := func() (state, code string) {
+		t.Helper()
+		state = oauthState(50)
+		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": state}}), 204)
+		r := e.do(req{Method: "GET", Path: "providers/github/loginUrl?state=" + state})
+		var lu struct{ URL string }
+		r.JSON(t, &lu)
+		if !strings.HasPrefix(lu.URL, e.ts.URL+"/dev/oauth/") {
+			t.Fatalf("login URL %s", lu.URL)
+		}
+		auth := e.do(req{Method: "GET", Path: lu.URL})
+		loc, err := url.Parse(auth.Header.Get("Location"))
+		if auth.Status != 302 && auth.Status != 303 || err != nil || !strings.HasPrefix(loc.String(), redirectURI+"?") || loc.Query().Get("state") != state {
+			t.Fatalf("authorize: %d %q", auth.Status, auth.Header.Get("Location"))
+		}
+		return state, loc.Query().Get("code")
+	}
+	token := func(code, redirect, verifier string) *resp {
+		form := url.Values{"grant_type": {"authorization_code"}, "code": {code}, "redirect_uri": {redirect},
+			"code_verifier": {verifier}, "client_id": {fake.ClientID()}, "client_secret": {fake.ClientSecret()}}
+		return e.do(req{Method: "POST", Path: "/dev/oauth/token", Body: form.Encode(),
+			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
+	}
+	// The server holds the verifier, so a client's guess is refused; and a
+	// refused code is spent: the server's own exchange then fails.
+	state, code := authorize()
+	if r := token(code, redirectURI, strings.Repeat("v", 43)); r.Status != 400 || !strings.Contains(string(r.Body), "invalid_grant") {
+		t.Fatalf("wrong verifier: %d %s", r.Status, r.Body)
+	}
+	expectStatus(t, e.do(req{Method: "GET", Path: "providers/github/redirect?code=" + url.QueryEscape(code) + "&state=" + state}), 200)
+	expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": state}}), 422, "oauth_exchange_failed")
+	// A redirect URI other than the one authorized is refused.
+	_, code = authorize()
+	if r := token(code, redirectURI+"/", strings.Repeat("v", 43)); r.Status != 400 {
+		t.Fatalf("other redirect_uri: %d %s", r.Status, r.Body)
+	}
+	// A code works once: the server's exchange succeeds, a replay fails.
+	state, code = authorize()
+	expectStatus(t, e.do(req{Method: "GET", Path: "providers/github/redirect?code=" + url.QueryEscape(code) + "&state=" + state}), 200)
+	r := e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": state}})
+	expectStatus(t, r, 200)
+	var v verifyResponse
+	r.JSON(t, &v)
+	if c := v.User.VerifiedCredentials[0]; c.OAuthProvider != "github" || c.OAuthAccountID != "424242" || c.OAuthEmails[0] != "dev@example.com" {
+		t.Fatalf("credential %+v", c)
+	}
+	if r := token(code, redirectURI, strings.Repeat("v", 43)); r.Status != 400 {
+		t.Fatalf("replayed code: %d %s", r.Status, r.Body)
+	}
+}
+
+// TestDefaultEnvIsUUIDv4: without -env the environment id is a random
+// UUID of version 4 (server.md's flags table).
+func TestDefaultEnvIsUUIDv4(t *testing.T) {
+	c, err := parseConfig(nil, nil, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !isEnvironmentID(c.Env) || c.Env[14] != '4' || !strings.ContainsRune("89ab", rune(c.Env[19])) {
+		t.Fatalf("env %q is not a UUIDv4", c.Env)
+	}
 }

@@ -56,6 +56,7 @@ func runEndToEnd(t *testing.T, newStores storeFactory) {
 		{"PerIPLimits", testPerIPLimits},
 		{"DevMessages", testDevMessages},
 		{"CrossChannel", testCrossChannel},
+		{"DevFakeProvider", testDevFakeProvider},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStores) })
