@@ -70,7 +70,7 @@ func TestTTLs(t *testing.T) {
 		{s.key("vs", "dest"), 10 * time.Minute},
 		{s.key("sess", "s"), 2 * time.Hour},
 		{s.key("sessu", "u"), 2*time.Hour + indexSlack},
-		{s.key("jti", "j"), 5 * time.Minute},
+		{s.key("jti", "j"), 5*time.Minute + jtiSkew},
 		{s.key("oauth", "st"), 10*time.Minute + oauth.StateRetention},
 		{s.MFA().tokenKey([]byte("d")), 5 * time.Minute},
 		{s.key("att", "totp:u"), 5 * time.Minute},
@@ -179,4 +179,36 @@ func TestScriptCacheFlushed(t *testing.T) {
 		t.Fatal(err)
 	}
 	expectWorking(t, fixture(t, s, 2))
+}
+
+// TestConsumeJTIClockSkew: a consumed token id stays used for every later
+// caller whose now is still before its expiresAt, even a host whose clock
+// lags the consuming host's (session.Store: the entry may be forgotten only
+// once expiresAt is before now). The consuming host here runs 2 s ahead and
+// the token expires 500 ms after its now; after 1.5 s of real time a host
+// whose clock is 2 s behind it still sees the token as live and must get
+// ErrAlreadyUsed, not a second success.
+func TestConsumeJTIClockSkew(t *testing.T) {
+	s := newTestStore(t)
+	ctx := context.Background()
+	real0 := time.Now().Truncate(time.Millisecond)
+	ahead := real0.Add(2 * time.Second)
+	exp := ahead.Add(500 * time.Millisecond)
+	if err := s.Sessions().ConsumeJTI(ctx, "skewed", exp, ahead); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1500 * time.Millisecond)
+	behind := real0.Add(1500 * time.Millisecond) // the lagging host's now: before exp
+	if !behind.Before(exp) {
+		t.Fatal("test setup: the second call must come before expiresAt")
+	}
+	if err := s.Sessions().ConsumeJTI(ctx, "skewed", exp, behind); !errors.Is(err, session.ErrAlreadyUsed) {
+		t.Fatalf("ConsumeJTI by a host whose now (%v before expiresAt) is still in the token's life = %v, want ErrAlreadyUsed",
+			exp.Sub(behind), err)
+	}
+	// Once expiresAt is before the caller's now the id may be used again,
+	// as on every backend.
+	if err := s.Sessions().ConsumeJTI(ctx, "skewed", exp, exp.Add(time.Millisecond)); err != nil {
+		t.Fatalf("ConsumeJTI after expiresAt = %v, want nil", err)
+	}
 }

@@ -40,8 +40,9 @@
 //
 // Every key expires when its record can no longer matter: a verification at
 // PurgeAt, a session or MFA token at ExpiresAt, an OAuth state an hour after
-// ExpiresAt, an attempt window or send history at the window's end, a
-// rate-limit key when fully refilled. The TTL is set as a duration (PEXPIRE
+// ExpiresAt, a consumed token id a minute after its expiresAt (so that a
+// host whose clock lags still finds it), an attempt window or send history
+// at the window's end, a rate-limit key when fully refilled. The TTL is set as a duration (PEXPIRE
 // of end − now, by the caller's clock) rather than PEXPIREAT, so that clock
 // skew between host and server does not shorten it; it only reclaims memory,
 // as every decision compares the record's absolute times with the caller's

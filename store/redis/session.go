@@ -22,7 +22,8 @@ import (
 // reads the index, then revokes each listed session with one script per
 // session, pipelined (two round trips in all). A session is never left
 // unindexed: if indexing fails, Create fails and removes the record. A
-// consumed token id is one string key "{prefix:jti:<jti>}" set with NX.
+// consumed token id is one string key "{prefix:jti:<jti>}" holding its
+// expiresAt.
 type SessionStore struct{ s *Store }
 
 var _ session.Store = (*SessionStore)(nil)
@@ -222,24 +223,50 @@ func (st *SessionStore) RevokeAllForUser(ctx context.Context, userID string, now
 	})
 }
 
-// ConsumeJTI implements session.Store: one SET NX PX, so of concurrent
-// calls exactly one creates the key. The key lives until expiresAt (at
-// least a second, so that a token already expired by the caller's clock is
-// still refused twice).
+// jtiSkew is how long a consumed token id is kept beyond its expiresAt as
+// the consuming host's clock measures it. The decision itself compares the
+// stored expiresAt with each caller's now (as every backend does); the key's
+// lifetime only has to outlast that, also for a host whose clock lags the
+// consuming host's. Without the margin such a host would find the id
+// forgotten while it still accepts the token, and a single-use token could
+// be used twice.
+const jtiSkew = time.Minute
+
+// consumeJTIScript: KEYS[1] the token id; ARGV: now (µs), expiresAt (µs),
+// TTL ms. The value is "e<expiresAt µs>". An entry whose expiresAt is not
+// before now is live (returns 0, already used); otherwise the id is recorded
+// (returns 1). A value in another format (the "1" of earlier versions) is
+// live for as long as the key exists.
+var consumeJTIScript = goredis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if v then
+  local e = string.match(v, '^e(-?%d+)$')
+  if not e or tonumber(e) >= tonumber(ARGV[1]) then return 0 end
+end
+redis.call('SET', KEYS[1], 'e' .. ARGV[2], 'PX', ARGV[3])
+return 1
+`)
+
+// ConsumeJTI implements session.Store: one script, so of concurrent calls
+// exactly one records the id. The key lives until expiresAt plus jtiSkew
+// (at least a second, so that a token already expired by the caller's clock
+// is still refused twice).
 func (st *SessionStore) ConsumeJTI(ctx context.Context, jti string, expiresAt, now time.Time) error {
 	if jti == "" {
 		return fmt.Errorf("%w: empty jti", ErrInvalidRecord)
 	}
 	k := st.s.key("jti", jti)
-	ttl := time.Duration(ttlMS(now, expiresAt)) * time.Millisecond
-	ok, err := run(st.s, ctx, "session consume jti", func(ctx context.Context) (bool, error) {
-		return st.s.c.SetNX(ctx, k, "1", ttl).Result()
+	reply, err := run(st.s, ctx, "session consume jti", func(ctx context.Context) (any, error) {
+		return st.s.script(ctx, consumeJTIScript, k, us(now), us(expiresAt), ttlMS(now, expiresAt.Add(jtiSkew)))
 	})
 	if err != nil {
 		return err
 	}
-	if !ok {
+	switch reply {
+	case int64(1):
+		return nil
+	case int64(0):
 		return session.ErrAlreadyUsed
 	}
-	return nil
+	return errCorrupt("reply", fmt.Errorf("%v", reply))
 }
