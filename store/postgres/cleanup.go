@@ -17,11 +17,18 @@ func (r CleanupResult) Total() int64 {
 	return r.Verifications + r.Sends + r.Attempts + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits
 }
 
+// jtiSkew is how long Cleanup keeps a consumed token id past its expiry.
+// Its absence would let the token be used again, and another host whose
+// clock lags the one running Cleanup still accepts the token: the margin
+// covers such skew.
+const jtiSkew = time.Minute
+
 // Cleanup deletes the rows that no longer affect any decision at now:
 // verifications past PurgeAt, send histories whose last send left the
-// window, attempt windows that ended, MFA tokens and token ids past their
-// expiry, sessions past ExpiresAt, OAuth states past ExpiresAt plus
-// oauth.StateRetention, and rate-limit keys that are fully refilled.
+// window, attempt windows that ended, MFA tokens past their expiry, token
+// ids a minute past theirs (for hosts whose clocks lag now), sessions past
+// ExpiresAt, OAuth states past ExpiresAt plus oauth.StateRetention, and
+// rate-limit keys that are fully refilled.
 // Devices and recovery codes never expire. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
 // (every few minutes) without coordination.
@@ -37,7 +44,7 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, erro
 		{&r.Attempts, `DELETE FROM authkit_mfa_attempts WHERE window_end <= $1`, now},
 		{&r.Tokens, `DELETE FROM authkit_mfa_tokens WHERE expires_at <= $1`, now},
 		{&r.Sessions, `DELETE FROM authkit_sessions WHERE expires_at < $1`, now},
-		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now},
+		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now.Add(-jtiSkew)},
 		{&r.States, `DELETE FROM authkit_oauth_states WHERE expires_at <= $1`, now.Add(-oauth.StateRetention)},
 		{&r.RateLimits, `DELETE FROM authkit_rate_limits WHERE tat <= $1`, now.UnixNano()},
 	}
