@@ -403,6 +403,33 @@ func testOAuthConformance(t *testing.T, newStores storeFactory) {
 			t.Fatalf("result %s, provider code %q", r.Body, loc.Query().Get("code"))
 		}
 	})
+	t.Run("every outcome consumes the state", func(t *testing.T) {
+		signIn := func(st string) *resp {
+			return e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}})
+		}
+		for _, tc := range []struct {
+			name, code string
+			status     int
+			setup      func()
+		}{
+			{"provider unavailable", "provider_unavailable", 502, func() { idp.FailEndpoint("token", 503) }},
+			{"ID token refused", "invalid_id_token", 422, func() { idp.TamperIDTokens(func(c map[string]any) { c["aud"] = "someone-else" }) }},
+		} {
+			st := oauthState(35)
+			expectStatus(t, init("acme", st), 204)
+			expectStatus(t, e.oauthBrowser("acme", st), 200)
+			tc.setup()
+			expectError(t, signIn(st), tc.status, tc.code)
+			idp.FailEndpoint("token", 0)
+			idp.TamperIDTokens(nil)
+			expectError(t, signIn(st), 422, "invalid_oauth_state")
+		}
+		// A signIn before the callback (no code to exchange): consumed too.
+		st := oauthState(36)
+		expectStatus(t, init("acme", st), 204)
+		expectError(t, signIn(st), 422, "oauth_exchange_failed")
+		expectError(t, signIn(st), 422, "invalid_oauth_state")
+	})
 	t.Run("token endpoint refuses the code", func(t *testing.T) {
 		st := oauthState(32)
 		expectStatus(t, init("acme", st), 204)
