@@ -290,6 +290,8 @@ func testPhoneValidation(t *testing.T, newStores storeFactory) {
 	}{
 		{"seed example is not valid", "1", "9171113333", "US", 400, "invalid_phone_number"},
 		{"unknown region", "1", "9172113333", "ZZ", 400, "invalid_phone_number"},
+		{"unknown three-letter region", "1", "9172113333", "USA", 400, "invalid_phone_number"},
+		{"unknown region with a digit", "1", "9172113333", "US1", 400, "invalid_phone_number"},
 		{"calling code of another region", "44", "9172113333", "US", 400, "invalid_phone_number"},
 		{"too short", "1", "917", "US", 400, "invalid_phone_number"},
 		{"toll-free refused by policy", "1", "8002530000", "US", 400, "phone_number_not_allowed"},
