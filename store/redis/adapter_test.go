@@ -212,3 +212,30 @@ func TestConsumeJTIClockSkew(t *testing.T) {
 		t.Fatalf("ConsumeJTI after expiresAt = %v, want nil", err)
 	}
 }
+
+// TestDeleteDeviceZeroCreatedAt: devices without a CreatedAt (stored as "")
+// are ordered first, and deleting the default among them promotes another
+// in the same script instead of failing half-way (a Lua error does not undo
+// the writes before it: the device would be gone with no default left).
+func TestDeleteDeviceZeroCreatedAt(t *testing.T) {
+	m := newTestStore(t).MFA()
+	ctx := context.Background()
+	for _, id := range []string{"a", "b", "c"} {
+		if err := m.CreateDevice(ctx, mfa.DeviceRecord{ID: id, UserID: "u", Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}}, 5); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := m.ConfirmDevice(ctx, "u", id, 1, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := m.DeleteDevice(ctx, "u", "a"); err != nil {
+		t.Fatalf("DeleteDevice of the default = %v, want nil", err)
+	}
+	list, err := m.ListDevices(ctx, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list) != 2 || !list[0].Default || list[0].ID != "b" || list[1].Default {
+		t.Fatalf("devices after deleting the default: %+v; want b (default) and c", list)
+	}
+}

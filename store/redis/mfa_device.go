@@ -301,7 +301,7 @@ end
 local best, bcat, bid
 for e, x in pairs(devs) do
   if x.ver == '1' then
-    local cat = tonumber(x.cat)
+    local cat = tonumber(x.cat) or 0 -- "" (no CreatedAt) first; never a nil compare after the HDEL above
     if not best or cat < bcat or (cat == bcat and bytes_lt(x.id, bid)) then
       best, bcat, bid = e, cat, x.id
     end
