@@ -69,8 +69,8 @@
 // background. go-redis may retry a command after a network error (see
 // Options.MaxRetries). A retried script that had already run finds its record
 // used or counts an attempt or a send twice, which fails closed; the one
-// exception is ReleaseAttempt, where a retry can give back a second slot (one
-// extra TOTP attempt in the window). Set MaxRetries: -1 to rule that out.
+// script that gives something back, ReleaseAttempt, carries a random id so
+// that its retry is a no-op (no extra TOTP attempt).
 //
 // Redis must keep what it is given: MFA devices, recovery codes and
 // revocations are permanent records, and a consumed jti, used TOTP step or
