@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -13,6 +14,8 @@ import (
 	"github.com/authkit/authkit/mfa/mfatest"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/oauth/oauthtest"
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/ratelimit/ratelimittest"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/session/sessiontest"
 	"github.com/authkit/authkit/store/postgres"
@@ -177,7 +180,15 @@ func TestRecoveryRemainingIsolation(t *testing.T) {
 // that lose a race there fail with a serialization error, which the store
 // retries.
 func TestSuitesIsolation(t *testing.T) {
-	a, _ := isoStores(t, "repeatable read")
+	dsn := testDSN(t)
+	pool := isoPool(t, dsn, newSchema(t, dsn), "repeatable read", 8)
+	a, err := postgres.New(pool, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Migrate(context.Background()); err != nil {
+		t.Fatal(err)
+	}
 	t.Run("verification", func(t *testing.T) {
 		verificationtest.RunStoreTests(t, func(*testing.T) verification.Store { return a.Verifications() })
 	})
@@ -189,5 +200,18 @@ func TestSuitesIsolation(t *testing.T) {
 	})
 	t.Run("oauth", func(t *testing.T) {
 		oauthtest.RunStoreTests(t, func(*testing.T) oauth.StateStore { return a.OAuthStates() })
+	})
+	t.Run("ratelimit", func(t *testing.T) {
+		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {
+			s, err := postgres.New(pool, postgres.Options{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			l, err := s.Limiter("suite-"+randomHex(t, 8), rule)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		})
 	})
 }
