@@ -57,8 +57,11 @@ func (r Record) Revoked() bool { return !r.RevokedAt.IsZero() }
 //	                  ON CONFLICT (jti) DO UPDATE SET expires_at = EXCLUDED.expires_at
 //	                  WHERE used_jtis.expires_at < $3  -- no row → ErrAlreadyUsed
 //
-// and in Redis, ConsumeJTI is SET <jti> 1 NX PXAT <expiresAt in ms> (nil
-// reply → ErrAlreadyUsed); sessions are hashes with a per-user set of ids.
+// and in Redis, ConsumeJTI is one script that stores expiresAt under the
+// jti unless a stored expiresAt is still ≥ now (→ ErrAlreadyUsed), deciding
+// by the caller's now rather than by a TTL set from one host's clock (a
+// plain SET NX PXAT lets a host whose clock lags replay the token once the
+// key expires); sessions are hashes with a per-user set of ids.
 type Store interface {
 	// Create stores a new session. It returns ErrExists if rec.ID is taken.
 	Create(ctx context.Context, rec Record) error
