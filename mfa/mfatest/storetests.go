@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/mfa"
 )
@@ -341,32 +342,17 @@ func testDeleteDefault(t *testing.T, s mfa.Store) {
 // error other than allowed fails the test.
 func parallel(t *testing.T, allowed error, fn func(i int) error) int {
 	t.Helper()
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		wins  int
-		other []error
-		start = make(chan struct{})
-	)
-	for i := 0; i < Parallelism; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			err := fn(i)
-			mu.Lock()
-			defer mu.Unlock()
-			switch {
-			case err == nil:
-				wins++
-			case allowed != nil && errors.Is(err, allowed):
-			default:
-				other = append(other, err)
-			}
-		}(i)
+	wins := 0
+	var other []error
+	for _, err := range race.Run(Parallelism, fn) {
+		switch {
+		case err == nil:
+			wins++
+		case allowed != nil && errors.Is(err, allowed):
+		default:
+			other = append(other, err)
+		}
 	}
-	close(start)
-	wg.Wait()
 	if len(other) > 0 {
 		t.Fatalf("unexpected errors: %v", other)
 	}

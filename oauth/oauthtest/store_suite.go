@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/oauth"
 )
 
@@ -327,24 +328,6 @@ func testIndependent(t *testing.T, s oauth.StateStore, base time.Time) {
 	}
 }
 
-// race runs fn in n goroutines released together and returns their errors.
-func race(n int, fn func() error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	start := make(chan struct{})
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			errs[i] = fn()
-		}()
-	}
-	close(start)
-	wg.Wait()
-	return errs
-}
-
 func exactlyOne(t *testing.T, errs []error, loser error) {
 	t.Helper()
 	wins := 0
@@ -369,7 +352,7 @@ func testConcurrentConsume(t *testing.T, s oauth.StateStore, base time.Time) {
 	c := t.Context()
 	rec := newRecord(base)
 	mustSave(t, s, rec, base)
-	errs := race(Parallel, func() error {
+	errs := race.Run(Parallel, func(int) error {
 		_, err := s.Consume(c, rec.State, base.Add(time.Minute))
 		return err
 	})
@@ -383,7 +366,7 @@ func testConcurrentCallback(t *testing.T, s oauth.StateStore, base time.Time) {
 	var mu sync.Mutex
 	var codes []string
 	n := 0
-	errs := race(Parallel, func() error {
+	errs := race.Run(Parallel, func(int) error {
 		mu.Lock()
 		n++
 		code := fmt.Sprintf("code-%d", n)
@@ -409,7 +392,7 @@ func testConcurrentCallback(t *testing.T, s oauth.StateStore, base time.Time) {
 func testConcurrentSave(t *testing.T, s oauth.StateStore, base time.Time) {
 	c := t.Context()
 	rec := newRecord(base)
-	errs := race(Parallel, func() error {
+	errs := race.Run(Parallel, func(int) error {
 		return s.Save(c, rec, base)
 	})
 	exactlyOne(t, errs, oauth.ErrStateExists)

@@ -5,10 +5,10 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/session"
 )
 
@@ -261,19 +261,9 @@ func testConsumeJTIConcurrent(t *testing.T, s session.Store) {
 	ctx := context.Background()
 	now := base()
 	j := id(t)
-	errs := make([]error, Parallelism)
-	var start, wg sync.WaitGroup
-	start.Add(1)
-	for i := range Parallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start.Wait()
-			errs[i] = s.ConsumeJTI(ctx, j, now.Add(5*time.Minute), now)
-		}()
-	}
-	start.Done()
-	wg.Wait()
+	errs := race.Run(Parallelism, func(int) error {
+		return s.ConsumeJTI(ctx, j, now.Add(5*time.Minute), now)
+	})
 	wins := 0
 	for _, err := range errs {
 		switch {
@@ -292,21 +282,11 @@ func testConsumeJTIConcurrent(t *testing.T, s session.Store) {
 func testCreateConcurrent(t *testing.T, s session.Store) {
 	ctx := context.Background()
 	rec := newRecord(t, id(t), base())
-	errs := make([]error, Parallelism)
-	var start, wg sync.WaitGroup
-	start.Add(1)
-	for i := range Parallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start.Wait()
-			r := rec
-			r.UserID = rec.UserID + "-" + string(rune('a'+i%26))
-			errs[i] = s.Create(ctx, r)
-		}()
-	}
-	start.Done()
-	wg.Wait()
+	errs := race.Run(Parallelism, func(i int) error {
+		r := rec
+		r.UserID = rec.UserID + "-" + string(rune('a'+i%26))
+		return s.Create(ctx, r)
+	})
 	wins := 0
 	for _, err := range errs {
 		switch {
@@ -334,27 +314,15 @@ func testRevokeConcurrent(t *testing.T, s session.Store) {
 			t.Fatalf("Create: %v", err)
 		}
 	}
-	var start, wg sync.WaitGroup
-	start.Add(1)
-	errs := make(chan error, Parallelism)
-	for i := range Parallelism {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			start.Wait()
-			at := now.Add(time.Duration(i+1) * time.Second)
-			if i%2 == 0 {
-				_, err := s.RevokeAllForUser(ctx, u, at)
-				errs <- err
-				return
-			}
-			errs <- s.Revoke(ctx, recs[i%len(recs)].ID, at)
-		}()
-	}
-	start.Done()
-	wg.Wait()
-	close(errs)
-	for err := range errs {
+	errs := race.Run(Parallelism, func(i int) error {
+		at := now.Add(time.Duration(i+1) * time.Second)
+		if i%2 == 0 {
+			_, err := s.RevokeAllForUser(ctx, u, at)
+			return err
+		}
+		return s.Revoke(ctx, recs[i%len(recs)].ID, at)
+	})
+	for _, err := range errs {
 		if err != nil {
 			t.Fatalf("concurrent revoke: %v", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -521,19 +522,10 @@ func testConcurrentWrongCodes(t *testing.T, s verification.Store) {
 	r := newRecord()
 	mustCreate(t, s, r)
 	const n = 64
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			_, errs[i] = s.Attempt(ctx, r.ID, [][]byte{hashOf(fmt.Sprintf("wrong-%d", i))}, base.Add(time.Minute), maxAttempts)
-		}(i)
-	}
-	close(start)
-	wg.Wait()
+	errs := race.Run(n, func(i int) error {
+		_, err := s.Attempt(ctx, r.ID, [][]byte{hashOf(fmt.Sprintf("wrong-%d", i))}, base.Add(time.Minute), maxAttempts)
+		return err
+	})
 	wrong, many := 0, 0
 	for _, err := range errs {
 		switch {
@@ -561,19 +553,10 @@ func testConcurrentRightCode(t *testing.T, s verification.Store) {
 	r := newRecord()
 	mustCreate(t, s, r)
 	const n = 32
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			_, errs[i] = s.Attempt(ctx, r.ID, [][]byte{r.CodeHash}, base.Add(time.Minute), maxAttempts)
-		}(i)
-	}
-	close(start)
-	wg.Wait()
+	errs := race.Run(n, func(int) error {
+		_, err := s.Attempt(ctx, r.ID, [][]byte{r.CodeHash}, base.Add(time.Minute), maxAttempts)
+		return err
+	})
 	ok, used := 0, 0
 	for _, err := range errs {
 		switch {
@@ -597,37 +580,30 @@ func testConcurrentResendAndGuess(t *testing.T, s verification.Store) {
 	r := newRecord()
 	mustCreate(t, s, r)
 	const n = 48
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	wrong := 0
-	start := make(chan struct{})
 	at := base.Add(time.Minute)
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			if i%3 == 0 {
-				_, err := s.ReplaceCode(ctx, r.ID, hashOf(fmt.Sprintf("code-%d", i)), at, at.Add(ttl), at.Add(2*ttl), maxAttempts)
-				if err != nil && !errors.Is(err, verification.ErrTooManyAttempts) {
-					t.Errorf("ReplaceCode = %v", err)
-				}
-				return
+	resend := func(i int) bool { return i%3 == 0 }
+	errs := race.Run(n, func(i int) error {
+		if resend(i) {
+			_, err := s.ReplaceCode(ctx, r.ID, hashOf(fmt.Sprintf("code-%d", i)), at, at.Add(ttl), at.Add(2*ttl), maxAttempts)
+			return err
+		}
+		_, err := s.Attempt(ctx, r.ID, [][]byte{hashOf(fmt.Sprintf("guess-%d", i))}, at, maxAttempts)
+		return err
+	})
+	wrong := 0
+	for i, err := range errs {
+		switch {
+		case resend(i):
+			if err != nil && !errors.Is(err, verification.ErrTooManyAttempts) {
+				t.Errorf("ReplaceCode = %v", err)
 			}
-			_, err := s.Attempt(ctx, r.ID, [][]byte{hashOf(fmt.Sprintf("guess-%d", i))}, at, maxAttempts)
-			switch {
-			case errors.Is(err, verification.ErrWrongCode):
-				mu.Lock()
-				wrong++
-				mu.Unlock()
-			case errors.Is(err, verification.ErrTooManyAttempts):
-			default:
-				t.Errorf("Attempt = %v", err)
-			}
-		}(i)
+		case errors.Is(err, verification.ErrWrongCode):
+			wrong++
+		case errors.Is(err, verification.ErrTooManyAttempts):
+		default:
+			t.Errorf("Attempt = %v", err)
+		}
 	}
-	close(start)
-	wg.Wait()
 	st := mustGet(t, s, r.ID)
 	if wrong != maxAttempts || st.Attempts != maxAttempts {
 		t.Fatalf("evaluated %d guesses, stored Attempts %d; want %d and %d", wrong, st.Attempts, maxAttempts, maxAttempts)
@@ -637,19 +613,9 @@ func testConcurrentResendAndGuess(t *testing.T, s verification.Store) {
 func testConcurrentSends(t *testing.T, s verification.Store) {
 	d := newDestination()
 	const n = 32
-	var wg sync.WaitGroup
-	errs := make([]error, n)
-	start := make(chan struct{})
-	for i := 0; i < n; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			<-start
-			errs[i] = s.RecordSend(context.Background(), d, base, limits)
-		}(i)
-	}
-	close(start)
-	wg.Wait()
+	errs := race.Run(n, func(int) error {
+		return s.RecordSend(context.Background(), d, base, limits)
+	})
 	ok := 0
 	for _, err := range errs {
 		if err == nil {
