@@ -151,4 +151,3 @@ func withExtensions(sd webauthn.SessionData) webauthn.SessionData {
 	sd.Extensions = registrationExtensions
 	return sd
 }
-

@@ -267,7 +267,7 @@ func (a *Authenticator) Register(options []byte, opts ...Option) ([]byte, *Crede
 		"rawId": b64.EncodeToString(cred.ID),
 		"type":  "public-key",
 		"response": map[string]any{
-			c.clientField:        b64.EncodeToString(clientData),
+			c.clientField:       b64.EncodeToString(clientData),
 			"attestationObject": b64.EncodeToString(attObj),
 			"transports":        []string{"internal"},
 		},
@@ -331,7 +331,7 @@ func (a *Authenticator) Assert(options []byte, opts ...Option) ([]byte, error) {
 		sig[len(sig)/2] ^= 0x01
 	}
 	response := map[string]any{
-		c.clientField:        b64.EncodeToString(clientData),
+		c.clientField:       b64.EncodeToString(clientData),
 		"authenticatorData": b64.EncodeToString(authData),
 		"signature":         b64.EncodeToString(sig),
 	}
