@@ -171,4 +171,5 @@ type Store interface {
 	AttemptStore
 	RecoveryStore
 	TokenStore
+	UserStore
 }
