@@ -67,6 +67,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Token/Expiry", testTokenExpiry},
 		{"Token/ParallelSingleUse", testTokenParallelSingle},
 		{"Token/ParallelMultiUse", testTokenParallelMulti},
+		{"User/Delete", testDeleteUser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
