@@ -11,6 +11,7 @@ import (
 
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/store/postgres"
@@ -31,6 +32,8 @@ type storeSet struct {
 	Sessions session.Store
 	// OAuthStates holds OAuth sign-ins between initAuth and signIn.
 	OAuthStates oauth.StateStore
+	// Passkeys holds WebAuthn challenges and passkeys.
+	Passkeys passkey.Store
 	// Users is the example's user directory (users.go).
 	Users userStore
 	// NewLimiter returns a limiter applying rule, for the per-IP limits;
@@ -49,6 +52,7 @@ func newMemoryStores(env string) *storeSet {
 		MFA:          mfa.NewMemoryStore(),
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
+		Passkeys:     passkey.NewMemoryStore(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
@@ -104,6 +108,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		Passkeys:     st.Passkeys(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(name, rule)
@@ -141,6 +146,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		Passkeys:     st.Passkeys(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})

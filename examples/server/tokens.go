@@ -207,6 +207,9 @@ type signInOptions struct {
 	amr              string // how the credential was proven (RFC 8176)
 	sessionPublicKey string
 	requestedScopes  []authkit.Scope
+	// mfaToken asks for an MFA token with a session that passed MFA
+	// (createMfaToken).
+	mfaToken *mfaTokenOption
 }
 
 // signIn is the end of every sign-in (OTP and OAuth): find or create the
@@ -225,11 +228,18 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 	if err != nil {
 		return err
 	}
-	toks, err := s.sessions.Mint(ctx, u, session.MintOptions{
-		Audience:         s.audience(r),
-		MFAPending:       pending,
-		SessionPublicKey: opt.sessionPublicKey,
-	})
+	return s.startSession(w, r, u, session.MintOptions{MFAPending: pending}, opt)
+}
+
+// startSession mints a new session for the signed-in user u (mo carries
+// the MFA state; audience and session key are added here) and answers
+// VerifyResponse, with an elevated token when asked and MFA is not
+// pending.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.User, mo session.MintOptions, opt signInOptions) error {
+	ctx := r.Context()
+	mo.Audience = s.audience(r)
+	mo.SessionPublicKey = opt.sessionPublicKey
+	toks, err := s.sessions.Mint(ctx, u, mo)
 	if err != nil {
 		return classifySession(err)
 	}
@@ -237,9 +247,14 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 	if err != nil {
 		return err
 	}
-	if !pending {
+	if !mo.MFAPending {
 		if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, opt.requestedScopes, opt.amr); err != nil {
 			return err
+		}
+		if opt.mfaToken != nil && !mo.AuthTime.IsZero() {
+			if resp.MFAToken, _, err = s.mfa.IssueToken(ctx, u.ID, toks.SessionID, opt.mfaToken.SingleUse); err != nil {
+				return err
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
