@@ -163,7 +163,7 @@ func TestStepUpCheckValidation(t *testing.T) {
 	}
 	r := e.do(req{Method: "POST", Path: "stepUp/check", Bearer: v.MinifiedJWT, Body: map[string]any{"scope": "credential:update"}})
 	var c struct {
-		Credentials []struct{ ID, Format string }
+		Credentials         []struct{ ID, Format string }
 		DefaultCredentialID string
 	}
 	r.JSON(t, &c)
