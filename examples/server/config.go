@@ -21,8 +21,12 @@ type config struct {
 	// Env is the environment id served under /api/v0/sdk/{env} (-env).
 	Env string
 	// Dev turns on development mode: codes are logged and kept for
-	// /dev/messages, and the fake OAuth provider is mounted (-dev).
+	// /dev/messages, and the fake OAuth provider is mounted (-dev). Its
+	// default and its checks are in devmode.go.
 	Dev bool
+	// DevAllowRemote lets development mode listen on a non-loopback
+	// address (-dev-allow-remote).
+	DevAllowRemote bool
 	// Issuer is the iss of every token (-issuer); empty means
 	// http://{listening address}/api/v0/sdk/{env}.
 	Issuer string
@@ -67,6 +71,9 @@ type config struct {
 	// (-captcha-endpoint), for tests and self-hosted fakes; https, or http
 	// on a loopback host.
 	CaptchaEndpoint string
+	// CaptchaSiteKey is the provider's public site key (-captcha-site-key),
+	// served in GET settings for the SDK's captcha widget.
+	CaptchaSiteKey string
 	// CaptchaMinScore is the lowest reCAPTCHA v3 score accepted
 	// (-captcha-min-score), in (0, 1]; 0 means captcha.DefaultMinScore.
 	CaptchaMinScore float64
@@ -130,7 +137,7 @@ func (f stringsFlag) Set(s string) error {
 }
 
 // optBool is a boolean flag that remembers whether it was given, so that
-// -dev can default to "true unless a real sender is configured".
+// -dev can default to what the rest of the configuration suggests.
 type optBool struct {
 	v   bool
 	set bool
@@ -233,7 +240,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.SetOutput(usage)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
 	fs.StringVar(&c.Env, "env", "", "environment id served under /api/v0/sdk/{env} (default: a random UUIDv4)")
-	fs.Var(&dev, "dev", "development mode: codes to the log and /dev/messages, fake OAuth provider (default: true unless Twilio or SMTP is configured)")
+	fs.Var(&dev, "dev", "development mode: codes to the log and /dev/messages, fake OAuth provider (default: true only on a loopback -addr with no -oidc, -postgres, -redis, Twilio or SMTP)")
+	fs.BoolVar(&c.DevAllowRemote, "dev-allow-remote", false, "allow development mode on a non-loopback -addr (anyone who reaches it can sign in as anyone)")
 	fs.StringVar(&c.Issuer, "issuer", "", "iss of every token (default: http://{listening address}/api/v0/sdk/{env})")
 	fs.StringVar(&c.SigningKeyFile, "signing-key", "", "PEM file of the signing key (ES256, EdDSA or RS256; default: generated)")
 	fs.BoolVar(&c.CookieAuth, "cookie-auth", false, "cookie mode: tokens in an HttpOnly cookie instead of the body")
@@ -253,6 +261,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Captcha, "captcha", "", "captcha on OTP create/retry and OAuth signIn: turnstile, hcaptcha, recaptcha-v2 or recaptcha-v3 (default: none)")
 	fs.StringVar(&c.CaptchaSecret, "captcha-secret", "", "captcha provider secret, required with -captcha; prefer AUTHKIT_CAPTCHA_SECRET")
 	fs.StringVar(&c.CaptchaEndpoint, "captcha-endpoint", "", "captcha siteverify URL override, for tests and self-hosted fakes (default: the provider's)")
+	fs.StringVar(&c.CaptchaSiteKey, "captcha-site-key", "", "captcha provider's public site key, served in GET settings")
 	fs.Float64Var(&c.CaptchaMinScore, "captcha-min-score", 0, "lowest reCAPTCHA v3 score accepted, in (0, 1] (default: 0.5; recaptcha-v3 only)")
 	fs.StringVar(&c.Secret, "secret", "", "master secret, hex or base64 of >= 32 bytes; prefer AUTHKIT_SECRET (default: random per run)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
@@ -287,9 +296,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	if envErr != nil {
 		return c, envErr
 	}
-	c.Dev = dev.v
-	if !dev.set {
-		c.Dev = !c.hasSMSSender() && !c.hasEmailSender()
+	if err := c.resolveDevMode(dev.v, dev.set); err != nil {
+		return c, err
 	}
 	if c.Env == "" {
 		id, err := random.UUID(nil)
