@@ -17,6 +17,7 @@ const state = {
   elevated: null,   // elevatedAccessToken (credential:link) from the last sign-in
   user: null,       // SdkUser
   otp: null,        // {channel, verificationUUID, destination}
+  enrolment: null,  // id of the TOTP device being set up
 };
 
 // --- HTTP ---------------------------------------------------------------
@@ -264,6 +265,7 @@ on("totp-start", "click", async () => {
   if (img.src) URL.revokeObjectURL(img.src);
   img.src = URL.createObjectURL(await res.blob());
   await img.decode();
+  state.enrolment = e.id;
   $("totp-secret").textContent = e.secret;
   $("totp-enrol").hidden = false;
   $("totp-start").hidden = true;
@@ -271,7 +273,10 @@ on("totp-start", "click", async () => {
 });
 
 on("totp-confirm", "submit", async () => {
-  await call("POST", "users/mfa/register/totp", { type: "totp", code: $("totp-code").value.trim() });
+  // As Dynamic's SDK does: the first code with the new device's id confirms
+  // it and returns a session that has just passed MFA, which may see the
+  // recovery codes.
+  await signedIn(await call("POST", "users/mfa/auth/totp", { id: state.enrolment, code: $("totp-code").value.trim() }));
   $("totp-code").value = "";
   $("totp-enrol").hidden = true;
   URL.revokeObjectURL($("totp-qr").src);
@@ -283,7 +288,6 @@ on("totp-confirm", "submit", async () => {
     $("recovery-codes").replaceChildren(...recoveryCodes.map((c) => Object.assign(document.createElement("li"), { textContent: c })));
     $("recovery").hidden = false;
   }
-  await listDevices();
   status("Authenticator app set up.");
 });
 
@@ -304,7 +308,7 @@ async function signOut() {
   try {
     await call("POST", "revoke", undefined, { "x-dyn-logout-reason": "user-intent" });
   } finally {
-    Object.assign(state, { token: null, elevated: null, user: null, otp: null });
+    Object.assign(state, { token: null, elevated: null, user: null, otp: null, enrolment: null });
     $("recovery").hidden = true;
     $("recovery-codes").replaceChildren();
     $("totp-enrol").hidden = true;
