@@ -174,7 +174,7 @@ func (s *server) routes() {
 	s.apiPath = http.NewServeMux()
 	s.allow = map[string][]string{}
 	for _, rt := range s.apiRoutes() {
-		s.api.Handle(rt.method+" "+rt.path, s.authenticate(rt.auth, s.handle(rt.h)))
+		s.api.Handle(rt.method+" "+rt.path, s.authenticate(rt.auth, s.handle(s.guardCrossSite(rt))))
 		if s.allow[rt.path] == nil {
 			s.apiPath.Handle(rt.path, http.NotFoundHandler()) // only matched, never served
 		}
