@@ -38,6 +38,12 @@ type MintOptions struct {
 	// minified token's signin_credential_id), when it differs from the
 	// user's LastVerifiedCredentialID.
 	SigninCredentialID string
+	// AMR and AuthTime record the session's last proof of a second factor
+	// (the amr and auth_time claims, RFC 8176 and OpenID Connect Core
+	// §2); see UpgradeMFA. A re-issue of the session carries them over.
+	AMR []string
+	// AuthTime is when the AMR methods were proven; required with AMR.
+	AuthTime time.Time
 }
 
 // Tokens are the result of Mint, Upgrade and Refresh: what a sign-in
@@ -81,6 +87,10 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		return Tokens{}, fmt.Errorf("%w: session public key must be a compressed P-256 key in hex", ErrInvalidRequest)
 	}
 	scope, err := sessionScope(opts)
+	if err != nil {
+		return Tokens{}, err
+	}
+	amr, authTime, err := m.sessionAMR(opts)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -137,6 +147,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		VerifiedCredentials:      user.VerifiedCredentials,
 		LastVerifiedCredentialID: user.LastVerifiedCredentialID,
 		SessionPublicKey:         opts.SessionPublicKey,
+		AMR:                      amr, AuthTime: authTime,
 	}
 	if vc, ok := user.Credential(user.LastVerifiedCredentialID); ok {
 		full.VerifiedAccount = vc
@@ -151,6 +162,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		SigninCredentialID:        signin,
 		VerifiedCredentialsHashes: &hashes,
 		SessionPublicKey:          opts.SessionPublicKey,
+		AMR:                       amr, AuthTime: authTime,
 	}
 	if full.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
 		return Tokens{}, err
@@ -301,9 +313,18 @@ func sign(key *Key, typ string, c *Claims) (string, error) {
 		Claims: c,
 		Method: key.method,
 	}
-	s, err := t.SignedString(key.signer)
+	// As t.SignedString, with the ES256 signature put in low-S form
+	// between signing and encoding.
+	in, err := t.SigningString()
 	if err != nil {
 		return "", fmt.Errorf("session: sign: %w", err)
 	}
-	return s, nil
+	sig, err := key.method.Sign(in, key.signer)
+	if err != nil {
+		return "", fmt.Errorf("session: sign: %w", err)
+	}
+	if key.alg == ES256 {
+		lowS(sig)
+	}
+	return in + "." + t.EncodeSegment(sig), nil
 }

@@ -260,7 +260,7 @@ func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred aut
 	c := claimsOf(r)
 	u, err := s.stores.Users.Link(ctx, c.Subject, cred, s.now())
 	if err != nil {
-		return err
+		return classifyLink(err, cred.Format)
 	}
 	toks, err := s.reissue(ctx, c, u)
 	if err != nil {
@@ -294,6 +294,8 @@ func (s *server) reissue(ctx context.Context, c *session.Claims, u authkit.User)
 		MFAPending:         c.MFAPending(),
 		SessionPublicKey:   c.SessionPublicKey,
 		SigninCredentialID: c.SigninCredentialID,
+		AMR:                c.AMR,
+		AuthTime:           authTimeOf(c),
 	})
 	if err != nil {
 		return toks, classifySession(err)
