@@ -221,7 +221,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	var su *StepUpError
 	switch {
 	case errors.As(err, &su):
-		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_user_authentication", scope="`+string(su.Scope)+`"`)
+		w.Header().Set("WWW-Authenticate", su.Challenge())
 	case errors.Is(err, ErrNoToken):
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 	case status == http.StatusUnauthorized:

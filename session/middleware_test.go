@@ -278,7 +278,7 @@ func TestRequireElevated(t *testing.T) {
 			}
 		}
 	}
-	const challenge = `Bearer error="insufficient_user_authentication", scope="wallet:export"`
+	const challenge = `Bearer error="insufficient_user_authentication", error_description="step-up authentication required", scope="wallet:export"`
 	for _, tc := range []struct {
 		name   string
 		el     string

@@ -47,6 +47,13 @@ type MintOptions struct {
 
 	// continued is the live record Refresh rotated; set only there.
 	continued *Record
+
+	// AMR and AuthTime record the session's last proof of a second factor
+	// (the amr and auth_time claims, RFC 8176 and OpenID Connect Core
+	// §2); see UpgradeMFA. A re-issue of the session carries them over.
+	AMR []string
+	// AuthTime is when the AMR methods were proven; required with AMR.
+	AuthTime time.Time
 }
 
 // Tokens are the result of Mint, Upgrade and Refresh: what a sign-in
@@ -90,6 +97,10 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		return Tokens{}, fmt.Errorf("%w: session public key must be a compressed P-256 key in hex", ErrInvalidRequest)
 	}
 	scope, err := sessionScope(opts)
+	if err != nil {
+		return Tokens{}, err
+	}
+	amr, authTime, err := m.sessionAMR(opts)
 	if err != nil {
 		return Tokens{}, err
 	}
@@ -153,6 +164,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		VerifiedCredentials:      user.VerifiedCredentials,
 		LastVerifiedCredentialID: user.LastVerifiedCredentialID,
 		SessionPublicKey:         opts.SessionPublicKey,
+		AMR:                      amr, AuthTime: authTime,
 	}
 	if vc, ok := user.Credential(user.LastVerifiedCredentialID); ok {
 		full.VerifiedAccount = vc
@@ -167,6 +179,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		SigninCredentialID:        signin,
 		VerifiedCredentialsHashes: &hashes,
 		SessionPublicKey:          opts.SessionPublicKey,
+		AMR:                       amr, AuthTime: authTime,
 	}
 	if full.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
 		return Tokens{}, err

@@ -43,7 +43,8 @@ type UserLookup func(ctx context.Context, userID string) (authkit.User, error)
 // Refresh exchanges a session token (full or minified) for new tokens of
 // the same session at the next generation, with a later exp capped at the
 // session's maximum age. The token names its user; lookup is called with
-// that id. Scope, audience and session public key carry over. An
+// that id. Scope, audience, session public key, amr and auth_time carry
+// over. An
 // MFA-pending session cannot be refreshed (ErrInsufficientScope).
 //
 // Rotation, as one atomic store operation (Store.Rotate):
@@ -102,14 +103,20 @@ func (m *Manager) Refresh(ctx context.Context, token string, lookup UserLookup) 
 			extra = append(extra, s)
 		}
 	}
-	return m.Mint(ctx, user, MintOptions{
+	opts := MintOptions{
 		SessionID:          c.SessionID,
 		Audience:           firstAudience(c.Audience),
 		Scopes:             extra,
 		SessionPublicKey:   c.SessionPublicKey,
 		SigninCredentialID: c.SigninCredentialID,
 		continued:          &rec,
-	})
+	}
+	if c.AuthTime != nil && len(c.AMR) > 0 {
+		// The last second-factor proof carries over unchanged: a refresh
+		// proves nothing new, so auth_time keeps ageing.
+		opts.AMR, opts.AuthTime = c.AMR, c.AuthTime.Time
+	}
+	return m.Mint(ctx, user, opts)
 }
 
 // checkGeneration accepts a session token of the record's generation, or

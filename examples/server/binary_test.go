@@ -114,6 +114,14 @@ func TestBinary(t *testing.T) {
 	if strings.Contains(stderr.String(), "level=ERROR") {
 		t.Fatalf("errors logged: %s", stderr.String())
 	}
+	// Development mode is loud, and refuses an address other hosts reach.
+	if !strings.Contains(stderr.String(), "level=WARN") || !strings.Contains(stderr.String(), "DEVELOPMENT MODE IS ON") {
+		t.Fatalf("no development-mode warning at start: %s", stderr.String())
+	}
+	out, err := exec.CommandContext(ctx, bin, "-dev", "-addr", "0.0.0.0:0").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "-dev-allow-remote") {
+		t.Fatalf("-dev on 0.0.0.0 started: %v %s", err, out)
+	}
 }
 
 // doJSON sends a request and decodes a JSON object answer.

@@ -21,8 +21,12 @@ type config struct {
 	// Env is the environment id served under /api/v0/sdk/{env} (-env).
 	Env string
 	// Dev turns on development mode: codes are logged and kept for
-	// /dev/messages, and the fake OAuth provider is mounted (-dev).
+	// /dev/messages, and the fake OAuth provider is mounted (-dev). Its
+	// default and its checks are in devmode.go.
 	Dev bool
+	// DevAllowRemote lets development mode listen on a non-loopback
+	// address (-dev-allow-remote).
+	DevAllowRemote bool
 	// Issuer is the iss of every token (-issuer); empty means
 	// http://{listening address}/api/v0/sdk/{env}.
 	Issuer string
@@ -130,7 +134,7 @@ func (f stringsFlag) Set(s string) error {
 }
 
 // optBool is a boolean flag that remembers whether it was given, so that
-// -dev can default to "true unless a real sender is configured".
+// -dev can default to what the rest of the configuration suggests.
 type optBool struct {
 	v   bool
 	set bool
@@ -233,7 +237,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.SetOutput(usage)
 	fs.StringVar(&c.Addr, "addr", c.Addr, "listen address")
 	fs.StringVar(&c.Env, "env", "", "environment id served under /api/v0/sdk/{env} (default: a random UUIDv4)")
-	fs.Var(&dev, "dev", "development mode: codes to the log and /dev/messages, fake OAuth provider (default: true unless Twilio or SMTP is configured)")
+	fs.Var(&dev, "dev", "development mode: codes to the log and /dev/messages, fake OAuth provider (default: true only on a loopback -addr with no -oidc, -postgres, -redis, Twilio or SMTP)")
+	fs.BoolVar(&c.DevAllowRemote, "dev-allow-remote", false, "allow development mode on a non-loopback -addr (anyone who reaches it can sign in as anyone)")
 	fs.StringVar(&c.Issuer, "issuer", "", "iss of every token (default: http://{listening address}/api/v0/sdk/{env})")
 	fs.StringVar(&c.SigningKeyFile, "signing-key", "", "PEM file of the signing key (ES256, EdDSA or RS256; default: generated)")
 	fs.BoolVar(&c.CookieAuth, "cookie-auth", false, "cookie mode: tokens in an HttpOnly cookie instead of the body")
@@ -287,9 +292,8 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	if envErr != nil {
 		return c, envErr
 	}
-	c.Dev = dev.v
-	if !dev.set {
-		c.Dev = !c.hasSMSSender() && !c.hasEmailSender()
+	if err := c.resolveDevMode(dev.v, dev.set); err != nil {
+		return c, err
 	}
 	if c.Env == "" {
 		id, err := random.UUID(nil)

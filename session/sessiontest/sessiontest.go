@@ -34,6 +34,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"RevokeAllThenCreate", testRevokeAllThenCreate},
 		{"ConsumeJTI", testConsumeJTI},
 		{"ConsumeJTIConcurrent", testConsumeJTIConcurrent},
+		{"ElevatedSingleUseConcurrent", testElevatedSingleUseConcurrent},
 		{"CreateConcurrent", testCreateConcurrent},
 		{"RevokeConcurrent", testRevokeConcurrent},
 		{"CanceledContext", testCanceledContext},
