@@ -149,6 +149,33 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device,
 	if pending == nil {
 		return Device{}, ErrNoPendingDevice
 	}
+	return s.confirm(ctx, userID, *pending, code)
+}
+
+// ConfirmTOTPDevice is ConfirmTOTP for the named unverified device rather
+// than the newest one (Dynamic's POST users/mfa/auth/totp with the id from
+// GET users/mfa/register/totp). Errors: ErrDeviceNotFound (unknown or
+// foreign device), ErrNoPendingDevice (already verified), ErrInvalidCode,
+// *TooManyAttemptsError.
+func (s *Service) ConfirmTOTPDevice(ctx context.Context, userID, deviceID, code string) (Device, error) {
+	if userID == "" {
+		return Device{}, ErrInvalidUser
+	}
+	d, err := s.store.GetDevice(ctx, userID, deviceID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return Device{}, ErrDeviceNotFound
+	case err != nil:
+		return Device{}, err
+	case d.Verified:
+		return Device{}, ErrNoPendingDevice
+	}
+	return s.confirm(ctx, userID, d, code)
+}
+
+// confirm checks a first code of the unverified device pending and marks
+// it verified.
+func (s *Service) confirm(ctx context.Context, userID string, pending DeviceRecord, code string) (Device, error) {
 	code, ok := normalizeTOTPCode(code)
 	if !ok {
 		return Device{}, ErrInvalidCode // cannot be right: not counted
@@ -158,7 +185,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device,
 	if err := s.reserve(ctx, key, now); err != nil {
 		return Device{}, err
 	}
-	secret, err := s.secretOf(*pending)
+	secret, err := s.secretOf(pending)
 	if err != nil {
 		return Device{}, err
 	}

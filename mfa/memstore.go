@@ -194,6 +194,23 @@ func (m *MemoryStore) DeleteDevice(ctx context.Context, userID, deviceID string)
 	return nil
 }
 
+// SetDefaultDevice implements DeviceStore.
+func (m *MemoryStore) SetDefaultDevice(ctx context.Context, userID, deviceID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.devices[userID][deviceID]; !ok || !d.Verified {
+		return ErrNotFound
+	}
+	for id, x := range m.devices[userID] {
+		x.Default = id == deviceID
+		m.devices[userID][id] = x
+	}
+	return nil
+}
+
 // ReserveAttempt implements AttemptStore.
 func (m *MemoryStore) ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max int) (bool, time.Duration, error) {
 	if err := ctx.Err(); err != nil {

@@ -73,6 +73,12 @@ type DeviceStore interface {
 	// default, the oldest remaining verified device (CreatedAt, then ID)
 	// becomes the default, in the same atomic operation.
 	DeleteDevice(ctx context.Context, userID, deviceID string) error
+	// SetDefaultDevice atomically makes the user's verified device the
+	// default and clears the flag on the user's other devices. It returns
+	// ErrNotFound for a missing or unverified device (also another user's),
+	// changing nothing. Of concurrent calls for one user, each leaves
+	// exactly one default.
+	SetDefaultDevice(ctx context.Context, userID, deviceID string) error
 }
 
 // AttemptStore counts failed attempts per key in fixed windows. The Service

@@ -9,7 +9,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 
@@ -167,6 +166,13 @@ type InitRequest struct {
 	// client holds and will present to Complete; the server then stores
 	// only the challenge. Empty: the server makes and keeps the verifier.
 	CodeChallenge string
+	// ClientBuiltURL says the client builds the authorization URL itself
+	// from ClientConfig, with State and its own PKCE challenge, which the
+	// server never sees (Dynamic's headless SDK). No verifier, challenge
+	// or nonce is made; Complete forwards the client's verifier, if any,
+	// to the token endpoint, and the provider enforces PKCE. State is
+	// required and CodeChallenge must be empty.
+	ClientBuiltURL bool
 }
 
 // Init validates req, creates the state (with PKCE verifier or challenge
@@ -192,6 +198,11 @@ func (f *Flow) Init(ctx context.Context, req InitRequest) (State, error) {
 	if req.CodeChallenge != "" && !validChallenge(req.CodeChallenge) {
 		return State{}, ErrInvalidCodeChallenge
 	}
+	if req.ClientBuiltURL && (req.State == "" || req.CodeChallenge != "") {
+		// The client sent its state to the provider: the server cannot
+		// choose it, and a challenge here would never reach the provider.
+		return State{}, fmt.Errorf("%w: a client-built URL needs the client's state and no code challenge", ErrInvalidStateValue)
+	}
 	if err := f.resolve(ctx, pr); err != nil {
 		return State{}, err
 	}
@@ -205,6 +216,13 @@ func (f *Flow) Init(ctx context.Context, req InitRequest) (State, error) {
 		if rec.State, err = random.Token(f.cfg.Rand, 32); err != nil {
 			return State{}, err
 		}
+	}
+	if req.ClientBuiltURL {
+		if err := f.store.Save(ctx, rec, now); err != nil {
+			return State{}, err
+		}
+		f.log.DebugContext(ctx, "oauth: sign-in started", "provider", rec.Provider, "client_built_url", true)
+		return rec, nil
 	}
 	if rec.CodeChallenge == "" {
 		if rec.CodeVerifier, err = random.Token(f.cfg.Rand, verifierBytes); err != nil {
@@ -291,9 +309,11 @@ func (f *Flow) authCodeURL(rec State) (string, error) {
 		}
 		opts = append(opts, oauth2.SetAuthURLParam(k, v))
 	}
-	opts = append(opts,
-		oauth2.SetAuthURLParam("code_challenge", rec.CodeChallenge),
-		oauth2.SetAuthURLParam("code_challenge_method", "S256"))
+	if rec.CodeChallenge != "" { // empty only for a client-built sign-in
+		opts = append(opts,
+			oauth2.SetAuthURLParam("code_challenge", rec.CodeChallenge),
+			oauth2.SetAuthURLParam("code_challenge_method", "S256"))
+	}
 	if rec.Nonce != "" {
 		opts = append(opts, oauth2.SetAuthURLParam("nonce", rec.Nonce))
 	}
@@ -414,22 +434,7 @@ func truncateUTF8(s string, n int) string {
 // callback: the record's ReturnURL with state and code (or error) added to
 // its query. ok is false when the sign-in has no ReturnURL.
 func ReturnLocation(rec State) (location string, ok bool) {
-	if rec.ReturnURL == "" {
-		return "", false
-	}
-	u, err := url.Parse(rec.ReturnURL)
-	if err != nil {
-		return "", false
-	}
-	q := u.Query()
-	q.Set("state", rec.State)
-	if rec.Error != "" {
-		q.Set("error", rec.Error)
-	} else {
-		q.Set("code", rec.Code)
-	}
-	u.RawQuery = q.Encode()
-	return u.String(), true
+	return ReturnLocationWith(rec, DefaultReturnParams)
 }
 
 // Result statuses.
@@ -480,7 +485,8 @@ type CompleteRequest struct {
 	// callback (a host handling the redirect itself) it is required.
 	Code string
 	// CodeVerifier is the PKCE verifier when the client holds it
-	// (InitRequest.CodeChallenge was set); ignored otherwise.
+	// (InitRequest.CodeChallenge was set, or ClientBuiltURL, where it is
+	// optional and forwarded unchecked); ignored otherwise.
 	CodeVerifier string
 	// RedirectURL, if set, must equal the redirect URL the state was made
 	// for.
@@ -521,7 +527,14 @@ func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, er
 		return nil, fmt.Errorf("%w: no authorization code", ErrExchangeFailed)
 	}
 	verifier := rec.CodeVerifier
-	if verifier == "" {
+	switch {
+	case clientBuilt(rec):
+		// Only the provider saw the challenge: it checks the verifier.
+		if !validClientVerifier(req.CodeVerifier) {
+			return nil, ErrInvalidCodeVerifier
+		}
+		verifier = req.CodeVerifier
+	case verifier == "":
 		if !verifierMatches(req.CodeVerifier, rec.CodeChallenge) {
 			return nil, ErrInvalidCodeVerifier
 		}
@@ -537,7 +550,10 @@ func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, er
 	}
 	client := f.client(ctx)
 	xctx := context.WithValue(ctx, oauth2.HTTPClient, client)
-	opts := []oauth2.AuthCodeOption{oauth2.VerifierOption(verifier)}
+	var opts []oauth2.AuthCodeOption
+	if verifier != "" {
+		opts = append(opts, oauth2.VerifierOption(verifier))
+	}
 	if sp.clientIDParam != "" {
 		opts = append(opts, oauth2.SetAuthURLParam(sp.clientIDParam, pr.cfg.ClientID))
 	}

@@ -53,7 +53,9 @@ type State struct {
 	// CodeVerifier is the PKCE verifier when the server holds it; empty when
 	// the client holds it and will present it at completion.
 	CodeVerifier string
-	// CodeChallenge is the PKCE S256 challenge sent to the provider; always set.
+	// CodeChallenge is the PKCE S256 challenge sent to the provider. With
+	// CodeVerifier it is empty only for a client-built sign-in
+	// (InitRequest.ClientBuiltURL), whose challenge only the client knows.
 	CodeChallenge string
 	// Nonce is the OpenID Connect nonce; empty for providers without ID tokens.
 	Nonce string

@@ -11,6 +11,8 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"math/big"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -88,7 +90,30 @@ func forge(t testing.TB, priv crypto.Signer, alg session.Algorithm, header, clai
 	if err != nil {
 		t.Fatal(err)
 	}
+	if alg == session.ES256 {
+		// golang-jwt leaves s as crypto/ecdsa made it, high half the time;
+		// Verify wants the low-S form Mint produces.
+		s = withS(t, s, false)
+	}
 	return s
+}
+
+// withS returns the ES256 token tok with its signature's s in the high
+// (n−s, when s ≤ n/2) or low (when s > n/2) half: the same signature,
+// encoded the other way. Both forms verify under crypto/ecdsa.
+func withS(t testing.TB, tok string, high bool) string {
+	t.Helper()
+	i := strings.LastIndexByte(tok, '.')
+	sig, err := base64.RawURLEncoding.DecodeString(tok[i+1:])
+	if err != nil || len(sig) != 64 {
+		t.Fatalf("not an ES256 signature: %v", err)
+	}
+	n := elliptic.P256().Params().N
+	s := new(big.Int).SetBytes(sig[32:])
+	if isHigh := s.Cmp(new(big.Int).Rsh(n, 1)) > 0; isHigh != high {
+		s.Sub(n, s).FillBytes(sig[32:])
+	}
+	return tok[:i+1] + base64.RawURLEncoding.EncodeToString(sig)
 }
 
 // rawJWS assembles a token from a header, claims and signature bytes.

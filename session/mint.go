@@ -288,9 +288,18 @@ func sign(key *Key, typ string, c *Claims) (string, error) {
 		Claims: c,
 		Method: key.method,
 	}
-	s, err := t.SignedString(key.signer)
+	// As t.SignedString, with the ES256 signature put in low-S form
+	// between signing and encoding.
+	in, err := t.SigningString()
 	if err != nil {
 		return "", fmt.Errorf("session: sign: %w", err)
 	}
-	return s, nil
+	sig, err := key.method.Sign(in, key.signer)
+	if err != nil {
+		return "", fmt.Errorf("session: sign: %w", err)
+	}
+	if key.alg == ES256 {
+		lowS(sig)
+	}
+	return in + "." + t.EncodeSegment(sig), nil
 }

@@ -14,8 +14,9 @@ import (
 // In order: the size limit (before any parsing); the header: no crit, an
 // alg among ES256/EdDSA/RS256, the typ of an expected kind, a kid that is a
 // key id of a published key (a map lookup, nothing else) and an alg equal
-// to that key's algorithm; the signature; iss, exp (required), nbf and iat
-// with Config.Leeway; aud among the accepted audiences; sub, sid, jti and
+// to that key's algorithm; for ES256 a low-S signature (ErrHighS); exp,
+// nbf, iat and auth_time, when present, JSON numbers; the signature; iss,
+// exp (required), nbf and iat with Config.Leeway; aud among the accepted audiences; sub, sid, jti and
 // iat present; environment_id when configured. With a Store, the session
 // must exist, be unrevoked, belong to sub and be within its maximum age.
 //
@@ -58,6 +59,10 @@ func (m *Manager) parse(token string, want Kind) (*Claims, error) {
 		var k *Key
 		k, kerr = m.checkHeader(t, want, c)
 		if kerr != nil {
+			return nil, kerr
+		}
+		if err := checkTimeClaims(token); err != nil {
+			kerr = fmt.Errorf("%w: %w", ErrMalformed, err)
 			return nil, kerr
 		}
 		return k.public, nil
@@ -121,6 +126,11 @@ func (m *Manager) checkHeader(t *jwt.Token, want Kind, c *Claims) (*Key, error) 
 		// The key decides the algorithm (RFC 8725 §3.1): this is where an
 		// HS256 token "signed" with a public key ends.
 		return nil, fmt.Errorf("%w: %s token for a %s key", ErrAlgorithm, alg, key.alg)
+	}
+	if key.alg == ES256 && highS(t.Signature) {
+		// Mint signs in low-S form only; the high-S twin of a token is a
+		// second encoding of it, refused before the curve arithmetic.
+		return nil, fmt.Errorf("%w: %w", ErrBadSignature, ErrHighS)
 	}
 	return key, nil
 }

@@ -204,7 +204,7 @@ func TestBrowserOAuth(t *testing.T) {
 		}
 		firstUser = browserSignIn(t, e, state, v.Code).User.ID
 		// The state is single-use.
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": state, "code": v.Code}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": state, "code": v.Code}}), 422, "invalid_verification")
 	})
 
 	t.Run("no redirectUrl: the server's close-window page", func(t *testing.T) {

@@ -258,7 +258,7 @@ func TestCaptchaOAuthSignIn(t *testing.T) {
 		t.Fatalf("siteverify form %v", last)
 	}
 	// The state is used now: a second good token does not sign in again.
-	expectError(t, signIn(goodCaptcha), 422, "invalid_oauth_state")
+	expectError(t, signIn(goodCaptcha), 422, "invalid_verification")
 	expectNoSecretsLogged(t, e)
 }
 

@@ -71,6 +71,9 @@ type config struct {
 	// (-captcha-endpoint), for tests and self-hosted fakes; https, or http
 	// on a loopback host.
 	CaptchaEndpoint string
+	// CaptchaSiteKey is the provider's public site key (-captcha-site-key),
+	// served in GET settings for the SDK's captcha widget.
+	CaptchaSiteKey string
 	// CaptchaMinScore is the lowest reCAPTCHA v3 score accepted
 	// (-captcha-min-score), in (0, 1]; 0 means captcha.DefaultMinScore.
 	CaptchaMinScore float64
@@ -258,6 +261,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Captcha, "captcha", "", "captcha on OTP create/retry and OAuth signIn: turnstile, hcaptcha, recaptcha-v2 or recaptcha-v3 (default: none)")
 	fs.StringVar(&c.CaptchaSecret, "captcha-secret", "", "captcha provider secret, required with -captcha; prefer AUTHKIT_CAPTCHA_SECRET")
 	fs.StringVar(&c.CaptchaEndpoint, "captcha-endpoint", "", "captcha siteverify URL override, for tests and self-hosted fakes (default: the provider's)")
+	fs.StringVar(&c.CaptchaSiteKey, "captcha-site-key", "", "captcha provider's public site key, served in GET settings")
 	fs.Float64Var(&c.CaptchaMinScore, "captcha-min-score", 0, "lowest reCAPTCHA v3 score accepted, in (0, 1] (default: 0.5; recaptcha-v3 only)")
 	fs.StringVar(&c.Secret, "secret", "", "master secret, hex or base64 of >= 32 bytes; prefer AUTHKIT_SECRET (default: random per run)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")

@@ -261,7 +261,7 @@ func testMFAConfirmNewest(t *testing.T, newStores storeFactory) {
 		return e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: v.MinifiedJWT, Body: map[string]any{"type": "totp", "code": code}})
 	}
 	if c := e.totpCode(olderSecret); c != e.totpCode(newerSecret) {
-		expectError(t, confirm(c), 422, "invalid_totp_code")
+		expectError(t, confirm(c), 422, "mfa_invalid_code")
 	}
 	r := confirm(e.totpCode(newerSecret))
 	expectStatus(t, r, 200)
@@ -381,8 +381,8 @@ func testOAuthConformance(t *testing.T, newStores storeFactory) {
 		st := oauthState(30)
 		expectStatus(t, init("github", st), 204)
 		expectStatus(t, e.oauthBrowser("github", st), 200)
-		expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "invalid_oauth_state")
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "invalid_verification")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "invalid_verification")
 	})
 	t.Run("oauthResult code is the provider's code", func(t *testing.T) {
 		st := oauthState(31)
@@ -413,7 +413,7 @@ func testOAuthConformance(t *testing.T, newStores storeFactory) {
 			setup      func()
 		}{
 			{"provider unavailable", "provider_unavailable", 502, func() { idp.FailEndpoint("token", 503) }},
-			{"ID token refused", "invalid_id_token", 422, func() { idp.TamperIDTokens(func(c map[string]any) { c["aud"] = "someone-else" }) }},
+			{"ID token refused", "other_verify_failure", 422, func() { idp.TamperIDTokens(func(c map[string]any) { c["aud"] = "someone-else" }) }},
 		} {
 			st := oauthState(35)
 			expectStatus(t, init("acme", st), 204)
@@ -422,13 +422,13 @@ func testOAuthConformance(t *testing.T, newStores storeFactory) {
 			expectError(t, signIn(st), tc.status, tc.code)
 			idp.FailEndpoint("token", 0)
 			idp.TamperIDTokens(nil)
-			expectError(t, signIn(st), 422, "invalid_oauth_state")
+			expectError(t, signIn(st), 422, "invalid_verification")
 		}
 		// A signIn before the callback (no code to exchange): consumed too.
 		st := oauthState(36)
 		expectStatus(t, init("acme", st), 204)
-		expectError(t, signIn(st), 422, "oauth_exchange_failed")
-		expectError(t, signIn(st), 422, "invalid_oauth_state")
+		expectError(t, signIn(st), 422, "other_verify_failure")
+		expectError(t, signIn(st), 422, "invalid_verification")
 	})
 	t.Run("token endpoint refuses the code", func(t *testing.T) {
 		st := oauthState(32)
@@ -436,9 +436,9 @@ func testOAuthConformance(t *testing.T, newStores storeFactory) {
 		expectStatus(t, e.oauthBrowser("acme", st), 200)
 		idp.FailEndpoint("token", 400)
 		defer idp.FailEndpoint("token", 0)
-		expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "oauth_exchange_failed")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "other_verify_failure")
 		idp.FailEndpoint("token", 0)
-		expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "invalid_verification")
 	})
 }
 
@@ -643,7 +643,7 @@ func testDevFakeProvider(t *testing.T, newStores storeFactory) {
 		t.Fatalf("wrong verifier: %d %s", r.Status, r.Body)
 	}
 	expectStatus(t, e.do(req{Method: "GET", Path: "providers/github/redirect?code=" + url.QueryEscape(code) + "&state=" + state}), 200)
-	expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": state}}), 422, "oauth_exchange_failed")
+	expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": state}}), 422, "other_verify_failure")
 	// A redirect URI other than the one authorized is refused.
 	_, code = authorize()
 	if r := token(code, redirectURI+"/", strings.Repeat("v", 43)); r.Status != 400 {

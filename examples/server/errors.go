@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
@@ -224,28 +225,36 @@ func classifyPhone(err error) error {
 	return &apiError{Status: http.StatusBadRequest, Code: "invalid_phone_number", Msg: "Invalid phone number.", cause: err}
 }
 
-// classifyMFA maps the mfa package's errors to server.md's answers.
+// classifyMFA maps the mfa package's errors to the codes Dynamic's SDK
+// turns into its error classes: mfa_invalid_code (MfaInvalidOtpError) for
+// a wrong or replayed TOTP or recovery code, mfa_rate_limited
+// (MfaRateLimitedError) for the lockout, mfa_device_not_found otherwise.
 func classifyMFA(err error) error {
 	var tm *mfa.TooManyAttemptsError
 	switch {
 	case errors.As(err, &tm):
-		return errRateLimited(tm.RetryAfter, err)
+		return &apiError{Status: http.StatusTooManyRequests, Code: "mfa_rate_limited", Msg: "Too many MFA attempts. Please try again later.", RetryAfter: tm.RetryAfter, cause: err}
 	case errors.Is(err, mfa.ErrInvalidCode):
-		return errUnprocessable("invalid_totp_code", "Invalid TOTP code.", err)
+		return errUnprocessable("mfa_invalid_code", "Invalid TOTP code.", err)
 	case errors.Is(err, mfa.ErrNoPendingDevice):
-		return errUnprocessable("no_pending_device", "No unverified device to confirm.", err)
+		return errUnprocessable("mfa_device_not_found", "No unverified device to confirm.", err)
 	case errors.Is(err, mfa.ErrDeviceNotFound):
 		return errUnprocessable("mfa_device_not_found", "No such MFA device.", err)
 	case errors.Is(err, mfa.ErrTooManyDevices):
 		return errUnprocessable("too_many_mfa_devices", "Too many MFA devices.", err)
 	case errors.Is(err, mfa.ErrInvalidRecoveryCode):
-		return errUnprocessable("invalid_recovery_code", "Invalid recovery code.", err)
+		return errUnprocessable("mfa_invalid_code", "Invalid recovery code.", err)
 	case errors.Is(err, mfa.ErrNoRecoveryCodes):
 		return errUnprocessable("no_recovery_codes", "No recovery codes have been issued.", err)
 	case errors.Is(err, mfa.ErrTokenInvalid):
 		return errMFATokenRequired()
 	}
 	return err
+}
+
+// errMFARequestInvalid is a malformed MFA request (a type other than totp).
+func errMFARequestInvalid(msg string) *apiError {
+	return errUnprocessable("mfa_invalid_request", msg, nil)
 }
 
 // classifySession maps the session package's errors: anything wrong with
@@ -267,26 +276,52 @@ func classifySession(err error) error {
 	return err
 }
 
-// classifyOAuth maps the oauth package's errors to server.md's answers.
+// classifyOAuth maps the oauth package's errors to the enum codes of
+// Dynamic's UnprocessableEntity: an unusable state is invalid_verification,
+// every failed completion (exchange, PKCE, ID token, provider refusal) is
+// other_verify_failure.
 func classifyOAuth(err error) error {
 	var pe *oauth.ProviderError
 	switch {
 	case errors.Is(err, oauth.ErrUnknownProvider):
-		return errNotFound()
+		return errProviderNotAvailable()
 	case errors.Is(err, oauth.ErrInvalidStateValue), errors.Is(err, oauth.ErrRedirectURLNotAllowed), errors.Is(err, oauth.ErrInvalidCodeChallenge):
 		return &apiError{Status: http.StatusBadRequest, Code: "validation_error", Msg: err.Error(), cause: err}
 	case errors.Is(err, oauth.ErrInvalidState):
-		return errUnprocessable("invalid_oauth_state", "Unknown, expired or used OAuth state.", err)
+		return errUnprocessable("invalid_verification", "Unknown, expired or used OAuth state.", err)
 	case errors.Is(err, oauth.ErrInvalidCodeVerifier):
-		return errUnprocessable("invalid_code_verifier", "Missing or wrong PKCE code verifier.", err)
+		return errUnprocessable("other_verify_failure", "Missing or wrong PKCE code verifier.", err)
 	case errors.As(err, &pe), errors.Is(err, oauth.ErrProviderError):
-		return errUnprocessable("oauth_provider_error", "The provider refused the sign-in.", err)
+		return errUnprocessable("other_verify_failure", "The provider refused the sign-in.", err)
 	case errors.Is(err, oauth.ErrInvalidIDToken):
-		return errUnprocessable("invalid_id_token", "The provider's ID token failed verification.", err)
+		return errUnprocessable("other_verify_failure", "The provider's ID token failed verification.", err)
 	case errors.Is(err, oauth.ErrExchangeFailed):
-		return errUnprocessable("oauth_exchange_failed", "The authorization code was refused.", err)
+		return errUnprocessable("other_verify_failure", "The authorization code was refused.", err)
 	case errors.Is(err, oauth.ErrProviderUnavailable):
 		return &apiError{Status: http.StatusBadGateway, Code: "provider_unavailable", Msg: "The OAuth provider is unavailable.", cause: err}
+	}
+	return err
+}
+
+// errProviderNotAvailable answers a providers/{type} route whose type is
+// not configured.
+func errProviderNotAvailable() *apiError {
+	return errUnprocessable("provider_not_available", "This sign-in provider is not available.", nil)
+}
+
+// classifyLink maps a credential that belongs to another user to the
+// code of its kind.
+func classifyLink(err error, f authkit.CredentialFormat) error {
+	if !errors.Is(err, errCredentialInUse) {
+		return err
+	}
+	switch f {
+	case authkit.FormatEmail:
+		return errUnprocessable("user_has_already_account_with_email", "This email belongs to another user.", err)
+	case authkit.FormatPhoneNumber:
+		return errUnprocessable("user_has_already_account_with_phone_number", "This phone number belongs to another user.", err)
+	case authkit.FormatOAuth:
+		return errUnprocessable("social_account_already_exists", "This account belongs to another user.", err)
 	}
 	return err
 }

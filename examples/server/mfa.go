@@ -110,7 +110,7 @@ func (s *server) mfaRegisterConfirm(w http.ResponseWriter, r *http.Request) erro
 		return err
 	}
 	if body.Type != string(mfa.DeviceTypeTOTP) {
-		return errValidation(`type must be "totp".`)
+		return errMFARequestInvalid(`type must be "totp".`)
 	}
 	if !sixDigits.MatchString(body.Code) {
 		return errValidation("code must be 6 digits.")
@@ -137,10 +137,40 @@ func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := claimsOf(r)
-	if _, err := s.mfa.AuthenticateTOTP(r.Context(), c.Subject, body.ID, body.Code); err != nil {
-		return classifyMFA(err)
+	if err := s.checkTOTP(r.Context(), c, body.ID, body.Code); err != nil {
+		return err
 	}
 	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, "otp")
+}
+
+// checkTOTP checks a code for users/mfa/auth/totp. An id naming an
+// unverified device confirms it (the SDK's enrolment: GET
+// users/mfa/register/totp, then this route with the new id); only a session
+// past MFA can do that, since an MFA-pending session must prove a device
+// it already had. Any other id, or none, authenticates with a verified
+// device.
+func (s *server) checkTOTP(ctx context.Context, c *session.Claims, id, code string) error {
+	if id != "" && !c.MFAPending() {
+		d, err := s.mfa.GetDevice(ctx, c.Subject, id)
+		if err != nil {
+			return classifyMFA(err)
+		}
+		if !d.Verified {
+			if _, err := s.mfa.ConfirmTOTPDevice(ctx, c.Subject, id, code); err != nil {
+				return classifyMFA(err)
+			}
+			// The first recovery codes come with the first device, so the
+			// user is asked to save them (acknowledgement pending).
+			if _, err := s.mfa.RecoveryCodes(ctx, c.Subject); err != nil {
+				return classifyMFA(err)
+			}
+			return nil
+		}
+	}
+	if _, err := s.mfa.AuthenticateTOTP(ctx, c.Subject, id, code); err != nil {
+		return classifyMFA(err)
+	}
+	return nil
 }
 
 // mfaAuthRecovery is POST users/mfa/auth/recovery.
@@ -215,5 +245,62 @@ func (s *server) mfaRecoveryRegenerate(w http.ResponseWriter, r *http.Request) e
 		Count         int      `json:"count"`
 		RecoveryCodes []string `json:"recoveryCodes"`
 	}{len(codes), codes})
+	return nil
+}
+
+// mfaMethods is GET users/mfa/methods: the user's MFA devices (only the
+// verified ones with ?verifiedOnly=true), passkeys, and whether any
+// method is verified.
+func (s *server) mfaMethods(w http.ResponseWriter, r *http.Request) error {
+	devs, err := s.mfa.ListDevices(r.Context(), claimsOf(r).Subject)
+	if err != nil {
+		return err
+	}
+	verifiedOnly := r.URL.Query().Get("verifiedOnly") == "true"
+	out := []mfa.Device{}
+	verified := false
+	for _, d := range devs {
+		verified = verified || d.Verified
+		if d.Verified || !verifiedOnly {
+			out = append(out, d)
+		}
+	}
+	writeJSON(w, http.StatusOK, struct {
+		Devices                   []mfa.Device `json:"devices"`
+		Passkeys                  []struct{}   `json:"passkeys"`
+		UserHasVerifiedMfaMethods bool         `json:"userHasVerifiedMfaMethods"`
+	}{out, []struct{}{}, verified})
+	return nil
+}
+
+// mfaGet is GET users/mfa/{id}: one of the user's devices.
+func (s *server) mfaGet(w http.ResponseWriter, r *http.Request) error {
+	d, err := s.mfa.GetDevice(r.Context(), claimsOf(r).Subject, r.PathValue("id"))
+	if err != nil {
+		return classifyMFA(err)
+	}
+	writeJSON(w, http.StatusOK, d)
+	return nil
+}
+
+// mfaPut is PUT users/mfa/{id}: make a verified device the default. The
+// SDK sends no body; {"default": true} means the same and {"default":
+// false} changes nothing.
+func (s *server) mfaPut(w http.ResponseWriter, r *http.Request) error {
+	var body struct {
+		Default *bool `json:"default"`
+	}
+	if err := decodeJSON(r, &body); err != nil {
+		return err
+	}
+	ctx, c := r.Context(), claimsOf(r)
+	if body.Default != nil && !*body.Default {
+		if _, err := s.mfa.GetDevice(ctx, c.Subject, r.PathValue("id")); err != nil {
+			return classifyMFA(err)
+		}
+	} else if err := s.mfa.SetDefaultDevice(ctx, c.Subject, r.PathValue("id")); err != nil {
+		return classifyMFA(err)
+	}
+	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

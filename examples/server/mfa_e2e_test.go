@@ -85,8 +85,8 @@ func testMFA(t *testing.T, newStores storeFactory) {
 	if right == wrong {
 		wrong = "111111"
 	}
-	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "totp", "code": wrong}}), 422, "invalid_totp_code")
-	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "sms", "code": right}}), 400, "validation_error")
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "totp", "code": wrong}}), 422, "mfa_invalid_code")
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "sms", "code": right}}), 422, "mfa_invalid_request")
 	r = e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "totp", "code": right}})
 	expectStatus(t, r, 200)
 	var dev mfaDevice
@@ -94,7 +94,7 @@ func testMFA(t *testing.T, newStores storeFactory) {
 	if !dev.Verified || !dev.Default || dev.ID != reg.ID {
 		t.Fatalf("confirmed device %s", r.Body)
 	}
-	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "totp", "code": right}}), 422, "no_pending_device")
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "totp", "code": right}}), 422, "mfa_device_not_found")
 	e.clock.Advance(30 * time.Second)
 
 	// The next sign-in is MFA-pending.
@@ -112,7 +112,7 @@ func testMFA(t *testing.T, newStores storeFactory) {
 	expectStatus(t, e.do(req{Method: "GET", Path: "session", Bearer: p.MinifiedJWT}), 204)
 
 	// The MFA step upgrades it, with an MFA token and an elevated token.
-	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: p.MinifiedJWT, Body: map[string]any{"code": wrong}}), 422, "invalid_totp_code")
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: p.MinifiedJWT, Body: map[string]any{"code": wrong}}), 422, "mfa_invalid_code")
 	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: p.MinifiedJWT, Body: map[string]any{"code": "12"}}), 400, "validation_error")
 	code := e.totpCode(reg.Secret)
 	r = e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: p.MinifiedJWT, Body: map[string]any{
@@ -135,7 +135,7 @@ func testMFA(t *testing.T, newStores storeFactory) {
 	// The pending token is still only pending.
 	expectError(t, e.do(req{Method: "GET", Path: "users", Bearer: p.MinifiedJWT}), 403, "insufficient_scope")
 	// A used time step does not work again.
-	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: p.MinifiedJWT, Body: map[string]any{"code": code}}), 422, "invalid_totp_code")
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: p.MinifiedJWT, Body: map[string]any{"code": code}}), 422, "mfa_invalid_code")
 
 	// A second device; deleting needs the MFA token.
 	second, _ := e.enrollTOTP(up.MinifiedJWT)
@@ -201,10 +201,10 @@ func testMFALimitsAndErrors(t *testing.T, newStores storeFactory) {
 		wrong = "111111"
 	}
 	for range 5 {
-		expectError(t, auth(wrong), 422, "invalid_totp_code")
+		expectError(t, auth(wrong), 422, "mfa_invalid_code")
 	}
 	r := auth(right)
-	expectError(t, r, 429, "rate_limited")
+	expectError(t, r, 429, "mfa_rate_limited")
 	ra, err := strconv.Atoi(r.Header.Get("Retry-After"))
 	if err != nil || ra < 1 || ra > 300 {
 		t.Fatalf("Retry-After %q", r.Header.Get("Retry-After"))
@@ -265,8 +265,8 @@ func testRecoveryCodes(t *testing.T, newStores storeFactory) {
 	rec := func(code string) *resp {
 		return e.do(req{Method: "POST", Path: "users/mfa/auth/recovery", Bearer: p.MinifiedJWT, Body: map[string]any{"code": code}})
 	}
-	expectError(t, rec(first[0]), 422, "invalid_recovery_code")
-	expectError(t, rec("not a code"), 422, "invalid_recovery_code")
+	expectError(t, rec(first[0]), 422, "mfa_invalid_code")
+	expectError(t, rec("not a code"), 422, "mfa_invalid_code")
 	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/recovery", Bearer: p.MinifiedJWT, Body: map[string]any{}}), 400, "validation_error")
 	r = rec(fresh[3])
 	expectStatus(t, r, 200)
@@ -275,5 +275,5 @@ func testRecoveryCodes(t *testing.T, newStores storeFactory) {
 	if !hasScope(decodeJWT(t, up.MinifiedJWT).Scope, "user:basic") {
 		t.Fatal("recovery did not upgrade")
 	}
-	expectError(t, rec(fresh[3]), 422, "invalid_recovery_code")
+	expectError(t, rec(fresh[3]), 422, "mfa_invalid_code")
 }

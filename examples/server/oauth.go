@@ -96,14 +96,14 @@ func (s *server) redirectURI(provider string) string {
 func (s *server) provider(r *http.Request) (string, error) {
 	name := r.PathValue("type")
 	if s.oauth == nil || !isProviderName(name) {
-		return "", errNotFound()
+		return "", errProviderNotAvailable()
 	}
 	for _, p := range s.oauth.Providers() {
 		if p == name {
 			return name, nil
 		}
 	}
-	return "", errNotFound()
+	return "", errProviderNotAvailable()
 }
 
 // oauthInitAuth is POST providers/{type}/initAuth.

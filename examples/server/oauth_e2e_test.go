@@ -101,7 +101,7 @@ func testOAuth(t *testing.T, newStores storeFactory) {
 			t.Fatalf("tokens %s", r.Body)
 		}
 		// Every signIn consumes the state.
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "invalid_verification")
 		// The same account signs in to the same user.
 		if r := e.oauthSignIn(1, ""); r.Status != 200 || !strings.Contains(string(r.Body), v.User.ID) {
 			t.Fatalf("second sign-in %d %s", r.Status, r.Body)
@@ -129,21 +129,21 @@ func testOAuth(t *testing.T, newStores storeFactory) {
 		}
 		st := oauthState(3)
 		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st}}), 204)
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st}}), 422, "invalid_verification")
 		unknown := oauthState(4)
-		expectError(t, e.do(req{Method: "GET", Path: "providers/github/loginUrl?state=" + unknown}), 422, "invalid_oauth_state")
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/oauthResult", Body: map[string]any{"state": unknown}}), 422, "invalid_oauth_state")
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": unknown}}), 422, "invalid_oauth_state")
-		expectError(t, e.do(req{Method: "GET", Path: "providers/github/redirect?code=abc&state=" + unknown}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "GET", Path: "providers/github/loginUrl?state=" + unknown}), 422, "invalid_verification")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/oauthResult", Body: map[string]any{"state": unknown}}), 422, "invalid_verification")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": unknown}}), 422, "invalid_verification")
+		expectError(t, e.do(req{Method: "GET", Path: "providers/github/redirect?code=abc&state=" + unknown}), 422, "invalid_verification")
 		expectError(t, e.do(req{Method: "GET", Path: "providers/github/redirect?code=abc"}), 400, "validation_error")
 		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{}}), 400, "validation_error")
-		expectError(t, e.do(req{Method: "POST", Path: "providers/nope/initAuth", Body: map[string]any{"state": st}}), 404, "not_found")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/nope/initAuth", Body: map[string]any{"state": st}}), 422, "provider_not_available")
 		// Expired: 10 minutes.
 		old := oauthState(5)
 		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": old}}), 204)
 		e.clock.Advance(10*time.Minute + time.Second)
-		expectError(t, e.do(req{Method: "GET", Path: "providers/github/loginUrl?state=" + old}), 422, "invalid_oauth_state")
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": old}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "GET", Path: "providers/github/loginUrl?state=" + old}), 422, "invalid_verification")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": old}}), 422, "invalid_verification")
 	})
 
 	t.Run("provider error", func(t *testing.T) {
@@ -157,15 +157,15 @@ func testOAuth(t *testing.T, newStores storeFactory) {
 		if string(r.Body) != "{\"status\":\"completed\",\"error\":\"access_denied\"}\n" {
 			t.Fatalf("result %s", r.Body)
 		}
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "oauth_provider_error")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "other_verify_failure")
 	})
 
 	t.Run("code mismatch consumes the state", func(t *testing.T) {
 		st := oauthState(7)
 		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st}}), 204)
 		e.oauthBrowser("github", st)
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st, "code": "not-the-code"}}), 422, "oauth_exchange_failed")
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st, "code": "not-the-code"}}), 422, "other_verify_failure")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "invalid_verification")
 	})
 
 	t.Run("client-held PKCE verifier", func(t *testing.T) {
@@ -176,12 +176,12 @@ func testOAuth(t *testing.T, newStores storeFactory) {
 		st := oauthState(9)
 		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st, "codeChallenge": challenge}}), 204)
 		e.oauthBrowser("github", st)
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st, "codeVerifier": strings.Repeat("w", 46)}}), 422, "invalid_code_verifier")
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st, "codeVerifier": verifier}}), 422, "invalid_oauth_state")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st, "codeVerifier": strings.Repeat("w", 46)}}), 422, "other_verify_failure")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st, "codeVerifier": verifier}}), 422, "invalid_verification")
 		st = oauthState(10)
 		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st, "codeChallenge": challenge}}), 204)
 		e.oauthBrowser("github", st)
-		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "invalid_code_verifier")
+		expectError(t, e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": st}}), 422, "other_verify_failure")
 		st = oauthState(11)
 		expectStatus(t, e.do(req{Method: "POST", Path: "providers/github/initAuth", Body: map[string]any{"state": st, "codeChallenge": challenge}}), 204)
 		e.oauthBrowser("github", st)
@@ -261,7 +261,7 @@ func testOAuth(t *testing.T, newStores storeFactory) {
 		// The dev identity already belongs to the user of the first
 		// subtest: linking it elsewhere is refused.
 		r := e.oauthSignIn(15, v.MinifiedJWT)
-		expectError(t, r, 422, "credential_already_linked")
+		expectError(t, r, 422, "social_account_already_exists")
 		// On a fresh server it links.
 		e2 := newTestEnv(t, newStores)
 		v = e2.smsSignIn(111, nil)
@@ -319,13 +319,13 @@ func testOAuthGenericOIDC(t *testing.T, newStores storeFactory) {
 
 	// A state made for one provider is refused by another, and consumed.
 	st = start(21, "github")
-	expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "invalid_oauth_state")
+	expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "invalid_verification")
 
 	// An ID token that fails verification.
 	st = start(22, "acme")
 	e.oauthBrowser("acme", st)
 	idp.TamperIDTokens(func(claims map[string]any) { claims["nonce"] = "another-nonce" })
-	expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "invalid_id_token")
+	expectError(t, e.do(req{Method: "POST", Path: "providers/acme/signIn", Body: map[string]any{"state": st}}), 422, "other_verify_failure")
 	idp.TamperIDTokens(nil)
 
 	// The provider unreachable.

@@ -71,12 +71,8 @@ func (s *server) usersPut(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		User        authkit.User `json:"user"`
-		ExpiresAt   int64        `json:"expiresAt"`
-		JWT         string       `json:"jwt,omitempty"`
-		MinifiedJWT string       `json:"minifiedJwt,omitempty"`
-	}{resp.User, resp.ExpiresAt, resp.JWT, resp.MinifiedJWT})
+	resp.NextView = "done"
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 

@@ -23,7 +23,12 @@ func (s *server) apiRoutes() []route {
 		}
 	}
 	return append(codes, []route{
+		{"GET", "/settings", authNone, s.settings},
+
 		{"GET", "/users/mfa", authBasic, s.mfaList},
+		{"GET", "/users/mfa/methods", authBasic, s.mfaMethods},
+		{"GET", "/users/mfa/{id}", authBasic, s.mfaGet},
+		{"PUT", "/users/mfa/{id}", authBasic, s.mfaPut},
 		{"DELETE", "/users/mfa/{id}", authBasic, s.mfaDelete},
 		{"GET", "/users/mfa/register/totp", authBasic, s.mfaRegisterStart},
 		{"POST", "/users/mfa/register/totp", authBasic, s.mfaRegisterConfirm},

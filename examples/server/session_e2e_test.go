@@ -41,7 +41,7 @@ func testVerifyLinksCredential(t *testing.T, newStores storeFactory) {
 	r = e.do(req{Method: "POST", Path: "emailVerifications/verify", Bearer: v.MinifiedJWT, Body: map[string]any{
 		"verificationUUID": id, "verificationToken": e.lastCode("taken@example.com"),
 	}})
-	expectError(t, r, 422, "credential_already_linked")
+	expectError(t, r, 422, "user_has_already_account_with_email")
 	_ = other
 	// SMS verify links a phone to the email user.
 	national, e164 := testPhone(51)

@@ -262,7 +262,7 @@ func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred aut
 	c := claimsOf(r)
 	u, err := s.stores.Users.Link(ctx, c.Subject, cred, s.now())
 	if err != nil {
-		return err
+		return classifyLink(err, cred.Format)
 	}
 	toks, err := s.reissue(ctx, c, u)
 	if err != nil {

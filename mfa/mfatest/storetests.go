@@ -50,6 +50,8 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Device/DeletePromotesOldestVerified", testDeleteDefault},
 		{"Device/ParallelMarkStepUsed", testParallelMarkStep},
 		{"Device/ParallelConfirm", testParallelConfirm},
+		{"Device/SetDefault", testSetDefault},
+		{"Device/ParallelSetDefault", testParallelSetDefault},
 		{"Attempt/Window", testAttemptWindow},
 		{"Attempt/Release", testAttemptRelease},
 		{"Attempt/Parallel", testAttemptParallel},
@@ -335,6 +337,86 @@ func testDeleteDefault(t *testing.T, s mfa.Store) {
 	}
 	if got := defaults(); len(got) != 0 {
 		t.Fatalf("defaults = %v, want none (only an unverified device left)", got)
+	}
+}
+
+// defaultsOf returns the ids of the user's default devices.
+func defaultsOf(t *testing.T, s mfa.Store, userID string) []string {
+	t.Helper()
+	list, err := s.ListDevices(ctx, userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for _, x := range list {
+		if x.Default {
+			ids = append(ids, x.ID)
+		}
+	}
+	return ids
+}
+
+func testSetDefault(t *testing.T, s mfa.Store) {
+	u := uniq(t, "user")
+	a := device(t, u, base)                                    // verified, default
+	b := device(t, u, base.Add(time.Second))                   // verified
+	c := device(t, u, base.Add(2*time.Second))                 // never verified
+	other := device(t, uniq(t, "other"), base.Add(-time.Hour)) // another user's, verified
+	for _, x := range []mfa.DeviceRecord{a, b, c, other} {
+		mustCreate(t, s, x)
+	}
+	mustConfirm(t, s, a, 1)
+	mustConfirm(t, s, b, 1)
+	mustConfirm(t, s, other, 1)
+
+	for _, tc := range []struct {
+		name, user, dev string
+	}{
+		{"unverified", u, c.ID},
+		{"missing", u, uniq(t, "missing")},
+		{"another user's device", u, other.ID},
+		{"by another user", other.UserID, b.ID},
+	} {
+		wantErr(t, "SetDefaultDevice "+tc.name, s.SetDefaultDevice(ctx, tc.user, tc.dev), mfa.ErrNotFound)
+		if got := defaultsOf(t, s, u); len(got) != 1 || got[0] != a.ID {
+			t.Fatalf("after refused SetDefaultDevice (%s): defaults = %v, want [%s]", tc.name, got, a.ID)
+		}
+	}
+	for _, want := range []string{b.ID, b.ID, a.ID} { // idempotent, and back
+		if err := s.SetDefaultDevice(ctx, u, want); err != nil {
+			t.Fatal(err)
+		}
+		if got := defaultsOf(t, s, u); len(got) != 1 || got[0] != want {
+			t.Fatalf("defaults = %v, want [%s]", got, want)
+		}
+	}
+	if got := defaultsOf(t, s, other.UserID); len(got) != 1 || got[0] != other.ID {
+		t.Fatalf("other user's defaults = %v, want [%s]", got, other.ID)
+	}
+	// Deleting the new default still promotes the oldest verified device.
+	if err := s.SetDefaultDevice(ctx, u, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteDevice(ctx, u, b.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := defaultsOf(t, s, u); len(got) != 1 || got[0] != a.ID {
+		t.Fatalf("defaults after deleting the chosen default = %v, want [%s]", got, a.ID)
+	}
+}
+
+func testParallelSetDefault(t *testing.T, s mfa.Store) {
+	u := uniq(t, "user")
+	var devs []mfa.DeviceRecord
+	for i := 0; i < Parallelism; i++ {
+		x := device(t, u, base.Add(time.Duration(i)*time.Second))
+		mustCreate(t, s, x)
+		mustConfirm(t, s, x, 1)
+		devs = append(devs, x)
+	}
+	parallel(t, nil, func(i int) error { return s.SetDefaultDevice(ctx, u, devs[i].ID) })
+	if got := defaultsOf(t, s, u); len(got) != 1 {
+		t.Fatalf("%d parallel SetDefaultDevice: defaults = %v, want exactly one", Parallelism, got)
 	}
 }
 
