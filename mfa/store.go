@@ -177,4 +177,5 @@ type Store interface {
 	AttemptStore
 	RecoveryStore
 	TokenStore
+	UserStore
 }

@@ -293,23 +293,13 @@ func testMFADeleteRules(t *testing.T, newStores storeFactory) {
 	e := newTestEnv(t, newStores)
 	v := e.smsSignIn(137, nil)
 	a, aSecret := e.enrollTOTP(v.MinifiedJWT)
-	b, _ := e.enrollTOTP(v.MinifiedJWT)
-	c, _ := e.enrollTOTP(v.MinifiedJWT)
+	multi := map[string]any{"createMfaToken": map[string]any{"singleUse": false}}
+	up := e.mfaAuth(v.MinifiedJWT, aSecret, multi) // more devices need a fresh MFA
+	b, _ := e.enrollTOTP(up.MinifiedJWT)
+	c, _ := e.enrollTOTP(up.MinifiedJWT)
 	other := e.smsSignIn(138, nil)
 	_, oSecret := e.enrollTOTP(other.MinifiedJWT)
-	mfaToken := func(bearer, secret string) string {
-		r := e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: bearer, Body: map[string]any{
-			"code": e.totpCode(secret), "createMfaToken": map[string]any{"singleUse": false},
-		}})
-		expectStatus(t, r, 200)
-		var up verifyResponse
-		r.JSON(t, &up)
-		if up.MFAToken == "" {
-			t.Fatalf("no mfaToken: %s", r.Body)
-		}
-		return up.MFAToken
-	}
-	mine, theirs := mfaToken(v.MinifiedJWT, aSecret), mfaToken(other.MinifiedJWT, oSecret)
+	mine, theirs := up.MFAToken, e.mfaAuth(other.MinifiedJWT, oSecret, multi).MFAToken
 	del := func(id, token string) *resp {
 		return e.do(req{Method: "DELETE", Path: "users/mfa/" + id, Bearer: v.MinifiedJWT, Header: map[string]string{"x-mfa-auth-token": token}})
 	}

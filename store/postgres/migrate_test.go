@@ -18,9 +18,9 @@ func TestMigrationsList(t *testing.T) {
 	if len(ms) == 0 {
 		t.Fatal("no embedded migrations")
 	}
-	// Numbers are reserved per feature, so one may land before a lower
-	// one: versions increase strictly from 1, and Migrate applies any
-	// version it has not applied yet, whatever its place.
+	// Versions are assigned to parallel branches ahead of time, so a gap
+	// may exist until every branch has landed; they must start at 1 and
+	// increase.
 	for i, m := range ms {
 		if i == 0 && m.Version != 1 || i > 0 && m.Version <= ms[i-1].Version {
 			t.Fatalf("migration %d has version %d; versions must start at 1 and increase", i, m.Version)
