@@ -46,6 +46,7 @@ func (s *server) apiRoutes() []route {
 
 		{"POST", "/providers/{type}/initAuth", authNone, s.oauthInitAuth},
 		{"GET", "/providers/{type}/loginUrl", authNone, s.oauthLoginURL},
+		{"GET", "/providers/{type}/login", authNone, s.oauthLogin},
 		{"GET", "/providers/{type}/redirect", authNone, s.oauthRedirect},
 		{"POST", "/providers/{type}/redirect", authNone, s.oauthRedirect},
 		{"POST", "/providers/{type}/oauthResult", authNone, s.oauthResult},
