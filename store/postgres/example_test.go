@@ -75,6 +75,7 @@ func ExampleMigrations() {
 	}
 	// Output:
 	// 1 0001_init.sql
+	// 2 0002_accounts.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN
