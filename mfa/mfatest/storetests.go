@@ -58,6 +58,8 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Recovery/CreateGetConsume", testRecoveryBasics},
 		{"Recovery/Replace", testRecoveryReplace},
 		{"Recovery/Acknowledgement", testRecoveryAck},
+		{"Recovery/ParallelAcknowledgeReplace", testRecoveryAckReplaceParallel},
+		{"Recovery/ParallelAcknowledgeConsume", testRecoveryAckConsumeParallel},
 		{"Recovery/ParallelConsume", testRecoveryParallelConsume},
 		{"Recovery/ParallelCreate", testRecoveryParallelCreate},
 		{"Token/Use", testTokenUse},

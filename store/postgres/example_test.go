@@ -76,6 +76,7 @@ func ExampleMigrations() {
 	// Output:
 	// 1 0001_init.sql
 	// 2 0002_accounts.sql
+	// 3 0003_passkeys.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN
