@@ -214,7 +214,7 @@ type signInOptions struct {
 
 // signIn is the end of every sign-in (OTP and OAuth): find or create the
 // user, gate the session on MFA, mint the tokens and answer VerifyResponse.
-// A user with a confirmed TOTP device gets an MFA-pending session
+// A user with a confirmed TOTP device or a passkey gets an MFA-pending session
 // (requiresAdditionalAuth, short-lived) that only users/mfa/auth/* can
 // upgrade, and no elevated token: step-up for such a user needs MFA.
 func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt signInOptions) error {
@@ -232,13 +232,15 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 }
 
 // startSession mints a new session for the signed-in user u (mo carries
-// the MFA state; audience and session key are added here) and answers
-// VerifyResponse, with an elevated token when asked and MFA is not
+// the MFA state; audience, session key and client are added here) and
+// answers VerifyResponse, with an elevated token when asked and MFA is not
 // pending.
 func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.User, mo session.MintOptions, opt signInOptions) error {
 	ctx := r.Context()
 	mo.Audience = s.audience(r)
 	mo.SessionPublicKey = opt.sessionPublicKey
+	mo.UserAgent = r.UserAgent()
+	mo.RemoteIP = r.RemoteAddr // kept as its /24 or /48 only
 	toks, err := s.sessions.Mint(ctx, u, mo)
 	if err != nil {
 		return classifySession(err)
@@ -362,26 +364,6 @@ func validSessionPublicKey(k string) error {
 	if len(k) != 66 || !(strings.HasPrefix(k, "02") || strings.HasPrefix(k, "03")) || strings.Trim(strings.ToLower(k), "0123456789abcdef") != "" {
 		return errValidation("sessionPublicKey must be a compressed P-256 public key in hex.")
 	}
-	return nil
-}
-
-// refresh is POST refresh: new tokens for the same session, later exp.
-func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	c := claimsOf(r)
-	u, err := s.stores.Users.Get(ctx, c.Subject)
-	if err != nil {
-		return err
-	}
-	toks, err := s.sessions.Refresh(ctx, s.requestToken(r), u)
-	if err != nil {
-		return classifySession(err)
-	}
-	resp, err := s.tokenResponse(w, r, u, toks)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
