@@ -75,6 +75,7 @@ func ExampleMigrations() {
 	}
 	// Output:
 	// 1 0001_init.sql
+	// 4 0004_totp_lifetime_failures.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN

@@ -18,9 +18,12 @@ func TestMigrationsList(t *testing.T) {
 	if len(ms) == 0 {
 		t.Fatal("no embedded migrations")
 	}
+	// Versions are assigned to parallel branches ahead of time, so a gap
+	// may exist until every branch has landed; they must start at 1 and
+	// increase.
 	for i, m := range ms {
-		if m.Version != i+1 {
-			t.Fatalf("migration %d has version %d; versions must run 1, 2, … without gaps", i, m.Version)
+		if i == 0 && m.Version != 1 || i > 0 && m.Version <= ms[i-1].Version {
+			t.Fatalf("migration %d has version %d; versions must start at 1 and increase", i, m.Version)
 		}
 		if !strings.HasSuffix(m.Name, ".sql") || strings.TrimSpace(m.SQL) == "" {
 			t.Fatalf("migration %+v: want a non-empty .sql file", m.Name)
