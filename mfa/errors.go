@@ -29,6 +29,10 @@ var (
 	ErrInvalidRecoveryCode = errors.New("mfa: invalid recovery code")
 	// ErrNoRecoveryCodes: the user has no recovery-code set yet.
 	ErrNoRecoveryCodes = errors.New("mfa: no recovery codes")
+	// ErrRecoveryCodesAcknowledged: the user acknowledged the recovery
+	// codes, which are therefore not shown again (RecoveryStatus still
+	// counts them; RegenerateRecoveryCodes issues a new set).
+	ErrRecoveryCodesAcknowledged = errors.New("mfa: recovery codes already acknowledged")
 	// ErrTokenInvalid: an MFA token that is missing, unknown, expired,
 	// already used, or issued to another user or session
 	// (403 mfa_token_required).

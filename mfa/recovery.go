@@ -121,19 +121,30 @@ func (s *Service) openSet(set RecoverySet) ([]string, error) {
 	return out, nil
 }
 
-// RecoveryCodes returns the user's unused recovery codes, creating a set of
-// RecoveryCodeCount codes (acknowledgement pending) if the user has none
-// (GET users/mfa/recovery). Codes are stored twice: as a keyed hash, used to
-// check them, and sealed with the Sealer, only so that this method can show
-// the existing set again as the API requires; a used code is removed from
-// both.
+// RecoveryCodes reveals the user's unused recovery codes (GET
+// users/mfa/recovery), creating a set of RecoveryCodeCount codes
+// (acknowledgement pending) if the user has none. The codes are a secret
+// shown once: they are revealed only while the acknowledgement is pending,
+// and ErrRecoveryCodesAcknowledged (nothing revealed) once the user has
+// acknowledged them; RecoveryStatus still tells how many remain. The state
+// and the codes are read in one store operation, so an acknowledgement is
+// never overtaken by a reveal that started after it.
+//
+// The caller decides who may see them: only a session that proved a second
+// factor moments ago or presents an MFA or elevated token (NIST SP
+// 800-63B-4 §4.2.1.1; session.ActionRevealRecoveryCodes), and only a user
+// with a verified second factor, since a recovery code passes MFA.
+//
+// Codes are stored twice: as a keyed hash, used to check them, and sealed
+// with the Sealer, only so that this method can show the pending set
+// again; a used code is removed from both.
 func (s *Service) RecoveryCodes(ctx context.Context, userID string) ([]string, error) {
 	if userID == "" {
 		return nil, ErrInvalidUser
 	}
 	cur, err := s.store.GetRecoverySet(ctx, userID)
 	if err == nil {
-		return s.openSet(cur)
+		return s.reveal(cur)
 	}
 	if !errors.Is(err, ErrNotFound) {
 		return nil, err
@@ -147,15 +158,50 @@ func (s *Service) RecoveryCodes(ctx context.Context, userID string) ([]string, e
 		return nil, err
 	}
 	if !created { // a concurrent call created the set first
-		return s.openSet(cur)
+		return s.reveal(cur)
 	}
 	s.log.InfoContext(ctx, "mfa: recovery codes created", "user", userID)
 	return shown, nil
 }
 
+// reveal opens a stored set unless it was acknowledged.
+func (s *Service) reveal(set RecoverySet) ([]string, error) {
+	if set.Acknowledgement == AckComplete {
+		return nil, ErrRecoveryCodesAcknowledged
+	}
+	return s.openSet(set)
+}
+
+// RecoveryStatus says what may be shown about the user's recovery codes
+// without revealing them: how many are unused and the acknowledgement
+// state (zero values when the user has no set). It never creates a set.
+type RecoveryStatus struct {
+	// Count is the number of unused codes.
+	Count int
+	// Acknowledgement is "" without a set, else AckPending or AckComplete.
+	Acknowledgement Acknowledgement
+}
+
+// RecoveryStatus returns the user's RecoveryStatus.
+func (s *Service) RecoveryStatus(ctx context.Context, userID string) (RecoveryStatus, error) {
+	if userID == "" {
+		return RecoveryStatus{}, ErrInvalidUser
+	}
+	set, err := s.store.GetRecoverySet(ctx, userID)
+	if errors.Is(err, ErrNotFound) {
+		return RecoveryStatus{}, nil
+	}
+	if err != nil {
+		return RecoveryStatus{}, err
+	}
+	return RecoveryStatus{Count: len(set.Codes), Acknowledgement: set.Acknowledgement}, nil
+}
+
 // RegenerateRecoveryCodes replaces the user's set with RecoveryCodeCount new
 // codes (POST users/mfa/recovery): every previous code stops working, and the
-// acknowledgement state becomes pending.
+// acknowledgement state becomes pending. Like RecoveryCodes it is for a
+// session that proved a second factor moments ago
+// (session.ActionRegenerateRecoveryCodes).
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
 	if userID == "" {
 		return nil, ErrInvalidUser

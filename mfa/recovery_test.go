@@ -132,11 +132,14 @@ func TestRecoveryCodes(t *testing.T) {
 	if _, err := f.svc.AuthenticateRecovery(bg, "u", "not a code"); !errors.Is(err, ErrInvalidRecoveryCode) {
 		t.Fatalf("malformed = %v", err)
 	}
-	left, _ := f.svc.RecoveryCodes(bg, "u")
-	want := append(append([]string{}, codes[:3]...), codes[4:]...)
-	if strings.Join(left, ",") != strings.Join(want, ",") {
-		t.Fatalf("remaining codes = %v, want %v", left, want)
+	// Acknowledged codes are a secret already shown: only the count remains.
+	if left, err := f.svc.RecoveryCodes(bg, "u"); !errors.Is(err, ErrRecoveryCodesAcknowledged) || left != nil {
+		t.Fatalf("RecoveryCodes after acknowledgement = %v, %v", left, err)
 	}
+	if st, err := f.svc.RecoveryStatus(bg, "u"); err != nil || st.Count != 9 || st.Acknowledgement != AckComplete {
+		t.Fatalf("RecoveryStatus = %+v, %v", st, err)
+	}
+	want := append(append([]string{}, codes[:3]...), codes[4:]...)
 
 	// Regenerating invalidates every previous code and resets the acknowledgement.
 	fresh, err := f.svc.RegenerateRecoveryCodes(bg, "u")
@@ -150,6 +153,33 @@ func TestRecoveryCodes(t *testing.T) {
 	}
 	if ack, _ := f.svc.RecoveryAcknowledgement(bg, "u"); ack != AckPending {
 		t.Fatalf("acknowledgement after regenerate = %q, want pending", ack)
+	}
+	// The new set is pending, so it can be shown again until acknowledged.
+	if again, err := f.svc.RecoveryCodes(bg, "u"); err != nil || strings.Join(again, ",") != strings.Join(fresh, ",") {
+		t.Fatalf("RecoveryCodes after regenerate = %v, %v", again, err)
+	}
+}
+
+func TestRecoveryStatus(t *testing.T) {
+	f := newFixture(t)
+	if st, err := f.svc.RecoveryStatus(bg, "u"); err != nil || st != (RecoveryStatus{}) {
+		t.Fatalf("status without a set = %+v, %v", st, err)
+	}
+	if _, err := f.store.GetRecoverySet(bg, "u"); !errors.Is(err, ErrNotFound) {
+		t.Fatal("RecoveryStatus created a set")
+	}
+	if _, err := f.svc.RecoveryStatus(bg, ""); !errors.Is(err, ErrInvalidUser) {
+		t.Fatalf("empty user: %v", err)
+	}
+	codes, err := f.svc.RecoveryCodes(bg, "u")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.AuthenticateRecovery(bg, "u", codes[0]); err != nil {
+		t.Fatal(err)
+	}
+	if st, err := f.svc.RecoveryStatus(bg, "u"); err != nil || st.Count != 9 || st.Acknowledgement != AckPending {
+		t.Fatalf("status = %+v, %v", st, err)
 	}
 }
 
@@ -244,5 +274,44 @@ func TestRecoveryFailureLimit(t *testing.T) {
 	f.clock.Advance(DefaultFailureWindow)
 	if n, err := f.svc.AuthenticateRecovery(bg, "u", codes[0]); err != nil || n != 9 {
 		t.Fatalf("after the window = %d, %v", n, err)
+	}
+}
+
+func TestRemoveDeviceAndHasVerified(t *testing.T) {
+	f := newFixture(t)
+	if has, err := f.svc.HasVerifiedDevice(bg, "u"); err != nil || has {
+		t.Fatalf("HasVerifiedDevice of a new user = %v, %v", has, err)
+	}
+	if _, err := f.svc.HasVerifiedDevice(bg, ""); !errors.Is(err, ErrInvalidUser) {
+		t.Fatalf("empty user: %v", err)
+	}
+	e, err := f.svc.EnrollTOTP(bg, "u", "ada@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := f.svc.HasVerifiedDevice(bg, "u"); has {
+		t.Fatal("an unverified device counts")
+	}
+	if err := f.svc.RemoveDevice(bg, "v", e.DeviceID); !errors.Is(err, ErrDeviceNotFound) {
+		t.Fatalf("another user's device: %v", err)
+	}
+	if err := f.svc.RemoveDevice(bg, "", e.DeviceID); !errors.Is(err, ErrInvalidUser) {
+		t.Fatalf("empty user: %v", err)
+	}
+	if err := f.svc.RemoveDevice(bg, "u", e.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.RemoveDevice(bg, "u", e.DeviceID); !errors.Is(err, ErrDeviceNotFound) {
+		t.Fatalf("removed twice: %v", err)
+	}
+	v := f.enrolled(t, "u")
+	if has, err := f.svc.HasVerifiedDevice(bg, "u"); err != nil || !has {
+		t.Fatalf("HasVerifiedDevice after confirming = %v, %v", has, err)
+	}
+	if err := f.svc.RemoveDevice(bg, "u", v.DeviceID); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := f.svc.HasVerifiedDevice(bg, "u"); has {
+		t.Fatal("a removed device still counts")
 	}
 }

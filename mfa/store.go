@@ -186,4 +186,5 @@ type Store interface {
 	AttemptStore
 	RecoveryStore
 	TokenStore
+	UserStore
 }

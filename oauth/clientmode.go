@@ -51,6 +51,33 @@ func (f *Flow) ClientConfig(ctx context.Context, name string) (ClientConfig, err
 	}, nil
 }
 
+// ClientAuthURL returns the provider's authorization URL without state,
+// PKCE or nonce, for a client that adds its own state and challenge (a
+// client-built sign-in; Dynamic's loginUrl without a state): client_id,
+// redirect_uri, response_type=code, scope and the provider's extra
+// parameters (RFC 6749 §4.1.1).
+func (f *Flow) ClientAuthURL(ctx context.Context, provider string) (string, error) {
+	pr, err := f.provider(provider)
+	if err != nil {
+		return "", err
+	}
+	if err := f.resolve(ctx, pr); err != nil {
+		return "", err
+	}
+	u, err := f.authCodeURL(State{Provider: pr.cfg.Name, RedirectURL: pr.cfg.RedirectURLs[0]})
+	if err != nil {
+		return "", err
+	}
+	parsed, err := url.Parse(u)
+	if err != nil {
+		return "", err
+	}
+	q := parsed.Query()
+	q.Del("state") // the client adds its own
+	parsed.RawQuery = q.Encode()
+	return parsed.String(), nil
+}
+
 // ReturnParams names the query parameters ReturnLocationWith adds to the
 // return URL.
 type ReturnParams struct {

@@ -100,7 +100,7 @@ func newFakeApp(t *testing.T) *fakeApp {
 			return
 		}
 		q := r.URL.Query()
-		v := appVisit{Code: q.Get("code"), State: q.Get("state"), Error: q.Get("error")}
+		v := appVisit{Code: q.Get("dynamicOauthCode"), State: q.Get("dynamicOauthState"), Error: q.Get("dynamicOauthError")} // the names Dynamic's SDK reads
 		a.mu.Lock()
 		a.visits = append(a.visits, v)
 		a.mu.Unlock()
@@ -141,7 +141,7 @@ func browserLoginURL(t *testing.T, e *testEnv, state, redirectURL string) string
 	if !strings.HasPrefix(lu.URL, e.ts.URL+"/dev/oauth/") {
 		t.Fatalf("login URL %q is not the dev provider's", lu.URL)
 	}
-	return lu.URL
+	return e.clientPKCE(state, lu.URL)
 }
 
 // browserSignIn completes the sign-in with the code the browser brought

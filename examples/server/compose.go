@@ -43,6 +43,9 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 	}
 	s.sessionMW = s.newSessionMiddleware()
 	s.jwksHandler = s.sessions.JWKSHandler()
+	if s.steps, err = s.newStepUp(); err != nil {
+		return err
+	}
 
 	// One-time codes.
 	smsSender, emailSender, err := s.senders()

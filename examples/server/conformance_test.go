@@ -293,23 +293,13 @@ func testMFADeleteRules(t *testing.T, newStores storeFactory) {
 	e := newTestEnv(t, newStores)
 	v := e.smsSignIn(137, nil)
 	a, aSecret := e.enrollTOTP(v.MinifiedJWT)
-	b, _ := e.enrollTOTP(v.MinifiedJWT)
-	c, _ := e.enrollTOTP(v.MinifiedJWT)
+	multi := map[string]any{"createMfaToken": map[string]any{"singleUse": false}}
+	up := e.mfaAuth(v.MinifiedJWT, aSecret, multi) // more devices need a fresh MFA
+	b, _ := e.enrollTOTP(up.MinifiedJWT)
+	c, _ := e.enrollTOTP(up.MinifiedJWT)
 	other := e.smsSignIn(138, nil)
 	_, oSecret := e.enrollTOTP(other.MinifiedJWT)
-	mfaToken := func(bearer, secret string) string {
-		r := e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: bearer, Body: map[string]any{
-			"code": e.totpCode(secret), "createMfaToken": map[string]any{"singleUse": false},
-		}})
-		expectStatus(t, r, 200)
-		var up verifyResponse
-		r.JSON(t, &up)
-		if up.MFAToken == "" {
-			t.Fatalf("no mfaToken: %s", r.Body)
-		}
-		return up.MFAToken
-	}
-	mine, theirs := mfaToken(v.MinifiedJWT, aSecret), mfaToken(other.MinifiedJWT, oSecret)
+	mine, theirs := up.MFAToken, e.mfaAuth(other.MinifiedJWT, oSecret, multi).MFAToken
 	del := func(id, token string) *resp {
 		return e.do(req{Method: "DELETE", Path: "users/mfa/" + id, Bearer: v.MinifiedJWT, Header: map[string]string{"x-mfa-auth-token": token}})
 	}
@@ -390,7 +380,7 @@ func testOAuthConformance(t *testing.T, newStores storeFactory) {
 		r := e.do(req{Method: "GET", Path: "providers/github/loginUrl?state=" + url.QueryEscape(st)})
 		var lu struct{ URL string }
 		r.JSON(t, &lu)
-		auth := e.do(req{Method: "GET", Path: lu.URL})
+		auth := e.do(req{Method: "GET", Path: e.clientPKCE(st, lu.URL)})
 		loc, err := url.Parse(auth.Header.Get("Location"))
 		if err != nil || loc.Query().Get("code") == "" {
 			t.Fatalf("authorize: %d %v", auth.Status, auth.Header)
@@ -623,7 +613,7 @@ func testDevFakeProvider(t *testing.T, newStores storeFactory) {
 		if !strings.HasPrefix(lu.URL, e.ts.URL+"/dev/oauth/") {
 			t.Fatalf("login URL %s", lu.URL)
 		}
-		auth := e.do(req{Method: "GET", Path: lu.URL})
+		auth := e.do(req{Method: "GET", Path: e.clientPKCE(state, lu.URL)})
 		loc, err := url.Parse(auth.Header.Get("Location"))
 		if auth.Status != 302 && auth.Status != 303 || err != nil || !strings.HasPrefix(loc.String(), redirectURI+"?") || loc.Query().Get("state") != state {
 			t.Fatalf("authorize: %d %q", auth.Status, auth.Header.Get("Location"))
@@ -636,8 +626,8 @@ func testDevFakeProvider(t *testing.T, newStores storeFactory) {
 		return e.do(req{Method: "POST", Path: "/dev/oauth/token", Body: form.Encode(),
 			Header: map[string]string{"Content-Type": "application/x-www-form-urlencoded"}})
 	}
-	// The server holds the verifier, so a client's guess is refused; and a
-	// refused code is spent: the server's own exchange then fails.
+	// Only the client holds the verifier, so a guess is refused; and a
+	// refused code is spent: the client's own exchange then fails.
 	state, code := authorize()
 	if r := token(code, redirectURI, strings.Repeat("v", 43)); r.Status != 400 || !strings.Contains(string(r.Body), "invalid_grant") {
 		t.Fatalf("wrong verifier: %d %s", r.Status, r.Body)
@@ -649,7 +639,7 @@ func testDevFakeProvider(t *testing.T, newStores storeFactory) {
 	if r := token(code, redirectURI+"/", strings.Repeat("v", 43)); r.Status != 400 {
 		t.Fatalf("other redirect_uri: %d %s", r.Status, r.Body)
 	}
-	// A code works once: the server's exchange succeeds, a replay fails.
+	// A code works once: the client's exchange succeeds, a replay fails.
 	state, code = authorize()
 	expectStatus(t, e.do(req{Method: "GET", Path: "providers/github/redirect?code=" + url.QueryEscape(code) + "&state=" + state}), 200)
 	r := e.do(req{Method: "POST", Path: "providers/github/signIn", Body: map[string]any{"state": state}})

@@ -41,6 +41,9 @@ type testEnv struct {
 	base string
 	// secrets of the TOTP devices enrolled by enrollTOTP, by device id.
 	secrets map[string]string
+	// verifiers are the PKCE verifiers of the provider URLs oauthBrowser
+	// completed with its own challenge, by state (see clientPKCE).
+	verifiers map[string]string
 }
 
 // newTestEnv starts a server on a loopback httptest listener with the
@@ -149,6 +152,7 @@ func (e *testEnv) do(r req) *resp {
 	default:
 		url = e.base + "/" + url
 	}
+	e.addVerifier(r)
 	var body io.Reader
 	switch b := r.Body.(type) {
 	case nil:
@@ -191,6 +195,20 @@ func (e *testEnv) do(r req) *resp {
 		e.t.Fatal(err)
 	}
 	return &resp{Status: hres.StatusCode, Header: hres.Header, Body: b, Cookies: hres.Cookies()}
+}
+
+// addVerifier plays the part of a client that built its provider URL with
+// its own PKCE challenge (oauthBrowser, as Dynamic's SDK does): a signIn or
+// verify for such a state carries the verifier, unless the test set one.
+func (e *testEnv) addVerifier(r req) {
+	body, ok := r.Body.(map[string]any)
+	if !ok || !strings.HasPrefix(r.Path, "providers/") || !(strings.HasSuffix(r.Path, "/signIn") || strings.HasSuffix(r.Path, "/verify")) {
+		return
+	}
+	st, _ := body["state"].(string)
+	if _, set := body["codeVerifier"]; !set && e.verifiers[st] != "" {
+		body["codeVerifier"] = e.verifiers[st]
+	}
 }
 
 // expectError checks an error answer's status and code.

@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"errors"
 	"net/http"
+	"slices"
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
@@ -58,15 +60,24 @@ func (s *server) mfaList(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// mfaDelete is DELETE users/mfa/{id}; it needs an MFA token of the user
-// in x-mfa-auth-token (from users/mfa/auth/* with createMfaToken).
+// mfaDelete is DELETE users/mfa/{id}. Once the user has a verified
+// device it needs step-up (session.ActionRemoveFactor): an elevated token
+// with credential:unlink or an MFA token in x-mfa-auth-token. An unknown
+// id is refused before any token is spent.
 func (s *server) mfaDelete(w http.ResponseWriter, r *http.Request) error {
-	token := r.Header.Get("x-mfa-auth-token")
-	if token == "" {
-		return errMFATokenRequired()
-	}
 	c := claimsOf(r)
-	if err := s.mfa.DeleteDevice(r.Context(), c.Subject, r.PathValue("id"), c.SessionID, token); err != nil {
+	id := r.PathValue("id")
+	devs, err := s.mfa.ListDevices(r.Context(), c.Subject)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(devs, func(d mfa.Device) bool { return d.ID == id }) {
+		return classifyMFA(mfa.ErrDeviceNotFound)
+	}
+	if err := s.authorize(w, r, session.ActionRemoveFactor); err != nil {
+		return err
+	}
+	if err := s.mfa.RemoveDevice(r.Context(), c.Subject, id); err != nil {
 		return classifyMFA(err)
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -140,7 +151,7 @@ func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkTOTP(r.Context(), c, body.ID, body.Code); err != nil {
 		return err
 	}
-	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, "otp")
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMROneTimePassword)
 }
 
 // checkTOTP checks a code for users/mfa/auth/totp. An id naming an
@@ -190,18 +201,20 @@ func (s *server) mfaAuthRecovery(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.mfa.AuthenticateRecovery(r.Context(), c.Subject, body.Code); err != nil {
 		return classifyMFA(err)
 	}
-	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, "kba")
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMRKnowledge)
 }
 
 // mfaUpgrade answers a successful MFA step: the session's tokens re-issued
-// with user:basic, plus an MFA token and an elevated token when asked.
+// with user:basic and the second factor's amr and auth_time (which make
+// the session fresh for step-up), plus an MFA token and an elevated token
+// when asked.
 func (s *server) mfaUpgrade(w http.ResponseWriter, r *http.Request, c *session.Claims, mt *mfaTokenOption, scopes []authkit.Scope, method string) error {
 	ctx := r.Context()
 	u, err := s.stores.Users.Get(ctx, c.Subject)
 	if err != nil {
 		return err
 	}
-	toks, err := s.sessions.Upgrade(ctx, c, u, extraScopes(c))
+	toks, err := s.sessions.UpgradeMFA(ctx, c, u, extraScopes(c), method)
 	if err != nil {
 		return classifySession(err)
 	}
@@ -221,30 +234,76 @@ func (s *server) mfaUpgrade(w http.ResponseWriter, r *http.Request, c *session.C
 	return nil
 }
 
-// mfaRecoveryGet is GET users/mfa/recovery: the current set, created on
-// first call.
+// recoveryResponse is MFAGetRecoveryCodesResponse: count is the number of
+// unused codes; recoveryCodes is empty unless they may be revealed.
+type recoveryResponse struct {
+	Count         int      `json:"count"`
+	RecoveryCodes []string `json:"recoveryCodes"`
+}
+
+// mfaRecoveryGet is GET users/mfa/recovery. The codes are a secret shown
+// once: they are revealed (the set created on first call) only to a user
+// with a verified device, while the acknowledgement is pending, and to a
+// session that passed MFA moments ago or presents an MFA or elevated
+// token (session.ActionRevealRecoveryCodes). Anyone else gets the count.
 func (s *server) mfaRecoveryGet(w http.ResponseWriter, r *http.Request) error {
-	codes, err := s.mfa.RecoveryCodes(r.Context(), claimsOf(r).Subject)
+	ctx := r.Context()
+	c := claimsOf(r)
+	st, err := s.mfa.RecoveryStatus(ctx, c.Subject)
 	if err != nil {
-		return classifyMFA(err)
+		return err
 	}
-	writeJSON(w, http.StatusOK, struct {
-		RecoveryCodes []string `json:"recoveryCodes"`
-	}{codes})
+	resp := recoveryResponse{Count: st.Count, RecoveryCodes: []string{}}
+	hasMFA, err := s.hasConfirmedDevice(ctx, c.Subject)
+	if err != nil {
+		return err
+	}
+	if !hasMFA || st.Acknowledgement == mfa.AckComplete {
+		writeJSON(w, http.StatusOK, resp)
+		return nil
+	}
+	var su *session.StepUpError
+	if _, err := s.steps.Authorize(r, session.ActionRevealRecoveryCodes); errors.As(err, &su) {
+		writeJSON(w, http.StatusOK, resp)
+		return nil
+	} else if err != nil {
+		return classifySession(err)
+	}
+	codes, err := s.mfa.RecoveryCodes(ctx, c.Subject)
+	switch {
+	case errors.Is(err, mfa.ErrRecoveryCodesAcknowledged): // acknowledged meanwhile
+	case err != nil:
+		return classifyMFA(err)
+	default:
+		resp = recoveryResponse{Count: len(codes), RecoveryCodes: codes}
+	}
+	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 
 // mfaRecoveryRegenerate is POST users/mfa/recovery: a new set; every
-// previous code stops working.
+// previous code stops working. It needs a verified device and step-up
+// (session.ActionRegenerateRecoveryCodes).
 func (s *server) mfaRecoveryRegenerate(w http.ResponseWriter, r *http.Request) error {
-	codes, err := s.mfa.RegenerateRecoveryCodes(r.Context(), claimsOf(r).Subject)
+	ctx := r.Context()
+	c := claimsOf(r)
+	hasMFA, err := s.hasConfirmedDevice(ctx, c.Subject)
+	if err != nil {
+		return err
+	}
+	if !hasMFA {
+		// A recovery code passes MFA: without a device it would be a
+		// factor of its own, obtainable with the session alone.
+		return classifyMFA(mfa.ErrDeviceNotFound)
+	}
+	if err := s.authorize(w, r, session.ActionRegenerateRecoveryCodes); err != nil {
+		return err
+	}
+	codes, err := s.mfa.RegenerateRecoveryCodes(ctx, c.Subject)
 	if err != nil {
 		return classifyMFA(err)
 	}
-	writeJSON(w, http.StatusOK, struct {
-		Count         int      `json:"count"`
-		RecoveryCodes []string `json:"recoveryCodes"`
-	}{len(codes), codes})
+	writeJSON(w, http.StatusOK, recoveryResponse{Count: len(codes), RecoveryCodes: codes})
 	return nil
 }
 

@@ -151,7 +151,7 @@ func testMFA(t *testing.T, newStores storeFactory) {
 		}
 		return e.do(req{Method: "DELETE", Path: "users/mfa/" + id, Bearer: up.MinifiedJWT, Header: h})
 	}
-	expectError(t, del(reg.ID, ""), 403, "mfa_token_required")
+	expectError(t, del(reg.ID, ""), 403, "step_up_required")
 	expectError(t, del(reg.ID, "bogus"), 403, "mfa_token_required")
 	expectError(t, del(reg.ID, v.MinifiedJWT), 403, "mfa_token_required")
 	expectStatus(t, del(reg.ID, up.MFAToken), 204)
@@ -220,17 +220,25 @@ func testMFALimitsAndErrors(t *testing.T, newStores storeFactory) {
 
 func testRecoveryCodes(t *testing.T, newStores storeFactory) {
 	e := newTestEnv(t, newStores)
-	v := e.smsSignIn(102, nil)
-	e.enrollTOTP(v.MinifiedJWT)
+	stale := e.smsSignIn(102, nil)
+	_, secret := e.enrollTOTP(stale.MinifiedJWT)
+	// Recovery codes are shown only to a session that just passed MFA.
+	v := e.mfaAuth(stale.MinifiedJWT, secret, nil)
 
-	r := e.do(req{Method: "GET", Path: "users/mfa/recovery", Bearer: v.MinifiedJWT})
-	expectStatus(t, r, 200)
 	var got struct {
 		Count         int      `json:"count"`
 		RecoveryCodes []string `json:"recoveryCodes"`
 	}
+	r := e.do(req{Method: "GET", Path: "users/mfa/recovery", Bearer: stale.MinifiedJWT})
+	expectStatus(t, r, 200)
 	r.JSON(t, &got)
-	if len(got.RecoveryCodes) != 10 {
+	if got.Count != 0 || got.RecoveryCodes == nil || len(got.RecoveryCodes) != 0 {
+		t.Fatalf("a session without MFA saw %s", r.Body)
+	}
+	r = e.do(req{Method: "GET", Path: "users/mfa/recovery", Bearer: v.MinifiedJWT})
+	expectStatus(t, r, 200)
+	r.JSON(t, &got)
+	if len(got.RecoveryCodes) != 10 || got.Count != 10 {
 		t.Fatalf("recovery codes %s", r.Body)
 	}
 	first := slices.Clone(got.RecoveryCodes)
@@ -252,6 +260,13 @@ func testRecoveryCodes(t *testing.T, newStores storeFactory) {
 	if r.Map(t)["user"].(map[string]any)["mfaBackupCodeAcknowledgement"] != "complete" || user(v.MinifiedJWT)["mfaBackupCodeAcknowledgement"] != "complete" {
 		t.Fatal("not complete")
 	}
+	// Acknowledged: the count only, even for the fresh session.
+	r = e.do(req{Method: "GET", Path: "users/mfa/recovery", Bearer: v.MinifiedJWT})
+	r.JSON(t, &got)
+	if got.Count != 10 || len(got.RecoveryCodes) != 0 {
+		t.Fatalf("after acknowledgement: %s", r.Body)
+	}
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/recovery", Bearer: stale.MinifiedJWT}), 403, "step_up_required")
 	// Regenerating invalidates the previous set.
 	r = e.do(req{Method: "POST", Path: "users/mfa/recovery", Bearer: v.MinifiedJWT})
 	expectStatus(t, r, 200)

@@ -123,8 +123,13 @@ func (s *server) oauthInitAuth(w http.ResponseWriter, r *http.Request) error {
 	if body.State == "" {
 		return errValidation("state is required.")
 	}
+	// Without a codeChallenge the client builds the provider URL itself
+	// with its own PKCE challenge (Dynamic's SDK): the server never sees
+	// it, and the provider checks the verifier signIn forwards. With one,
+	// the server checks the verifier itself.
 	if _, err := s.oauth.Init(r.Context(), oauth.InitRequest{
 		Provider: name, State: body.State, ReturnURL: body.RedirectURL, CodeChallenge: body.CodeChallenge,
+		ClientBuiltURL: body.CodeChallenge == "",
 	}); err != nil {
 		return classifyOAuth(err)
 	}
@@ -132,25 +137,55 @@ func (s *server) oauthInitAuth(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// oauthLoginURL is GET providers/{type}/loginUrl?state=S.
+// oauthLoginURL is GET providers/{type}/loginUrl[?state=S].
 func (s *server) oauthLoginURL(w http.ResponseWriter, r *http.Request) error {
-	name, err := s.provider(r)
+	u, err := s.loginURL(r)
 	if err != nil {
 		return err
-	}
-	state := r.URL.Query().Get("state")
-	if state == "" {
-		return errValidation("state is required.")
-	}
-	u, err := s.oauth.AuthCodeURL(r.Context(), name, state)
-	if err != nil {
-		return classifyOAuth(err)
 	}
 	writeJSON(w, http.StatusOK, struct {
 		URL string `json:"url"`
 	}{u})
 	return nil
 }
+
+// oauthLogin is GET providers/{type}/login[?state=S]: the browser is sent
+// to the URL loginUrl returns.
+func (s *server) oauthLogin(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.loginURL(r)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	http.Redirect(w, r, u, http.StatusFound)
+	return nil
+}
+
+// loginURL is the provider's authorization URL: for a state from
+// initAuth, that sign-in's URL (with the PKCE challenge initAuth was
+// given, if any); without a state, the bare URL, to which the caller adds
+// its own state and challenge.
+func (s *server) loginURL(r *http.Request) (string, error) {
+	name, err := s.provider(r)
+	if err != nil {
+		return "", err
+	}
+	var u string
+	if state := r.URL.Query().Get("state"); state != "" {
+		u, err = s.oauth.AuthCodeURL(r.Context(), name, state)
+	} else {
+		u, err = s.oauth.ClientAuthURL(r.Context(), name)
+	}
+	if err != nil {
+		return "", classifyOAuth(err)
+	}
+	return u, nil
+}
+
+// sdkReturnParams are the query parameters Dynamic's SDK reads on its
+// redirect page; on a provider error there is no code, so the SDK does not
+// take the page for a completed sign-in.
+var sdkReturnParams = oauth.ReturnParams{State: "dynamicOauthState", Code: "dynamicOauthCode", Error: "dynamicOauthError"}
 
 // closeWindowPage is the answer to a callback without a redirectUrl.
 var closeWindowPage = template.Must(template.New("done").Parse(`<!doctype html>
@@ -185,7 +220,7 @@ func (s *server) oauthRedirect(w http.ResponseWriter, r *http.Request) error {
 	h := w.Header()
 	h.Set("Cache-Control", "no-store")
 	h.Set("Referrer-Policy", "no-referrer") // the code must not leak in a Referer
-	if loc, ok := oauth.ReturnLocation(rec); ok {
+	if loc, ok := oauth.ReturnLocationWith(rec, sdkReturnParams); ok {
 		http.Redirect(w, r, loc, http.StatusFound)
 		return nil
 	}

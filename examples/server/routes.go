@@ -1,6 +1,9 @@
 package main
 
-import "github.com/authkit/authkit/verification"
+import (
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/verification"
+)
 
 // apiRoutes is the route table of server.md, under /api/v0/sdk/{env}.
 // The per-IP limits sit on the routes that send codes (create) and on
@@ -15,11 +18,11 @@ func (s *server) apiRoutes() []route {
 			{"POST", "/smsVerifications/create", authNone, create(s.smsCreate)},
 			{"POST", "/smsVerifications/retry", authNone, create(s.smsRetry)},
 			{"POST", "/smsVerifications/signin", authNone, signin(s.codeSignin(sms))},
-			{"POST", "/smsVerifications/verify", authBasic, signin(s.codeVerify(sms))},
+			{"POST", "/smsVerifications/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.codeVerify(sms)))},
 			{"POST", "/emailVerifications/create", authNone, create(s.emailCreate)},
 			{"POST", "/emailVerifications/retry", authNone, create(s.emailRetry)},
 			{"POST", "/emailVerifications/signin", authNone, signin(s.codeSignin(email))},
-			{"POST", "/emailVerifications/verify", authBasic, signin(s.codeVerify(email))},
+			{"POST", "/emailVerifications/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.codeVerify(email)))},
 		}
 	}
 	return append(codes, []route{
@@ -30,7 +33,7 @@ func (s *server) apiRoutes() []route {
 		{"GET", "/users/mfa/{id}", authBasic, s.mfaGet},
 		{"PUT", "/users/mfa/{id}", authBasic, s.mfaPut},
 		{"DELETE", "/users/mfa/{id}", authBasic, s.mfaDelete},
-		{"GET", "/users/mfa/register/totp", authBasic, s.mfaRegisterStart},
+		{"GET", "/users/mfa/register/totp", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterStart)},
 		{"POST", "/users/mfa/register/totp", authBasic, s.mfaRegisterConfirm},
 		{"POST", "/users/mfa/auth/totp", authAny, signin(s.mfaAuthTOTP)},
 		{"POST", "/users/mfa/auth/recovery", authAny, signin(s.mfaAuthRecovery)},
@@ -38,15 +41,17 @@ func (s *server) apiRoutes() []route {
 		{"POST", "/users/mfa/recovery", authBasic, s.mfaRecoveryRegenerate},
 
 		{"GET", "/users", authBasic, s.usersGet},
-		{"PUT", "/users", authBasic, s.usersPut},
+		{"PUT", "/users", authBasic, s.stepUp(session.ActionUpdateUser, s.usersPut)},
+		{"POST", "/stepUp/check", authBasic, s.stepUpCheck},
 
 		{"POST", "/providers/{type}/initAuth", authNone, s.oauthInitAuth},
 		{"GET", "/providers/{type}/loginUrl", authNone, s.oauthLoginURL},
+		{"GET", "/providers/{type}/login", authNone, s.oauthLogin},
 		{"GET", "/providers/{type}/redirect", authNone, s.oauthRedirect},
 		{"POST", "/providers/{type}/redirect", authNone, s.oauthRedirect},
 		{"POST", "/providers/{type}/oauthResult", authNone, s.oauthResult},
 		{"POST", "/providers/{type}/signIn", authNone, signin(s.oauthSignIn)},
-		{"POST", "/providers/{type}/verify", authBasic, signin(s.oauthVerify)},
+		{"POST", "/providers/{type}/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.oauthVerify))},
 
 		{"POST", "/refresh", authBasic, s.refresh},
 		{"POST", "/revoke", authAny, s.revoke},

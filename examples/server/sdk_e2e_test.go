@@ -148,6 +148,10 @@ func TestSDKTOTPEnrolment(t *testing.T) {
 	if up.User.MFABackupCodeAcknowledgement == nil || *up.User.MFABackupCodeAcknowledgement != "pending" {
 		t.Errorf("first enrolment: mfaBackupCodeAcknowledgement = %v, want pending", up.User.MFABackupCodeAcknowledgement)
 	}
+	// The enrolment proved the device: the re-issued session is fresh, which
+	// a second enrolment needs now that the user has a verified device.
+	expectError(t, e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: bearer}), 403, "step_up_required")
+	bearer = up.MinifiedJWT
 	e.clock.Advance(30 * time.Second)
 	var d mfaDevice
 	r = e.do(req{Method: "GET", Path: "users/mfa/" + id, Bearer: bearer})

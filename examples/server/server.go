@@ -34,6 +34,7 @@ type server struct {
 	mfa         *mfa.Service
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
+	steps       *session.StepUp // the step-up policy of the sensitive routes
 	jwksHandler http.Handler
 	captcha     captcha.Verifier    // nil when -captcha is not set
 	oauth       *oauth.Flow         // nil when no provider is configured

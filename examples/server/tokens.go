@@ -294,6 +294,8 @@ func (s *server) reissue(ctx context.Context, c *session.Claims, u authkit.User)
 		MFAPending:         c.MFAPending(),
 		SessionPublicKey:   c.SessionPublicKey,
 		SigninCredentialID: c.SigninCredentialID,
+		AMR:                c.AMR,
+		AuthTime:           authTimeOf(c),
 	})
 	if err != nil {
 		return toks, classifySession(err)

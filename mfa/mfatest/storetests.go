@@ -63,6 +63,8 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Recovery/CreateGetConsume", testRecoveryBasics},
 		{"Recovery/Replace", testRecoveryReplace},
 		{"Recovery/Acknowledgement", testRecoveryAck},
+		{"Recovery/ParallelAcknowledgeReplace", testRecoveryAckReplaceParallel},
+		{"Recovery/ParallelAcknowledgeConsume", testRecoveryAckConsumeParallel},
 		{"Recovery/ParallelConsume", testRecoveryParallelConsume},
 		{"Recovery/ParallelCreate", testRecoveryParallelCreate},
 		{"Token/Use", testTokenUse},
@@ -70,6 +72,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Token/Expiry", testTokenExpiry},
 		{"Token/ParallelSingleUse", testTokenParallelSingle},
 		{"Token/ParallelMultiUse", testTokenParallelMulti},
+		{"User/Delete", testDeleteUser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,11 +10,13 @@ import (
 // CleanupResult counts the rows Cleanup deleted, per table.
 type CleanupResult struct {
 	Verifications, Sends, Attempts, Tokens, Sessions, JTIs, States, RateLimits int64
+	PasskeyChallenges                                                          int64
 }
 
 // Total is the number of rows deleted in all.
 func (r CleanupResult) Total() int64 {
-	return r.Verifications + r.Sends + r.Attempts + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits
+	return r.Verifications + r.Sends + r.Attempts + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits +
+		r.PasskeyChallenges
 }
 
 // jtiSkew is how long Cleanup keeps a consumed token id past its expiry.
@@ -28,8 +30,9 @@ const jtiSkew = time.Minute
 // window, attempt windows that ended and hold no lifetime failures
 // (mfa.Config.MaxLifetimeFailures), MFA tokens past their expiry, token
 // ids a minute past theirs (for hosts whose clocks lag now), sessions past
-// ExpiresAt, OAuth states past ExpiresAt plus oauth.StateRetention, and
-// rate-limit keys that are fully refilled.
+// ExpiresAt, OAuth states past ExpiresAt plus oauth.StateRetention,
+// rate-limit keys that are fully refilled, and passkey challenges past
+// ExpiresAt.
 // Devices and recovery codes never expire. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
 // (every few minutes) without coordination.
@@ -48,6 +51,7 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, erro
 		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now.Add(-jtiSkew)},
 		{&r.States, `DELETE FROM authkit_oauth_states WHERE expires_at <= $1`, now.Add(-oauth.StateRetention)},
 		{&r.RateLimits, `DELETE FROM authkit_rate_limits WHERE tat <= $1`, now.UnixNano()},
+		{&r.PasskeyChallenges, `DELETE FROM authkit_passkey_challenges WHERE expires_at <= $1`, now},
 	}
 	for _, st := range steps {
 		err := s.run(ctx, "cleanup", func(ctx context.Context) error {

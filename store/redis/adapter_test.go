@@ -73,7 +73,7 @@ func TestTTLs(t *testing.T) {
 		{s.key("sessu", "u"), 2*time.Hour + indexSlack},
 		{s.key("jti", "j"), 5*time.Minute + jtiSkew},
 		{s.key("oauth", "st"), 10*time.Minute + oauth.StateRetention},
-		{s.MFA().tokenKey([]byte("d")), 5 * time.Minute},
+		{s.MFA().tokensKey("u"), 5 * time.Minute},
 		{s.key("att", "totp:u"), 5 * time.Minute},
 		{"{" + s.Prefix() + ":rl:n:k}", 6 * time.Second}, // one emission interval
 		{s.MFA().devicesKey("u"), -1},

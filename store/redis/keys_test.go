@@ -14,6 +14,7 @@ import (
 
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
@@ -130,6 +131,8 @@ func TestKeyLayout(t *testing.T) {
 	tok := mfa.TokenRecord{Digest: []byte("digest-digest-digest-digest-1234"), UserID: uid, SingleUse: true, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	set := mfa.RecoverySet{UserID: uid, CreatedAt: now, Acknowledgement: mfa.AckPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: []byte("c1"), Sealed: []byte("s1")}, {Digest: []byte("c2"), Sealed: []byte("s2")}}}
+	pch := passkey.ChallengeRecord{Digest: []byte("challenge-digest-challenge-dige1"), Ceremony: passkey.CeremonySignIn, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	pcred := passkey.CredentialRecord{ID: "pk-1", UserID: uid, CredentialID: []byte("credential-id-16"), CreatedAt: now}
 	st := oauth.State{State: "state-1", Provider: "github", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 
 	ops := []struct {
@@ -202,6 +205,34 @@ func TestKeyLayout(t *testing.T) {
 			return ignore(err, oauth.ErrStateUsed)
 		}},
 		{"ratelimit.Allow", 1, false, func() error { _, err := lim.Allow(ctx, "203.0.113.7"); return err }},
+		{"passkey.CreateChallenge", 1, false, func() error { return ignore(s.Passkeys().CreateChallenge(ctx, pch), passkey.ErrDuplicate) }},
+		{"passkey.ConsumeChallenge", 1, false, func() error {
+			_, err := s.Passkeys().ConsumeChallenge(ctx, pch.Digest, pch.Ceremony, "", "", now)
+			return ignore(err, passkey.ErrNotFound)
+		}},
+		// The credential-id index and the user's passkeys are two slots;
+		// each run first undoes the previous one, unrecorded.
+		{"passkey.CreateCredential", 2, true, func() error {
+			if err := ignore(s.Passkeys().DeleteCredential(ctx, uid, pcred.ID, false), passkey.ErrNotFound); err != nil {
+				return err
+			}
+			rec.take()
+			return s.Passkeys().CreateCredential(ctx, pcred, 5)
+		}},
+		{"passkey.GetCredential", 2, true, func() error { _, err := s.Passkeys().GetCredential(ctx, pcred.CredentialID); return err }},
+		{"passkey.ListCredentials", 1, false, func() error { _, err := s.Passkeys().ListCredentials(ctx, uid); return err }},
+		{"passkey.UseCredential", 1, false, func() error {
+			_, err := s.Passkeys().UseCredential(ctx, uid, pcred.CredentialID, 0, false, now)
+			return err
+		}},
+		{"passkey.RenameCredential", 1, false, func() error { _, err := s.Passkeys().RenameCredential(ctx, uid, pcred.ID, "a", now); return err }},
+		{"passkey.DeleteCredential", 2, true, func() error {
+			if err := ignore(s.Passkeys().CreateCredential(ctx, pcred, 5), passkey.ErrDuplicate); err != nil {
+				return err
+			}
+			rec.take()
+			return s.Passkeys().DeleteCredential(ctx, uid, pcred.ID, false)
+		}},
 	}
 	for _, op := range ops {
 		// The first run may load scripts (EVALSHA, then EVAL); the second

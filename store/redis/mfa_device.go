@@ -20,7 +20,7 @@ import (
 // "!n" (the device count): every device operation, including the ones that
 // span devices (the device limit, choosing a default, promoting one on
 // delete), is one script on one key. Recovery codes are one hash per user
-// (see mfa_recovery.go), MFA tokens one hash per token digest, attempt
+// (see mfa_recovery.go), MFA tokens one hash per user (mfa_token.go), attempt
 // windows one hash per key.
 type MFAStore struct{ s *Store }
 

@@ -11,22 +11,42 @@ import (
 	"github.com/authkit/authkit/mfa"
 )
 
-// An MFA token is one hash "{prefix:mtok:<hex digest>}" living until its
-// ExpiresAt.
+// A user's MFA tokens are one hash "{prefix:mfa:<user>}:tokens", in the
+// user's slot beside its devices and recovery codes, so that DeleteUser
+// removes all of them in one atomic script. Each token is four fields
+// "<hex digest>:sid", ":single", ":cat" and ":exp"; creating a token prunes
+// the expired ones, and the key lives as long as its longest-lived token.
 
-func (m *MFAStore) tokenKey(digest []byte) string { return m.s.key("mtok", hex.EncodeToString(digest)) }
+func (m *MFAStore) tokensKey(userID string) string { return m.s.userKey("mfa", userID, "tokens") }
 
-// tFields are a token hash's fields, in the order UseToken reads them.
-var tFields = fields{"uid", "dig", "sid", "single", "cat", "exp"}
+// createTokenScript: KEYS[1] tokens; ARGV: digest, sid, single, cat, exp,
+// now, ttl ms. Returns 1 when created, 0 when the digest exists.
+var createTokenScript = goredis.NewScript(`
+local d = ARGV[1]
+if redis.call('HEXISTS', KEYS[1], d..':exp') == 1 then return 0 end
+local all = redis.call('HGETALL', KEYS[1])
+local now = tonumber(ARGV[6])
+for i = 1, #all, 2 do
+  local f = all[i]
+  if string.sub(f, -4) == ':exp' and tonumber(all[i+1]) <= now then
+    local p = string.sub(f, 1, -5)
+    redis.call('HDEL', KEYS[1], p..':sid', p..':single', p..':cat', p..':exp')
+  end
+end
+redis.call('HSET', KEYS[1], d..':sid', ARGV[2], d..':single', ARGV[3], d..':cat', ARGV[4], d..':exp', ARGV[5])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[7]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[7])
+end
+return 1
+`)
 
 // CreateToken implements mfa.TokenStore.
 func (m *MFAStore) CreateToken(ctx context.Context, t mfa.TokenRecord) error {
-	args := []any{ttlMS(t.CreatedAt, t.ExpiresAt),
-		"dig", t.Digest, "uid", t.UserID, "sid", t.SessionID, "single", boolStr(t.SingleUse),
-		"cat", encTime(t.CreatedAt), "exp", encTime(t.ExpiresAt)}
-	k := m.tokenKey(t.Digest)
+	k := m.tokensKey(t.UserID)
+	args := []any{hex.EncodeToString(t.Digest), t.SessionID, boolStr(t.SingleUse),
+		encTime(t.CreatedAt), encTime(t.ExpiresAt), us(t.CreatedAt), ttlMS(t.CreatedAt, t.ExpiresAt)}
 	created, err := run(m.s, ctx, "mfa create token", func(ctx context.Context) (any, error) {
-		return m.s.script(ctx, createScript, k, args...)
+		return m.s.script(ctx, createTokenScript, k, args...)
 	})
 	if err != nil {
 		return err
@@ -37,45 +57,62 @@ func (m *MFAStore) CreateToken(ctx context.Context, t mfa.TokenRecord) error {
 	return nil
 }
 
-// useTokenScript: KEYS[1] token; ARGV: user, session, now. Returns {0, hash}
-// when the token may be used (deleting a single-use one), {1} otherwise.
-// The digest is the key: nothing secret is compared in the script.
-var useTokenScript = goredis.NewScript(tFields.lua() + `
-local r = redis.call('HMGET', KEYS[1], 'uid', 'sid', 'single', 'exp')
-if not r[1] or r[1] ~= ARGV[1] then return {1} end
-if r[2] ~= '' and r[2] ~= ARGV[2] then return {1} end
+// useTokenScript: KEYS[1] tokens; ARGV: digest, session, now. Returns
+// {0, sid, single, cat, exp} when the token may be used (deleting a
+// single-use one), {1} otherwise. The digest is the field name: nothing
+// secret is compared in the script.
+var useTokenScript = goredis.NewScript(`
+local d = ARGV[1]
+local r = redis.call('HMGET', KEYS[1], d..':sid', d..':single', d..':cat', d..':exp')
+if not r[4] then return {1} end
+if r[1] ~= '' and r[1] ~= ARGV[2] then return {1} end
 if tonumber(ARGV[3]) >= tonumber(r[4]) then return {1} end
-local all = redis.call('HMGET', KEYS[1], unpack(F))
-if r[3] == '1' then redis.call('DEL', KEYS[1]) end
-return {0, all}
+if r[2] == '1' then redis.call('HDEL', KEYS[1], d..':sid', d..':single', d..':cat', d..':exp') end
+return {0, r[1], r[2], r[3], r[4]}
 `)
 
 // UseToken implements mfa.TokenStore.
 func (m *MFAStore) UseToken(ctx context.Context, digest []byte, userID, sessionID string, now time.Time) (mfa.TokenRecord, error) {
-	k := m.tokenKey(digest)
+	k := m.tokensKey(userID)
 	reply, err := run(m.s, ctx, "mfa use token", func(ctx context.Context) (any, error) {
-		return m.s.script(ctx, useTokenScript, k, userID, sessionID, us(now))
+		return m.s.script(ctx, useTokenScript, k, hex.EncodeToString(digest), sessionID, us(now))
 	})
 	if err != nil {
 		return mfa.TokenRecord{}, err
 	}
-	st, payload, err := statusOf(reply)
-	if err != nil {
-		return mfa.TokenRecord{}, errCorrupt("reply", err)
+	arr, ok := reply.([]any)
+	if !ok || len(arr) == 0 {
+		return mfa.TokenRecord{}, errCorrupt("reply", fmt.Errorf("%T", reply))
 	}
-	if st == 1 {
+	if st, _ := arr[0].(int64); st == 1 && len(arr) == 1 {
 		return mfa.TokenRecord{}, mfa.ErrNotFound
 	}
-	v, found, err := tFields.values(payload)
-	if st != 0 || err != nil || !found {
-		return mfa.TokenRecord{}, errCorrupt("reply", fmt.Errorf("status %d: %v", st, err))
+	if len(arr) != 5 {
+		return mfa.TokenRecord{}, errCorrupt("reply", fmt.Errorf("%d values", len(arr)))
 	}
-	t := mfa.TokenRecord{UserID: v[0], Digest: []byte(v[1]), SessionID: v[2], SingleUse: v[3] == "1"}
-	if t.CreatedAt, err = decTime(v[4]); err != nil {
+	v := make([]string, 4)
+	for i := range v {
+		if v[i], ok = arr[i+1].(string); !ok {
+			return mfa.TokenRecord{}, errCorrupt("token", fmt.Errorf("value %d is %T", i, arr[i+1]))
+		}
+	}
+	t := mfa.TokenRecord{UserID: userID, Digest: append([]byte(nil), digest...), SessionID: v[0], SingleUse: v[1] == "1"}
+	if t.CreatedAt, err = decTime(v[2]); err != nil {
 		return mfa.TokenRecord{}, errCorrupt("token", err)
 	}
-	if t.ExpiresAt, err = decTime(v[5]); err != nil {
+	if t.ExpiresAt, err = decTime(v[3]); err != nil {
 		return mfa.TokenRecord{}, errCorrupt("token", err)
 	}
 	return t, nil
+}
+
+// DeleteUser implements mfa.UserStore: one DEL of the user's devices,
+// recovery set and tokens keys, which share the user's slot, so the three
+// go at once. Attempt windows stay (they limit guessing).
+func (m *MFAStore) DeleteUser(ctx context.Context, userID string) error {
+	keys := []string{m.devicesKey(userID), m.recoveryKey(userID), m.tokensKey(userID)}
+	_, err := run(m.s, ctx, "mfa delete user", func(ctx context.Context) (int64, error) {
+		return m.s.c.Del(ctx, keys...).Result()
+	})
+	return err
 }
