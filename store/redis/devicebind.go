@@ -21,7 +21,9 @@ var _ devicebind.Store = (*DeviceNonceStore)(nil)
 // DeviceNonces returns the devicebind.Store on this Redis.
 func (s *Store) DeviceNonces() *DeviceNonceStore { return &DeviceNonceStore{s: s} }
 
-func (d *DeviceNonceStore) key(digest []byte) string { return d.s.key("dnonce", hex.EncodeToString(digest)) }
+func (d *DeviceNonceStore) key(digest []byte) string {
+	return d.s.key("dnonce", hex.EncodeToString(digest))
+}
 
 // saveNonceScript: KEYS[1] nonce; ARGV: expiry (µs), ttl ms. Returns 0
 // saved, 1 duplicate. The same expiry again is a client retry after a lost
