@@ -175,6 +175,11 @@ type Claims struct {
 	KeyID string `json:"kid,omitempty"`
 	// SessionID binds the token to a session (all kinds).
 	SessionID string `json:"sid"`
+	// Generation is the session's refresh generation the token was minted
+	// at (full, minified; absent means 0). Verify accepts only the
+	// session's current generation, or the previous one within the
+	// refresh grace window.
+	Generation uint64 `json:"gen,omitempty"`
 	// EnvironmentID is the environment (tenant) the user belongs to (all kinds).
 	EnvironmentID string `json:"environment_id"`
 	// ClientID is the environment again, as RFC 9068 requires of an

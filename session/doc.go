@@ -71,10 +71,19 @@
 // one atomic operation. [MemoryStore] is the in-memory implementation and
 // package sessiontest the conformance suite for others. [Manager.Refresh]
 // exchanges a valid token of a live session for new tokens with the same
-// sid and a later exp, never past the session's maximum age.
+// sid, the next refresh generation and a later exp, never past the
+// session's maximum age. The replaced token keeps working for a short grace
+// window ([DefaultRefreshGrace], for two tabs refreshing at once), then
+// stops; presenting it to Refresh after that is theft detection (RFC 9700
+// §4.14.2): the whole session is revoked ([ErrRefreshReuse]).
 // [Manager.Revoke] (logout) and [Manager.RevokeAll] (sign out everywhere)
-// make every token of the session fail at once. Without a Store, tokens
-// verify statelessly and stay valid until exp whatever happens.
+// make every token of the session fail at once. [Manager.Sessions],
+// [Manager.RevokeSession] and [Manager.RevokeOthers] are the session
+// inventory (created, last seen, user agent, network prefix).
+//
+// Config.Store is required. Config.Stateless runs without one and is
+// unsafe: tokens then stay valid until exp whatever happens, with no
+// logout, refresh or theft detection.
 //
 // # Elevated access
 //

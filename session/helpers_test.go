@@ -1,6 +1,7 @@
 package session_test
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -165,6 +166,8 @@ func newFixture(t testing.TB, alg session.Algorithm, withStore bool, mod ...func
 	if withStore {
 		f.store = session.NewMemoryStore()
 		cfg.Store = f.store
+	} else {
+		cfg.Stateless = true
 	}
 	for _, fn := range mod {
 		fn(&cfg)
@@ -212,4 +215,10 @@ func testUser(nCreds int) authkit.User {
 
 func tokensScopes() []authkit.Scope {
 	return []authkit.Scope{authkit.ScopeWalletExport, authkit.ScopeCredentialLink}
+}
+
+// lookup is a UserLookup answering u whatever the id (so that Refresh's
+// own owner check is exercised).
+func lookup(u authkit.User) session.UserLookup {
+	return func(context.Context, string) (authkit.User, error) { return u, nil }
 }

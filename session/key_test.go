@@ -185,7 +185,7 @@ func TestKeyJWKRoundTrip(t *testing.T) {
 			}
 			// The private key survives: k2 signs what k verifies.
 			ks, _ := session.NewKeySet(k2)
-			m, err := session.New(session.Config{Keys: ks, Issuer: testIssuer})
+			m, err := session.New(session.Config{Keys: ks, Issuer: testIssuer, Stateless: true})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -194,7 +194,7 @@ func TestKeyJWKRoundTrip(t *testing.T) {
 				t.Fatal(err)
 			}
 			ks1, _ := session.NewKeySet(testKey(t, alg, 1), k.PublicOnly())
-			m1, _ := session.New(session.Config{Keys: ks1, Issuer: testIssuer})
+			m1, _ := session.New(session.Config{Keys: ks1, Issuer: testIssuer, Stateless: true})
 			if _, err := m1.Verify(t.Context(), out.MinifiedJWT, session.KindSession); err != nil {
 				t.Fatalf("token signed by the reloaded key: %v", err)
 			}

@@ -62,10 +62,29 @@ type Config struct {
 	// 30 s; at most MaxLeeway (60 s).
 	Leeway time.Duration
 
-	// Store keeps session records. Optional: without it tokens verify
-	// statelessly (a logout cannot stop them before exp), and Refresh,
-	// Revoke, RevokeAll and single-use elevated tokens return ErrNoStore.
+	// Store keeps session records: revocation, refresh rotation with reuse
+	// detection, the session inventory and single-use elevated tokens.
+	// Required unless Stateless is set.
 	Store Store
+	// Stateless runs without a Store, and is UNSAFE for most hosts: a
+	// token stays valid until its exp whatever happens (logout, a stolen
+	// token, a deleted user, a changed password), refresh and the session
+	// inventory are unavailable, and Refresh, Revoke, RevokeAll, Sessions
+	// and single-use elevated tokens return ErrNoStore. Only for verifiers
+	// that cannot reach the store and accept tokens living Lifetime. Setting
+	// both Store and Stateless is an error.
+	Stateless bool
+	// RefreshGrace is how long a token superseded by a refresh stays
+	// usable: it still authenticates, and refreshing it again is not taken
+	// for theft but returns the current generation's tokens. It lets two
+	// tabs of one browser refresh the same token at once. Default
+	// DefaultRefreshGrace; at most MaxRefreshGrace.
+	RefreshGrace time.Duration
+	// TouchInterval throttles the session's LastSeenAt: Verify writes it
+	// at most once per interval per session (a request that finds it
+	// older), so the inventory costs no write per request. Default
+	// DefaultTouchInterval (1 min).
+	TouchInterval time.Duration
 	// JWKSMaxAge is the Cache-Control max-age of JWKSHandler. Default 5 min.
 	JWKSMaxAge time.Duration
 	// Now is the clock. Default time.Now.
@@ -95,6 +114,12 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.Issuer == "" {
 		return nil, fmt.Errorf("%w: Issuer is required", ErrConfig)
 	}
+	switch {
+	case cfg.Store == nil && !cfg.Stateless:
+		return nil, fmt.Errorf("%w: Store is required (or Stateless: true, which makes revocation impossible)", ErrConfig)
+	case cfg.Store != nil && cfg.Stateless:
+		return nil, fmt.Errorf("%w: Stateless with a Store", ErrConfig)
+	}
 	if cfg.Audience == "" {
 		cfg.Audience = cfg.Issuer
 	}
@@ -115,11 +140,16 @@ func New(cfg Config) (*Manager, error) {
 		def(&cfg.ElevatedMultiUseTTL, 10*time.Minute, "ElevatedMultiUseTTL"),
 		def(&cfg.Leeway, 30*time.Second, "Leeway"),
 		def(&cfg.JWKSMaxAge, 5*time.Minute, "JWKSMaxAge"),
+		def(&cfg.RefreshGrace, DefaultRefreshGrace, "RefreshGrace"),
+		def(&cfg.TouchInterval, DefaultTouchInterval, "TouchInterval"),
 	); err != nil {
 		return nil, err
 	}
 	if cfg.Leeway > MaxLeeway {
 		return nil, fmt.Errorf("%w: Leeway %v exceeds %v", ErrConfig, cfg.Leeway, MaxLeeway)
+	}
+	if cfg.RefreshGrace > MaxRefreshGrace {
+		return nil, fmt.Errorf("%w: RefreshGrace %v exceeds %v", ErrConfig, cfg.RefreshGrace, MaxRefreshGrace)
 	}
 	if cfg.Lifetime > cfg.MaxAge {
 		return nil, fmt.Errorf("%w: Lifetime exceeds MaxAge", ErrConfig)

@@ -48,6 +48,9 @@ func (s *MemoryStore) Create(ctx context.Context, rec Record) error {
 	if _, ok := s.sessions[rec.ID]; ok {
 		return ErrExists
 	}
+	if rec.LastSeenAt.IsZero() {
+		rec.LastSeenAt = rec.CreatedAt
+	}
 	s.sessions[rec.ID] = rec
 	u := s.byUser[rec.UserID]
 	if u == nil {
@@ -125,6 +128,69 @@ func (s *MemoryStore) ConsumeJTI(ctx context.Context, jti string, expiresAt, now
 	}
 	s.jtis[jti] = expiresAt
 	return nil
+}
+
+// Rotate implements Store.
+func (s *MemoryStore) Rotate(ctx context.Context, id string, gen uint64, now, graceUntil time.Time) (Record, error) {
+	if err := ctx.Err(); err != nil {
+		return Record{}, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.sessions[id]
+	if !ok {
+		return Record{}, ErrNotFound
+	}
+	switch {
+	case !rec.Live(now):
+	case gen == rec.Generation:
+		rec.Generation++
+		rec.GraceUntil = graceUntil
+		if now.After(rec.LastSeenAt) {
+			rec.LastSeenAt = now
+		}
+		s.sessions[id] = rec
+	case gen+1 == rec.Generation && now.Before(rec.GraceUntil):
+	default:
+		rec.RevokedAt = now
+		s.sessions[id] = rec
+		return rec, ErrReused
+	}
+	return rec, nil
+}
+
+// Touch implements Store.
+func (s *MemoryStore) Touch(ctx context.Context, id string, seen time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	rec, ok := s.sessions[id]
+	if !ok {
+		return ErrNotFound
+	}
+	if seen.After(rec.LastSeenAt) {
+		rec.LastSeenAt = seen
+		s.sessions[id] = rec
+	}
+	return nil
+}
+
+// ListForUser implements Store.
+func (s *MemoryStore) ListForUser(ctx context.Context, userID string, now time.Time) ([]Record, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []Record
+	for id := range s.byUser[userID] {
+		if rec := s.sessions[id]; rec.Live(now) {
+			out = append(out, rec)
+		}
+	}
+	return out, nil
 }
 
 // gcLocked prunes expired sessions and token ids at most once per gcEvery

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/authkit/authkit"
@@ -143,8 +142,41 @@ func originAllowed(r *http.Request, trusted map[string]bool) bool {
 	if trusted[o] {
 		return true
 	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host)
+	host, ok := originHost(o)
+	return ok && strings.EqualFold(host, r.Host)
+}
+
+// originHost returns the host[:port] of an Origin header that is exactly
+// scheme "://" host [":" port], scheme http or https (RFC 6454 §7.1), host
+// an ASCII name, an IPv4 address or a bracketed IPv6 one. Anything else,
+// a userinfo ("https://evil@victim") above all, is refused rather than
+// parsed leniently: url.Parse would report victim as the host.
+func originHost(o string) (string, bool) {
+	rest, ok := strings.CutPrefix(o, "https://")
+	if !ok {
+		if rest, ok = strings.CutPrefix(o, "http://"); !ok {
+			return "", false
+		}
+	}
+	host := rest
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && !strings.HasSuffix(rest, "]") {
+		port := rest[i+1:]
+		if port == "" || len(port) > 5 || strings.Trim(port, "0123456789") != "" {
+			return "", false
+		}
+		host = rest[:i]
+	}
+	allowed := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"
+	if inner, ok := strings.CutPrefix(host, "["); ok {
+		if inner, ok = strings.CutSuffix(inner, "]"); !ok {
+			return "", false
+		}
+		host, allowed = inner, "0123456789abcdefABCDEF:."
+	}
+	if host == "" || strings.Trim(host, allowed) != "" {
+		return "", false
+	}
+	return rest, true
 }
 
 // RequireScope refuses requests whose claims (put there by Middleware)

@@ -38,6 +38,16 @@ type MintOptions struct {
 	// minified token's signin_credential_id), when it differs from the
 	// user's LastVerifiedCredentialID.
 	SigninCredentialID string
+	// UserAgent is the client's User-Agent header, kept (cut to
+	// MaxUserAgentLength) on a new session for the inventory.
+	UserAgent string
+	// RemoteIP is the client's address; a new session keeps only its /24
+	// (IPv4) or /48 (IPv6) network (IPPrefix). Empty or unparsable: none.
+	RemoteIP string
+
+	// continued is the live record Refresh rotated; set only there.
+	continued *Record
+
 	// AMR and AuthTime record the session's last proof of a second factor
 	// (the amr and auth_time claims, RFC 8176 and OpenID Connect Core
 	// §2); see UpgradeMFA. A re-issue of the session carries them over.
@@ -100,14 +110,21 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	now := m.now().Truncate(time.Second)
 	sid := opts.SessionID
 	var sessionEnd time.Time
+	var gen uint64
 	switch {
+	case opts.continued != nil:
+		// Refresh: Rotate already returned the live record.
+		sessionEnd, gen = opts.continued.ExpiresAt, opts.continued.Generation
 	case sid == "":
 		if sid, err = random.UUID(m.cfg.Rand); err != nil {
 			return Tokens{}, err
 		}
 		if m.cfg.Store != nil {
 			sessionEnd = now.Add(m.cfg.MaxAge)
-			rec := Record{ID: sid, UserID: user.ID, EnvironmentID: env, CreatedAt: now, ExpiresAt: sessionEnd}
+			rec := Record{
+				ID: sid, UserID: user.ID, EnvironmentID: env, CreatedAt: now, ExpiresAt: sessionEnd,
+				UserAgent: truncateUserAgent(opts.UserAgent), IPPrefix: IPPrefix(opts.RemoteIP),
+			}
 			if err := m.cfg.Store.Create(ctx, rec); err != nil {
 				return Tokens{}, fmt.Errorf("session: store: %w", err)
 			}
@@ -117,7 +134,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		if err != nil {
 			return Tokens{}, err
 		}
-		sessionEnd = rec.ExpiresAt
+		sessionEnd, gen = rec.ExpiresAt, rec.Generation
 	}
 
 	life := m.cfg.Lifetime
@@ -139,7 +156,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	full := &Claims{
 		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
 		ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now),
-		KeyID: key.kid, SessionID: sid, EnvironmentID: env, Scope: scope,
+		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, Scope: scope,
 		Alias: user.Alias, Email: user.Email, Username: user.Username,
 		GivenName: user.FirstName, FamilyName: user.LastName,
 		Lists: user.Lists, MissingFields: user.MissingFields,
@@ -156,7 +173,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	mini := &Claims{
 		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
 		ExpiresAt: full.ExpiresAt, IssuedAt: full.IssuedAt,
-		KeyID: key.kid, SessionID: sid, EnvironmentID: env, ClientID: env, Scope: scope,
+		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, ClientID: env, Scope: scope,
 		Email: user.Email, Username: user.Username,
 		LastVerifiedCredentialID:  user.LastVerifiedCredentialID,
 		SigninCredentialID:        signin,
@@ -198,48 +215,6 @@ func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.Use
 		Scopes:             extra,
 		SessionPublicKey:   pending.SessionPublicKey,
 		SigninCredentialID: pending.SigninCredentialID,
-	})
-}
-
-// Refresh verifies a session token (full or minified) and issues new
-// tokens for the same session with a later exp, capped at the session's
-// maximum age. An MFA-pending session cannot be refreshed
-// (ErrInsufficientScope). The scope, audience and session public key carry
-// over;
-// user is the host's current view of the user (its id must be the token's
-// sub), so profile and credential changes show up in the new tokens.
-// Earlier tokens stay valid until their own exp. Needs a Store. Pass the
-// minified token: the full one grows with the user's credentials and may
-// exceed MaxTokenSize.
-func (m *Manager) Refresh(ctx context.Context, token string, user authkit.User) (Tokens, error) {
-	if m.cfg.Store == nil {
-		return Tokens{}, ErrNoStore
-	}
-	c, err := m.Verify(ctx, token, KindSession)
-	if err != nil {
-		return Tokens{}, err
-	}
-	if c.Subject != user.ID {
-		return Tokens{}, ErrSessionMismatch
-	}
-	if c.MFAPending() {
-		// A pending session lives only until its short exp: refreshing it
-		// would let a user who never finishes MFA hold a session for the
-		// whole MaxAge.
-		return Tokens{}, &ScopeError{Required: authkit.ScopeUserBasic}
-	}
-	var extra authkit.Scopes
-	for _, s := range c.Scopes() {
-		if s != authkit.ScopeUserBasic && s != authkit.ScopeRequiresAdditionalAuth {
-			extra = append(extra, s)
-		}
-	}
-	return m.Mint(ctx, user, MintOptions{
-		SessionID:          c.SessionID,
-		Audience:           firstAudience(c.Audience),
-		Scopes:             extra,
-		SessionPublicKey:   c.SessionPublicKey,
-		SigninCredentialID: c.SigninCredentialID,
 	})
 }
 

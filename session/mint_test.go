@@ -191,7 +191,7 @@ func TestMFAPendingAndUpgrade(t *testing.T) {
 	}
 	// A pending session cannot be refreshed: it dies with its short exp.
 	f.clk.Advance(time.Minute)
-	if _, err := f.m.Refresh(ctx, pending.MinifiedJWT, user); !errors.Is(err, session.ErrInsufficientScope) {
+	if _, err := f.m.Refresh(ctx, pending.MinifiedJWT, lookup(user)); !errors.Is(err, session.ErrInsufficientScope) {
 		t.Fatalf("refresh of a pending session: %v", err)
 	}
 	if _, err := f.m.Upgrade(ctx, c, testUserOther(), nil); !errors.Is(err, session.ErrSessionMismatch) {
@@ -236,7 +236,7 @@ func TestRefresh(t *testing.T) {
 	}
 	f.clk.Advance(30 * time.Minute)
 	user.Email = "new@example.com"
-	second, err := f.m.Refresh(ctx, first.JWT, user)
+	second, err := f.m.Refresh(ctx, first.JWT, lookup(user))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,25 +247,29 @@ func TestRefresh(t *testing.T) {
 	if c.Email != "new@example.com" || c.Scope != "user:basic gate:vip" || c.Audience[0] != testOrigin {
 		t.Fatalf("refreshed claims: %q %q %v", c.Email, c.Scope, c.Audience)
 	}
-	// Earlier tokens stay valid until their exp.
+	// The superseded token works during the grace window only.
 	if _, err := f.m.Verify(ctx, first.MinifiedJWT, session.KindSession); err != nil {
-		t.Fatalf("earlier token after refresh: %v", err)
+		t.Fatalf("superseded token within the grace window: %v", err)
+	}
+	f.clk.Advance(session.DefaultRefreshGrace)
+	if _, err := f.m.Verify(ctx, first.MinifiedJWT, session.KindSession); !errors.Is(err, session.ErrSuperseded) || !errors.Is(err, session.ErrRevoked) {
+		t.Fatalf("superseded token after the grace window: %v, want ErrSuperseded", err)
 	}
 	// Capped at the session's maximum age (3 h).
 	f.clk.Advance(90 * time.Minute)
-	third, err := f.m.Refresh(ctx, second.MinifiedJWT, user)
+	third, err := f.m.Refresh(ctx, second.MinifiedJWT, lookup(user))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !third.ExpiresAt.Equal(t0.Add(3 * time.Hour)) {
 		t.Fatalf("refresh past max age: exp %v, want %v", third.ExpiresAt, t0.Add(3*time.Hour))
 	}
-	if _, err := f.m.Refresh(ctx, third.MinifiedJWT, testUserOther()); !errors.Is(err, session.ErrSessionMismatch) {
+	if _, err := f.m.Refresh(ctx, third.MinifiedJWT, lookup(testUserOther())); !errors.Is(err, session.ErrSessionMismatch) {
 		t.Fatalf("refresh for another user: %v", err)
 	}
 	// After the maximum age nothing of the session works.
 	f.clk.Advance(61 * time.Minute)
-	if _, err := f.m.Refresh(ctx, third.MinifiedJWT, user); !errors.Is(err, session.ErrExpired) && !errors.Is(err, session.ErrSessionExpired) {
+	if _, err := f.m.Refresh(ctx, third.MinifiedJWT, lookup(user)); !errors.Is(err, session.ErrExpired) && !errors.Is(err, session.ErrSessionExpired) {
 		t.Fatalf("refresh after max age: %v", err)
 	}
 	if _, err := f.m.Mint(ctx, user, session.MintOptions{SessionID: first.SessionID}); !errors.Is(err, session.ErrSessionExpired) {
@@ -276,7 +280,7 @@ func TestRefresh(t *testing.T) {
 	if err := f.m.Revoke(ctx, fresh.SessionID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.m.Refresh(ctx, fresh.MinifiedJWT, user); !errors.Is(err, session.ErrRevoked) {
+	if _, err := f.m.Refresh(ctx, fresh.MinifiedJWT, lookup(user)); !errors.Is(err, session.ErrRevoked) {
 		t.Fatalf("refresh after logout: %v", err)
 	}
 	if err := f.m.Revoke(ctx, "no-such-session"); !errors.Is(err, session.ErrNotFound) {
@@ -363,13 +367,18 @@ func TestMintRejects(t *testing.T) {
 func TestNewConfig(t *testing.T) {
 	ks, _ := session.NewKeySet(testKey(t, session.ES256, 0))
 	cases := map[string]session.Config{
-		"no keys":            {Issuer: "x"},
-		"no issuer":          {Keys: ks},
-		"negative lifetime":  {Keys: ks, Issuer: "x", Lifetime: -time.Second},
-		"lifetime > max age": {Keys: ks, Issuer: "x", Lifetime: 48 * time.Hour, MaxAge: 24 * time.Hour},
-		"leeway > 60 s":      {Keys: ks, Issuer: "x", Leeway: 2 * time.Minute},
-		"empty audience":     {Keys: ks, Issuer: "x", Audiences: []string{""}},
-		"zero key set":       {Keys: &session.KeySet{}, Issuer: "x"},
+		"no keys":             {Issuer: "x", Stateless: true},
+		"no issuer":           {Keys: ks, Stateless: true},
+		"negative lifetime":   {Keys: ks, Issuer: "x", Stateless: true, Lifetime: -time.Second},
+		"lifetime > max age":  {Keys: ks, Issuer: "x", Stateless: true, Lifetime: 48 * time.Hour, MaxAge: 24 * time.Hour},
+		"leeway > 60 s":       {Keys: ks, Issuer: "x", Stateless: true, Leeway: 2 * time.Minute},
+		"empty audience":      {Keys: ks, Issuer: "x", Stateless: true, Audiences: []string{""}},
+		"zero key set":        {Keys: &session.KeySet{}, Issuer: "x", Stateless: true},
+		"no store":            {Keys: ks, Issuer: "x"},
+		"store and stateless": {Keys: ks, Issuer: "x", Store: session.NewMemoryStore(), Stateless: true},
+		"grace > 1 min":       {Keys: ks, Issuer: "x", Store: session.NewMemoryStore(), RefreshGrace: 2 * time.Minute},
+		"negative grace":      {Keys: ks, Issuer: "x", Store: session.NewMemoryStore(), RefreshGrace: -time.Second},
+		"negative touch":      {Keys: ks, Issuer: "x", Store: session.NewMemoryStore(), TouchInterval: -time.Second},
 	}
 	for name, cfg := range cases {
 		if _, err := session.New(cfg); !errors.Is(err, session.ErrConfig) {

@@ -16,6 +16,11 @@ var (
 	// ErrAlreadyUsed: a single-use token id (jti) was already consumed.
 	// VerifyElevated returns it for a single-use elevated token used twice.
 	ErrAlreadyUsed = errors.New("session: token already used")
+	// ErrReused: Rotate was given a superseded generation outside the
+	// grace window, so the store revoked the session (refresh-token reuse,
+	// RFC 9700 §4.14.2). Manager.Refresh returns it wrapped in
+	// ErrRefreshReuse.
+	ErrReused = errors.New("session: superseded generation presented")
 )
 
 // Record is one session as a Store keeps it: plain data, with absolute
@@ -34,7 +39,30 @@ type Record struct {
 	ExpiresAt time.Time
 	// RevokedAt is when the session was revoked; zero while it is live.
 	RevokedAt time.Time
+
+	// Generation counts the session's refreshes: tokens carry the
+	// generation they were minted at, and only the current one (or the
+	// previous one until GraceUntil) is accepted. Create stores 0 or the
+	// given value; only Rotate changes it.
+	Generation uint64
+	// GraceUntil is when tokens of generation Generation-1 stop being
+	// accepted (zero: already). Set by Rotate.
+	GraceUntil time.Time
+	// LastSeenAt is when a token of the session was last verified, to
+	// within Config.TouchInterval. Set to CreatedAt by Create (when zero),
+	// advanced by Touch and Rotate.
+	LastSeenAt time.Time
+	// UserAgent is the client's User-Agent at sign-in, cut to
+	// MaxUserAgentLength bytes, for the session inventory.
+	UserAgent string
+	// IPPrefix is the client's address at sign-in truncated to its /24
+	// (IPv4) or /48 (IPv6) network, e.g. "203.0.113.0/24": enough to
+	// recognise a device's network, never the full address (GDPR art. 5(1)(c)).
+	IPPrefix string
 }
+
+// Live reports whether the session is unrevoked and unexpired at now.
+func (r Record) Live(now time.Time) bool { return !r.Revoked() && now.Before(r.ExpiresAt) }
 
 // Revoked reports whether the session was revoked.
 func (r Record) Revoked() bool { return !r.RevokedAt.IsZero() }
@@ -56,6 +84,10 @@ func (r Record) Revoked() bool { return !r.RevokedAt.IsZero() }
 //	ConsumeJTI:       INSERT INTO used_jtis (jti, expires_at) VALUES ($1, $2)
 //	                  ON CONFLICT (jti) DO UPDATE SET expires_at = EXCLUDED.expires_at
 //	                  WHERE used_jtis.expires_at < $3  -- no row → ErrAlreadyUsed
+//
+//	Rotate:           UPDATE sessions SET generation = generation + 1 …
+//	                  WHERE id = $1 AND generation = $2 AND revoked_at IS NULL,
+//	                  falling back to a CASE that revokes on reuse (one statement)
 //
 // and in Redis, ConsumeJTI is one script that stores expiresAt under the
 // jti unless a stored expiresAt is still ≥ now (→ ErrAlreadyUsed), deciding
@@ -83,4 +115,25 @@ type Store interface {
 	// now (the token it guards has expired by then and fails verification
 	// on its own).
 	ConsumeJTI(ctx context.Context, jti string, expiresAt, now time.Time) error
+
+	// Rotate is one refresh of session id by a token of generation gen, as
+	// one atomic step:
+	//   - unknown id: ErrNotFound;
+	//   - revoked, or ExpiresAt not after now: the record unchanged, nil;
+	//   - gen is the current Generation: Generation+1, GraceUntil =
+	//     graceUntil, LastSeenAt = now; the new record, nil;
+	//   - gen is Generation-1 and now is before GraceUntil (a second tab
+	//     refreshing the token the first just replaced): the record
+	//     unchanged, nil;
+	//   - any other gen (superseded outside the grace window, or from
+	//     the future): RevokedAt = now (kept if already set) and ErrReused.
+	// Of N concurrent calls with the current gen exactly one advances it.
+	Rotate(ctx context.Context, id string, gen uint64, now, graceUntil time.Time) (Record, error)
+	// Touch sets LastSeenAt to seen if that is later than the stored one.
+	// An unknown id is ErrNotFound. The Manager calls it at most once per
+	// Config.TouchInterval per session, so it is not a write per request.
+	Touch(ctx context.Context, id string, seen time.Time) error
+	// ListForUser returns the user's sessions that are live at now
+	// (unrevoked, ExpiresAt after now), in any order.
+	ListForUser(ctx context.Context, userID string, now time.Time) ([]Record, error)
 }

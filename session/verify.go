@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -26,9 +27,19 @@ func (m *Manager) Verify(ctx context.Context, token string, kind Kind) (*Claims,
 		return nil, err
 	}
 	if m.cfg.Store != nil {
-		if _, err := m.checkSession(ctx, c.SessionID, c.Subject); err != nil {
+		// One store read checks revocation, owner, maximum age and, for
+		// session tokens, the refresh generation.
+		rec, err := m.checkSession(ctx, c.SessionID, c.Subject)
+		if err != nil {
 			return nil, err
 		}
+		now := m.now()
+		if c.Kind&KindSession != 0 {
+			if err := checkGeneration(rec, c.Generation, now); err != nil {
+				return nil, err
+			}
+		}
+		m.touch(ctx, rec, now)
 	}
 	return c, nil
 }
@@ -174,14 +185,22 @@ func (m *Manager) checkSession(ctx context.Context, sid, sub string) (Record, er
 	if err != nil {
 		return Record{}, fmt.Errorf("session: store: %w", err)
 	}
-	if rec.Revoked() {
-		return Record{}, ErrRevoked
-	}
-	if rec.UserID != sub {
-		return Record{}, ErrSessionMismatch
-	}
-	if !m.now().Before(rec.ExpiresAt) {
-		return Record{}, ErrSessionExpired
+	if err := m.checkRecord(rec, sub, m.now()); err != nil {
+		return Record{}, err
 	}
 	return rec, nil
+}
+
+// checkRecord checks a session record is live at now and belongs to sub.
+func (m *Manager) checkRecord(rec Record, sub string, now time.Time) error {
+	if rec.Revoked() {
+		return ErrRevoked
+	}
+	if rec.UserID != sub {
+		return ErrSessionMismatch
+	}
+	if !now.Before(rec.ExpiresAt) {
+		return ErrSessionExpired
+	}
+	return nil
 }

@@ -198,7 +198,7 @@ func BenchmarkRawFloorTwoES256Mints(b *testing.B) {
 		b.Fatal(err)
 	}
 	ks, _ := session.NewKeySet(key)
-	m, err := session.New(session.Config{Keys: ks, Issuer: "http://127.0.0.1" + apiPrefix + testEnvID})
+	m, err := session.New(session.Config{Keys: ks, Issuer: "http://127.0.0.1" + apiPrefix + testEnvID, Stateless: true})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,8 +11,9 @@ import (
 )
 
 // Development affordances, mounted only with -dev: the outbox of sent
-// codes at /dev/messages and the fake OAuth provider under /dev/oauth/
-// (oauth.go). Without -dev none of these routes exist.
+// codes at /dev/messages, the fake OAuth provider under /dev/oauth/
+// (oauth.go) and the demo page at /demo/ (demo.go). Without -dev none of
+// these routes exist.
 
 // devMessage is one entry of GET /dev/messages.
 type devMessage struct {
@@ -47,6 +48,10 @@ func (s *server) devMessages(w http.ResponseWriter, r *http.Request) error {
 // devRoutes mounts the development routes on the root mux.
 func (s *server) devRoutes(mux *http.ServeMux) {
 	mux.Handle("GET /dev/messages", s.handle(s.devMessages))
+	if err := s.demoRoutes(mux); err != nil {
+		// Only a demo file missing from the build; the API still works.
+		s.log.Error("demo page not mounted", "err", err)
+	}
 	if s.fakeOAuth != nil {
 		// The fake serves its endpoints under its issuer, /dev/oauth.
 		fake := s.fakeOAuth.Handler()

@@ -457,6 +457,7 @@ func testParallelSameCode(t *testing.T, newStores storeFactory) {
 				t.Error(err)
 				return
 			}
+			hr.Header.Set("Content-Type", "application/json")
 			res, err := e.ts.Client().Do(hr)
 			if err != nil {
 				t.Error(err)

@@ -96,6 +96,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	logger.Info("authkit started", "addr", addr, "env", cfg.Env, "dev", cfg.Dev, "issuer", cfg.Issuer,
 		"cookie_auth", cfg.CookieAuth, "captcha", cfg.Captcha, "oauth_providers", srv.describeProviders())
 	fmt.Fprintf(stdout, "authkit listening on http://%s env=%s\n", addr, cfg.Env)
+	if cfg.Dev {
+		logger.Info("demo page", "url", "http://"+addr+"/demo/")
+	}
 
 	select {
 	case err := <-errc:

@@ -53,7 +53,12 @@ func (s *server) apiRoutes() []route {
 		{"POST", "/providers/{type}/signIn", authNone, signin(s.oauthSignIn)},
 		{"POST", "/providers/{type}/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.oauthVerify))},
 
-		{"POST", "/refresh", authBasic, s.refresh},
+		// refresh authenticates itself: a superseded token must reach
+		// Refresh's reuse detection, which the middleware would refuse.
+		{"POST", "/refresh", authNone, s.refresh},
+		{"GET", "/deviceRegistrations", authBasic, s.deviceRegistrationsList},
+		{"DELETE", "/deviceRegistrations/{id}", authBasic, s.deviceRegistrationRevoke},
+		{"DELETE", "/deviceRegistrations", authBasic, s.deviceRegistrationsRevokeOthers},
 		{"POST", "/revoke", authAny, s.revoke},
 		{"GET", "/session", authAny, s.sessionCheck},
 		{"GET", "/.well-known/jwks", authNone, s.jwks},

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -177,7 +175,7 @@ func (s *server) routes() {
 	s.apiPath = http.NewServeMux()
 	s.allow = map[string][]string{}
 	for _, rt := range s.apiRoutes() {
-		s.api.Handle(rt.method+" "+rt.path, s.authenticate(rt.auth, s.handle(rt.h)))
+		s.api.Handle(rt.method+" "+rt.path, s.authenticate(rt.auth, s.handle(s.guardCrossSite(rt))))
 		if s.allow[rt.path] == nil {
 			s.apiPath.Handle(rt.path, http.NotFoundHandler()) // only matched, never served
 		}
@@ -226,30 +224,4 @@ func (s *server) unmatched(w http.ResponseWriter, r *http.Request) error {
 		return errMethodNotAllowed()
 	}
 	return errNotFound()
-}
-
-// decodeJSON reads the request body into v. An empty body decodes as {}
-// (so that a missing required field is reported as such); anything that
-// is not one JSON object is 400 validation_error, and a body over the
-// limit is 413.
-func decodeJSON(r *http.Request, v any) error {
-	dec := json.NewDecoder(r.Body)
-	if err := dec.Decode(v); err != nil {
-		var mbe *http.MaxBytesError
-		switch {
-		case errors.As(err, &mbe):
-			return err
-		case errors.Is(err, io.EOF):
-			return nil
-		}
-		return errValidation("Malformed JSON body.")
-	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return err
-		}
-		return errValidation("Malformed JSON body: trailing data.")
-	}
-	return nil
 }

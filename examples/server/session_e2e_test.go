@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authkit/authkit/session"
 )
 
 func testVerifyLinksCredential(t *testing.T, newStores storeFactory) {
@@ -114,16 +116,23 @@ func testRefreshRevokeSession(t *testing.T, newStores storeFactory) {
 	if nc.Sid != old.Sid || nc.Exp <= old.Exp || n.ExpiresAt != nc.Exp || n.User.ID != v.User.ID || decodeJWT(t, n.JWT).Sid != old.Sid {
 		t.Fatalf("refresh: sid %s exp %d (old %d)", nc.Sid, nc.Exp, old.Exp)
 	}
-	// Earlier tokens stay valid until their exp.
+	// The superseded token works for the grace window, then stops.
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Bearer: v.MinifiedJWT}), 200)
+	e.clock.Advance(session.DefaultRefreshGrace)
+	expectError(t, e.do(req{Method: "GET", Path: "users", Bearer: v.MinifiedJWT}), 401, "unauthorized")
 	// The full token refreshes too.
-	expectStatus(t, e.do(req{Method: "POST", Path: "refresh", Bearer: n.JWT}), 200)
+	r = e.do(req{Method: "POST", Path: "refresh", Bearer: n.JWT})
+	expectStatus(t, r, 200)
+	var n2 verifyResponse
+	r.JSON(t, &n2)
 
 	// Another session of the same user survives the revocation.
 	e.clock.Advance(time.Hour)
 	second := e.smsSignIn(70, nil)
 
-	expectStatus(t, e.do(req{Method: "POST", Path: "revoke", Bearer: n.MinifiedJWT}), 204)
+	expectStatus(t, e.do(req{Method: "POST", Path: "revoke", Bearer: n2.MinifiedJWT}), 204)
+	n = n2
+
 	for _, tok := range []string{v.MinifiedJWT, v.JWT, n.MinifiedJWT, n.JWT} {
 		for _, rt := range []struct{ method, path string }{{"GET", "session"}, {"GET", "users"}, {"POST", "refresh"}, {"POST", "revoke"}, {"GET", "users/mfa"}, {"PUT", "users"}} {
 			expectError(t, e.do(req{Method: rt.method, Path: rt.path, Bearer: tok, Body: map[string]any{}}), 401, "unauthorized")

@@ -229,6 +229,8 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 		Audience:         s.audience(r),
 		MFAPending:       pending,
 		SessionPublicKey: opt.sessionPublicKey,
+		UserAgent:        r.UserAgent(),
+		RemoteIP:         r.RemoteAddr, // kept as its /24 or /48 only
 	})
 	if err != nil {
 		return classifySession(err)
@@ -347,26 +349,6 @@ func validSessionPublicKey(k string) error {
 	if len(k) != 66 || !(strings.HasPrefix(k, "02") || strings.HasPrefix(k, "03")) || strings.Trim(strings.ToLower(k), "0123456789abcdef") != "" {
 		return errValidation("sessionPublicKey must be a compressed P-256 public key in hex.")
 	}
-	return nil
-}
-
-// refresh is POST refresh: new tokens for the same session, later exp.
-func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	c := claimsOf(r)
-	u, err := s.stores.Users.Get(ctx, c.Subject)
-	if err != nil {
-		return err
-	}
-	toks, err := s.sessions.Refresh(ctx, s.requestToken(r), u)
-	if err != nil {
-		return classifySession(err)
-	}
-	resp, err := s.tokenResponse(w, r, u, toks)
-	if err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
 

@@ -38,6 +38,17 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"CreateConcurrent", testCreateConcurrent},
 		{"RevokeConcurrent", testRevokeConcurrent},
 		{"CanceledContext", testCanceledContext},
+		{"RotateAdvance", testRotateAdvance},
+		{"RotateGrace", testRotateGrace},
+		{"RotateReuse", testRotateReuse},
+		{"RotateFutureGeneration", testRotateFuture},
+		{"RotateUnknown", testRotateUnknown},
+		{"RotateRevokedOrExpired", testRotateDead},
+		{"RotateConcurrent", testRotateConcurrent},
+		{"RotateConcurrentNoGrace", testRotateConcurrentNoGrace},
+		{"Touch", testTouch},
+		{"ListForUser", testListForUser},
+		{"InventoryFields", testInventoryFields},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -66,6 +77,8 @@ func newRecord(t *testing.T, userID string, now time.Time) session.Record {
 		EnvironmentID: "0a1b2c3d-0000-4000-8000-000000000001",
 		CreatedAt:     now,
 		ExpiresAt:     now.Add(30 * 24 * time.Hour),
+		UserAgent:     "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0",
+		IPPrefix:      "203.0.113.0/24",
 	}
 }
 
@@ -73,7 +86,8 @@ func sameRecord(t *testing.T, got, want session.Record) {
 	t.Helper()
 	if got.ID != want.ID || got.UserID != want.UserID || got.EnvironmentID != want.EnvironmentID ||
 		!got.CreatedAt.Equal(want.CreatedAt) || !got.ExpiresAt.Equal(want.ExpiresAt) ||
-		!got.RevokedAt.Equal(want.RevokedAt) {
+		!got.RevokedAt.Equal(want.RevokedAt) || got.Generation != want.Generation ||
+		!got.GraceUntil.Equal(want.GraceUntil) || got.UserAgent != want.UserAgent || got.IPPrefix != want.IPPrefix {
 		t.Fatalf("record mismatch:\n got  %+v\n want %+v", got, want)
 	}
 }

@@ -146,7 +146,8 @@ func TestSessionManagerFlow(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
-	if _, err := m.Refresh(ctx, tokens.JWT, user); err != nil {
+	users := func(context.Context, string) (authkit.User, error) { return user, nil }
+	if _, err := m.Refresh(ctx, tokens.JWT, users); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
 	el, err := m.MintElevated(ctx, claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.TokenScopes()[0]}, SingleUse: true})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -28,12 +29,50 @@ type SessionStore struct{ s *Store }
 
 var _ session.Store = (*SessionStore)(nil)
 
-// ssFields are a session hash's fields, in the order Get reads them.
-var ssFields = fields{"id", "uid", "env", "cat", "exp", "rev"}
+// ssFields are a session hash's fields, in the order Get reads them. The
+// refresh generation ("gen", its grace end "grace") and the inventory
+// ("seen", "ua", "ip") live in the same hash, so that Verify's one HMGET
+// reads them; a record written before they existed reads as generation 0,
+// last seen at creation.
+var ssFields = fields{"id", "uid", "env", "cat", "exp", "rev", "gen", "grace", "seen", "ua", "ip"}
 
 func sessionFields(r session.Record) []any {
+	if r.LastSeenAt.IsZero() {
+		r.LastSeenAt = r.CreatedAt
+	}
 	return []any{"id", r.ID, "uid", r.UserID, "env", r.EnvironmentID,
-		"cat", encTime(r.CreatedAt), "exp", encTime(r.ExpiresAt), "rev", encTime(r.RevokedAt)}
+		"cat", encTime(r.CreatedAt), "exp", encTime(r.ExpiresAt), "rev", encTime(r.RevokedAt),
+		"gen", strconv.FormatUint(r.Generation, 10), "grace", encTime(r.GraceUntil),
+		"seen", encTime(r.LastSeenAt), "ua", r.UserAgent, "ip", r.IPPrefix}
+}
+
+// sessionOf decodes an HMGET reply of ssFields.
+func sessionOf(reply any) (session.Record, bool, error) {
+	v, found, err := ssFields.values(reply)
+	if err != nil || !found {
+		return session.Record{}, found, err
+	}
+	r := session.Record{ID: v[0], UserID: v[1], EnvironmentID: v[2], UserAgent: v[9], IPPrefix: v[10]}
+	for i, dst := range []*time.Time{&r.CreatedAt, &r.ExpiresAt, &r.RevokedAt} {
+		if *dst, err = decTime(v[3+i]); err != nil {
+			return session.Record{}, true, err
+		}
+	}
+	if v[6] != "" {
+		if r.Generation, err = strconv.ParseUint(v[6], 10, 64); err != nil {
+			return session.Record{}, true, fmt.Errorf("bad generation %q", v[6])
+		}
+	}
+	if r.GraceUntil, err = decTime(v[7]); err != nil {
+		return session.Record{}, true, err
+	}
+	if r.LastSeenAt, err = decTime(v[8]); err != nil {
+		return session.Record{}, true, err
+	}
+	if r.LastSeenAt.IsZero() {
+		r.LastSeenAt = r.CreatedAt
+	}
+	return r, true, nil
 }
 
 // indexSlack is how long after a session's ExpiresAt (by the caller's
@@ -113,18 +152,12 @@ func (st *SessionStore) Get(ctx context.Context, id string) (session.Record, err
 	if err != nil {
 		return session.Record{}, err
 	}
-	v, found, err := ssFields.values(reply)
+	r, found, err := sessionOf(reply)
 	if err != nil {
-		return session.Record{}, errCorrupt("reply", err)
+		return session.Record{}, errCorrupt("session", err)
 	}
 	if !found {
 		return session.Record{}, session.ErrNotFound
-	}
-	r := session.Record{ID: v[0], UserID: v[1], EnvironmentID: v[2]}
-	for i, dst := range []*time.Time{&r.CreatedAt, &r.ExpiresAt, &r.RevokedAt} {
-		if *dst, err = decTime(v[3+i]); err != nil {
-			return session.Record{}, errCorrupt("session", err)
-		}
 	}
 	return r, nil
 }
@@ -269,4 +302,124 @@ func (st *SessionStore) ConsumeJTI(ctx context.Context, jti string, expiresAt, n
 		return session.ErrAlreadyUsed
 	}
 	return errCorrupt("reply", fmt.Errorf("%v", reply))
+}
+
+// rotateScript: KEYS[1] session; ARGV: gen, now (µs), grace end (µs),
+// gen+1. Returns {-1} for an unknown session, else {status, HMGET of
+// ssFields} after the change: status 1 when this call revoked the session
+// for reuse, 0 otherwise. Generations are compared as decimal strings, so
+// no Lua number rounding is involved.
+var rotateScript = goredis.NewScript(ssFields.lua() + `
+local r = redis.call('HMGET', KEYS[1], 'id', 'rev', 'exp', 'gen', 'grace', 'seen', 'cat')
+if not r[1] then return {-1} end
+local now = tonumber(ARGV[2])
+local status = 0
+if r[2] == '' and tonumber(r[3]) > now then
+  local cur = r[4]
+  if not cur or cur == '' then cur = '0' end
+  if ARGV[1] == cur then
+    local seen = r[6]
+    if not seen or seen == '' then seen = r[7] end
+    seen = tonumber(seen) or 0
+    if now > seen then seen = now end
+    redis.call('HSET', KEYS[1], 'gen', ARGV[4], 'grace', ARGV[3], 'seen', string.format('%.0f', seen))
+  elseif not (ARGV[4] == cur and r[5] and r[5] ~= '' and now < tonumber(r[5])) then
+    redis.call('HSET', KEYS[1], 'rev', ARGV[2])
+    status = 1
+  end
+end
+return {status, redis.call('HMGET', KEYS[1], unpack(F))}
+`)
+
+// Rotate implements session.Store: one script on the session's hash, so
+// of concurrent calls exactly one advances the generation.
+func (st *SessionStore) Rotate(ctx context.Context, id string, gen uint64, now, graceUntil time.Time) (session.Record, error) {
+	next := "overflow" // matches no stored generation: a reuse
+	if gen < ^uint64(0) {
+		next = strconv.FormatUint(gen+1, 10)
+	}
+	k := st.s.key("sess", id)
+	reply, err := run(st.s, ctx, "session rotate", func(ctx context.Context) (any, error) {
+		return st.s.script(ctx, rotateScript, k, strconv.FormatUint(gen, 10), us(now), us(graceUntil), next)
+	})
+	if err != nil {
+		return session.Record{}, err
+	}
+	status, payload, err := statusOf(reply)
+	if err != nil {
+		return session.Record{}, errCorrupt("reply", err)
+	}
+	if status == -1 {
+		return session.Record{}, session.ErrNotFound
+	}
+	r, found, err := sessionOf(payload)
+	if err != nil || !found {
+		return session.Record{}, errCorrupt("session", fmt.Errorf("rotate reply: %v", err))
+	}
+	if status == 1 {
+		return r, session.ErrReused
+	}
+	return r, nil
+}
+
+// touchScript: KEYS[1] session; ARGV: seen (µs). Returns -1 for an
+// unknown session, else 1; "seen" only moves forward.
+var touchScript = goredis.NewScript(`
+local r = redis.call('HMGET', KEYS[1], 'id', 'seen')
+if not r[1] then return -1 end
+if not r[2] or r[2] == '' or tonumber(r[2]) < tonumber(ARGV[1]) then
+  redis.call('HSET', KEYS[1], 'seen', ARGV[1])
+end
+return 1
+`)
+
+// Touch implements session.Store.
+func (st *SessionStore) Touch(ctx context.Context, id string, seen time.Time) error {
+	k := st.s.key("sess", id)
+	reply, err := run(st.s, ctx, "session touch", func(ctx context.Context) (any, error) {
+		return st.s.script(ctx, touchScript, k, us(seen))
+	})
+	if err != nil {
+		return err
+	}
+	if reply == int64(-1) {
+		return session.ErrNotFound
+	}
+	return nil
+}
+
+// ListForUser implements session.Store: the user's index (pruned of
+// entries long expired), then one pipelined HMGET per listed session: two
+// round trips whatever the number of sessions.
+func (st *SessionStore) ListForUser(ctx context.Context, userID string, now time.Time) ([]session.Record, error) {
+	s := st.s
+	ik := s.key("sessu", userID)
+	return run(s, ctx, "session list", func(ctx context.Context) ([]session.Record, error) {
+		ids, err := listSessionsScript.Run(ctx, s.c, []string{ik}, us(now.Add(-indexSlack))).StringSlice()
+		if err != nil || len(ids) == 0 {
+			return nil, err
+		}
+		cmds, err := s.c.Pipelined(ctx, func(p goredis.Pipeliner) error {
+			for _, id := range ids {
+				p.HMGet(ctx, s.key("sess", id), ssFields...)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out := make([]session.Record, 0, len(ids))
+		for _, c := range cmds {
+			r, found, err := sessionOf(c.(*goredis.SliceCmd).Val())
+			if err != nil {
+				return nil, errCorrupt("session", err)
+			}
+			// A stray index entry (a refused Create) names a record of
+			// another user or none: skip it.
+			if found && r.UserID == userID && r.Live(now) {
+				out = append(out, r)
+			}
+		}
+		return out, nil
+	})
 }

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/session"
+)
+
+// Refresh with rotation, and the session inventory as Dynamic's
+// deviceRegistrations routes: one device registration per session.
+
+// refresh is POST refresh: the next generation's tokens for the same
+// session. It reads the token itself (bearer, or the cookie in cookie mode
+// with the same Origin check as the middleware) because a superseded token
+// must reach Refresh: presented after the grace window it revokes the
+// whole session (theft detection), and both the thief and the victim get
+// 401.
+func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
+	tok := s.requestToken(r)
+	if tok == "" {
+		s.refuse(w, r, classifySession(session.ErrNoToken))
+		return nil
+	}
+	if r.Header.Get("Authorization") == "" && !s.trustedOrigin(r) {
+		return errCSRF()
+	}
+	var u authkit.User
+	users := func(ctx context.Context, id string) (authkit.User, error) {
+		var err error
+		u, err = s.stores.Users.Get(ctx, id)
+		return u, err
+	}
+	toks, err := s.sessions.Refresh(r.Context(), tok, users)
+	if err != nil {
+		if s.cfg.CookieAuth && errors.Is(err, session.ErrRefreshReuse) {
+			session.ClearCookie(w, session.CookieOptions{})
+		}
+		if session.HTTPStatus(err) == http.StatusUnauthorized {
+			s.refuse(w, r, classifySession(err)) // with its WWW-Authenticate challenge
+			return nil
+		}
+		return classifySession(err)
+	}
+	resp, err := s.tokenResponse(w, r, u, toks)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, resp)
+	return nil
+}
+
+// deviceRegistration is one entry of GET deviceRegistrations.
+type deviceRegistration struct {
+	ID              string    `json:"id"`
+	IsCurrentDevice bool      `json:"isCurrentDevice"`
+	UserAgent       *string   `json:"userAgent"`
+	CreatedAt       time.Time `json:"createdAt"`
+	// Beyond Dynamic's schema (clients ignore unknown members).
+	LastSeenAt time.Time `json:"lastSeenAt"`
+	IPPrefix   string    `json:"ipPrefix,omitempty"`
+}
+
+// deviceRegistrationsList is GET deviceRegistrations: the user's live
+// sessions, most recently seen first; the request's own is the current
+// device.
+func (s *server) deviceRegistrationsList(w http.ResponseWriter, r *http.Request) error {
+	c := claimsOf(r)
+	recs, err := s.sessions.Sessions(r.Context(), c.Subject)
+	if err != nil {
+		return classifySession(err)
+	}
+	out := struct {
+		Count               int                  `json:"count"`
+		DeviceRegistrations []deviceRegistration `json:"deviceRegistrations"`
+	}{Count: len(recs), DeviceRegistrations: make([]deviceRegistration, 0, len(recs))}
+	for _, rec := range recs {
+		d := deviceRegistration{
+			ID: rec.ID, IsCurrentDevice: rec.ID == c.SessionID, CreatedAt: rec.CreatedAt.UTC(),
+			LastSeenAt: rec.LastSeenAt.UTC(), IPPrefix: rec.IPPrefix,
+		}
+		if rec.UserAgent != "" {
+			d.UserAgent = &rec.UserAgent
+		}
+		out.DeviceRegistrations = append(out.DeviceRegistrations, d)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}
+
+// revokedResponse is the body of the DELETE deviceRegistrations routes;
+// when currentDeviceRevoked is true the client logs out.
+type revokedResponse struct {
+	CurrentDeviceRevoked bool `json:"currentDeviceRevoked"`
+}
+
+// deviceRegistrationRevoke is DELETE deviceRegistrations/{id}: end one of
+// the user's sessions. Another user's session id is 404, like an unknown
+// one.
+func (s *server) deviceRegistrationRevoke(w http.ResponseWriter, r *http.Request) error {
+	c := claimsOf(r)
+	id := r.PathValue("id")
+	if err := s.sessions.RevokeSession(r.Context(), c.Subject, id); err != nil {
+		if errors.Is(err, session.ErrNotFound) {
+			return errNotFound()
+		}
+		return classifySession(err)
+	}
+	current := id == c.SessionID
+	if current && s.cfg.CookieAuth {
+		session.ClearCookie(w, session.CookieOptions{})
+	}
+	writeJSON(w, http.StatusOK, revokedResponse{CurrentDeviceRevoked: current})
+	return nil
+}
+
+// deviceRegistrationsRevokeOthers is DELETE deviceRegistrations: sign out
+// every other device; the request's own session stays.
+func (s *server) deviceRegistrationsRevokeOthers(w http.ResponseWriter, r *http.Request) error {
+	c := claimsOf(r)
+	if _, err := s.sessions.RevokeOthers(r.Context(), c.Subject, c.SessionID); err != nil {
+		return classifySession(err)
+	}
+	writeJSON(w, http.StatusOK, revokedResponse{CurrentDeviceRevoked: false})
+	return nil
+}

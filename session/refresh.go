@@ -1,0 +1,140 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/authkit/authkit"
+)
+
+// Refresh rotation defaults.
+const (
+	// DefaultRefreshGrace is how long a token superseded by a refresh keeps
+	// working (Config.RefreshGrace): long enough for two tabs that read the
+	// same token to both refresh it, short enough that a thief replaying a
+	// stolen token minutes later is caught.
+	DefaultRefreshGrace = 5 * time.Second
+	// MaxRefreshGrace bounds Config.RefreshGrace: past it a replayed token
+	// would pass for a second tab.
+	MaxRefreshGrace = time.Minute
+	// DefaultTouchInterval is how often at most Verify records a session's
+	// LastSeenAt (Config.TouchInterval).
+	DefaultTouchInterval = time.Minute
+)
+
+// Refresh rotation errors. Both also match ErrRevoked with errors.Is, so
+// that HTTPStatus answers 401.
+var (
+	// ErrSuperseded: the token's generation was replaced by a refresh
+	// longer than Config.RefreshGrace ago.
+	ErrSuperseded = errors.New("session: token superseded by a refresh")
+	// ErrRefreshReuse: a superseded token was presented to Refresh after
+	// the grace window; the session is revoked, so every token of it, the
+	// legitimate client's included, stops working (RFC 9700 §4.14.2).
+	ErrRefreshReuse = errors.New("session: superseded token reused; session revoked")
+)
+
+// UserLookup returns the host's current view of a user by id, for Refresh:
+// the new tokens carry the user's profile and credentials as they are now.
+type UserLookup func(ctx context.Context, userID string) (authkit.User, error)
+
+// Refresh exchanges a session token (full or minified) for new tokens of
+// the same session at the next generation, with a later exp capped at the
+// session's maximum age. The token names its user; lookup is called with
+// that id. Scope, audience, session public key, amr and auth_time carry
+// over. An
+// MFA-pending session cannot be refreshed (ErrInsufficientScope).
+//
+// Rotation, as one atomic store operation (Store.Rotate):
+//   - the token is of the current generation: the generation advances;
+//     the presented token keeps working for Config.RefreshGrace, then
+//     Verify refuses it (ErrSuperseded);
+//   - it is of the generation just replaced, within the grace window (a
+//     second tab): the current generation's tokens, no advance;
+//   - otherwise it was superseded earlier: someone holds a copy. The
+//     session is revoked and Refresh returns ErrRefreshReuse (RFC 9700
+//     §4.14.2): the thief and the victim both sign in again.
+//
+// N concurrent refreshes of one token advance the generation once. Needs
+// a Store. Pass the minified token: the full one grows with the user's
+// credentials and may exceed MaxTokenSize.
+func (m *Manager) Refresh(ctx context.Context, token string, lookup UserLookup) (Tokens, error) {
+	if m.cfg.Store == nil {
+		return Tokens{}, ErrNoStore
+	}
+	if lookup == nil {
+		return Tokens{}, fmt.Errorf("%w: nil UserLookup", ErrInvalidRequest)
+	}
+	c, err := m.parse(token, KindSession)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if c.MFAPending() {
+		// A pending session lives only until its short exp: refreshing it
+		// would let a user who never finishes MFA hold a session for the
+		// whole MaxAge.
+		return Tokens{}, &ScopeError{Required: authkit.ScopeUserBasic}
+	}
+	user, err := lookup(ctx, c.Subject)
+	if err != nil {
+		return Tokens{}, err
+	}
+	if user.ID != c.Subject {
+		return Tokens{}, ErrSessionMismatch
+	}
+	now := m.now()
+	rec, err := m.cfg.Store.Rotate(ctx, c.SessionID, c.Generation, now, now.Add(m.cfg.RefreshGrace))
+	switch {
+	case errors.Is(err, ErrReused):
+		return Tokens{}, fmt.Errorf("%w: %w", ErrRefreshReuse, ErrRevoked)
+	case errors.Is(err, ErrNotFound):
+		return Tokens{}, fmt.Errorf("%w: unknown session", ErrRevoked)
+	case err != nil:
+		return Tokens{}, fmt.Errorf("session: store: %w", err)
+	}
+	if err := m.checkRecord(rec, c.Subject, now); err != nil {
+		return Tokens{}, err
+	}
+	var extra authkit.Scopes
+	for _, s := range c.Scopes() {
+		if s != authkit.ScopeUserBasic && s != authkit.ScopeRequiresAdditionalAuth {
+			extra = append(extra, s)
+		}
+	}
+	opts := MintOptions{
+		SessionID:          c.SessionID,
+		Audience:           firstAudience(c.Audience),
+		Scopes:             extra,
+		SessionPublicKey:   c.SessionPublicKey,
+		SigninCredentialID: c.SigninCredentialID,
+		continued:          &rec,
+	}
+	if c.AuthTime != nil && len(c.AMR) > 0 {
+		// The last second-factor proof carries over unchanged: a refresh
+		// proves nothing new, so auth_time keeps ageing.
+		opts.AMR, opts.AuthTime = c.AMR, c.AuthTime.Time
+	}
+	return m.Mint(ctx, user, opts)
+}
+
+// checkGeneration accepts a session token of the record's generation, or
+// of the one before it until GraceUntil.
+func checkGeneration(rec Record, gen uint64, now time.Time) error {
+	if gen == rec.Generation || gen+1 == rec.Generation && now.Before(rec.GraceUntil) {
+		return nil
+	}
+	return fmt.Errorf("%w: %w", ErrSuperseded, ErrRevoked)
+}
+
+// touch records that the session was seen, once per TouchInterval: only
+// when the record read for verification shows an older LastSeenAt. A
+// failed write is ignored: last-seen is advisory and must not turn a valid
+// token into an error.
+func (m *Manager) touch(ctx context.Context, rec Record, now time.Time) {
+	if now.Sub(rec.LastSeenAt) < m.cfg.TouchInterval {
+		return
+	}
+	_ = m.cfg.Store.Touch(ctx, rec.ID, now)
+}
