@@ -6,6 +6,7 @@
 //	mfa.Config{Store: store.MFA(), …}
 //	session.Config{Store: store.Sessions(), …}
 //	oauth.Config{StateStore: store.OAuthStates(), …}
+//	account.Config{Store: store.Accounts(), …}
 //	limiter, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: rule})
 //
 // Every store passes its package's conformance suite (verificationtest,
@@ -34,7 +35,10 @@
 // Get and Revoke know only the session id: a session is a hash keyed by its
 // id (one round trip for the per-request check) and each user has an index
 // of session ids; RevokeAllForUser reads the index and revokes each session
-// with a pipelined script (two round trips). Identifiers other than
+// with a pipelined script (two round trips). The account directory is the
+// other exception the other way round: all of it shares one hash tag, so
+// that claiming a credential key and creating or changing its user is one
+// script (see AccountStore). Identifiers other than
 // [A-Za-z0-9._@+-] are base64url-encoded in keys, and long ones hashed, so
 // no id can forge another key or a brace.
 //
