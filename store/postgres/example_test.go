@@ -78,6 +78,7 @@ func ExampleMigrations() {
 	// 2 0002_accounts.sql
 	// 3 0003_passkeys.sql
 	// 5 0005_session_rotation.sql
+	// 7 0007_device_nonces.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN
