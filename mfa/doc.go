@@ -12,9 +12,11 @@
 //     costs milliseconds). ConfirmTOTP verifies the newest unverified device
 //     with a first code; the first confirmed device is the default.
 //     AuthenticateTOTP checks later codes. SHA1, 6 digits, 30 s, ±1 step.
-//   - Recovery codes: RecoveryCodes (creating a set of 10 on first use),
-//     RegenerateRecoveryCodes, AuthenticateRecovery, and the pending →
-//     complete acknowledgement.
+//   - Recovery codes: RecoveryCodes (creating a set of 10 on first use,
+//     revealing it only while the acknowledgement is pending; the caller
+//     shows it only to a session that just passed MFA), RecoveryStatus (the
+//     count, never the codes), RegenerateRecoveryCodes, AuthenticateRecovery,
+//     and the pending → complete acknowledgement.
 //   - MFA tokens: IssueToken after a successful second factor;
 //     ConsumeToken (and DeleteDevice, which requires one) use them.
 //
