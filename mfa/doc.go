@@ -36,6 +36,13 @@
 // so parallel wrong guesses never get more than the limit evaluated.
 // Recovery-code attempts have their own counter with the same limits.
 //
+// Slow guessing: the same atomic reservation also counts a user's TOTP
+// failures across windows (NIST SP 800-63B-4 §3.2.2: at most 100). A
+// successful sign-in gives back only its own slot, so the count is not
+// reset by the user's own sign-ins between an attacker's guesses. At the
+// cap TOTP fails with ErrLockedOut until the host calls ResetFailures from
+// its support path. Recovery codes, with 80 bits each, have no such cap.
+//
 // At rest: TOTP secrets are sealed (AES-256-GCM, the key id stored with the
 // ciphertext, the device id as associated data so a sealed secret cannot be
 // moved to another device). Recovery codes (80 bits each) and MFA tokens
