@@ -152,7 +152,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	if !sessionEnd.IsZero() && exp.After(sessionEnd) {
 		exp = sessionEnd.Truncate(time.Second)
 	}
-	key := m.cfg.Keys.Active()
+	key := m.cfg.Keys.activeAt(now)
 	// signin_credential_id is optional; it is left out when it would repeat
 	// last_verified_credential_id.
 	signin := opts.SigninCredentialID

@@ -28,7 +28,8 @@ const jtiSkew = time.Minute
 
 // Cleanup deletes the rows that no longer affect any decision at now:
 // verifications past PurgeAt, send histories whose last send left the
-// window, attempt windows that ended, MFA tokens past their expiry, token
+// window, attempt windows that ended and hold no lifetime failures
+// (mfa.Config.MaxLifetimeFailures), MFA tokens past their expiry, token
 // ids a minute past theirs (for hosts whose clocks lag now), sessions past
 // ExpiresAt, OAuth states past ExpiresAt plus oauth.StateRetention,
 // rate-limit keys that are fully refilled, passkey challenges past
@@ -45,7 +46,7 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, erro
 	}{
 		{&r.Verifications, `DELETE FROM authkit_verifications WHERE purge_at <= $1`, now},
 		{&r.Sends, `DELETE FROM authkit_verification_sends WHERE purge_at <= $1`, now.UnixMicro()},
-		{&r.Attempts, `DELETE FROM authkit_mfa_attempts WHERE window_end <= $1`, now},
+		{&r.Attempts, `DELETE FROM authkit_mfa_attempts WHERE window_end <= $1 AND lifetime = 0`, now},
 		{&r.Tokens, `DELETE FROM authkit_mfa_tokens WHERE expires_at <= $1`, now},
 		{&r.Sessions, `DELETE FROM authkit_sessions WHERE expires_at < $1`, now},
 		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now.Add(-jtiSkew)},
