@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/passkey"
@@ -34,6 +35,8 @@ type storeSet struct {
 	OAuthStates oauth.StateStore
 	// Passkeys holds WebAuthn challenges and passkeys.
 	Passkeys passkey.Store
+	// DeviceNonces holds the nonces of device-bound requests.
+	DeviceNonces devicebind.Store
 	// Users is the example's user directory (users.go).
 	Users userStore
 	// NewLimiter returns a limiter applying rule, for the per-IP limits;
@@ -53,6 +56,7 @@ func newMemoryStores(env string) *storeSet {
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
 		Passkeys:     passkey.NewMemoryStore(),
+		DeviceNonces: devicebind.NewMemoryStore(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
@@ -109,6 +113,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
 		Passkeys:     st.Passkeys(),
+		DeviceNonces: st.DeviceNonces(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(name, rule)
@@ -147,6 +152,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
 		Passkeys:     st.Passkeys(),
+		DeviceNonces: st.DeviceNonces(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})

@@ -232,13 +232,21 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 }
 
 // startSession mints a new session for the signed-in user u (mo carries
-// the MFA state; audience, session key and client are added here) and
-// answers VerifyResponse, with an elevated token when asked and MFA is not
-// pending.
+// the MFA state; audience, session and device keys and client are added
+// here) and answers VerifyResponse, with an elevated token when asked and
+// MFA is not pending.
 func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.User, mo session.MintOptions, opt signInOptions) error {
 	ctx := r.Context()
+	spk := opt.sessionPublicKey
+	if spk == "" {
+		var err error
+		if spk, err = headerSessionKey(r); err != nil {
+			return err
+		}
+	}
 	mo.Audience = s.audience(r)
-	mo.SessionPublicKey = opt.sessionPublicKey
+	mo.SessionPublicKey = spk
+	mo.DevicePublicKey = deviceOf(r).PublicKey
 	mo.UserAgent = r.UserAgent()
 	mo.RemoteIP = r.RemoteAddr // kept as its /24 or /48 only
 	toks, err := s.sessions.Mint(ctx, u, mo)
@@ -310,6 +318,7 @@ func (s *server) reissue(ctx context.Context, c *session.Claims, u authkit.User)
 		Scopes:             extraScopes(c),
 		MFAPending:         c.MFAPending(),
 		SessionPublicKey:   c.SessionPublicKey,
+		DevicePublicKey:    c.DevicePublicKey,
 		SigninCredentialID: c.SigninCredentialID,
 		AMR:                c.AMR,
 		AuthTime:           authTimeOf(c),
