@@ -216,6 +216,9 @@ type Claims struct {
 	// SessionPublicKey is the client's compressed P-256 key in hex, if it
 	// sent one (full, minified).
 	SessionPublicKey string `json:"session_public_key,omitempty"`
+	// DevicePublicKey is the device key the sign-in proved (package
+	// devicebind), if it did (full, minified); a refresh may demand it.
+	DevicePublicKey string `json:"device_public_key,omitempty"`
 
 	// AuthTime is when the user re-authenticated for an elevated token.
 	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`

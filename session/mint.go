@@ -34,6 +34,10 @@ type MintOptions struct {
 	// SessionPublicKey is the client's compressed P-256 public key in hex
 	// (66 characters), bound into the tokens as session_public_key.
 	SessionPublicKey string
+	// DevicePublicKey is the device key the sign-in request proved it
+	// holds (package devicebind), in the same form, bound into the tokens
+	// as device_public_key so that a refresh can demand the same device.
+	DevicePublicKey string
 	// SigninCredentialID is the credential used for this sign-in (the
 	// minified token's signin_credential_id), when it differs from the
 	// user's LastVerifiedCredentialID.
@@ -95,6 +99,9 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	}
 	if opts.SessionPublicKey != "" && !validSessionPublicKey(opts.SessionPublicKey) {
 		return Tokens{}, fmt.Errorf("%w: session public key must be a compressed P-256 key in hex", ErrInvalidRequest)
+	}
+	if opts.DevicePublicKey != "" && !validSessionPublicKey(opts.DevicePublicKey) {
+		return Tokens{}, fmt.Errorf("%w: device public key must be a compressed P-256 key in hex", ErrInvalidRequest)
 	}
 	scope, err := sessionScope(opts)
 	if err != nil {
@@ -164,6 +171,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		VerifiedCredentials:      user.VerifiedCredentials,
 		LastVerifiedCredentialID: user.LastVerifiedCredentialID,
 		SessionPublicKey:         opts.SessionPublicKey,
+		DevicePublicKey:          opts.DevicePublicKey,
 		AMR:                      amr, AuthTime: authTime,
 	}
 	if vc, ok := user.Credential(user.LastVerifiedCredentialID); ok {
@@ -179,6 +187,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		SigninCredentialID:        signin,
 		VerifiedCredentialsHashes: &hashes,
 		SessionPublicKey:          opts.SessionPublicKey,
+		DevicePublicKey:           opts.DevicePublicKey,
 		AMR:                       amr, AuthTime: authTime,
 	}
 	if full.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
@@ -214,6 +223,7 @@ func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.Use
 		Audience:           firstAudience(pending.Audience),
 		Scopes:             extra,
 		SessionPublicKey:   pending.SessionPublicKey,
+		DevicePublicKey:    pending.DevicePublicKey,
 		SigninCredentialID: pending.SigninCredentialID,
 	})
 }

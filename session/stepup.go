@@ -172,6 +172,7 @@ func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.
 		Audience:           firstAudience(session.Audience),
 		Scopes:             extra,
 		SessionPublicKey:   session.SessionPublicKey,
+		DevicePublicKey:    session.DevicePublicKey,
 		SigninCredentialID: session.SigninCredentialID,
 		AMR:                methods,
 		AuthTime:           m.now(),
