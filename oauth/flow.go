@@ -413,7 +413,11 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 	if !pr.spec.formPost || len(p.User) > MaxCallbackUserLen {
 		p.User = ""
 	}
-	rec, err = f.store.RecordCallback(ctx, p.State, p.Callback, now)
+	// The values may be substrings of the whole request (a form body of up
+	// to 64 KiB): copy them, or a memory store would keep the whole body.
+	cb := Callback{Code: strings.Clone(p.Code), Error: strings.Clone(p.Error),
+		ErrorDescription: strings.Clone(p.ErrorDescription), User: strings.Clone(p.User)}
+	rec, err = f.store.RecordCallback(ctx, p.State, cb, now)
 	if err != nil {
 		return State{}, err
 	}
