@@ -94,6 +94,21 @@
 // a single-use token, consumes its jti atomically: of any number of
 // concurrent uses, exactly one succeeds.
 //
+// # Step-up
+//
+// Actions that add or remove a factor or a credential, or reveal or
+// replace recovery codes, need proof of a recent second factor, not just
+// the session (OWASP ASVS 5.0 §7.5). The proof rules are data: a
+// [Policy] built from [Rule]s ([DefaultRules] maps each [Action] to the
+// elevated scope it needs, whether an MFA token also satisfies it, and
+// whether a session that passed MFA within [DefaultFreshFor] needs no token
+// at all). [Manager.UpgradeMFA] marks such a session with amr and auth_time
+// (RFC 8176; [Claims.FreshMFA]). A [StepUp] guard applies the table:
+// [StepUp.Required] answers a step-up check for a scope, [StepUp.Require]
+// guards a route, and both decide through [Policy.Required], so "not
+// required" means the route accepts the request without a token. Refusals
+// carry RFC 9470's challenge ([StepUpError.Challenge]).
+//
 // # HTTP
 //
 // [Middleware] authenticates requests from "Authorization: Bearer" or, in

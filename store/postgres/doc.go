@@ -6,6 +6,7 @@
 //   - mfa.Store (devices, attempt windows, recovery codes, MFA tokens): [Store.MFA]
 //   - session.Store: [Store.Sessions]
 //   - oauth.StateStore: [Store.OAuthStates]
+//   - account.Store (users and their credentials): [Store.Accounts]
 //   - ratelimit.Limiter, one per named rule: [Store.Limiter]
 //
 // and passes each package's conformance suite, concurrency cases included.

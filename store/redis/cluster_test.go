@@ -15,6 +15,8 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit/account"
+	"github.com/authkit/authkit/account/accounttest"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/mfa/mfatest"
 	"github.com/authkit/authkit/oauth"
@@ -61,6 +63,9 @@ func TestCluster(t *testing.T) {
 			}
 			return l
 		})
+	})
+	t.Run("Account", func(t *testing.T) {
+		accounttest.RunStoreTests(t, func(t *testing.T) account.Store { return newStore(t).Accounts() })
 	})
 	t.Run("RevokeAllAcrossSlots", func(t *testing.T) {
 		// A user's sessions spread over the nodes; one call revokes them all.

@@ -6,6 +6,7 @@
 //	mfa.Config{Store: store.MFA(), …}
 //	session.Config{Store: store.Sessions(), …}
 //	oauth.Config{StateStore: store.OAuthStates(), …}
+//	account.Config{Store: store.Accounts(), …}
 //	limiter, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: rule})
 //
 // Every store passes its package's conformance suite (verificationtest,
@@ -26,15 +27,20 @@
 // # Keys and Cluster
 //
 // Keys are "{<prefix>:<kind>:<id>}": the braces make the whole name the
-// hash tag, so a script only ever touches one key, in one slot, and runs on
-// Cluster unchanged. Data that spans records of one user is kept under one
+// hash tag, so a script only ever touches one slot and runs on Cluster
+// unchanged. A record that needs a second key puts a suffix after the tag
+// ("{<prefix>:att:<key>}:mfalt", the lifetime TOTP failure count next to
+// its attempt window), so both stay in one slot and one script. Data that spans records of one user is kept under one
 // key tagged by the user id: all of a user's MFA devices are one hash (the
 // device limit, the default device and promotion on delete are then one
 // script), as are their recovery codes. Sessions are the exception, because
 // Get and Revoke know only the session id: a session is a hash keyed by its
 // id (one round trip for the per-request check) and each user has an index
 // of session ids; RevokeAllForUser reads the index and revokes each session
-// with a pipelined script (two round trips). Identifiers other than
+// with a pipelined script (two round trips). The account directory is the
+// other exception the other way round: all of it shares one hash tag, so
+// that claiming a credential key and creating or changing its user is one
+// script (see AccountStore). Identifiers other than
 // [A-Za-z0-9._@+-] are base64url-encoded in keys, and long ones hashed, so
 // no id can forge another key or a brace.
 //
@@ -46,7 +52,8 @@
 // of end − now, by the caller's clock) rather than PEXPIREAT, so that clock
 // skew between host and server does not shorten it; it only reclaims memory,
 // as every decision compares the record's absolute times with the caller's
-// now. MFA devices and recovery sets do not expire.
+// now. MFA devices, recovery sets and lifetime failure counts do not
+// expire (a lifetime count is deleted when it returns to 0).
 //
 // # Security
 //
