@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authkit/authkit/captcha"
+	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
@@ -30,6 +31,7 @@ type server struct {
 	codes       *verification.Service
 	devOutbox   *verification.DevSender // development mode only
 	mfa         *mfa.Service
+	devices     *devicebind.Service
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	steps       *session.StepUp // the step-up policy of the sensitive routes

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -31,6 +32,8 @@ type storeSet struct {
 	Sessions session.Store
 	// OAuthStates holds OAuth sign-ins between initAuth and signIn.
 	OAuthStates oauth.StateStore
+	// DeviceNonces holds the nonces of device-bound requests.
+	DeviceNonces devicebind.Store
 	// Users is the example's user directory (users.go).
 	Users userStore
 	// NewLimiter returns a limiter applying rule, for the per-IP limits;
@@ -49,6 +52,7 @@ func newMemoryStores(env string) *storeSet {
 		MFA:          mfa.NewMemoryStore(),
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
+		DeviceNonces: devicebind.NewMemoryStore(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
@@ -104,6 +108,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		DeviceNonces: st.DeviceNonces(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(name, rule)
@@ -141,6 +146,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		DeviceNonces: st.DeviceNonces(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})
