@@ -189,6 +189,10 @@ type Claims struct {
 	// or "requiresAdditionalAuth" while MFA is pending (session kinds); the
 	// requested token scopes (elevated). Use Scopes() to split it.
 	Scope string `json:"scope,omitempty"`
+	// PendingScope holds, on an MFA-pending session token only, the extra
+	// scopes (MintOptions.Scopes) the session gets once MFA passed; it
+	// grants nothing itself. Upgrade and UpgradeMFA restore them.
+	PendingScope string `json:"pending_scope,omitempty"`
 
 	// Profile (full; Email and Username also minified).
 	Alias         string                       `json:"alias,omitempty"`
