@@ -12,6 +12,7 @@ import (
 	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/store/postgres"
@@ -32,6 +33,8 @@ type storeSet struct {
 	Sessions session.Store
 	// OAuthStates holds OAuth sign-ins between initAuth and signIn.
 	OAuthStates oauth.StateStore
+	// Passkeys holds WebAuthn challenges and passkeys.
+	Passkeys passkey.Store
 	// DeviceNonces holds the nonces of device-bound requests.
 	DeviceNonces devicebind.Store
 	// Users is the example's user directory (users.go).
@@ -52,6 +55,7 @@ func newMemoryStores(env string) *storeSet {
 		MFA:          mfa.NewMemoryStore(),
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
+		Passkeys:     passkey.NewMemoryStore(),
 		DeviceNonces: devicebind.NewMemoryStore(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
@@ -108,6 +112,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
@@ -146,6 +151,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
 		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
