@@ -100,6 +100,9 @@ func (s *server) buildMFAAndOAuth(opt serverOptions, keys serverSecrets) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.buildAccounts(); err != nil {
+		return err
+	}
 	return s.buildOAuth(opt)
 }
 

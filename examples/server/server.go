@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
@@ -30,6 +31,7 @@ type server struct {
 	codes       *verification.Service
 	devOutbox   *verification.DevSender // development mode only
 	mfa         *mfa.Service
+	accounts    *account.Service
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	steps       *session.StepUp // the step-up policy of the sensitive routes

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -31,8 +32,8 @@ type storeSet struct {
 	Sessions session.Store
 	// OAuthStates holds OAuth sign-ins between initAuth and signIn.
 	OAuthStates oauth.StateStore
-	// Users is the example's user directory (users.go).
-	Users userStore
+	// Accounts holds users and their credentials.
+	Accounts account.Store
 	// NewLimiter returns a limiter applying rule, for the per-IP limits;
 	// name distinguishes the limiters of one server (a shared backend
 	// namespaces its keys with it).
@@ -49,7 +50,7 @@ func newMemoryStores(env string) *storeSet {
 		MFA:          mfa.NewMemoryStore(),
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
-		Users:        newMemoryUsers(env),
+		Accounts:     account.NewMemoryStore(),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
 		},
@@ -57,9 +58,9 @@ func newMemoryStores(env string) *storeSet {
 }
 
 // openStores builds the stores the configuration asks for: in memory by
-// default, or every store on one PostgreSQL database (-postgres) or one
-// Redis (-redis). The user directory stays in memory either way: it is the
-// example's stand-in for the host's own user table.
+// default, or every store, users included, on one PostgreSQL database
+// (-postgres) or one Redis (-redis), so that several instances and restarts
+// see the same users.
 func openStores(ctx context.Context, cfg config) (*storeSet, error) {
 	switch {
 	case cfg.Postgres != "" && cfg.Redis != "":
@@ -104,7 +105,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
-		Users:        newMemoryUsers(env),
+		Accounts:     st.Accounts(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(name, rule)
 		},
@@ -141,7 +142,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
-		Users:        newMemoryUsers(env),
+		Accounts:     st.Accounts(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})
 		},
