@@ -130,7 +130,7 @@ func (s *Service) secretOf(d DeviceRecord) (string, error) {
 // as used, and the device becomes the default if the user had none.
 // Confirming does not satisfy an MFA challenge: call AuthenticateTOTP with a
 // later code for that. Errors: ErrNoPendingDevice, ErrInvalidCode,
-// *TooManyAttemptsError (ErrRateLimited).
+// *TooManyAttemptsError (ErrRateLimited), ErrLockedOut.
 func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device, error) {
 	if userID == "" {
 		return Device{}, ErrInvalidUser
@@ -156,7 +156,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device,
 // than the newest one (Dynamic's POST users/mfa/auth/totp with the id from
 // GET users/mfa/register/totp). Errors: ErrDeviceNotFound (unknown or
 // foreign device), ErrNoPendingDevice (already verified), ErrInvalidCode,
-// *TooManyAttemptsError.
+// *TooManyAttemptsError, ErrLockedOut.
 func (s *Service) ConfirmTOTPDevice(ctx context.Context, userID, deviceID, code string) (Device, error) {
 	if userID == "" {
 		return Device{}, ErrInvalidUser
@@ -182,7 +182,7 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 	}
 	now := s.now()
 	key := totpKey(userID)
-	if err := s.reserve(ctx, key, now); err != nil {
+	if err := s.reserve(ctx, key, s.lifetimeMax, now); err != nil {
 		return Device{}, err
 	}
 	secret, err := s.secretOf(pending)
@@ -220,8 +220,9 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 // that device, so a code (or any earlier one) never works twice (RFC 6238
 // §5.2). A wrong or replayed code counts as a failure; after MaxFailures in
 // FailureWindow every attempt fails with *TooManyAttemptsError until the
-// window ends. Errors: ErrDeviceNotFound (also when the user has no verified
-// device), ErrInvalidCode, *TooManyAttemptsError.
+// window ends; after MaxLifetimeFailures in all, with ErrLockedOut until
+// ResetFailures. Errors: ErrDeviceNotFound (also when the user has no
+// verified device), ErrInvalidCode, *TooManyAttemptsError, ErrLockedOut.
 func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code string) (Device, error) {
 	if userID == "" {
 		return Device{}, ErrInvalidUser
@@ -236,7 +237,7 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	}
 	now := s.now()
 	key := totpKey(userID)
-	if err := s.reserve(ctx, key, now); err != nil {
+	if err := s.reserve(ctx, key, s.lifetimeMax, now); err != nil {
 		return Device{}, err
 	}
 	secret, err := s.secretOf(d)

@@ -12,9 +12,11 @@
 //     costs milliseconds). ConfirmTOTP verifies the newest unverified device
 //     with a first code; the first confirmed device is the default.
 //     AuthenticateTOTP checks later codes. SHA1, 6 digits, 30 s, ±1 step.
-//   - Recovery codes: RecoveryCodes (creating a set of 10 on first use),
-//     RegenerateRecoveryCodes, AuthenticateRecovery, and the pending →
-//     complete acknowledgement.
+//   - Recovery codes: RecoveryCodes (creating a set of 10 on first use,
+//     revealing it only while the acknowledgement is pending; the caller
+//     shows it only to a session that just passed MFA), RecoveryStatus (the
+//     count, never the codes), RegenerateRecoveryCodes, AuthenticateRecovery,
+//     and the pending → complete acknowledgement.
 //   - MFA tokens: IssueToken after a successful second factor;
 //     ConsumeToken (and DeleteDevice, which requires one) use them.
 //
@@ -33,6 +35,13 @@
 // reserved atomically before a code is evaluated and handed back on success,
 // so parallel wrong guesses never get more than the limit evaluated.
 // Recovery-code attempts have their own counter with the same limits.
+//
+// Slow guessing: the same atomic reservation also counts a user's TOTP
+// failures across windows (NIST SP 800-63B-4 §3.2.2: at most 100). A
+// successful sign-in gives back only its own slot, so the count is not
+// reset by the user's own sign-ins between an attacker's guesses. At the
+// cap TOTP fails with ErrLockedOut until the host calls ResetFailures from
+// its support path. Recovery codes, with 80 bits each, have no such cap.
 //
 // At rest: TOTP secrets are sealed (AES-256-GCM, the key id stored with the
 // ciphertext, the device id as associated data so a sealed secret cannot be

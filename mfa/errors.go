@@ -44,6 +44,12 @@ var (
 	ErrInvalidUser = errors.New("mfa: empty user id")
 	// ErrConfig: New got an invalid Config.
 	ErrConfig = errors.New("mfa: invalid config")
+	// ErrLockedOut: the user's TOTP failures reached
+	// Config.MaxLifetimeFailures; every TOTP attempt is refused, a right
+	// code included, until Service.ResetFailures. The Service returns it
+	// wrapped together with ErrRateLimited (429 mfa_rate_limited, no
+	// Retry-After); AttemptStore.ReserveAttempt returns it bare.
+	ErrLockedOut = errors.New("mfa: locked out after too many failed attempts; needs a reset")
 )
 
 // TooManyAttemptsError is returned once a user has used up the failed

@@ -23,8 +23,9 @@ type MemoryStore struct {
 }
 
 type attemptWindow struct {
-	count int
-	end   time.Time
+	count    int
+	end      time.Time
+	lifetime int // failures across windows; kept after the window ends
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -212,24 +213,30 @@ func (m *MemoryStore) SetDefaultDevice(ctx context.Context, userID, deviceID str
 }
 
 // ReserveAttempt implements AttemptStore.
-func (m *MemoryStore) ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max int) (bool, time.Duration, error) {
+func (m *MemoryStore) ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max, lifetimeMax int) (bool, time.Duration, error) {
 	if err := ctx.Err(); err != nil {
 		return false, 0, err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w, ok := m.attempts[key]
-	if !ok || !now.Before(w.end) || w.count == 0 {
+	if lifetimeMax > 0 && w.lifetime >= lifetimeMax {
+		return false, 0, ErrLockedOut
+	}
+	switch {
+	case !ok || !now.Before(w.end) || w.count == 0:
 		m.pruneLocked(now)
-		m.attempts[key] = attemptWindow{count: 1, end: now.Add(window)}
-		return true, 0, nil
-	}
-	if w.count < max {
+		w.count, w.end = 1, now.Add(window)
+	case w.count < max:
 		w.count++
-		m.attempts[key] = w
-		return true, 0, nil
+	default:
+		return false, w.end.Sub(now), nil
 	}
-	return false, w.end.Sub(now), nil
+	if lifetimeMax > 0 {
+		w.lifetime++
+	}
+	m.attempts[key] = w
+	return true, 0, nil
 }
 
 // ReleaseAttempt implements AttemptStore.
@@ -240,11 +247,27 @@ func (m *MemoryStore) ReleaseAttempt(ctx context.Context, key string, now time.T
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	w, ok := m.attempts[key]
-	if !ok || !now.Before(w.end) || w.count == 0 {
+	if !ok {
 		return nil
 	}
-	w.count--
+	if now.Before(w.end) && w.count > 0 {
+		w.count--
+	}
+	if w.lifetime > 0 {
+		w.lifetime--
+	}
 	m.attempts[key] = w
+	return nil
+}
+
+// ResetAttempts implements AttemptStore.
+func (m *MemoryStore) ResetAttempts(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.attempts, key)
 	return nil
 }
 
@@ -375,7 +398,7 @@ func (m *MemoryStore) pruneLocked(now time.Time) {
 		}
 	}
 	for k, w := range m.attempts {
-		if !now.Before(w.end) {
+		if !now.Before(w.end) && w.lifetime == 0 {
 			delete(m.attempts, k)
 		}
 	}

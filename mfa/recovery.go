@@ -234,7 +234,7 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 	}
 	now := s.now()
 	key := recoveryKey(userID)
-	if err := s.reserve(ctx, key, now); err != nil {
+	if err := s.reserve(ctx, key, 0, now); err != nil {
 		return 0, err
 	}
 	for _, h := range s.hashers {

@@ -2,6 +2,7 @@ package mfa
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,13 +14,16 @@ import (
 
 // Defaults (DESIGN.md, Defaults).
 const (
-	DefaultSkew              = 1
-	DefaultMaxFailures       = 5
-	DefaultFailureWindow     = 5 * time.Minute
-	DefaultMaxDevices        = 10
-	DefaultRecoveryCodeCount = 10
-	DefaultSingleUseTokenTTL = 5 * time.Minute
-	DefaultMultiUseTokenTTL  = 10 * time.Minute
+	DefaultSkew          = 1
+	DefaultMaxFailures   = 5
+	DefaultFailureWindow = 5 * time.Minute
+	// DefaultMaxLifetimeFailures is NIST SP 800-63B-4 §3.2.2's bound on
+	// failed attempts for one account.
+	DefaultMaxLifetimeFailures = 100
+	DefaultMaxDevices          = 10
+	DefaultRecoveryCodeCount   = 10
+	DefaultSingleUseTokenTTL   = 5 * time.Minute
+	DefaultMultiUseTokenTTL    = 10 * time.Minute
 )
 
 // Config configures a Service. Store, Sealer, HashKeys and Issuer are
@@ -63,6 +67,14 @@ type Config struct {
 	// attempt, over which failures are counted. 0 means DefaultFailureWindow
 	// (5 min).
 	FailureWindow time.Duration
+	// MaxLifetimeFailures caps a user's failed TOTP attempts across all
+	// windows (NIST SP 800-63B-4 §3.2.2). A successful sign-in does not
+	// reset the count: an attacker who owns the first factor cannot spread
+	// guesses between the user's own sign-ins. At the cap every TOTP attempt
+	// fails with ErrLockedOut until the host calls ResetFailures (after
+	// confirming the user's identity another way); recovery codes, which no
+	// one can guess, still work. 0 means DefaultMaxLifetimeFailures (100).
+	MaxLifetimeFailures int
 	// MaxDevices caps the devices (verified or not) a user may hold. At the
 	// cap, a new enrollment replaces the oldest unverified device, and is
 	// refused with ErrTooManyDevices only when all are verified. 0 means
@@ -92,6 +104,7 @@ type Service struct {
 	skew        int
 	maxFailures int
 	window      time.Duration
+	lifetimeMax int
 	maxDevices  int
 	recoveryN   int
 	singleTTL   time.Duration
@@ -123,6 +136,7 @@ func New(cfg Config) (*Service, error) {
 		skew:        orInt(cfg.Skew, DefaultSkew),
 		maxFailures: orInt(cfg.MaxFailures, DefaultMaxFailures),
 		window:      orDur(cfg.FailureWindow, DefaultFailureWindow),
+		lifetimeMax: orInt(cfg.MaxLifetimeFailures, DefaultMaxLifetimeFailures),
 		maxDevices:  orInt(cfg.MaxDevices, DefaultMaxDevices),
 		recoveryN:   orInt(cfg.RecoveryCodeCount, DefaultRecoveryCodeCount),
 		singleTTL:   orDur(cfg.SingleUseTokenTTL, DefaultSingleUseTokenTTL),
@@ -144,7 +158,7 @@ func New(cfg Config) (*Service, error) {
 	case s.skew > 2:
 		return bad("Skew must be at most 2")
 	}
-	if s.maxFailures < 0 || s.window < 0 || s.maxDevices < 0 || s.recoveryN < 0 || s.singleTTL < 0 || s.multiTTL < 0 {
+	if s.maxFailures < 0 || s.window < 0 || s.lifetimeMax < 0 || s.maxDevices < 0 || s.recoveryN < 0 || s.singleTTL < 0 || s.multiTTL < 0 {
 		return bad("negative limit or duration")
 	}
 	if s.recoveryN > 100 {
@@ -167,9 +181,14 @@ func orDur(v, def time.Duration) time.Duration {
 	return v
 }
 
-// reserve takes one attempt slot for key, or returns *TooManyAttemptsError.
-func (s *Service) reserve(ctx context.Context, key string, now time.Time) error {
-	ok, retry, err := s.store.ReserveAttempt(ctx, key, now, s.window, s.maxFailures)
+// reserve takes one attempt slot for key, or returns *TooManyAttemptsError,
+// or ErrLockedOut once lifetimeMax (> 0) failures were counted for key.
+func (s *Service) reserve(ctx context.Context, key string, lifetimeMax int, now time.Time) error {
+	ok, retry, err := s.store.ReserveAttempt(ctx, key, now, s.window, s.maxFailures, lifetimeMax)
+	if errors.Is(err, ErrLockedOut) {
+		s.log.WarnContext(ctx, "mfa: attempt refused, lifetime failure limit reached", "key", key)
+		return fmt.Errorf("%w: %w", ErrRateLimited, ErrLockedOut)
+	}
 	if err != nil {
 		return err
 	}
@@ -187,6 +206,24 @@ func (s *Service) release(ctx context.Context, key string, now time.Time) {
 	if err := s.store.ReleaseAttempt(ctx, key, now); err != nil {
 		s.log.ErrorContext(ctx, "mfa: release attempt slot", "key", key, "err", err)
 	}
+}
+
+// ResetFailures clears the user's failed-attempt counts, TOTP and recovery
+// code, the lifetime count included: the unlock after ErrLockedOut. Call it
+// only from a support or administration path, once the user's identity was
+// established another way (NIST SP 800-63B-4 §3.2.2); it changes nothing
+// else (devices, recovery codes and tokens stay as they are).
+func (s *Service) ResetFailures(ctx context.Context, userID string) error {
+	if userID == "" {
+		return ErrInvalidUser
+	}
+	for _, k := range []string{totpKey(userID), recoveryKey(userID)} {
+		if err := s.store.ResetAttempts(ctx, k); err != nil {
+			return err
+		}
+	}
+	s.log.InfoContext(ctx, "mfa: failure counts reset", "user", userID)
+	return nil
 }
 
 func totpKey(userID string) string     { return "totp:" + userID }

@@ -66,11 +66,11 @@ func (f *failingStore) DeleteDevice(ctx context.Context, u, d string) error {
 	return f.Store.DeleteDevice(ctx, u, d)
 }
 
-func (f *failingStore) ReserveAttempt(ctx context.Context, k string, now time.Time, w time.Duration, max int) (bool, time.Duration, error) {
+func (f *failingStore) ReserveAttempt(ctx context.Context, k string, now time.Time, w time.Duration, max, lifetimeMax int) (bool, time.Duration, error) {
 	if err := f.err("ReserveAttempt"); err != nil {
 		return false, 0, err
 	}
-	return f.Store.ReserveAttempt(ctx, k, now, w, max)
+	return f.Store.ReserveAttempt(ctx, k, now, w, max, lifetimeMax)
 }
 
 func (f *failingStore) ReleaseAttempt(ctx context.Context, k string, now time.Time) error {
@@ -213,7 +213,7 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 	_, err = m.ConfirmDevice(ctx, "u", "d", 1, t0)
 	errs = append(errs, err)
 	errs = append(errs, m.MarkStepUsed(ctx, "u", "d", 1), m.DeleteDevice(ctx, "u", "d"))
-	_, _, err = m.ReserveAttempt(ctx, "k", t0, time.Minute, 1)
+	_, _, err = m.ReserveAttempt(ctx, "k", t0, time.Minute, 1, 0)
 	errs = append(errs, err, m.ReleaseAttempt(ctx, "k", t0), m.ReplaceRecoverySet(ctx, RecoverySet{UserID: "u"}))
 	_, _, err = m.CreateRecoverySet(ctx, RecoverySet{UserID: "u"})
 	errs = append(errs, err)
@@ -240,7 +240,7 @@ func TestMemoryStorePrunes(t *testing.T) {
 		if err := m.CreateToken(bg, TokenRecord{Digest: d, UserID: "u", CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := m.ReserveAttempt(bg, "k"+string(d), now, time.Minute, 5); err != nil {
+		if _, _, err := m.ReserveAttempt(bg, "k"+string(d), now, time.Minute, 5, 0); err != nil {
 			t.Fatal(err)
 		}
 	}

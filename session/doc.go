@@ -31,6 +31,12 @@
 // the signing key and keeps the old one published until every token it
 // signed has expired; [KeySet.Add] pre-publishes the next key so that
 // verifiers with a cached JWKS know it before it signs anything.
+// [NewKey] takes any crypto.Signer, so the private key may stay in a KMS
+// or HSM. Several instances share one key set through a [KeyStore]
+// (public keys and their schedule, never a private key): [KeySync]
+// publishes the next key at once and signs with it from a later time
+// ("publish at T, sign from T+overlap"), so every cached JWKS knows a key
+// before any token carries it.
 // [Manager.JWKSHandler] serves the JWKS (kty, kid, alg, use "sig", no
 // private members) with Cache-Control and an ETag.
 //
@@ -93,6 +99,21 @@
 // and amr. [Manager.VerifyElevated] checks it for an action's scope and, for
 // a single-use token, consumes its jti atomically: of any number of
 // concurrent uses, exactly one succeeds.
+//
+// # Step-up
+//
+// Actions that add or remove a factor or a credential, or reveal or
+// replace recovery codes, need proof of a recent second factor, not just
+// the session (OWASP ASVS 5.0 §7.5). The proof rules are data: a
+// [Policy] built from [Rule]s ([DefaultRules] maps each [Action] to the
+// elevated scope it needs, whether an MFA token also satisfies it, and
+// whether a session that passed MFA within [DefaultFreshFor] needs no token
+// at all). [Manager.UpgradeMFA] marks such a session with amr and auth_time
+// (RFC 8176; [Claims.FreshMFA]). A [StepUp] guard applies the table:
+// [StepUp.Required] answers a step-up check for a scope, [StepUp.Require]
+// guards a route, and both decide through [Policy.Required], so "not
+// required" means the route accepts the request without a token. Refusals
+// carry RFC 9470's challenge ([StepUpError.Challenge]).
 //
 // # HTTP
 //

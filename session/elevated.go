@@ -112,7 +112,7 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 		AuthTime: jwt.NewNumericDate(authTime.Truncate(time.Second)), AMR: opts.AMR,
 		SingleUse: opts.SingleUse,
 	}
-	tok, err := sign(m.cfg.Keys.Active(), TypElevated, c)
+	tok, err := sign(m.cfg.Keys.activeAt(m.now()), TypElevated, c)
 	if err != nil {
 		return ElevatedToken{}, err
 	}

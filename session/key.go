@@ -87,20 +87,30 @@ func GenerateKey(alg Algorithm) (*Key, error) {
 	return NewKey(s)
 }
 
-// NewKey wraps a private key (*ecdsa.PrivateKey on P-256,
-// ed25519.PrivateKey, or *rsa.PrivateKey of 2048–8192 bits). The algorithm
-// follows from the key type.
+// NewKey wraps a signer: an in-memory private key (*ecdsa.PrivateKey on
+// P-256, ed25519.PrivateKey, *rsa.PrivateKey of 2048–8192 bits) or any
+// other crypto.Signer, such as a KMS or HSM client, whose Public() is one
+// of those public key types. The algorithm follows from the public key.
+// The private key never needs to leave the signer: signing calls
+// Sign(rand, SHA-256 digest, crypto.SHA256) for ES256 (ASN.1 or raw R‖S
+// result) and RS256 (PKCS #1 v1.5), and Sign(rand, message,
+// crypto.Hash(0)) for EdDSA.
 func NewKey(private crypto.Signer) (*Key, error) {
 	switch p := private.(type) {
-	case *ecdsa.PrivateKey, *rsa.PrivateKey:
+	case nil:
+		return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+	case *ecdsa.PrivateKey:
+		if p == nil {
+			return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+		}
+	case *rsa.PrivateKey:
+		if p == nil {
+			return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+		}
 	case ed25519.PrivateKey:
 		if len(p) != ed25519.PrivateKeySize {
 			return nil, fmt.Errorf("%w: Ed25519 private key of %d bytes", ErrKeyInvalid, len(p))
 		}
-	case nil:
-		return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
-	default:
-		return nil, fmt.Errorf("%w: private key type %T", ErrKeyInvalid, private)
 	}
 	k, err := NewPublicKey(private.Public())
 	if err != nil {
@@ -170,6 +180,9 @@ func (k *Key) PublicOnly() *Key {
 func (k *Key) MarshalPEM() ([]byte, error) {
 	if k.signer == nil {
 		return k.PublicPEM()
+	}
+	if !exportable(k.signer) {
+		return nil, ErrKeyNotExportable
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.signer)
 	if err != nil {
@@ -299,6 +312,9 @@ func (j JWK) Thumbprint() (string, error) {
 // Use PublicJWK for anything published.
 func (k *Key) MarshalJWK() ([]byte, error) {
 	j := k.PublicJWK()
+	if k.signer != nil && !exportable(k.signer) {
+		return nil, ErrKeyNotExportable
+	}
 	switch s := k.signer.(type) {
 	case *ecdsa.PrivateKey:
 		d, err := s.Bytes()
@@ -445,4 +461,13 @@ func (j JWK) Key() (*Key, error) {
 		return nil, fmt.Errorf("%w: alg %q for a %s key", ErrKeyAlgorithm, j.Alg, k.alg)
 	}
 	return k, nil
+}
+
+// exportable reports whether s is an in-memory standard-library private key.
+func exportable(s crypto.Signer) bool {
+	switch s.(type) {
+	case *ecdsa.PrivateKey, ed25519.PrivateKey, *rsa.PrivateKey:
+		return true
+	}
+	return false
 }

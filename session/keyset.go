@@ -30,6 +30,10 @@ type keySnapshot struct {
 	active *Key
 	byKID  map[string]publishedKey
 	order  []string // kids, active first, then in insertion order
+	// next replaces active as the signing key from nextFrom (KeySync's
+	// schedule); it is published already.
+	next     *Key
+	nextFrom time.Time
 }
 
 type publishedKey struct {
@@ -67,8 +71,42 @@ func (s *KeySet) load() *keySnapshot {
 	return &keySnapshot{}
 }
 
-// Active returns the signing key (nil for a zero KeySet).
+// Active returns the signing key (nil for a zero KeySet). With a
+// KeySync schedule, the key that signs at a given time is the scheduled
+// next one once its time has come; Manager uses that.
 func (s *KeySet) Active() *Key { return s.load().active }
+
+// activeAt returns the key that signs at now: the scheduled next key from
+// its switch time on, the active key before.
+func (s *KeySet) activeAt(now time.Time) *Key {
+	snap := s.load()
+	if snap.next != nil && !now.Before(snap.nextFrom) {
+		return snap.next
+	}
+	return snap.active
+}
+
+// install replaces the whole set (KeySync): active signs now, next from
+// nextFrom (nil: none scheduled), and pub are the other published keys.
+func (s *KeySet) install(active, next *Key, nextFrom time.Time, pub []publishedKey) {
+	n := &keySnapshot{active: active, byKID: make(map[string]publishedKey, len(pub)+2), order: []string{active.kid}}
+	n.byKID[active.kid] = publishedKey{key: active}
+	if next != nil && next.kid != active.kid {
+		n.next, n.nextFrom = next, nextFrom
+		n.byKID[next.kid] = publishedKey{key: next}
+		n.order = append(n.order, next.kid)
+	}
+	for _, p := range pub {
+		if _, dup := n.byKID[p.key.kid]; dup {
+			continue
+		}
+		n.byKID[p.key.kid] = publishedKey{key: p.key.PublicOnly(), until: p.until}
+		n.order = append(n.order, p.key.kid)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snap.Store(n)
+}
 
 // Lookup returns the key with the given kid if it is published at now.
 func (s *KeySet) Lookup(kid string, now time.Time) (*Key, bool) {
@@ -140,6 +178,7 @@ func (s *KeySet) Rotate(next *Key, retireAt time.Time) error {
 	n := old.clone()
 	n.byKID[old.active.kid] = publishedKey{key: old.active.PublicOnly(), until: retireAt}
 	n.active = next
+	n.next, n.nextFrom = nil, time.Time{} // a manual rotation overrides a schedule
 	n.byKID[next.kid] = publishedKey{key: next}
 	order := []string{next.kid}
 	for _, kid := range n.order {
@@ -200,7 +239,7 @@ func (s *KeySet) Prune(now time.Time) {
 }
 
 func (k *keySnapshot) clone() *keySnapshot {
-	n := &keySnapshot{active: k.active, byKID: make(map[string]publishedKey, len(k.byKID)+1), order: append([]string(nil), k.order...)}
+	n := &keySnapshot{active: k.active, byKID: make(map[string]publishedKey, len(k.byKID)+1), order: append([]string(nil), k.order...), next: k.next, nextFrom: k.nextFrom}
 	for kid, p := range k.byKID {
 		n.byKID[kid] = p
 	}

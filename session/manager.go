@@ -183,9 +183,8 @@ func (m *Manager) Issuer() string { return m.cfg.Issuer }
 // lifetime plus the leeway), and keys retired before now are freed.
 func (m *Manager) Rotate(next *Key) error {
 	now := m.now()
-	longest := max(m.cfg.Lifetime, m.cfg.MFAPendingLifetime, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL)
 	m.cfg.Keys.Prune(now)
-	return m.cfg.Keys.Rotate(next, now.Add(longest+m.cfg.Leeway))
+	return m.cfg.Keys.Rotate(next, now.Add(m.longestToken()+m.cfg.Leeway))
 }
 
 // JWKS returns the JSON Web Key Set of the keys published now.

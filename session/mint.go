@@ -145,7 +145,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	if !sessionEnd.IsZero() && exp.After(sessionEnd) {
 		exp = sessionEnd.Truncate(time.Second)
 	}
-	key := m.cfg.Keys.Active()
+	key := m.cfg.Keys.activeAt(now)
 	// signin_credential_id is optional; it is left out when it would repeat
 	// last_verified_credential_id.
 	signin := opts.SigninCredentialID
@@ -278,9 +278,10 @@ func validSessionPublicKey(s string) bool {
 	return err == nil && (b[0] == 2 || b[0] == 3)
 }
 
-// sign produces a compact JWS with alg, kid and typ headers.
+// sign produces a compact JWS with alg, kid and typ headers, signed by the
+// key's crypto.Signer (signDigest).
 func sign(key *Key, typ string, c *Claims) (string, error) {
-	if key.signer == nil {
+	if key == nil || key.signer == nil {
 		return "", ErrNoSigningKey
 	}
 	t := &jwt.Token{
@@ -288,18 +289,16 @@ func sign(key *Key, typ string, c *Claims) (string, error) {
 		Claims: c,
 		Method: key.method,
 	}
-	// As t.SignedString, with the ES256 signature put in low-S form
-	// between signing and encoding.
-	in, err := t.SigningString()
+	input, err := t.SigningString()
 	if err != nil {
 		return "", fmt.Errorf("session: sign: %w", err)
 	}
-	sig, err := key.method.Sign(in, key.signer)
+	sig, err := signDigest(key, []byte(input))
 	if err != nil {
 		return "", fmt.Errorf("session: sign: %w", err)
 	}
 	if key.alg == ES256 {
 		lowS(sig)
 	}
-	return in + "." + t.EncodeSegment(sig), nil
+	return input + "." + b64.EncodeToString(sig), nil
 }

@@ -386,3 +386,33 @@ func atoiOr(s string) int {
 	}
 	return n
 }
+
+// TestDemoPageCookieMode: with -cookie-auth the page holds no token; the
+// HttpOnly cookie carries the session, so a reload stays signed in and
+// sign-out ends it.
+func TestDemoPageCookieMode(t *testing.T) {
+	e := newTestEnv(t, nil, func(c *config) {
+		c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1)
+		c.CookieAuth = true
+	})
+	b := newDemoBrowser(t, e)
+	b.signInEmail("cookie@example.com")
+	b.waitVisible("#signed-in")
+	user := b.text("#user-id")
+	if tok := b.eval(`String(state.token)`); tok != "null" {
+		t.Fatalf("cookie mode: the page holds a token: %s", tok)
+	}
+	if b.eval(`document.cookie`) != "" {
+		t.Fatal("the session cookie is readable by script")
+	}
+
+	b.do("reload", chromedp.Reload())
+	b.waitVisible("#signed-in")
+	if got := b.text("#user-id"); got != user || !isEnvironmentID(got) {
+		t.Fatalf("after a reload the page shows user %q, want %q", got, user)
+	}
+
+	b.signOut()
+	b.do("reload", chromedp.Reload())
+	b.waitVisible("#signed-out")
+}

@@ -108,3 +108,17 @@ func TestDemoOnlyInDevMode(t *testing.T) {
 	}
 	expectError(t, e.do(req{Method: "POST", Path: "/demo/qr", Body: map[string]string{"uri": "otpauth://totp/x?secret=JBSWY3DPEHPK3PXP"}}), 404, "not_found")
 }
+
+func TestDemoURL(t *testing.T) {
+	for _, c := range []struct{ addr, want string }{
+		{"127.0.0.1:8080", "http://localhost:8080/demo/"},
+		{"[::1]:8080", "http://localhost:8080/demo/"},
+		{"localhost:9000", "http://localhost:9000/demo/"},
+		{"192.0.2.7:8080", "http://192.0.2.7:8080/demo/"},
+		{"auth.example.com:443", "http://auth.example.com:443/demo/"},
+	} {
+		if got := demoURL(c.addr); got != c.want {
+			t.Errorf("demoURL(%q) = %q, want %q", c.addr, got, c.want)
+		}
+	}
+}

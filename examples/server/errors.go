@@ -243,6 +243,9 @@ func classifyMFA(err error) error {
 	switch {
 	case errors.As(err, &tm):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "mfa_rate_limited", Msg: "Too many MFA attempts. Please try again later.", RetryAfter: tm.RetryAfter, cause: err}
+	case errors.Is(err, mfa.ErrLockedOut):
+		// No Retry-After: only an administrator's reset ends it.
+		return &apiError{Status: http.StatusTooManyRequests, Code: "mfa_rate_limited", Msg: "Too many failed MFA attempts. Contact support to unlock.", cause: err}
 	case errors.Is(err, mfa.ErrInvalidCode):
 		return errUnprocessable("mfa_invalid_code", "Invalid TOTP code.", err)
 	case errors.Is(err, mfa.ErrNoPendingDevice):

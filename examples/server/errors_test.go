@@ -51,6 +51,7 @@ func TestErrorMapping(t *testing.T) {
 		{"phone policy", classifyPhone(phone.ErrNotAllowed), 400, "phone_number_not_allowed", 0},
 		{"totp wrong", classifyMFA(mfa.ErrInvalidCode), 422, "mfa_invalid_code", 0},
 		{"totp limit", classifyMFA(&mfa.TooManyAttemptsError{RetryAfter: time.Minute}), 429, "mfa_rate_limited", time.Minute},
+		{"totp lifetime cap", classifyMFA(fmt.Errorf("%w: %w", mfa.ErrRateLimited, mfa.ErrLockedOut)), 429, "mfa_rate_limited", 0},
 		{"no pending", classifyMFA(mfa.ErrNoPendingDevice), 422, "mfa_device_not_found", 0},
 		{"no device", classifyMFA(mfa.ErrDeviceNotFound), 422, "mfa_device_not_found", 0},
 		{"too many devices", classifyMFA(mfa.ErrTooManyDevices), 422, "too_many_mfa_devices", 0},

@@ -97,7 +97,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		"cookie_auth", cfg.CookieAuth, "captcha", cfg.Captcha, "oauth_providers", srv.describeProviders())
 	fmt.Fprintf(stdout, "authkit listening on http://%s env=%s\n", addr, cfg.Env)
 	if cfg.Dev {
-		logger.Info("demo page", "url", "http://"+addr+"/demo/")
+		logger.Info("demo page", "url", demoURL(addr))
 	}
 
 	select {
@@ -129,6 +129,17 @@ func publicAddr(a net.Addr) string {
 		return net.JoinHostPort("localhost", port)
 	}
 	return net.JoinHostPort(tcp.IP.String(), port)
+}
+
+// demoURL is where to open the demo page: on a loopback address, by the
+// name localhost, because WebAuthn refuses an IP address as the relying
+// party of the page's passkeys.
+func demoURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if ip := net.ParseIP(host); err == nil && ip != nil && ip.IsLoopback() {
+		addr = net.JoinHostPort("localhost", port)
+	}
+	return "http://" + addr + "/demo/"
 }
 
 // parseLogLevel reads -log-level.

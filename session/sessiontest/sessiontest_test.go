@@ -17,3 +17,7 @@ func TestRunStoreTestsShared(t *testing.T) {
 	s := session.NewMemoryStore()
 	sessiontest.RunStoreTests(t, func(t *testing.T) session.Store { return s })
 }
+
+func TestRunKeyStoreTestsMemory(t *testing.T) {
+	sessiontest.RunKeyStoreTests(t, func(t *testing.T) session.KeyStore { return session.NewMemoryKeyStore() })
+}

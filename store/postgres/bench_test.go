@@ -163,7 +163,7 @@ func BenchmarkTOTPAuthenticate(b *testing.B) {
 			now := time.Now()
 			bench(b, writes, clients, func(ctx context.Context, c, _ int) error {
 				key := fmt.Sprintf("totp:u-%d", c)
-				ok, _, err := m.ReserveAttempt(ctx, key, now, 5*time.Minute, 5)
+				ok, _, err := m.ReserveAttempt(ctx, key, now, 5*time.Minute, 5, 100)
 				if err != nil || !ok {
 					return fmt.Errorf("reserve: %v %v", ok, err)
 				}

@@ -11,12 +11,13 @@ import (
 type CleanupResult struct {
 	Verifications, Sends, Attempts, Tokens, Sessions, JTIs, States, RateLimits int64
 	PasskeyChallenges                                                          int64
+	DeviceNonces                                                               int64
 }
 
 // Total is the number of rows deleted in all.
 func (r CleanupResult) Total() int64 {
 	return r.Verifications + r.Sends + r.Attempts + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits +
-		r.PasskeyChallenges
+		r.PasskeyChallenges + r.DeviceNonces
 }
 
 // jtiSkew is how long Cleanup keeps a consumed token id past its expiry.
@@ -27,11 +28,12 @@ const jtiSkew = time.Minute
 
 // Cleanup deletes the rows that no longer affect any decision at now:
 // verifications past PurgeAt, send histories whose last send left the
-// window, attempt windows that ended, MFA tokens past their expiry, token
+// window, attempt windows that ended and hold no lifetime failures
+// (mfa.Config.MaxLifetimeFailures), MFA tokens past their expiry, token
 // ids a minute past theirs (for hosts whose clocks lag now), sessions past
 // ExpiresAt, OAuth states past ExpiresAt plus oauth.StateRetention,
-// rate-limit keys that are fully refilled, and passkey challenges past
-// ExpiresAt.
+// rate-limit keys that are fully refilled, passkey challenges past
+// ExpiresAt, and device nonces past theirs.
 // Devices and recovery codes never expire. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
 // (every few minutes) without coordination.
@@ -44,13 +46,14 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, erro
 	}{
 		{&r.Verifications, `DELETE FROM authkit_verifications WHERE purge_at <= $1`, now},
 		{&r.Sends, `DELETE FROM authkit_verification_sends WHERE purge_at <= $1`, now.UnixMicro()},
-		{&r.Attempts, `DELETE FROM authkit_mfa_attempts WHERE window_end <= $1`, now},
+		{&r.Attempts, `DELETE FROM authkit_mfa_attempts WHERE window_end <= $1 AND lifetime = 0`, now},
 		{&r.Tokens, `DELETE FROM authkit_mfa_tokens WHERE expires_at <= $1`, now},
 		{&r.Sessions, `DELETE FROM authkit_sessions WHERE expires_at < $1`, now},
 		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now.Add(-jtiSkew)},
 		{&r.States, `DELETE FROM authkit_oauth_states WHERE expires_at <= $1`, now.Add(-oauth.StateRetention)},
 		{&r.RateLimits, `DELETE FROM authkit_rate_limits WHERE tat <= $1`, now.UnixNano()},
 		{&r.PasskeyChallenges, `DELETE FROM authkit_passkey_challenges WHERE expires_at <= $1`, now},
+		{&r.DeviceNonces, `DELETE FROM authkit_device_nonces WHERE expires_at <= $1`, now},
 	}
 	for _, st := range steps {
 		err := s.run(ctx, "cleanup", func(ctx context.Context) error {

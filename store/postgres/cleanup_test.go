@@ -49,9 +49,14 @@ func TestCleanup(t *testing.T) {
 	}
 
 	for key, at := range map[string]time.Time{"totp:old": now.Add(-5 * time.Minute), "totp:live": now.Add(-5*time.Minute + time.Second)} {
-		if ok, _, err := m.ReserveAttempt(ctx, key, at, 5*time.Minute, 5); err != nil || !ok {
+		if ok, _, err := m.ReserveAttempt(ctx, key, at, 5*time.Minute, 5, 0); err != nil || !ok {
 			t.Fatal(ok, err)
 		}
+	}
+	// A window that ended long ago but holds a lifetime failure stays: the
+	// lifetime cap must not be undone by Cleanup.
+	if ok, _, err := m.ReserveAttempt(ctx, "totp:lifetime", farPast, 5*time.Minute, 5, 1); err != nil || !ok {
+		t.Fatal(ok, err)
 	}
 
 	for name, exp := range map[string]time.Time{"t-old": now, "t-live": now.Add(time.Second)} {
@@ -113,7 +118,7 @@ func TestCleanup(t *testing.T) {
 
 	// What remains is exactly the live rows.
 	counts := map[string]int{
-		"authkit_verifications": 1, "authkit_verification_sends": 1, "authkit_mfa_attempts": 1,
+		"authkit_verifications": 1, "authkit_verification_sends": 1, "authkit_mfa_attempts": 2,
 		"authkit_mfa_tokens": 1, "authkit_sessions": 1, "authkit_session_jtis": 1,
 		"authkit_oauth_states": 1, "authkit_rate_limits": 1, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
 	}
@@ -135,6 +140,9 @@ func TestCleanup(t *testing.T) {
 	lagging := now.Add(-31 * time.Second)
 	if err := ss.ConsumeJTI(ctx, "j-live", now.Add(-30*time.Second), lagging); !errors.Is(err, session.ErrAlreadyUsed) {
 		t.Fatalf("jti consumed again after Cleanup by a host whose clock lags: %v, want ErrAlreadyUsed", err)
+	}
+	if ok, _, err := m.ReserveAttempt(ctx, "totp:lifetime", now, 5*time.Minute, 5, 1); ok || !errors.Is(err, mfa.ErrLockedOut) {
+		t.Fatalf("lifetime count after Cleanup: %v, %v; want ErrLockedOut", ok, err)
 	}
 	// A second run finds nothing.
 	if again, err := s.Cleanup(ctx, now); err != nil || again.Total() != 0 {

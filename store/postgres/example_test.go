@@ -77,7 +77,9 @@ func ExampleMigrations() {
 	// 1 0001_init.sql
 	// 2 0002_accounts.sql
 	// 3 0003_passkeys.sql
+	// 4 0004_totp_lifetime_failures.sql
 	// 5 0005_session_rotation.sql
+	// 7 0007_device_nonces.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN

@@ -123,7 +123,7 @@ func (f *fixture) ops(t *testing.T) []op {
 		}},
 		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return false, m.DeleteDevice(ctx, f.userID, f.deviceID) }},
 		{"mfa.ReserveAttempt", func(ctx context.Context) (bool, error) {
-			ok, _, err := m.ReserveAttempt(ctx, "totp:"+f.userID, now, time.Minute, 5)
+			ok, _, err := m.ReserveAttempt(ctx, "totp:"+f.userID, now, time.Minute, 5, 100)
 			return ok, err
 		}},
 		{"mfa.ReleaseAttempt", func(ctx context.Context) (bool, error) { return false, m.ReleaseAttempt(ctx, "totp:"+f.userID, now) }},

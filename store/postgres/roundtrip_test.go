@@ -114,7 +114,7 @@ func TestRoundTrips(t *testing.T) {
 		}},
 		{"mfa.ReserveAttempt", func() func() error {
 			k := fresh("totp")
-			return func() error { _, _, err := m.ReserveAttempt(ctx, k, now, time.Minute, 5); return err }
+			return func() error { _, _, err := m.ReserveAttempt(ctx, k, now, time.Minute, 5, 100); return err }
 		}},
 		{"mfa.ConsumeRecoveryCode", func() func() error {
 			d := newCode()

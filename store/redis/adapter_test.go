@@ -17,7 +17,8 @@ import (
 
 // TestTTLs checks that every key expires when its record stops mattering,
 // measured from the caller's times (not the server's clock), and that
-// permanent records (devices, recovery codes) do not expire.
+// permanent records (devices, recovery codes, lifetime failure counts) do
+// not expire.
 func TestTTLs(t *testing.T) {
 	s := newTestStore(t)
 	c := testClient(t)
@@ -45,7 +46,7 @@ func TestTTLs(t *testing.T) {
 	if err := s.MFA().CreateToken(ctx, mfa.TokenRecord{Digest: []byte("d"), UserID: "u", CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.MFA().ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, 5); err != nil {
+	if _, _, err := s.MFA().ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, 5, 100); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.MFA().CreateDevice(ctx, mfa.DeviceRecord{ID: "d", UserID: "u", CreatedAt: now}, 5); err != nil {
@@ -76,6 +77,7 @@ func TestTTLs(t *testing.T) {
 		{s.key("att", "totp:u"), 5 * time.Minute},
 		{"{" + s.Prefix() + ":rl:n:k}", 6 * time.Second}, // one emission interval
 		{s.MFA().devicesKey("u"), -1},
+		{lifetimeKey(s.key("att", "totp:u")), -1}, // no window ends the lifetime count
 		{s.MFA().recoveryKey("u"), -1},
 	}
 	for _, tc := range tests {

@@ -134,7 +134,7 @@ func BenchmarkTOTPAuthenticate(b *testing.B) {
 		users, steps := totpDevices(b, s, clients)
 		measure(b, clients, func(ctx context.Context, w, _ int) error {
 			u := users[w]
-			ok, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+u, now, 5*time.Minute, 5)
+			ok, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+u, now, 5*time.Minute, 5, 100)
 			if err != nil || !ok {
 				return fmt.Errorf("reserve: %v %v", ok, err)
 			}

@@ -27,8 +27,10 @@
 // # Keys and Cluster
 //
 // Keys are "{<prefix>:<kind>:<id>}": the braces make the whole name the
-// hash tag, so a script only ever touches one key, in one slot, and runs on
-// Cluster unchanged. Data that spans records of one user is kept under one
+// hash tag, so a script only ever touches one slot and runs on Cluster
+// unchanged. A record that needs a second key puts a suffix after the tag
+// ("{<prefix>:att:<key>}:mfalt", the lifetime TOTP failure count next to
+// its attempt window), so both stay in one slot and one script. Data that spans records of one user is kept under one
 // key tagged by the user id: all of a user's MFA devices are one hash (the
 // device limit, the default device and promotion on delete are then one
 // script), as are their recovery codes. Sessions are the exception, because
@@ -50,7 +52,8 @@
 // of end − now, by the caller's clock) rather than PEXPIREAT, so that clock
 // skew between host and server does not shorten it; it only reclaims memory,
 // as every decision compares the record's absolute times with the caller's
-// now. MFA devices and recovery sets do not expire.
+// now. MFA devices, recovery sets and lifetime failure counts do not
+// expire (a lifetime count is deleted when it returns to 0).
 //
 // # Security
 //

@@ -184,7 +184,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		}},
 		{"mfa.MarkStepUsed", func(ctx context.Context) (bool, error) { return ok(s.MFA().MarkStepUsed(ctx, uid, dev.ID, 1000)) }},
 		{"mfa.ReserveAttempt", func(ctx context.Context) (bool, error) {
-			r, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+uid, now, time.Minute, 5)
+			r, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+uid, now, time.Minute, 5, 100)
 			return r, err
 		}},
 		{"mfa.ReleaseAttempt", func(ctx context.Context) (bool, error) { return ok(s.MFA().ReleaseAttempt(ctx, "totp:"+uid, now)) }},

@@ -166,10 +166,11 @@ func TestKeyLayout(t *testing.T) {
 		}},
 		{"mfa.MarkStepUsed", 1, false, func() error { return ignore(s.MFA().MarkStepUsed(ctx, uid, dev.ID, 2), mfa.ErrStepUsed) }},
 		{"mfa.ReserveAttempt", 1, false, func() error {
-			_, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+uid, now, time.Minute, 5)
+			_, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+uid, now, time.Minute, 5, 100)
 			return err
 		}},
 		{"mfa.ReleaseAttempt", 1, false, func() error { return s.MFA().ReleaseAttempt(ctx, "totp:"+uid, now) }},
+		{"mfa.ResetAttempts", 1, false, func() error { return s.MFA().ResetAttempts(ctx, "totp:"+uid) }},
 		{"mfa.CreateRecoverySet", 1, false, func() error { _, _, err := s.MFA().CreateRecoverySet(ctx, set); return err }},
 		{"mfa.ReplaceRecoverySet", 1, false, func() error { return s.MFA().ReplaceRecoverySet(ctx, set) }},
 		{"mfa.GetRecoverySet", 1, false, func() error { _, err := s.MFA().GetRecoverySet(ctx, uid); return err }},

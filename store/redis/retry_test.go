@@ -3,12 +3,14 @@ package redis
 import (
 	"bytes"
 	"context"
+	"errors"
 	"io"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/mfa"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -73,7 +75,7 @@ func TestReleaseAttemptRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range max {
-		if ok, _, err := m.ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, max); err != nil || !ok {
+		if ok, _, err := m.ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, max, 100); err != nil || !ok {
 			t.Fatalf("ReserveAttempt = %v, %v", ok, err)
 		}
 	}
@@ -88,7 +90,7 @@ func TestReleaseAttemptRetried(t *testing.T) {
 	// One slot was given back, so exactly one more attempt fits.
 	granted := 0
 	for range max {
-		ok, _, err := m.ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, max)
+		ok, _, err := m.ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, max, 100)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,5 +100,10 @@ func TestReleaseAttemptRetried(t *testing.T) {
 	}
 	if granted != 1 {
 		t.Fatalf("after one release of a full window (retried by go-redis), %d more attempts were granted, want 1", granted)
+	}
+	// The lifetime count also gave back one failure, not two: 3 reserved,
+	// 1 released, 1 more reserved = 3, so a cap of 3 holds in a new window.
+	if ok, _, err := m.ReserveAttempt(ctx, "totp:u", now.Add(time.Hour), 5*time.Minute, max, max); ok || !errors.Is(err, mfa.ErrLockedOut) {
+		t.Fatalf("lifetime count after the retried release: %v, %v; want ErrLockedOut at cap %d", ok, err, max)
 	}
 }

@@ -1,0 +1,69 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/authkit/authkit/session"
+)
+
+// SessionKeys returns the session.KeyStore view of s: the shared signing
+// key set (public JWKs and their schedule; never a private key).
+func (s *Store) SessionKeys() *SessionKeyStore { return &SessionKeyStore{s} }
+
+// SessionKeyStore implements session.KeyStore on PostgreSQL.
+type SessionKeyStore struct{ s *Store }
+
+var _ session.KeyStore = (*SessionKeyStore)(nil)
+
+// PublishKey implements session.KeyStore in one INSERT … ON CONFLICT DO
+// NOTHING.
+func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKey) error {
+	if k.KID == "" || len(k.JWK) == 0 {
+		return fmt.Errorf("%w: key without kid or JWK", ErrInvalidArgument)
+	}
+	return ks.s.run(ctx, "session key publish", func(ctx context.Context) error {
+		tag, err := ks.s.pool.Exec(ctx, `
+			INSERT INTO authkit_session_keys (kid, jwk, publish_at, sign_from) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (kid) DO NOTHING`, k.KID, string(k.JWK), k.PublishAt, k.SignFrom)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return decided(session.ErrExists)
+		}
+		return nil
+	})
+}
+
+// PublishedKeys implements session.KeyStore.
+func (ks *SessionKeyStore) PublishedKeys(ctx context.Context) ([]session.PublishedKey, error) {
+	var out []session.PublishedKey
+	err := ks.s.run(ctx, "session keys", func(ctx context.Context) error {
+		rows, err := ks.s.pool.Query(ctx, `SELECT kid, jwk, publish_at, sign_from FROM authkit_session_keys`)
+		if err != nil {
+			return err
+		}
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (session.PublishedKey, error) {
+			var (
+				k   session.PublishedKey
+				jwk string
+			)
+			err := row.Scan(&k.KID, &jwk, &k.PublishAt, &k.SignFrom)
+			k.JWK, k.PublishAt, k.SignFrom = []byte(jwk), k.PublishAt.UTC(), k.SignFrom.UTC()
+			return k, err
+		})
+		return err
+	})
+	return out, err
+}
+
+// DeleteKey implements session.KeyStore.
+func (ks *SessionKeyStore) DeleteKey(ctx context.Context, kid string) error {
+	return ks.s.run(ctx, "session key delete", func(ctx context.Context) error {
+		_, err := ks.s.pool.Exec(ctx, `DELETE FROM authkit_session_keys WHERE kid = $1`, kid)
+		return err
+	})
+}
