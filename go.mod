@@ -12,6 +12,7 @@ require (
 	github.com/nyaruka/phonenumbers v1.8.1
 	github.com/pquerna/otp v1.5.0
 	github.com/redis/go-redis/v9 v9.23.0
+	golang.org/x/net v0.58.0
 	golang.org/x/oauth2 v0.37.0
 )
 

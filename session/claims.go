@@ -189,6 +189,10 @@ type Claims struct {
 	// or "requiresAdditionalAuth" while MFA is pending (session kinds); the
 	// requested token scopes (elevated). Use Scopes() to split it.
 	Scope string `json:"scope,omitempty"`
+	// PendingScope holds, on an MFA-pending session token only, the extra
+	// scopes (MintOptions.Scopes) the session gets once MFA passed; it
+	// grants nothing itself. Upgrade and UpgradeMFA restore them.
+	PendingScope string `json:"pending_scope,omitempty"`
 
 	// Profile (full; Email and Username also minified).
 	Alias         string                       `json:"alias,omitempty"`
@@ -216,6 +220,9 @@ type Claims struct {
 	// SessionPublicKey is the client's compressed P-256 key in hex, if it
 	// sent one (full, minified).
 	SessionPublicKey string `json:"session_public_key,omitempty"`
+	// DevicePublicKey is the device key the sign-in proved (package
+	// devicebind), if it did (full, minified); a refresh may demand it.
+	DevicePublicKey string `json:"device_public_key,omitempty"`
 
 	// AuthTime is when the user re-authenticated for an elevated token.
 	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`

@@ -2,6 +2,7 @@ package session_test
 
 import (
 	"errors"
+	"net/netip"
 	"testing"
 
 	"github.com/authkit/authkit/session"
@@ -83,6 +84,24 @@ func FuzzParsePEM(f *testing.F) {
 		k, err := session.ParsePEM(b)
 		if err == nil && k.KID() == "" {
 			t.Fatal("parsed key without kid")
+		}
+	})
+}
+
+// FuzzIPPrefix: any input gives "" or a valid /24 or /48 prefix that
+// contains the address, never the address itself.
+func FuzzIPPrefix(f *testing.F) {
+	for _, s := range []string{"203.0.113.77", "[2001:db8::1]:443", "::ffff:10.0.0.1", "fe80::1%eth0", "1.2.3.4:99999", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, in string) {
+		out := session.IPPrefix(in)
+		if out == "" {
+			return
+		}
+		p, err := netip.ParsePrefix(out)
+		if err != nil || (p.Bits() != 24 && p.Bits() != 48) || p != p.Masked() {
+			t.Fatalf("IPPrefix(%q) = %q: not a masked /24 or /48", in, out)
 		}
 	})
 }

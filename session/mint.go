@@ -34,6 +34,10 @@ type MintOptions struct {
 	// SessionPublicKey is the client's compressed P-256 public key in hex
 	// (66 characters), bound into the tokens as session_public_key.
 	SessionPublicKey string
+	// DevicePublicKey is the device key the sign-in request proved it
+	// holds (package devicebind), in the same form, bound into the tokens
+	// as device_public_key so that a refresh can demand the same device.
+	DevicePublicKey string
 	// SigninCredentialID is the credential used for this sign-in (the
 	// minified token's signin_credential_id), when it differs from the
 	// user's LastVerifiedCredentialID.
@@ -96,9 +100,21 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	if opts.SessionPublicKey != "" && !validSessionPublicKey(opts.SessionPublicKey) {
 		return Tokens{}, fmt.Errorf("%w: session public key must be a compressed P-256 key in hex", ErrInvalidRequest)
 	}
+	if opts.DevicePublicKey != "" && !validSessionPublicKey(opts.DevicePublicKey) {
+		return Tokens{}, fmt.Errorf("%w: device public key must be a compressed P-256 key in hex", ErrInvalidRequest)
+	}
 	scope, err := sessionScope(opts)
 	if err != nil {
 		return Tokens{}, err
+	}
+	var pendingScope string
+	if opts.MFAPending && len(opts.Scopes) > 0 {
+		// Kept aside for Upgrade: "user:basic X" minus the "user:basic ".
+		full, err := sessionScope(MintOptions{Scopes: opts.Scopes})
+		if err != nil {
+			return Tokens{}, err
+		}
+		pendingScope = strings.TrimPrefix(strings.TrimPrefix(full, string(authkit.ScopeUserBasic)), " ")
 	}
 	amr, authTime, err := m.sessionAMR(opts)
 	if err != nil {
@@ -156,7 +172,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	full := &Claims{
 		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
 		ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now),
-		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, Scope: scope,
+		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, Scope: scope, PendingScope: pendingScope,
 		Alias: user.Alias, Email: user.Email, Username: user.Username,
 		GivenName: user.FirstName, FamilyName: user.LastName,
 		Lists: user.Lists, MissingFields: user.MissingFields,
@@ -164,6 +180,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		VerifiedCredentials:      user.VerifiedCredentials,
 		LastVerifiedCredentialID: user.LastVerifiedCredentialID,
 		SessionPublicKey:         opts.SessionPublicKey,
+		DevicePublicKey:          opts.DevicePublicKey,
 		AMR:                      amr, AuthTime: authTime,
 	}
 	if vc, ok := user.Credential(user.LastVerifiedCredentialID); ok {
@@ -173,12 +190,13 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	mini := &Claims{
 		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
 		ExpiresAt: full.ExpiresAt, IssuedAt: full.IssuedAt,
-		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, ClientID: env, Scope: scope,
+		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, ClientID: env, Scope: scope, PendingScope: pendingScope,
 		Email: user.Email, Username: user.Username,
 		LastVerifiedCredentialID:  user.LastVerifiedCredentialID,
 		SigninCredentialID:        signin,
 		VerifiedCredentialsHashes: &hashes,
 		SessionPublicKey:          opts.SessionPublicKey,
+		DevicePublicKey:           opts.DevicePublicKey,
 		AMR:                       amr, AuthTime: authTime,
 	}
 	if full.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
@@ -200,7 +218,8 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 
 // Upgrade re-issues a session after the user completed MFA: same sid,
 // audience and session public key as the MFA-pending token whose claims
-// are given, scope "user:basic" plus extra. The pending tokens keep only
+// are given, scope "user:basic" plus the MintOptions.Scopes the pending
+// session was minted with, plus extra. The pending tokens keep only
 // requiresAdditionalAuth until they expire, so they grant nothing more.
 func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.User, extra authkit.Scopes) (Tokens, error) {
 	if pending == nil || pending.Kind&KindSession == 0 {
@@ -212,8 +231,9 @@ func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.Use
 	return m.Mint(ctx, user, MintOptions{
 		SessionID:          pending.SessionID,
 		Audience:           firstAudience(pending.Audience),
-		Scopes:             extra,
+		Scopes:             upgradeScopes(pending, extra),
 		SessionPublicKey:   pending.SessionPublicKey,
+		DevicePublicKey:    pending.DevicePublicKey,
 		SigninCredentialID: pending.SigninCredentialID,
 	})
 }
@@ -301,4 +321,13 @@ func sign(key *Key, typ string, c *Claims) (string, error) {
 		lowS(sig)
 	}
 	return input + "." + b64.EncodeToString(sig), nil
+}
+
+// upgradeScopes are the scopes of an upgraded session: those the pending
+// session was minted with (its pending_scope), then extra.
+func upgradeScopes(pending *Claims, extra authkit.Scopes) authkit.Scopes {
+	if pending.PendingScope == "" {
+		return extra
+	}
+	return append(authkit.ParseScopes(pending.PendingScope), extra...)
 }

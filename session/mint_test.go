@@ -180,8 +180,11 @@ func TestMFAPendingAndUpgrade(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Scope != "requiresAdditionalAuth" || c.HasScope(authkit.ScopeUserBasic) || !c.MFAPending() {
+	if c.Scope != "requiresAdditionalAuth" || c.HasScope(authkit.ScopeUserBasic) || c.HasScope("gate:vip") || !c.MFAPending() {
 		t.Fatalf("pending scope %q", c.Scope)
+	}
+	if c.PendingScope != "gate:vip" {
+		t.Fatalf("pending_scope %q, want the scopes kept for Upgrade", c.PendingScope)
 	}
 	if !pending.ExpiresAt.Equal(t0.Add(10 * time.Minute)) {
 		t.Fatalf("pending token lives until %v", pending.ExpiresAt)
@@ -197,7 +200,9 @@ func TestMFAPendingAndUpgrade(t *testing.T) {
 	if _, err := f.m.Upgrade(ctx, c, testUserOther(), nil); !errors.Is(err, session.ErrSessionMismatch) {
 		t.Fatalf("Upgrade for another user: %v", err)
 	}
-	up, err := f.m.Upgrade(ctx, c, user, authkit.Scopes{"gate:vip"})
+	// The scopes the pending session was minted with come back without
+	// the caller repeating them.
+	up, err := f.m.Upgrade(ctx, c, user, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

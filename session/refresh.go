@@ -108,6 +108,7 @@ func (m *Manager) Refresh(ctx context.Context, token string, lookup UserLookup) 
 		Audience:           firstAudience(c.Audience),
 		Scopes:             extra,
 		SessionPublicKey:   c.SessionPublicKey,
+		DevicePublicKey:    c.DevicePublicKey,
 		SigninCredentialID: c.SigninCredentialID,
 		continued:          &rec,
 	}

@@ -170,8 +170,9 @@ func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.
 	return m.Mint(ctx, user, MintOptions{
 		SessionID:          session.SessionID,
 		Audience:           firstAudience(session.Audience),
-		Scopes:             extra,
+		Scopes:             upgradeScopes(session, extra),
 		SessionPublicKey:   session.SessionPublicKey,
+		DevicePublicKey:    session.DevicePublicKey,
 		SigninCredentialID: session.SigninCredentialID,
 		AMR:                methods,
 		AuthTime:           m.now(),

@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/authkit/authkit/phone"
+	"golang.org/x/net/idna"
 )
 
 // maxEmailLen is the spec's limit on an email address, in characters.
@@ -15,13 +16,21 @@ const maxEmailLen = 255
 
 // NormalizeEmail validates an email address as the API does (≤ 255
 // characters, ^[^@]{1,64}@[^@]+$) and returns its canonical, lower-cased
-// form. It also refuses invalid UTF-8, whitespace and control characters,
-// which no deliverable address holds and which could otherwise smuggle
-// headers into an email. Errors wrap ErrInvalidDestination.
+// form, with the domain in its ASCII form (IDNA2008 as browsers look names
+// up, UTS #46 "Lookup": "exämple.de" becomes "xn--exmple-cua.de"). It also
+// refuses invalid UTF-8, whitespace, control characters, and invisible
+// characters (Unicode format characters such as U+00AD SOFT HYPHEN or
+// U+200B ZERO WIDTH SPACE, and the other default-ignorable code points such
+// as U+034F and the variation selectors), which no deliverable address
+// needs and which could otherwise smuggle headers into an email or spell
+// one mailbox many ways. Errors wrap ErrInvalidDestination.
 //
 // Lower-casing the whole address makes "Jane@Example.com" and
 // "jane@example.com" one destination for send limits and for the credential;
-// the local part is case-sensitive in theory, never in practice.
+// the local part is case-sensitive in theory, never in practice. The ASCII
+// domain does the same for every Unicode spelling of one domain
+// (full-width letters, "。" for ".", compatibility forms), since mail
+// systems resolve the domain that way.
 func NormalizeEmail(s string) (string, error) {
 	if !utf8.ValidString(s) || utf8.RuneCountInString(s) > maxEmailLen {
 		return "", fmt.Errorf("%w: email too long or not UTF-8", ErrInvalidDestination)
@@ -44,6 +53,21 @@ func NormalizeEmail(s string) (string, error) {
 		if unicode.IsSpace(r) || unicode.IsControl(r) {
 			return "", fmt.Errorf("%w: email holds whitespace or a control character", ErrInvalidDestination)
 		}
+		if invisible(r) {
+			return "", fmt.Errorf("%w: email holds an invisible character (U+%04X)", ErrInvalidDestination, r)
+		}
+	}
+	// The domain as DNS sees it. IDNA mapping would silently drop some
+	// invisible characters ("g\u00admail.com" is gmail.com); they were
+	// refused above, so that what is sent, stored and limited is the one
+	// spelling the mail system uses.
+	ascii, err := idna.Lookup.ToASCII(domain)
+	if err != nil || ascii == "" || strings.HasSuffix(ascii, ".") {
+		return "", fmt.Errorf("%w: email domain is not a valid domain name", ErrInvalidDestination)
+	}
+	s = local + "@" + ascii
+	if utf8.RuneCountInString(s) > maxEmailLen {
+		return "", fmt.Errorf("%w: email too long", ErrInvalidDestination)
 	}
 	// Only a bare addr-spec that parses to itself: "<jane@x>", "jane@x(c)"
 	// and `"jane"@x` are the mailbox jane@x to a mail system, and would
@@ -54,13 +78,23 @@ func NormalizeEmail(s string) (string, error) {
 	return s, nil
 }
 
+// invisible reports whether r is a format character (Unicode category Cf)
+// or another default-ignorable code point (UAX #44: Other_Default_Ignorable_
+// Code_Point, which holds U+034F and the Hangul fillers, and the variation
+// selectors such as U+FE0F). Renderers and IDNA drop or ignore them, so
+// they let one address be spelled in endless ways.
+func invisible(r rune) bool {
+	return unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) ||
+		unicode.Is(unicode.Variation_Selector, r)
+}
+
 // mailboxKey folds the spellings that mail systems deliver to one mailbox
 // into one string, for send limits only (the destination itself is kept as
-// given): full-width forms and ideographic dots become ASCII (IDNA maps
-// them so), a sub-address "+tag" is dropped (RFC 5233), and for Gmail dots
-// in the local part are dropped and googlemail.com is gmail.com. It may
-// merge some distinct mailboxes, which only makes limits stricter.
-// email is the output of NormalizeEmail.
+// given): full-width forms in the local part become ASCII (the domain is
+// already ASCII, see NormalizeEmail), a sub-address "+tag" is dropped
+// (RFC 5233), and for Gmail dots in the local part are dropped and
+// googlemail.com is gmail.com. It may merge some distinct mailboxes, which
+// only makes limits stricter. email is the output of NormalizeEmail.
 func mailboxKey(email string) string {
 	email = strings.ToLower(strings.Map(foldWidth, email))
 	at := strings.LastIndexByte(email, '@')

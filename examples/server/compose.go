@@ -6,6 +6,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
@@ -42,6 +43,9 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 		return err
 	}
 	s.sessionMW = s.newSessionMiddleware()
+	if s.devices, err = devicebind.New(devicebind.Config{Store: s.stores.DeviceNonces, Now: s.now}); err != nil {
+		return err
+	}
 	s.jwksHandler = s.sessions.JWKSHandler()
 	if s.steps, err = s.newStepUp(); err != nil {
 		return err

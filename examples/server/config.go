@@ -35,6 +35,10 @@ type config struct {
 	SigningKeyFile string
 	// CookieAuth turns on cookie mode (-cookie-auth).
 	CookieAuth bool
+	// RequireDeviceSignature refuses a sign-in or refresh that does not
+	// prove a device key (-require-device-signature); by default a request
+	// without the device headers is accepted as an unknown device.
+	RequireDeviceSignature bool
 	// CORSOrigins are the browser origins allowed to call the API
 	// (-cors-origin, repeatable).
 	CORSOrigins []string
@@ -245,6 +249,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.Issuer, "issuer", "", "iss of every token (default: http://{listening address}/api/v0/sdk/{env})")
 	fs.StringVar(&c.SigningKeyFile, "signing-key", "", "PEM file of the signing key (ES256, EdDSA or RS256; default: generated)")
 	fs.BoolVar(&c.CookieAuth, "cookie-auth", false, "cookie mode: tokens in an HttpOnly cookie instead of the body")
+	fs.BoolVar(&c.RequireDeviceSignature, "require-device-signature", false, "refuse sign-ins and refreshes without a device signature (header mode only)")
 	fs.Var(stringsFlag{&c.CORSOrigins}, "cors-origin", "allowed browser origin (repeatable)")
 	fs.Var(stringsFlag{&c.RedirectURLs}, "redirect-url", "allowed OAuth redirectUrl, exact match (repeatable)")
 	fs.Var(oidcFlag{&c.OIDC}, "oidc", "generic OIDC provider name=…,issuer=…,client_id=…,client_secret=… (repeatable)")
@@ -316,6 +321,10 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 func (c config) validate() error {
 	if !isEnvironmentID(c.Env) {
 		return fmt.Errorf("-env %q: want a lower-case UUID", c.Env)
+	}
+	if c.RequireDeviceSignature && c.CookieAuth {
+		// Dynamic's SDK never signs requests in cookie mode.
+		return errors.New("-require-device-signature cannot be used with -cookie-auth")
 	}
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		return err

@@ -11,6 +11,7 @@ import (
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/captcha"
+	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/phone"
@@ -346,4 +347,27 @@ func classifyLibraryError(err error) *apiError {
 		return errRateLimited(le.RetryAfter, err)
 	}
 	return nil
+}
+
+// classifyDevice maps a refused device proof: an unknown, used or expired
+// nonce, a bad signature or malformed headers are all 403
+// invalid_device_signature; anything else (the store) passes through.
+func classifyDevice(err error) error {
+	if errors.Is(err, devicebind.ErrInvalidProof) {
+		return &apiError{Status: http.StatusForbidden, Code: "invalid_device_signature", Msg: "Invalid device signature: " + errors.Unwrap(err).Error() + ".", cause: err}
+	}
+	return err
+}
+
+// errDeviceSignatureRequired refuses a request without a device proof
+// when the server requires one, or whose proof is of another device than
+// the session's.
+func errDeviceSignatureRequired() *apiError {
+	return &apiError{Status: http.StatusForbidden, Code: "invalid_device_signature", Msg: "A signature of this session's device is required."}
+}
+
+// errInvalidSessionPublicKey is a malformed x-dyn-session-public-key, or
+// one other than the session's.
+func errInvalidSessionPublicKey() *apiError {
+	return errUnprocessable("invalid_session_public_key", "Invalid session public key.", nil)
 }

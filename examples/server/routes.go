@@ -17,16 +17,18 @@ func (s *server) apiRoutes() []route {
 		codes = []route{
 			{"POST", "/smsVerifications/create", authNone, create(s.smsCreate)},
 			{"POST", "/smsVerifications/retry", authNone, create(s.smsRetry)},
-			{"POST", "/smsVerifications/signin", authNone, signin(s.codeSignin(sms))},
-			{"POST", "/smsVerifications/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.codeVerify(sms)))},
+			{"POST", "/smsVerifications/signin", authNone, signin(s.deviceBound(s.codeSignin(sms)))},
+			{"POST", "/smsVerifications/verify", authBasic, signin(s.deviceBound(s.stepUp(session.ActionLinkCredential, s.codeVerify(sms))))},
 			{"POST", "/emailVerifications/create", authNone, create(s.emailCreate)},
 			{"POST", "/emailVerifications/retry", authNone, create(s.emailRetry)},
-			{"POST", "/emailVerifications/signin", authNone, signin(s.codeSignin(email))},
-			{"POST", "/emailVerifications/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.codeVerify(email)))},
+			{"POST", "/emailVerifications/signin", authNone, signin(s.deviceBound(s.codeSignin(email)))},
+			{"POST", "/emailVerifications/verify", authBasic, signin(s.deviceBound(s.stepUp(session.ActionLinkCredential, s.codeVerify(email))))},
 		}
 	}
 	return append(codes, []route{
 		{"GET", "/settings", authNone, s.settings},
+		{"GET", "/nonces", authNone, s.limitIP(ipLimitCreate, s.nonces)},
+		{"GET", "/nonce", authNone, s.limitIP(ipLimitCreate, s.nonce)},
 
 		{"GET", "/users/mfa", authBasic, s.mfaList},
 		{"GET", "/users/mfa/methods", authBasic, s.mfaMethods},
@@ -52,12 +54,12 @@ func (s *server) apiRoutes() []route {
 		{"GET", "/providers/{type}/redirect", authNone, s.oauthRedirect},
 		{"POST", "/providers/{type}/redirect", authNone, s.oauthRedirect},
 		{"POST", "/providers/{type}/oauthResult", authNone, s.oauthResult},
-		{"POST", "/providers/{type}/signIn", authNone, signin(s.oauthSignIn)},
+		{"POST", "/providers/{type}/signIn", authNone, signin(s.deviceBound(s.oauthSignIn))},
 		{"POST", "/providers/{type}/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.oauthVerify))},
 
 		// refresh authenticates itself: a superseded token must reach
 		// Refresh's reuse detection, which the middleware would refuse.
-		{"POST", "/refresh", authNone, s.refresh},
+		{"POST", "/refresh", authNone, s.deviceBound(s.refresh)},
 		{"GET", "/deviceRegistrations", authBasic, s.deviceRegistrationsList},
 		{"DELETE", "/deviceRegistrations/{id}", authBasic, s.deviceRegistrationRevoke},
 		{"DELETE", "/deviceRegistrations", authBasic, s.deviceRegistrationsRevokeOthers},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/captcha"
+	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
@@ -32,6 +33,7 @@ type server struct {
 	devOutbox   *verification.DevSender // development mode only
 	mfa         *mfa.Service
 	accounts    *account.Service
+	devices     *devicebind.Service
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	steps       *session.StepUp // the step-up policy of the sensitive routes

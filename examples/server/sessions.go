@@ -28,6 +28,9 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	if r.Header.Get("Authorization") == "" && !s.trustedOrigin(r) {
 		return errCSRF()
 	}
+	if err := s.sameDevice(r, tok); err != nil {
+		return err
+	}
 	var u authkit.User
 	users := func(ctx context.Context, id string) (authkit.User, error) {
 		var err error
@@ -126,5 +129,23 @@ func (s *server) deviceRegistrationsRevokeOthers(w http.ResponseWriter, r *http.
 		return classifySession(err)
 	}
 	writeJSON(w, http.StatusOK, revokedResponse{CurrentDeviceRevoked: false})
+	return nil
+}
+
+// sameDevice refuses, before the session rotates, a refresh whose token
+// names a device (the key its sign-in proved) that the request did not
+// prove, or whose x-dyn-session-public-key is not the session's. A token
+// that does not parse is left to Refresh to refuse.
+func (s *server) sameDevice(r *http.Request, tok string) error {
+	c, err := s.sessions.ParseSession(tok)
+	if err != nil {
+		return nil
+	}
+	if c.DevicePublicKey != "" && deviceOf(r).PublicKey != c.DevicePublicKey {
+		return errDeviceSignatureRequired()
+	}
+	if k := r.Header.Get("x-dyn-session-public-key"); k != "" && c.SessionPublicKey != "" && k != c.SessionPublicKey {
+		return errInvalidSessionPublicKey()
+	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authkit/authkit/account"
+	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -34,6 +35,8 @@ type storeSet struct {
 	OAuthStates oauth.StateStore
 	// Accounts holds users and their credentials.
 	Accounts account.Store
+	// DeviceNonces holds the nonces of device-bound requests.
+	DeviceNonces devicebind.Store
 	// NewLimiter returns a limiter applying rule, for the per-IP limits;
 	// name distinguishes the limiters of one server (a shared backend
 	// namespaces its keys with it).
@@ -51,6 +54,7 @@ func newMemoryStores(env string) *storeSet {
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
 		Accounts:     account.NewMemoryStore(),
+		DeviceNonces: devicebind.NewMemoryStore(),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
 		},
@@ -106,6 +110,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
 		Accounts:     st.Accounts(),
+		DeviceNonces: st.DeviceNonces(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(name, rule)
 		},
@@ -143,6 +148,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
 		Accounts:     st.Accounts(),
+		DeviceNonces: st.DeviceNonces(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})
 		},

@@ -225,10 +225,17 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 	if err != nil {
 		return err
 	}
+	spk := opt.sessionPublicKey
+	if spk == "" {
+		if spk, err = headerSessionKey(r); err != nil {
+			return err
+		}
+	}
 	toks, err := s.sessions.Mint(ctx, u, session.MintOptions{
 		Audience:         s.audience(r),
 		MFAPending:       pending,
-		SessionPublicKey: opt.sessionPublicKey,
+		SessionPublicKey: spk,
+		DevicePublicKey:  deviceOf(r).PublicKey,
 		UserAgent:        r.UserAgent(),
 		RemoteIP:         r.RemoteAddr, // kept as its /24 or /48 only
 	})
@@ -295,6 +302,7 @@ func (s *server) reissue(ctx context.Context, c *session.Claims, u authkit.User)
 		Scopes:             extraScopes(c),
 		MFAPending:         c.MFAPending(),
 		SessionPublicKey:   c.SessionPublicKey,
+		DevicePublicKey:    c.DevicePublicKey,
 		SigninCredentialID: c.SigninCredentialID,
 		AMR:                c.AMR,
 		AuthTime:           authTimeOf(c),

@@ -104,6 +104,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) verification.Store)
 		{"ConcurrentRightCode", testConcurrentRightCode},
 		{"ConcurrentResendAndGuess", testConcurrentResendAndGuess},
 		{"ConcurrentSends", testConcurrentSends},
+		{"Service/MailboxFlood", testMailboxFlood},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

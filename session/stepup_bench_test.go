@@ -1,0 +1,66 @@
+package session_test
+
+import (
+	"net/http/httptest"
+	"testing"
+
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/session"
+)
+
+// BenchmarkStepUpAuthorize: the guard's decision on top of the session
+// middleware's work (the claims are already in the context): a rule that
+// does not apply, a fresh session, and a multi-use elevated token (one
+// more ES256 verification).
+func BenchmarkStepUpAuthorize(b *testing.B) {
+	f := newFixture(b, session.ES256, true)
+	ff := newFakeFactors()
+	g, err := session.NewStepUp(session.StepUpConfig{Manager: f.m, Factors: ff})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := b.Context()
+	u := testUser(1)
+	pending, err := f.m.Mint(ctx, u, session.MintOptions{MFAPending: true})
+	if err != nil {
+		b.Fatal(err)
+	}
+	fresh, err := f.m.UpgradeMFA(ctx, pending.Claims, u, nil, session.AMROneTimePassword)
+	if err != nil {
+		b.Fatal(err)
+	}
+	plain, err := f.m.Upgrade(ctx, pending.Claims, u, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	el, err := f.m.MintElevated(ctx, plain.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialLink}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, bc := range []struct {
+		name   string
+		second bool
+		claims *session.Claims
+		hdr    string
+		want   session.Proof
+	}{
+		{"not-required", false, plain.Claims, "", session.ProofNotRequired},
+		{"fresh-mfa", true, fresh.Claims, "", session.ProofFreshMFA},
+		{"elevated", true, plain.Claims, el.Token, session.ProofElevated},
+	} {
+		b.Run(bc.name, func(b *testing.B) {
+			ff.second[u.ID] = bc.second
+			r := httptest.NewRequest("GET", "/users/mfa/register/totp", nil)
+			r = r.WithContext(session.WithClaims(r.Context(), bc.claims))
+			if bc.hdr != "" {
+				r.Header.Set(session.DefaultElevatedHeader, bc.hdr)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if p, err := g.Authorize(r, session.ActionEnrollFactor); err != nil || p != bc.want {
+					b.Fatal(p, err)
+				}
+			}
+		})
+	}
+}
