@@ -53,7 +53,10 @@ func TestAccountFaultFailsClosed(t *testing.T) {
 			return err
 		}},
 		{"Link", func(ctx context.Context) error { _, err := a.Link(ctx, owner.ID, acctCred("third"), now); return err }},
-		{"Unlink", func(ctx context.Context) error { _, err := a.Unlink(ctx, owner.ID, owner.VerifiedCredentials[1].ID); return err }},
+		{"Unlink", func(ctx context.Context) error {
+			_, err := a.Unlink(ctx, owner.ID, owner.VerifiedCredentials[1].ID)
+			return err
+		}},
 		{"Delete", func(ctx context.Context) error { return a.Delete(ctx, owner.ID) }},
 	}
 	for _, o := range ops {
