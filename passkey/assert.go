@@ -126,7 +126,9 @@ func (s *Service) finishAssertion(ctx context.Context, ceremony Ceremony, userID
 		return Passkey{}, err
 	}
 	s.log.InfoContext(ctx, "passkey: assertion verified", "ceremony", string(ceremony), "user", used.UserID, "passkey", used.ID)
-	return passkeyOf(used), nil
+	pk := passkeyOf(used)
+	pk.UserVerified = flags.HasUserVerified()
+	return pk, nil
 }
 
 // webauthnCredential converts a stored record for go-webauthn.

@@ -93,6 +93,10 @@ type Passkey struct {
 	// SignCount is the last signature counter seen; 0 for authenticators
 	// without a counter.
 	SignCount uint32 `json:"-"`
+	// UserVerified is set on the result of a ceremony whose authenticator
+	// verified the user (PIN or biometrics: the UV flag, WebAuthn Level 3
+	// §6.1), which makes the passkey alone a multi-factor proof.
+	UserVerified bool `json:"-"`
 }
 
 func passkeyOf(r CredentialRecord) Passkey {

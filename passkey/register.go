@@ -144,7 +144,9 @@ func (s *Service) FinishRegistration(ctx context.Context, userID, sessionID stri
 		return Passkey{}, err
 	}
 	s.log.InfoContext(ctx, "passkey: registered", "user", userID, "passkey", id, "rp", rec.RPID)
-	return passkeyOf(cr), nil
+	pk := passkeyOf(cr)
+	pk.UserVerified = cr.UserVerified
+	return pk, nil
 }
 
 func withExtensions(sd webauthn.SessionData) webauthn.SessionData {

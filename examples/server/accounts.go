@@ -1,9 +1,12 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"net/http"
 
 	"github.com/authkit/authkit/account"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
 )
 
@@ -16,11 +19,30 @@ func (s *server) buildAccounts() error {
 	s.accounts, err = account.New(account.Config{
 		Store:         s.stores.Accounts,
 		EnvironmentID: s.cfg.Env,
-		OnDelete:      purge,
+		OnDelete:      append(purge, account.PurgerFunc(s.deletePasskeys)),
 		OnResetMFA:    purge,
 		Now:           s.now,
 	})
 	return err
+}
+
+// deletePasskeys removes every passkey of a deleted user (the passkey
+// service refuses to remove a last passkey, which is right for a living
+// user only).
+func (s *server) deletePasskeys(ctx context.Context, userID string) error {
+	if s.stores.Passkeys == nil {
+		return nil
+	}
+	pks, err := s.stores.Passkeys.ListCredentials(ctx, userID)
+	if err != nil {
+		return err
+	}
+	for _, pk := range pks {
+		if err := s.stores.Passkeys.DeleteCredential(ctx, userID, pk.ID, false); err != nil && !errors.Is(err, passkey.ErrNotFound) {
+			return err
+		}
+	}
+	return nil
 }
 
 // usersDelete is DELETE users: the user, its credentials, sessions and MFA

@@ -107,6 +107,9 @@ func (s *server) buildMFAAndOAuth(opt serverOptions, keys serverSecrets) error {
 	if err := s.buildAccounts(); err != nil {
 		return err
 	}
+	if err := s.buildPasskeys(); err != nil {
+		return err
+	}
 	return s.buildOAuth(opt)
 }
 

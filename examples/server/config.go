@@ -82,6 +82,20 @@ type config struct {
 	// (-captcha-min-score), in (0, 1]; 0 means captcha.DefaultMinScore.
 	CaptchaMinScore float64
 
+	// RPID is the WebAuthn relying party id of the passkey routes (-rp-id);
+	// empty means the issuer's host ("localhost" for a loopback address,
+	// which cannot be an RP ID).
+	RPID string
+	// RPOrigins are the origins whose passkey ceremonies are accepted
+	// (-rp-origin, repeatable); empty means the issuer's origin (with
+	// localhost for a loopback address) and the -cors-origin values.
+	RPOrigins []string
+	// RPName is the relying party's display name (-rp-name).
+	RPName string
+	// RPRelated are further RP IDs a client may pick with
+	// relatedOriginRpId (-rp-related, repeatable): "id=origin[,origin…]".
+	RPRelated []string
+
 	// Secret is the master secret the service keys are derived from
 	// (secrets.go), hex or base64 of at least 32 bytes (-secret); empty
 	// means a random one for this run.
@@ -232,7 +246,7 @@ func envName(flagName string) string {
 
 // repeatable lists the flags whose environment variable holds several
 // values separated by spaces.
-var repeatable = map[string]bool{"cors-origin": true, "redirect-url": true, "oidc": true}
+var repeatable = map[string]bool{"cors-origin": true, "redirect-url": true, "oidc": true, "rp-origin": true, "rp-related": true}
 
 // parseConfig reads flags from args and, for every flag not given on the
 // command line, the AUTHKIT_* variable from getenv. Flags win over the
@@ -267,6 +281,10 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.StringVar(&c.CaptchaSecret, "captcha-secret", "", "captcha provider secret, required with -captcha; prefer AUTHKIT_CAPTCHA_SECRET")
 	fs.StringVar(&c.CaptchaEndpoint, "captcha-endpoint", "", "captcha siteverify URL override, for tests and self-hosted fakes (default: the provider's)")
 	fs.StringVar(&c.CaptchaSiteKey, "captcha-site-key", "", "captcha provider's public site key, served in GET settings")
+	fs.StringVar(&c.RPID, "rp-id", "", "WebAuthn RP ID of the passkey routes (default: the issuer's host; localhost for a loopback address)")
+	fs.Var(stringsFlag{&c.RPOrigins}, "rp-origin", "origin allowed in passkey ceremonies (repeatable; default: the issuer's origin and -cors-origin)")
+	fs.StringVar(&c.RPName, "rp-name", "authkit", "relying party name shown by authenticators")
+	fs.Var(stringsFlag{&c.RPRelated}, "rp-related", "another RP ID clients may ask for with relatedOriginRpId: id=origin[,origin…] (repeatable)")
 	fs.Float64Var(&c.CaptchaMinScore, "captcha-min-score", 0, "lowest reCAPTCHA v3 score accepted, in (0, 1] (default: 0.5; recaptcha-v3 only)")
 	fs.StringVar(&c.Secret, "secret", "", "master secret, hex or base64 of >= 32 bytes; prefer AUTHKIT_SECRET (default: random per run)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")

@@ -14,6 +14,7 @@ import (
 	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
@@ -268,6 +269,35 @@ func classifyMFA(err error) error {
 // errMFARequestInvalid is a malformed MFA request (a type other than totp).
 func errMFARequestInvalid(msg string) *apiError {
 	return errUnprocessable("mfa_invalid_request", msg, nil)
+}
+
+// classifyPasskey maps the passkey package's errors to Dynamic's codes: a
+// failed ceremony is other_verify_failure, which the enum offers for
+// failed verifications.
+func classifyPasskey(err error) error {
+	switch {
+	case errors.Is(err, passkey.ErrInvalidResponse):
+		return errValidation("Malformed WebAuthn response.")
+	case errors.Is(err, passkey.ErrUnknownRPID):
+		return errValidation("relatedOriginRpId names no configured relying party.")
+	case errors.Is(err, passkey.ErrInvalidAlias):
+		return errValidation("alias is too long or not UTF-8.")
+	case errors.Is(err, passkey.ErrChallenge), errors.Is(err, passkey.ErrCeremonyMismatch):
+		return errUnprocessable("other_verify_failure", "Unknown, expired or already used passkey challenge.", err)
+	case errors.Is(err, passkey.ErrVerification):
+		return errUnprocessable("other_verify_failure", "The passkey response failed verification.", err)
+	case errors.Is(err, passkey.ErrSignCount):
+		return errUnprocessable("other_verify_failure", "The passkey's signature counter went backwards; it may have been cloned.", err)
+	case errors.Is(err, passkey.ErrCredentialExists):
+		return errUnprocessable("other_verify_failure", "This passkey is already registered.", err)
+	case errors.Is(err, passkey.ErrCredentialNotFound), errors.Is(err, passkey.ErrNoPasskeys):
+		return errUnprocessable("passkey_not_found", "No such passkey.", err)
+	case errors.Is(err, passkey.ErrTooManyPasskeys):
+		return errUnprocessable("max_passkeys_per_user", "Too many passkeys.", err)
+	case errors.Is(err, passkey.ErrLastCredential):
+		return errUnprocessable("cannot_delete_last_sign_in_verified_credential", "This passkey is the last way to sign in.", err)
+	}
+	return err
 }
 
 // classifySession maps the session package's errors: anything wrong with

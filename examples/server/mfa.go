@@ -8,6 +8,7 @@ import (
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
 )
 
@@ -29,8 +30,9 @@ type mfaAuthRequest struct {
 	RequestedScopes *[]string       `json:"requestedScopes,omitempty"`
 }
 
-// hasConfirmedDevice reports whether the user has a confirmed TOTP
-// device, which makes every sign-in MFA-pending.
+// hasConfirmedDevice reports whether the user has a second factor: a
+// confirmed TOTP device or a passkey. It makes every OTP or OAuth sign-in
+// MFA-pending, and step-up apply.
 func (s *server) hasConfirmedDevice(ctx context.Context, userID string) (bool, error) {
 	devs, err := s.mfa.ListDevices(ctx, userID)
 	if err != nil {
@@ -41,7 +43,7 @@ func (s *server) hasConfirmedDevice(ctx context.Context, userID string) (bool, e
 			return true, nil
 		}
 	}
-	return false, nil
+	return s.hasPasskey(ctx, userID)
 }
 
 // mfaList is GET users/mfa.
@@ -324,11 +326,15 @@ func (s *server) mfaMethods(w http.ResponseWriter, r *http.Request) error {
 			out = append(out, d)
 		}
 	}
+	pks, err := s.passkeys.List(r.Context(), claimsOf(r).Subject)
+	if err != nil {
+		return classifyPasskey(err)
+	}
 	writeJSON(w, http.StatusOK, struct {
-		Devices                   []mfa.Device `json:"devices"`
-		Passkeys                  []struct{}   `json:"passkeys"`
-		UserHasVerifiedMfaMethods bool         `json:"userHasVerifiedMfaMethods"`
-	}{out, []struct{}{}, verified})
+		Devices                   []mfa.Device      `json:"devices"`
+		Passkeys                  []passkey.Passkey `json:"passkeys"`
+		UserHasVerifiedMfaMethods bool              `json:"userHasVerifiedMfaMethods"`
+	}{out, pks, verified || len(pks) > 0})
 	return nil
 }
 

@@ -39,8 +39,20 @@ func (s *server) apiRoutes() []route {
 		{"POST", "/users/mfa/register/totp", authBasic, s.mfaRegisterConfirm},
 		{"POST", "/users/mfa/auth/totp", authAny, signin(s.mfaAuthTOTP)},
 		{"POST", "/users/mfa/auth/recovery", authAny, signin(s.mfaAuthRecovery)},
+		{"GET", "/users/mfa/register/passkey", authBasic, s.mfaRegisterPasskeyStart},
+		{"POST", "/users/mfa/register/passkey", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterPasskey)},
+		{"POST", "/users/mfa/auth/passkey", authAny, signin(s.mfaAuthPasskey)},
 		{"GET", "/users/mfa/recovery", authBasic, s.mfaRecoveryGet},
 		{"POST", "/users/mfa/recovery", authBasic, s.mfaRecoveryRegenerate},
+
+		{"GET", "/users/passkeys", authBasic, s.passkeyList},
+		{"PUT", "/users/passkeys", authBasic, s.passkeyRename},
+		{"DELETE", "/users/passkeys", authBasic, s.passkeyDelete}, // step-up inside, after the id is checked
+		{"GET", "/users/passkeys/register", authBasic, s.passkeyRegisterOptions},
+		{"POST", "/users/passkeys/register", authBasic, s.stepUp(session.ActionEnrollFactor, s.passkeyRegister)},
+		{"GET", "/users/passkeys/signin", authNone, create(s.passkeySignInOptions)},
+		{"POST", "/users/passkeys/signin", authNone, signin(s.passkeySignIn)},
+		{"GET", "/users/passkeys/authenticate", authAny, s.passkeyAuthOptions},
 
 		{"GET", "/users", authBasic, s.usersGet},
 		{"PUT", "/users", authBasic, s.stepUp(session.ActionUpdateUser, s.usersPut)},

@@ -16,6 +16,7 @@ import (
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/oauth/oauthtest"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
@@ -37,6 +38,7 @@ type server struct {
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	steps       *session.StepUp // the step-up policy of the sensitive routes
+	passkeys    *passkey.Service
 	jwksHandler http.Handler
 	captcha     captcha.Verifier    // nil when -captcha is not set
 	oauth       *oauth.Flow         // nil when no provider is configured

@@ -36,7 +36,7 @@ func (s *server) newStepUp() (*session.StepUp, error) {
 // stepUpFactors answers the guard's questions from the MFA service.
 type stepUpFactors struct{ s *server }
 
-// HasSecondFactor: a verified TOTP device.
+// HasSecondFactor: a verified TOTP device or a passkey.
 func (f stepUpFactors) HasSecondFactor(ctx context.Context, userID string) (bool, error) {
 	return f.s.hasConfirmedDevice(ctx, userID)
 }
@@ -131,7 +131,8 @@ func (s *server) stepUpCheck(w http.ResponseWriter, r *http.Request) error {
 }
 
 // stepUpCredentials lists what the user can step up with: the verified MFA
-// devices of a user who has one (the default first), otherwise the
+// devices and passkeys of a user who has one (the default device first),
+// otherwise the
 // sign-in credentials, which re-authenticate by OTP or OAuth.
 func (s *server) stepUpCredentials(ctx context.Context, c *session.Claims) ([]stepUpCredential, string, error) {
 	devs, err := s.mfa.ListDevices(ctx, c.Subject)
@@ -147,6 +148,16 @@ func (s *server) stepUpCredentials(ctx context.Context, c *session.Claims) ([]st
 		out = append(out, stepUpCredential{ID: d.ID, Format: authkit.CredentialFormat(d.Type), Type: string(d.Type), Alias: d.Alias})
 		if d.Default || def == "" {
 			def = d.ID
+		}
+	}
+	pks, err := s.passkeys.List(ctx, c.Subject)
+	if err != nil {
+		return nil, "", err
+	}
+	for _, p := range pks {
+		out = append(out, stepUpCredential{ID: p.ID, Format: authkit.FormatPasskey, Type: "passkey", Alias: p.Alias})
+		if def == "" {
+			def = p.ID
 		}
 	}
 	if len(out) > 0 {

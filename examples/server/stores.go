@@ -13,6 +13,7 @@ import (
 	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/store/postgres"
@@ -35,6 +36,8 @@ type storeSet struct {
 	OAuthStates oauth.StateStore
 	// Accounts holds users and their credentials.
 	Accounts account.Store
+	// Passkeys holds WebAuthn challenges and passkeys.
+	Passkeys passkey.Store
 	// DeviceNonces holds the nonces of device-bound requests.
 	DeviceNonces devicebind.Store
 	// NewLimiter returns a limiter applying rule, for the per-IP limits;
@@ -54,6 +57,7 @@ func newMemoryStores(env string) *storeSet {
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
 		Accounts:     account.NewMemoryStore(),
+		Passkeys:     passkey.NewMemoryStore(),
 		DeviceNonces: devicebind.NewMemoryStore(),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
@@ -110,6 +114,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
 		Accounts:     st.Accounts(),
+		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(name, rule)
@@ -148,6 +153,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
 		Accounts:     st.Accounts(),
+		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})

@@ -207,11 +207,14 @@ type signInOptions struct {
 	amr              string // how the credential was proven (RFC 8176)
 	sessionPublicKey string
 	requestedScopes  []authkit.Scope
+	// mfaToken asks for an MFA token with a session that passed MFA
+	// (createMfaToken).
+	mfaToken *mfaTokenOption
 }
 
 // signIn is the end of every sign-in (OTP and OAuth): find or create the
 // user, gate the session on MFA, mint the tokens and answer VerifyResponse.
-// A user with a confirmed TOTP device gets an MFA-pending session
+// A user with a confirmed TOTP device or a passkey gets an MFA-pending session
 // (requiresAdditionalAuth, short-lived) that only users/mfa/auth/* can
 // upgrade, and no elevated token: step-up for such a user needs MFA.
 func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt signInOptions) error {
@@ -225,20 +228,28 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 	if err != nil {
 		return err
 	}
+	return s.startSession(w, r, u, session.MintOptions{MFAPending: pending}, opt)
+}
+
+// startSession mints a new session for the signed-in user u (mo carries
+// the MFA state; audience, session and device keys and client are added
+// here) and answers VerifyResponse, with an elevated token when asked and
+// MFA is not pending.
+func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.User, mo session.MintOptions, opt signInOptions) error {
+	ctx := r.Context()
 	spk := opt.sessionPublicKey
 	if spk == "" {
+		var err error
 		if spk, err = headerSessionKey(r); err != nil {
 			return err
 		}
 	}
-	toks, err := s.sessions.Mint(ctx, u, session.MintOptions{
-		Audience:         s.audience(r),
-		MFAPending:       pending,
-		SessionPublicKey: spk,
-		DevicePublicKey:  deviceOf(r).PublicKey,
-		UserAgent:        r.UserAgent(),
-		RemoteIP:         r.RemoteAddr, // kept as its /24 or /48 only
-	})
+	mo.Audience = s.audience(r)
+	mo.SessionPublicKey = spk
+	mo.DevicePublicKey = deviceOf(r).PublicKey
+	mo.UserAgent = r.UserAgent()
+	mo.RemoteIP = r.RemoteAddr // kept as its /24 or /48 only
+	toks, err := s.sessions.Mint(ctx, u, mo)
 	if err != nil {
 		return classifySession(err)
 	}
@@ -246,9 +257,14 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 	if err != nil {
 		return err
 	}
-	if !pending {
+	if !mo.MFAPending {
 		if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, opt.requestedScopes, opt.amr); err != nil {
 			return err
+		}
+		if opt.mfaToken != nil && !mo.AuthTime.IsZero() {
+			if resp.MFAToken, _, err = s.mfa.IssueToken(ctx, u.ID, toks.SessionID, opt.mfaToken.SingleUse); err != nil {
+				return err
+			}
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)

@@ -59,6 +59,9 @@ type Authenticator struct {
 	Counterless bool
 	// BackupEligible sets the BE and BS flags (a synced passkey).
 	BackupEligible bool
+	// NoUserVerification clears the UV flag: the authenticator proves
+	// presence only, as a security key without a PIN does.
+	NoUserVerification bool
 
 	mu    sync.Mutex
 	creds []*Credential
@@ -75,6 +78,7 @@ type Credential struct {
 	signCount   uint32
 	counterless bool
 	backup      bool
+	uv          bool
 	key         crypto.Signer
 }
 
@@ -231,7 +235,7 @@ func (a *Authenticator) Register(options []byte, opts ...Option) ([]byte, *Crede
 		}
 	}
 	a.mu.Unlock()
-	cred, err := newCredential(alg, c.rpID, handle, a.Counterless, a.BackupEligible)
+	cred, err := newCredential(alg, c.rpID, handle, a.Counterless, a.BackupEligible, !a.NoUserVerification)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -390,12 +394,12 @@ func (c *ceremony) clientData() ([]byte, error) {
 	}{c.typ, *c.challenge, c.origin, false})
 }
 
-func newCredential(alg Algorithm, rpID string, handle []byte, counterless, backup bool) (*Credential, error) {
+func newCredential(alg Algorithm, rpID string, handle []byte, counterless, backup, uv bool) (*Credential, error) {
 	id := make([]byte, 16)
 	if _, err := rand.Read(id); err != nil {
 		return nil, err
 	}
-	c := &Credential{ID: id, RPID: rpID, UserHandle: handle, Alg: alg, counterless: counterless, backup: backup}
+	c := &Credential{ID: id, RPID: rpID, UserHandle: handle, Alg: alg, counterless: counterless, backup: backup, uv: uv}
 	var err error
 	switch alg {
 	case ES256:
@@ -411,11 +415,14 @@ func newCredential(alg Algorithm, rpID string, handle []byte, counterless, backu
 }
 
 // authData builds authenticator data (WebAuthn Level 3 §6.1): RP ID hash,
-// flags (UP and UV always, extra as given, BE/BS for a backed-up
-// credential), counter, attested data.
+// flags (UP always, UV unless switched off, extra as given, BE/BS for a
+// backed-up credential), counter, attested data.
 func (c *Credential) authData(rpID string, extra byte, count uint32, attested []byte) []byte {
 	h := sha256.Sum256([]byte(rpID))
-	flags := byte(0x01|0x04) | extra
+	flags := byte(0x01) | extra
+	if c.uv {
+		flags |= 0x04
+	}
 	if c.backup {
 		flags |= 0x08 | 0x10
 	}

@@ -180,7 +180,7 @@ func testRoundTrip(t *testing.T, e *env, alg Algorithm) {
 	if err != nil {
 		t.Fatalf("FinishSignIn: %v", err)
 	}
-	if got.UserID != user || got.ID != pk.ID || got.SignCount != 1 || got.LastUsedAt == nil {
+	if got.UserID != user || got.ID != pk.ID || got.SignCount != 1 || got.LastUsedAt == nil || !got.UserVerified {
 		t.Fatalf("signed in with %+v, want user %s passkey %s count 1", got, user, pk.ID)
 	}
 	// A second sign-in advances the counter.
