@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authkit/authkit/passkey/passkeytest"
 	"github.com/authkit/authkit/session"
 )
 
@@ -383,4 +384,29 @@ func parallelSignins(t *testing.T, envs []*testEnv, n int, id, code string) map[
 	close(start)
 	wg.Wait()
 	return out
+}
+
+// TestDeleteUserRemovesPasskeys: a deleted user's passkeys go with it, so
+// none can sign in again.
+func TestDeleteUserRemovesPasskeys(t *testing.T) {
+	e := newTestEnv(t, nil)
+	v := e.smsSignIn(63, nil)
+	auth := &passkeytest.Authenticator{Origin: e.passkeyOrigin()}
+	expectStatus(t, e.registerPasskey(auth, v.MinifiedJWT, nil), 200)
+	ctx := context.Background()
+	if err := e.srv.accounts.Delete(ctx, v.User.ID); err != nil {
+		t.Fatal(err)
+	}
+	if pks, err := e.srv.stores.Passkeys.ListCredentials(ctx, v.User.ID); err != nil || len(pks) != 0 {
+		t.Fatalf("passkeys after delete: %d, %v", len(pks), err)
+	}
+	r := e.do(req{Method: "GET", Path: "users/passkeys/signin"})
+	expectStatus(t, r, 200)
+	body, err := auth.Assert(r.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := e.do(req{Method: "POST", Path: "users/passkeys/signin", Body: body}); r.Status == 200 {
+		t.Fatalf("a deleted user's passkey signed in: %s", r.Body)
+	}
 }
