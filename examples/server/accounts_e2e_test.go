@@ -183,7 +183,7 @@ func deployment(t *testing.T) func(*config) {
 	secret := randomName(t) + randomName(t) + randomName(t) + randomName(t) + randomName(t) + randomName(t)
 	return func(c *config) {
 		c.Secret, c.SigningKeyFile = secret, file
-		c.Issuer = "http://authkit.test" + apiPrefix + testEnvID
+		c.Issuer = "http://localhost" + apiPrefix + testEnvID // one issuer for every instance
 	}
 }
 
