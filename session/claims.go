@@ -201,13 +201,13 @@ type Claims struct {
 	GivenName     string                       `json:"given_name,omitempty"`
 	FamilyName    string                       `json:"family_name,omitempty"`
 	Lists         []string                     `json:"lists,omitempty"`
-	MissingFields []authkit.ProjectSettingsKyc `json:"missing_fields,omitempty"`
+	MissingFields []authkit.ProjectSettingsKyc `json:"missing_fields,omitzero"` // [] in every full token: a required claim of Dynamic's model
 	FirstVisit    *time.Time                   `json:"first_visit,omitempty"`
 	LastVisit     *time.Time                   `json:"last_visit,omitempty"`
 	NewUser       *bool                        `json:"new_user,omitempty"`
 
 	// VerifiedCredentials is the user's credential list (full only).
-	VerifiedCredentials []authkit.VerifiedCredential `json:"verified_credentials,omitempty"`
+	VerifiedCredentials []authkit.VerifiedCredential `json:"verified_credentials,omitzero"` // [] in every full token, likewise
 	// VerifiedAccount is the legacy copy of the last verified credential (full).
 	VerifiedAccount *authkit.VerifiedCredential `json:"verified_account,omitempty"`
 	// LastVerifiedCredentialID is the credential used to sign in last

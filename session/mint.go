@@ -175,9 +175,9 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, Scope: scope, PendingScope: pendingScope,
 		Alias: user.Alias, Email: user.Email, Username: user.Username,
 		GivenName: user.FirstName, FamilyName: user.LastName,
-		Lists: user.Lists, MissingFields: user.MissingFields,
+		Lists: user.Lists, MissingFields: nonNil(user.MissingFields),
 		FirstVisit: user.FirstVisit, LastVisit: user.LastVisit, NewUser: user.NewUser,
-		VerifiedCredentials:      user.VerifiedCredentials,
+		VerifiedCredentials:      nonNil(user.VerifiedCredentials),
 		LastVerifiedCredentialID: user.LastVerifiedCredentialID,
 		SessionPublicKey:         opts.SessionPublicKey,
 		DevicePublicKey:          opts.DevicePublicKey,
@@ -321,6 +321,15 @@ func sign(key *Key, typ string, c *Claims) (string, error) {
 		lowS(sig)
 	}
 	return input + "." + b64.EncodeToString(sig), nil
+}
+
+// nonNil returns s, or an empty slice for nil: a claim that must be
+// present as an array even when empty (omitzero keeps it, omitempty would not).
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
 
 // upgradeScopes are the scopes of an upgraded session: those the pending

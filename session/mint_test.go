@@ -92,6 +92,13 @@ func TestMintClaims(t *testing.T) {
 	if l, _ := fp["lists"].([]any); len(l) != 1 {
 		t.Errorf("lists %v", fp["lists"])
 	}
+	// Required by Dynamic's DynamicJwt model: present even when empty.
+	if mf, ok := fp["missing_fields"].([]any); !ok || len(mf) != 0 {
+		t.Errorf("missing_fields %v, want []", fp["missing_fields"])
+	}
+	if fp["kid"] != f.key.KID() || mp["kid"] != f.key.KID() {
+		t.Errorf("payload kid %v %v, want %s", fp["kid"], mp["kid"], f.key.KID())
+	}
 	// Minified: what it drops and what it adds.
 	for _, k := range []string{"verified_credentials", "verified_account", "lists", "given_name", "family_name", "first_visit", "missing_fields"} {
 		if _, ok := mp[k]; ok {

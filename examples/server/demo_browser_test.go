@@ -328,18 +328,18 @@ func TestDemoPageTOTP(t *testing.T) {
 	if label, _ := url.PathUnescape(strings.TrimPrefix(u.Path, "/")); !strings.HasSuffix(label, "demo@example.com") {
 		t.Fatalf("otpauth label %q does not name the account", label)
 	}
+	if s := os.Getenv("AUTHKIT_DEMO_SCREENSHOT"); s != "" {
+		// The README's picture is taken at this step.
+		if err := os.WriteFile(s, b.screenshot("main"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
 	b.fill("#totp-code", e.totpCode(secret))
 	b.click("#totp-confirm button")
 	b.waitVisible("#recovery")
 	codes := b.eval(`[...document.querySelectorAll("#recovery-codes li")].map(li => li.textContent).join(" ")`)
 	if n := len(strings.Fields(codes)); n < 8 {
 		t.Fatalf("page shows %d recovery codes: %q", n, codes)
-	}
-	if s := os.Getenv("AUTHKIT_DEMO_SCREENSHOT"); s != "" {
-		// make screenshot: the README's picture, taken at this step.
-		if err := os.WriteFile(s, b.screenshot("main"), 0o644); err != nil {
-			t.Fatal(err)
-		}
 	}
 	b.click("#recovery-ack")
 	b.poll("waiting for the codes to go", `document.getElementById("recovery").hidden && !document.querySelector("#recovery-codes li")`)
@@ -372,6 +372,9 @@ func TestDemoPageTOTP(t *testing.T) {
 	b.fill("#mfa-totp-code", wrong)
 	b.click("#mfa-totp button")
 	b.waitError("waiting for the error")
+	if code := b.eval(`document.getElementById("status").dataset.code`); code != "mfa_invalid_code" {
+		t.Fatalf("wrong code answered %q (%s), want mfa_invalid_code", code, b.status())
+	}
 	b.waitVisible("#mfa-pending")
 }
 

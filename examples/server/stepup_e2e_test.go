@@ -281,6 +281,10 @@ func testStolenTokenAttack(t *testing.T, stores storeFactory) {
 			expectError(t, e.do(req{Method: "POST", Path: "users/mfa/recovery", Bearer: tok}), 403, "step_up_required")
 			// 5. Enrol the attacker's own TOTP device.
 			expectError(t, e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: tok}), 403, "step_up_required")
+			// ... or passkey (the guard runs before the ceremony is looked at).
+			for _, path := range []string{"users/passkeys/register", "users/mfa/register/passkey"} {
+				expectError(t, e.do(req{Method: "POST", Path: path, Bearer: tok, Body: map[string]any{}}), 403, "step_up_required")
+			}
 			// 6. Link the attacker's email (OTP) or OAuth account.
 			attacker := "attacker-" + strings.ReplaceAll(stolen.name, " ", "-") + "@example.net"
 			id := e.emailStart(attacker)

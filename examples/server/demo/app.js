@@ -118,9 +118,12 @@ async function getPasskey(o) {
 
 // --- Rendering ----------------------------------------------------------
 
-function status(msg, isError) {
+// status shows a message; code is the API error code, if any, kept in
+// data-code for scripts (the browser test reads it).
+function status(msg, isError, code) {
   $("status").textContent = msg || "";
   $("status").classList.toggle("error", !!isError);
+  $("status").dataset.code = code || "";
 }
 
 function show(section) {
@@ -149,26 +152,16 @@ async function render() {
 
 async function listDevices() {
   const { devices } = await call("GET", "users/mfa");
-  const n = devices.filter((d) => d.verified).length;
+  const n = devices.filter((d) => d.verified && d.type === "totp").length;
   $("totp-devices").textContent = n ? n + " authenticator app(s) set up." : "No authenticator app yet.";
 }
 
 async function listPasskeys() {
-  const ul = $("passkeys");
-  ul.replaceChildren();
-  try {
-    const { passkeys } = await call("GET", "users/passkeys");
-    for (const p of passkeys) {
-      const li = document.createElement("li");
-      li.textContent = (p.alias || "Passkey") + ", added " + new Date(p.createdAt).toLocaleString();
-      ul.append(li);
-    }
-    if (!passkeys.length) ul.append(Object.assign(document.createElement("li"), { textContent: "None yet." }));
-  } catch (e) {
-    if (e.status !== 404) throw e;
-    ul.append(Object.assign(document.createElement("li"), { textContent: "This server has no passkey routes." }));
-    $("passkey-register").disabled = true;
-  }
+  const { passkeys } = await call("GET", "users/passkeys");
+  const item = (text) => Object.assign(document.createElement("li"), { textContent: text });
+  $("passkeys").replaceChildren(...passkeys.map((p) =>
+    item((p.alias || "Passkey") + ", added " + new Date(p.createdAt).toLocaleString())));
+  if (!passkeys.length) $("passkeys").append(item("None yet."));
 }
 
 // --- Actions ------------------------------------------------------------
@@ -181,7 +174,7 @@ function on(id, event, fn) {
     try {
       await fn(ev);
     } catch (e) {
-      status(e.name === "NotAllowedError" ? "The passkey prompt was dismissed." : e.message, true);
+      status(e.name === "NotAllowedError" ? "The passkey prompt was dismissed." : e.message, true, e.code);
     }
   });
 }
