@@ -133,6 +133,12 @@ func TestAppleFormPostFlow(t *testing.T) {
 	if again.AccountID != first.AccountID || again.DisplayName != "" {
 		t.Fatalf("second sign-in %+v", again)
 	}
+	// An oversized user field is not stored (an unauthenticated caller
+	// chooses it and the store would keep it).
+	oversized := signIn(`{"name":{"firstName":"` + strings.Repeat("J", oauth.MaxCallbackUserLen) + `","lastName":"A"}}`)
+	if oversized.AccountID != first.AccountID || oversized.DisplayName != "" {
+		t.Fatalf("oversized user field kept: %+v", oversized)
+	}
 	if n := e.fake.Hits("userinfo"); n != 0 {
 		t.Fatalf("userinfo called %d times", n)
 	}

@@ -104,6 +104,49 @@ func TestCallbackBoundsStoredValues(t *testing.T) {
 	}
 }
 
+// Only Apple sends a "user" field: from any other provider it is not
+// stored; codes over MaxCodeLen and states this package never makes are
+// refused before the store is asked.
+func TestCallbackKeepsOnlyWhatTheProviderSends(t *testing.T) {
+	e := newEnv(t, oauthtest.Config{}, nil)
+	_, p := e.begin(oauth.InitRequest{Provider: "acme"})
+	withUser := p
+	withUser.User = `{"name":{"firstName":"Mallory"}}`
+	rec, err := e.flow.Callback(t.Context(), "acme", withUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.CallbackUser != "" {
+		t.Fatalf("non-Apple provider's user field stored: %q", rec.CallbackUser)
+	}
+	_, p = e.begin(oauth.InitRequest{Provider: "acme"})
+	long := p
+	long.Code = strings.Repeat("c", oauth.MaxCodeLen+1)
+	if _, err := e.flow.Callback(t.Context(), "acme", long); !errors.Is(err, oauth.ErrExchangeFailed) {
+		t.Fatalf("code over MaxCodeLen: err = %v", err)
+	}
+	long.Code = strings.Repeat("c", oauth.MaxCodeLen)
+	if _, err := e.flow.Callback(t.Context(), "acme", long); err != nil {
+		t.Fatalf("code of MaxCodeLen: %v", err)
+	}
+	for _, st := range []string{strings.Repeat("s", 129), "short", "has space in it 0123", strings.Repeat("s", 64<<10)} {
+		bad := p
+		bad.State = st
+		if _, err := e.flow.Callback(t.Context(), "acme", bad); !errors.Is(err, oauth.ErrStateNotFound) {
+			t.Errorf("callback state of %d bytes: err = %v", len(st), err)
+		}
+		if _, err := e.flow.Result(t.Context(), "acme", st); !errors.Is(err, oauth.ErrStateNotFound) {
+			t.Errorf("result state of %d bytes: err = %v", len(st), err)
+		}
+		if _, err := e.flow.AuthCodeURL(t.Context(), "acme", st); !errors.Is(err, oauth.ErrStateNotFound) {
+			t.Errorf("loginUrl state of %d bytes: err = %v", len(st), err)
+		}
+		if _, err := e.flow.Complete(t.Context(), oauth.CompleteRequest{Provider: "acme", State: st}); !errors.Is(err, oauth.ErrStateNotFound) {
+			t.Errorf("complete state of %d bytes: err = %v", len(st), err)
+		}
+	}
+}
+
 // The token endpoint's error code ends up in the error text: quoted, so a
 // hostile or broken endpoint cannot forge log lines either.
 func TestExchangeErrorQuotesProviderCode(t *testing.T) {

@@ -262,6 +262,9 @@ func (f *Flow) Begin(ctx context.Context, req InitRequest) (authURL, state strin
 // The state must be live, unconsumed, without a callback yet, and made for
 // this provider.
 func (f *Flow) AuthCodeURL(ctx context.Context, provider, state string) (string, error) {
+	if !validStateValue(state) {
+		return "", ErrStateNotFound
+	}
 	rec, err := f.store.Get(ctx, state, f.now())
 	if err != nil {
 		return "", err
@@ -377,6 +380,9 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 	}
 	// Anyone holding a live state (their own sign-in will do) chooses
 	// these values, and the store keeps them for StateTTL+StateRetention.
+	if !validStateValue(p.State) {
+		return State{}, ErrStateNotFound // no state this package makes or accepts
+	}
 	if len(p.Code) > maxCodeLen {
 		return State{}, fmt.Errorf("%w: authorization code over %d bytes", ErrExchangeFailed, maxCodeLen)
 	}
@@ -402,10 +408,16 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 	if rec.Provider != provider {
 		return State{}, ErrStateMismatch
 	}
-	if len(p.User) > maxCallbackBody {
+	// Only Apple sends "user" (its form_post, on the first sign-in); from
+	// anyone else, or oversized, it is not kept.
+	if !pr.spec.formPost || len(p.User) > MaxCallbackUserLen {
 		p.User = ""
 	}
-	rec, err = f.store.RecordCallback(ctx, p.State, p.Callback, now)
+	// The values may be substrings of the whole request (a form body of up
+	// to 64 KiB): copy them, or a memory store would keep the whole body.
+	cb := Callback{Code: strings.Clone(p.Code), Error: strings.Clone(p.Error),
+		ErrorDescription: strings.Clone(p.ErrorDescription), User: strings.Clone(p.User)}
+	rec, err = f.store.RecordCallback(ctx, p.State, cb, now)
 	if err != nil {
 		return State{}, err
 	}
@@ -417,10 +429,19 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 // of KiB at most (Microsoft's are the longest); error codes are short
 // ASCII (RFC 6749 §4.1.2.1); descriptions are for display only.
 const (
-	maxCodeLen             = 8 << 10
+	maxCodeLen             = MaxCodeLen
 	maxErrorLen            = 256
 	maxErrorDescriptionLen = 1024
 )
+
+// MaxCodeLen is the longest authorization code a callback may carry;
+// longer ones fail with ErrExchangeFailed and are not stored.
+const MaxCodeLen = 4 << 10
+
+// MaxCallbackUserLen is the longest Apple "user" field a callback keeps
+// (a name and an email address take a few hundred bytes); a longer one is
+// dropped, as is the field from any other provider.
+const MaxCallbackUserLen = 2 << 10
 
 // truncateUTF8 cuts s to at most n bytes without splitting a character.
 func truncateUTF8(s string, n int) string {
@@ -457,6 +478,9 @@ type Result struct {
 // Result reports whether the provider's callback for state has arrived
 // and what it carried. It does not consume the state.
 func (f *Flow) Result(ctx context.Context, provider, state string) (Result, error) {
+	if !validStateValue(state) {
+		return Result{}, ErrStateNotFound
+	}
 	rec, err := f.store.Get(ctx, state, f.now())
 	if err != nil {
 		return Result{}, err
@@ -504,6 +528,9 @@ func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, er
 	pr, err := f.provider(req.Provider)
 	if err != nil {
 		return nil, err
+	}
+	if !validStateValue(req.State) {
+		return nil, ErrStateNotFound
 	}
 	rec, err := f.store.Consume(ctx, req.State, f.now())
 	if err != nil {

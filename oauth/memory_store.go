@@ -1,6 +1,7 @@
 package oauth
 
 import (
+	"container/heap"
 	"context"
 	"sync"
 	"time"
@@ -10,10 +11,15 @@ import (
 // It suits a single server instance; several instances need a shared store
 // (store/postgres, store/redis) so that a callback landing on one instance
 // is seen by the completion landing on another.
+//
+// Records are forgotten incrementally: each write drops at most a few of
+// the records whose time has come, found through a queue ordered by that
+// time, so no request ever scans the whole map under the lock, and the
+// store shrinks as fast as it grows.
 type MemoryStateStore struct {
 	mu      sync.Mutex
 	records map[string]State
-	saves   int
+	queue   forgetQueue
 }
 
 // NewMemoryStateStore returns an empty MemoryStateStore.
@@ -21,8 +27,9 @@ func NewMemoryStateStore() *MemoryStateStore {
 	return &MemoryStateStore{records: make(map[string]State)}
 }
 
-// sweepEvery is how many saves pass between sweeps of long-expired records.
-const sweepEvery = 256
+// sweepBatch is how many due records a write may drop: more than the one
+// record a write can add, so the backlog never grows.
+const sweepBatch = 4
 
 // Save implements StateStore.
 func (m *MemoryStateStore) Save(ctx context.Context, rec State, now time.Time) error {
@@ -31,24 +38,65 @@ func (m *MemoryStateStore) Save(ctx context.Context, rec State, now time.Time) e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.sweepLocked(now)
 	if old, ok := m.records[rec.State]; ok && now.Before(old.ExpiresAt) {
 		return ErrStateExists
 	}
-	m.records[rec.State] = rec
-	m.saves++
-	if m.saves%sweepEvery == 0 {
-		m.sweepLocked(now)
-	}
+	m.putLocked(rec)
 	return nil
 }
 
-// sweepLocked drops records past their retention so memory stays bounded.
+// putLocked stores rec and queues the time it may be forgotten.
+func (m *MemoryStateStore) putLocked(rec State) {
+	m.records[rec.State] = rec
+	heap.Push(&m.queue, forgetEntry{at: forgetAt(rec), state: rec.State})
+}
+
+// forgetAt is when a record may go: a sign-in whose callback arrived or
+// that was completed has nothing left to report after it expires; an
+// abandoned one is kept StateRetention longer so that a late callback
+// learns it expired.
+func forgetAt(r State) time.Time {
+	if !r.CallbackAt.IsZero() || !r.ConsumedAt.IsZero() {
+		return r.ExpiresAt
+	}
+	return r.ExpiresAt.Add(StateRetention)
+}
+
+// sweepLocked drops up to sweepBatch records whose time has come. Queue
+// entries left behind by a record that was replaced or re-queued are
+// recognised by the record's current forgetAt and skipped.
 func (m *MemoryStateStore) sweepLocked(now time.Time) {
-	for k, r := range m.records {
-		if !now.Before(r.ExpiresAt.Add(StateRetention)) {
-			delete(m.records, k)
+	for range sweepBatch {
+		if len(m.queue) == 0 || now.Before(m.queue[0].at) {
+			return
+		}
+		e := heap.Pop(&m.queue).(forgetEntry)
+		if r, ok := m.records[e.state]; ok && !now.Before(forgetAt(r)) {
+			delete(m.records, e.state)
 		}
 	}
+}
+
+// forgetEntry queues one record's forget time.
+type forgetEntry struct {
+	at    time.Time
+	state string
+}
+
+// forgetQueue is a min-heap of forget times (container/heap).
+type forgetQueue []forgetEntry
+
+func (q forgetQueue) Len() int           { return len(q) }
+func (q forgetQueue) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q forgetQueue) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *forgetQueue) Push(x any)        { *q = append(*q, x.(forgetEntry)) }
+func (q *forgetQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	old[len(old)-1] = forgetEntry{}
+	*q = old[:len(old)-1]
+	return e
 }
 
 // lookupLocked returns the record for state if it exists and is live at now.
@@ -95,7 +143,8 @@ func (m *MemoryStateStore) RecordCallback(ctx context.Context, state string, cb 
 	r.Error = cb.Error
 	r.ErrorDescription = cb.ErrorDescription
 	r.CallbackUser = cb.User
-	m.records[state] = r
+	m.putLocked(r) // now forgotten at expiry
+	m.sweepLocked(now)
 	return r, nil
 }
 
@@ -114,6 +163,7 @@ func (m *MemoryStateStore) Consume(ctx context.Context, state string, now time.T
 		return State{}, ErrStateUsed
 	}
 	r.ConsumedAt = now
-	m.records[state] = r
+	m.putLocked(r) // now forgotten at expiry
+	m.sweepLocked(now)
 	return r, nil
 }

@@ -100,7 +100,10 @@ type Callback struct {
 //
 // A store keeps a record at least until its ExpiresAt and may forget it
 // any time after ExpiresAt + StateRetention; until it forgets, methods
-// report ErrStateExpired for it, afterwards ErrStateNotFound.
+// report ErrStateExpired for it, afterwards ErrStateNotFound. A record
+// with a callback recorded or consumed has nothing left to tell a late
+// caller, so it may be forgotten from its ExpiresAt on: completed sign-ins
+// (and the codes they carry) do not linger for StateRetention.
 //
 // Each method maps onto one statement or script. In SQL, Consume is
 //

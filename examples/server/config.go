@@ -116,8 +116,9 @@ type oidcProviderConfig struct {
 	ClientSecret string
 }
 
-// defaultIPLimit is the -ip-limit default of server.md.
-const defaultIPLimit = "create=100/m,signin=300/m"
+// defaultIPLimit is the -ip-limit default of server.md, plus the OAuth
+// state buckets (limits.go).
+const defaultIPLimit = "create=100/m,signin=300/m,oauth=300/m,oauth-states=60/10m"
 
 // defaultConfig returns the configuration of `go run ./examples/server`
 // with no flags, except that Env is left empty (parseConfig draws one).
@@ -267,7 +268,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.Var(stringsFlag{&c.CORSOrigins}, "cors-origin", "allowed browser origin (repeatable)")
 	fs.Var(stringsFlag{&c.RedirectURLs}, "redirect-url", "allowed OAuth redirectUrl, exact match (repeatable)")
 	fs.Var(oidcFlag{&c.OIDC}, "oidc", "generic OIDC provider name=…,issuer=…,client_id=…,client_secret=… (repeatable)")
-	fs.StringVar(&c.IPLimit, "ip-limit", c.IPLimit, "per-client-IP limits on OTP create/retry and sign-in routes")
+	fs.StringVar(&c.IPLimit, "ip-limit", c.IPLimit, "per-client-IP limits: create (OTP create/retry), signin (code checks, sign-ins), oauth (OAuth state routes), oauth-states (OAuth sign-ins started per StateTTL)")
 	fs.StringVar(&c.Postgres, "postgres", "", "PostgreSQL DSN for the stores (default: in memory)")
 	fs.StringVar(&c.Redis, "redis", "", "Redis URL for the stores (default: in memory)")
 	fs.StringVar(&c.TwilioAccountSID, "twilio-account-sid", "", "Twilio account SID (SMS sender)")

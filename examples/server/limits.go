@@ -28,17 +28,33 @@ func limitBody(next http.Handler) http.Handler {
 	})
 }
 
-// The -ip-limit buckets: OTP create/retry, and every route that checks a
-// code or completes a sign-in.
+// The -ip-limit buckets: OTP create/retry, every route that checks a code
+// or completes a sign-in, the public OAuth state routes (initAuth,
+// loginUrl, the provider's callback, oauthResult), and the OAuth states
+// one client may create. States are kept until they expire (StateTTL, 10
+// minutes), so oauth-states over that window caps the states one address
+// holds at once: about twice the rule's limit at most (ratelimit's
+// burst), whatever it sends.
 const (
-	ipLimitCreate = "create"
-	ipLimitSignin = "signin"
+	ipLimitCreate      = "create"
+	ipLimitSignin      = "signin"
+	ipLimitOAuth       = "oauth"
+	ipLimitOAuthStates = "oauth-states"
 )
+
+// isIPLimitBucket reports whether -ip-limit knows the bucket name.
+func isIPLimitBucket(name string) bool {
+	switch name {
+	case ipLimitCreate, ipLimitSignin, ipLimitOAuth, ipLimitOAuthStates:
+		return true
+	}
+	return false
+}
 
 type unknownLimitError struct{ name string }
 
 func (e *unknownLimitError) Error() string {
-	return "-ip-limit: unknown bucket " + e.name + " (want create or signin)"
+	return "-ip-limit: unknown bucket " + e.name + " (want create, signin, oauth or oauth-states)"
 }
 
 // limitIP applies the per-IP bucket to h; a missing bucket means no limit.

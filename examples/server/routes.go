@@ -6,12 +6,15 @@ import (
 )
 
 // apiRoutes is the route table of server.md, under /api/v0/sdk/{env}.
-// The per-IP limits sit on the routes that send codes (create) and on
-// those that check a code or complete a sign-in (signin).
+// The per-IP limits sit on the routes that send codes (create), on
+// those that check a code or complete a sign-in (signin), and on the
+// public OAuth state routes (oauth; initAuth also oauth-states).
 func (s *server) apiRoutes() []route {
 	sms, email := verification.ChannelSMS, verification.ChannelEmail
 	create := func(h apiHandler) apiHandler { return s.limitIP(ipLimitCreate, h) }
 	signin := func(h apiHandler) apiHandler { return s.limitIP(ipLimitSignin, s.sameSiteSignIn(h)) }
+	oauthState := func(h apiHandler) apiHandler { return s.limitIP(ipLimitOAuth, h) }
+	newOAuthState := func(h apiHandler) apiHandler { return oauthState(s.limitIP(ipLimitOAuthStates, h)) }
 	var codes []route
 	if s.codes != nil { // nil when no code sender is configured (-oidc only)
 		codes = []route{
@@ -60,12 +63,12 @@ func (s *server) apiRoutes() []route {
 		{"POST", "/verify/unlink", authBasic, s.stepUp(session.ActionUnlinkCredential, s.verifyUnlink)},
 		{"POST", "/stepUp/check", authBasic, s.stepUpCheck},
 
-		{"POST", "/providers/{type}/initAuth", authNone, s.oauthInitAuth},
-		{"GET", "/providers/{type}/loginUrl", authNone, s.oauthLoginURL},
-		{"GET", "/providers/{type}/login", authNone, s.oauthLogin},
-		{"GET", "/providers/{type}/redirect", authNone, s.oauthRedirect},
-		{"POST", "/providers/{type}/redirect", authNone, s.oauthRedirect},
-		{"POST", "/providers/{type}/oauthResult", authNone, s.oauthResult},
+		{"POST", "/providers/{type}/initAuth", authNone, newOAuthState(s.oauthInitAuth)},
+		{"GET", "/providers/{type}/loginUrl", authNone, oauthState(s.oauthLoginURL)},
+		{"GET", "/providers/{type}/login", authNone, oauthState(s.oauthLogin)},
+		{"GET", "/providers/{type}/redirect", authNone, oauthState(s.oauthRedirect)},
+		{"POST", "/providers/{type}/redirect", authNone, oauthState(s.oauthRedirect)},
+		{"POST", "/providers/{type}/oauthResult", authNone, oauthState(s.oauthResult)},
 		{"POST", "/providers/{type}/signIn", authNone, signin(s.deviceBound(s.oauthSignIn))},
 		{"POST", "/providers/{type}/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.oauthVerify))},
 

@@ -110,7 +110,7 @@ func newServer(ctx context.Context, cfg config, opt serverOptions) (*server, err
 	}
 	s.ipLimits = map[string]ratelimit.Limiter{}
 	for name, rule := range rules {
-		if name != ipLimitCreate && name != ipLimitSignin {
+		if !isIPLimitBucket(name) {
 			return nil, &unknownLimitError{name}
 		}
 		if s.ipLimits[name], err = s.stores.NewLimiter("ip-"+name, rule); err != nil {

@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/authkit/authkit/oauth"
@@ -37,6 +38,11 @@ const jtiSkew = time.Minute
 // Devices and recovery codes never expire. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
 // (every few minutes) without coordination.
+// cleanupStatesSQL deletes the OAuth states a store may forget at $1
+// (oauth.StateStore).
+var cleanupStatesSQL = fmt.Sprintf(`DELETE FROM authkit_oauth_states WHERE expires_at <= $1::timestamptz - interval '%d microseconds'
+	OR (expires_at <= $1 AND (callback_at IS NOT NULL OR consumed_at IS NOT NULL))`, oauth.StateRetention.Microseconds())
+
 func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, error) {
 	var r CleanupResult
 	steps := []struct {
@@ -50,7 +56,7 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, erro
 		{&r.Tokens, `DELETE FROM authkit_mfa_tokens WHERE expires_at <= $1`, now},
 		{&r.Sessions, `DELETE FROM authkit_sessions WHERE expires_at < $1`, now},
 		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now.Add(-jtiSkew)},
-		{&r.States, `DELETE FROM authkit_oauth_states WHERE expires_at <= $1`, now.Add(-oauth.StateRetention)},
+		{&r.States, cleanupStatesSQL, now},
 		{&r.RateLimits, `DELETE FROM authkit_rate_limits WHERE tat <= $1`, now.UnixNano()},
 		{&r.PasskeyChallenges, `DELETE FROM authkit_passkey_challenges WHERE expires_at <= $1`, now},
 		{&r.DeviceNonces, `DELETE FROM authkit_device_nonces WHERE expires_at <= $1`, now},

@@ -87,6 +87,16 @@ func TestCleanup(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// A completed sign-in goes at its expiry, not StateRetention later.
+	for state, exp := range map[string]time.Time{"state-done-old-01234": now, "state-done-live-0123": now.Add(time.Second)} {
+		rec := oauth.State{State: state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c", CreatedAt: exp.Add(-10 * time.Minute), ExpiresAt: exp}
+		if err := st.Save(ctx, rec, rec.CreatedAt); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.Consume(ctx, state, rec.CreatedAt.Add(time.Minute)); err != nil {
+			t.Fatal(err)
+		}
+	}
 
 	// One limiter key refills fully by now (1/h used an hour ago), one does not (1/2h).
 	for name, rule := range map[string]ratelimit.Rule{"rl-old": {Limit: 1, Window: time.Hour}, "rl-live": {Limit: 1, Window: 2 * time.Hour}} {
@@ -111,8 +121,8 @@ func TestCleanup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := postgres.CleanupResult{Verifications: 1, Sends: 1, Attempts: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 1, RateLimits: 1}
-	if got != want || got.Total() != 8 {
+	want := postgres.CleanupResult{Verifications: 1, Sends: 1, Attempts: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 2, RateLimits: 1}
+	if got != want || got.Total() != 9 {
 		t.Fatalf("Cleanup deleted %+v, want %+v", got, want)
 	}
 
@@ -120,7 +130,7 @@ func TestCleanup(t *testing.T) {
 	counts := map[string]int{
 		"authkit_verifications": 1, "authkit_verification_sends": 1, "authkit_mfa_attempts": 2,
 		"authkit_mfa_tokens": 1, "authkit_sessions": 1, "authkit_session_jtis": 1,
-		"authkit_oauth_states": 1, "authkit_rate_limits": 1, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
+		"authkit_oauth_states": 2, "authkit_rate_limits": 1, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
 	}
 	for table, n := range counts {
 		var c int

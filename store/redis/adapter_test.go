@@ -43,6 +43,18 @@ func TestTTLs(t *testing.T) {
 	if err := s.OAuthStates().Save(ctx, oauth.State{State: "st", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
 		t.Fatal(err)
 	}
+	// Completed sign-ins go at their expiry, not StateRetention later.
+	for _, st := range []string{"st-called", "st-used"} {
+		if err := s.OAuthStates().Save(ctx, oauth.State{State: st, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.OAuthStates().RecordCallback(ctx, "st-called", oauth.Callback{Code: "c"}, now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.OAuthStates().Consume(ctx, "st-used", now); err != nil {
+		t.Fatal(err)
+	}
 	if err := s.MFA().CreateToken(ctx, mfa.TokenRecord{Digest: []byte("d"), UserID: "u", CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
@@ -73,6 +85,8 @@ func TestTTLs(t *testing.T) {
 		{s.key("sessu", "u"), 2*time.Hour + indexSlack},
 		{s.key("jti", "j"), 5*time.Minute + jtiSkew},
 		{s.key("oauth", "st"), 10*time.Minute + oauth.StateRetention},
+		{s.key("oauth", "st-called"), 10 * time.Minute},
+		{s.key("oauth", "st-used"), 10 * time.Minute},
 		{s.MFA().tokensKey("u"), 5 * time.Minute},
 		{s.key("att", "totp:u"), 5 * time.Minute},
 		{"{" + s.Prefix() + ":rl:n:k}", 6 * time.Second}, // one emission interval

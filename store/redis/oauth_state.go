@@ -12,7 +12,8 @@ import (
 
 // OAuthStateStore implements oauth.StateStore. A sign-in state is one hash
 // "{prefix:oauth:<state>}" kept until ExpiresAt + oauth.StateRetention, so
-// that a late callback gets ErrStateExpired rather than ErrStateNotFound.
+// that a late callback gets ErrStateExpired rather than ErrStateNotFound,
+// or only until ExpiresAt once its callback arrived or it was consumed.
 type OAuthStateStore struct{ s *Store }
 
 var _ oauth.StateStore = (*OAuthStateStore)(nil)
@@ -115,10 +116,19 @@ if tonumber(ARGV[1]) >= tonumber(r[1]) then return {2} end
 if r[2] ~= '' then return {3} end
 `
 
+// luaExpireAtExpiry makes a state whose callback arrived or that was
+// consumed go at its ExpiresAt instead of StateRetention later: it has
+// nothing left to tell a late caller (oauth.StateStore). r[1] is exp, in
+// microseconds, after now by luaStateCheck.
+const luaExpireAtExpiry = `
+redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((tonumber(r[1]) - tonumber(ARGV[1])) / 1000)))
+`
+
 // recordCallbackScript: KEYS[1] state; ARGV: now, code, error, description, user.
 var recordCallbackScript = goredis.NewScript(sFields.lua() + luaStateCheck + `
 if r[3] ~= '' then return {4} end
 redis.call('HSET', KEYS[1], 'cbat', ARGV[1], 'code', ARGV[2], 'err', ARGV[3], 'errd', ARGV[4], 'user', ARGV[5])
+` + luaExpireAtExpiry + `
 return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
@@ -137,6 +147,7 @@ func (o *OAuthStateStore) RecordCallback(ctx context.Context, state string, cb o
 // consumeStateScript: KEYS[1] state; ARGV: now.
 var consumeStateScript = goredis.NewScript(sFields.lua() + luaStateCheck + `
 redis.call('HSET', KEYS[1], 'used', ARGV[1])
+` + luaExpireAtExpiry + `
 return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
