@@ -100,7 +100,7 @@ func TestNewKeyAnySigner(t *testing.T) {
 				if c.KeyID != key.KID() {
 					t.Fatalf("signed by %s, want %s", c.KeyID, key.KID())
 				}
-				jws, err := jose.ParseSigned(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
+				jws, err := jose.ParseSignedCompact(tok, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(tc.alg)})
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -111,3 +111,45 @@ func TestMessageLogsMasked(t *testing.T) {
 		}
 	}
 }
+
+// A provider may quote the number or the code in a spelling other than the
+// one sent ("(917) 211-3333", "123 456"). Neither the error nor the log
+// line may carry it, while Twilio's error code survives as a number.
+func TestTwilioErrorHidesOtherSpellings(t *testing.T) {
+	for _, quoted := range []string{"(917) 211-3333", "917.211.3333", "+1 917 211 3333", "917-211-3333", "1 (917) 211 3333"} {
+		t.Run(quoted, func(t *testing.T) {
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusBadRequest)
+				io.WriteString(w, `{"code": 21211, "message": "The 'To' number `+quoted+` is not a valid phone number (ref 123 456).", "status": 400}`)
+			}))
+			defer srv.Close()
+			tw, err := verification.NewTwilioSender(verification.TwilioConfig{AccountSID: "AC123", AuthToken: "token-secret", From: "+15005550006", BaseURL: srv.URL})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var buf bytes.Buffer
+			svc, err := verification.New(verification.Config{
+				SMS: tw, Secrets: [][]byte{secret1}, Now: clock.NewFake(t0).Now,
+				Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = svc.Start(context.Background(), smsReq(t))
+			var te *verification.TwilioError
+			if !errors.As(err, &te) || te.Code != 21211 {
+				t.Fatalf("Start = %v; want a *TwilioError with code 21211", err)
+			}
+			for _, out := range []string{err.Error(), te.Message, buf.String()} {
+				// "21211" is Twilio's error code and "3333" the masked number's tail.
+				if strings.Contains(out, "917") || strings.Contains(out, " 211") || strings.Contains(out, ")211") || strings.Contains(out, "123") {
+					t.Errorf("number or reference leaked: %s", out)
+				}
+			}
+			if !strings.Contains(te.Message, "is not a valid phone number") {
+				t.Errorf("TwilioError.Message lost its text: %q", te.Message)
+			}
+		})
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -160,11 +161,23 @@ func maskPhone(e164, callingCode string) string {
 // maxProviderText bounds a provider's message kept in an error.
 const maxProviderText = 256
 
+// minRedactDigits is the fewest digits in a number-like span (see
+// numberSpan) that redact hides. Codes have at least 6 digits and phone
+// numbers with their calling code at least 7, so 5 leaves a margin for a
+// fragment of either. The price: 5-digit provider error codes in the text
+// ("Twilio error 60203") become "***" too. TwilioError.Code keeps Twilio's
+// code as a number, and SMTPSender keeps the 3-digit reply code, so
+// nothing diagnostic is lost; 4-digit numbers (a year, the last four digits
+// a masked number shows anyway, "5.1.1") stay.
+const minRedactDigits = 5
+
 // redact prepares text from a provider (an error message, an SMTP reply)
 // for an error string, which ends up in logs: the destination becomes its
-// masked form, the code and every other run of six or more digits (a phone
-// number in another spelling, a code) become "***", control characters
-// are dropped and the length is bounded.
+// masked form, the code and every other number-like span of
+// minRedactDigits or more digits — digit groups joined by spaces, dots,
+// dashes, slashes or brackets, as in "(917) 211-3333", "+1 917 211 3333",
+// "917.211.3333" or "123 456" — become "***", control characters are
+// dropped and the length is bounded.
 func redact(text string, m Message) string {
 	if m.To != "" {
 		masked := m.MaskedTo
@@ -185,27 +198,90 @@ func redact(text string, m Message) string {
 			b.WriteString("…")
 			break
 		}
-		if j := digitRun(text, i); j-i >= 6 {
+		j, n := numberSpan(text, i)
+		if n >= minRedactDigits {
 			b.WriteString("***")
 			i = j
 			continue
 		}
-		c := text[i]
-		if c < 0x20 || c == 0x7f {
-			c = ' '
+		for j = max(j, i+1); i < j; i++ { // a short span is copied whole
+			c := text[i]
+			if c < 0x20 || c == 0x7f {
+				c = ' '
+			}
+			b.WriteByte(c)
 		}
-		b.WriteByte(c)
-		i++
 	}
 	return b.String()
 }
 
-// digitRun returns the end of the run of ASCII digits starting at i.
-func digitRun(s string, i int) int {
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		i++
+// numberSpan finds a number-like span at s[i]: an optional "+" or "(",
+// then groups of decimal digits joined by at most 3 separator characters
+// (space, no-break space, '.', '-' and the Unicode dashes, '/', '(' or
+// ')', and control characters, which redact turns into spaces). It returns the end of the last digit group and the number of
+// digits, or i, 0 when s[i] starts no span. Separators after the last
+// group are not part of it.
+func numberSpan(s string, i int) (end, digits int) {
+	j := i
+	for k := 0; k < 2 && j < len(s) && (s[j] == '+' || s[j] == '('); k++ {
+		j++
 	}
-	return i
+	if digitWidth(s, j) == 0 {
+		return i, 0
+	}
+	for {
+		for w := digitWidth(s, j); w > 0; w = digitWidth(s, j) {
+			j += w
+			digits++
+		}
+		end = j
+		n := 0
+		for w := sepWidth(s, j); w > 0 && n < 3; w = sepWidth(s, j) {
+			j += w
+			n++
+		}
+		if n == 0 || digitWidth(s, j) == 0 {
+			return end, digits
+		}
+	}
+}
+
+// digitWidth is the byte length of the decimal digit (Unicode Nd) at s[i],
+// or 0.
+func digitWidth(s string, i int) int {
+	if i >= len(s) {
+		return 0
+	}
+	if c := s[i]; c < utf8.RuneSelf {
+		if c >= '0' && c <= '9' {
+			return 1
+		}
+		return 0
+	}
+	r, w := utf8.DecodeRuneInString(s[i:])
+	if unicode.IsDigit(r) {
+		return w
+	}
+	return 0
+}
+
+// sepWidth is the byte length of the digit-group separator at s[i], or 0.
+func sepWidth(s string, i int) int {
+	if i >= len(s) {
+		return 0
+	}
+	switch c := s[i]; {
+	case c == ' ', c == '.', c == '-', c == '/', c == '(', c == ')':
+		return 1
+	case c < 0x20 || c == 0x7f:
+		return 1 // a control character: redact writes a space for it
+	}
+	r, w := utf8.DecodeRuneInString(s[i:])
+	switch {
+	case r == '\u00a0', r == '\u202f', r == '\u2212', r >= '\u2010' && r <= '\u2015':
+		return w
+	}
+	return 0
 }
 
 // replaceFold replaces every case-insensitive (ASCII) occurrence of old in s.

@@ -119,16 +119,30 @@ func (s *SMTPSender) tlsConfig() *tls.Config {
 //
 // Server replies often quote the recipient ("550 5.1.1 <jane@example.com>:
 // Recipient address rejected") and content filters may quote the body, so
-// the error's text has the address masked and the code hidden; the
-// underlying error (a *textproto.Error, say) stays reachable with errors.As.
+// the error's text has the address masked and the code and any other
+// number of five or more digits hidden, in any spelling, while the reply
+// code ("550") stays; the underlying error (a *textproto.Error, say) stays
+// reachable with errors.As.
 func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	if err := s.send(ctx, m); err != nil {
 		if m.MaskedTo == "" {
 			m.MaskedTo = maskEmail(m.To)
 		}
-		return fmt.Errorf("%w: smtp: %w", ErrSendFailed, &redactedError{msg: redact(err.Error(), m), err: err})
+		return fmt.Errorf("%w: smtp: %w", ErrSendFailed, &redactedError{msg: redactSMTP(err, m), err: err})
 	}
 	return nil
+}
+
+// redactSMTP is redact for an SMTP error, except that the server's 3-digit
+// reply code is kept: redact would join "550 5.1.1" into one six-digit
+// span and hide it, and it is what an operator needs to read.
+func redactSMTP(err error, m Message) string {
+	full := err.Error()
+	var tp *textproto.Error
+	if errors.As(err, &tp) && strings.HasSuffix(full, tp.Error()) {
+		return redact(strings.TrimSuffix(full, tp.Error()), m) + fmt.Sprintf("%03d ", tp.Code) + redact(tp.Msg, m)
+	}
+	return redact(full, m)
 }
 
 // redactedError shows a redacted text in place of err's own.

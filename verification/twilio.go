@@ -115,9 +115,11 @@ type TwilioError struct {
 	// Code is Twilio's error code (21211, 21610, …); 0 if the body had none.
 	Code int
 	// Message is Twilio's human-readable message, with the destination and
-	// any other run of six or more digits (a number, a code) hidden, since
-	// Twilio quotes the 'To' number ("The 'To' number +1… is not a valid
-	// phone number.") and errors end up in logs.
+	// any other number of five or more digits in any spelling ("(917)
+	// 211-3333", "123 456") hidden, since Twilio quotes the 'To' number
+	// ("The 'To' number +1… is not a valid phone number.") and errors end
+	// up in logs. A 5-digit error code in the text is hidden too; Code
+	// keeps it.
 	Message string
 	// MoreInfo is the URL of the error's documentation.
 	MoreInfo string

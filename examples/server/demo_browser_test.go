@@ -51,13 +51,13 @@ type demoBrowser struct {
 	base string
 }
 
-// newDemoEnv starts a development server whose issuer, and so its origin
-// for WebAuthn, is http://localhost:PORT.
+// newDemoEnv starts a development server configured as `go run
+// ./examples/server` is: its issuer names 127.0.0.1, and the passkey
+// routes take localhost as RP ID and origin, the name the page is opened
+// by.
 func newDemoEnv(t *testing.T) *testEnv {
 	t.Helper()
-	return newTestEnv(t, nil, func(c *config) {
-		c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1)
-	})
+	return newTestEnv(t, nil)
 }
 
 // newDemoBrowser starts a fresh headless Chromium (its own profile, no
@@ -83,10 +83,12 @@ func newDemoBrowser(t *testing.T, e *testEnv) *demoBrowser {
 		cancelAlloc()
 	})
 	b := &demoBrowser{t: t, e: e, ctx: ctx, base: strings.Replace(e.ts.URL, "127.0.0.1", "localhost", 1)}
-	// The first run starts the browser, so it gets no timeout of its own
-	// (chromedp ties the browser's life to that context); the steps after
-	// it do.
-	if err := chromedp.Do(ctx); err != nil {
+	// The first run starts the browser, so its context must not carry a
+	// timeout (chromedp ties the browser's life to it); a timer stops a
+	// start-up that hangs instead.
+	watchdog := time.AfterFunc(browserTimeout, cancel)
+	err := chromedp.Do(ctx)
+	if !watchdog.Stop() || err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
 	b.do("open the page", chromedp.Navigate(b.base+"/demo/"))
@@ -394,6 +396,8 @@ func atoiOr(s string) int {
 // HttpOnly cookie carries the session, so a reload stays signed in and
 // sign-out ends it.
 func TestDemoPageCookieMode(t *testing.T) {
+	// The cookie's sign-ins must come from the issuer's own origin (login
+	// CSRF), so the issuer names localhost, the page's host.
 	e := newTestEnv(t, nil, func(c *config) {
 		c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1)
 		c.CookieAuth = true
