@@ -68,3 +68,17 @@ func (s *Service) Delete(ctx context.Context, userID, id string) error {
 	s.log.InfoContext(ctx, "passkey: deleted", "user", userID, "passkey", id)
 	return nil
 }
+
+// DeleteUser removes every passkey of the user, for a deleted account (an
+// account purger). The last-credential rule does not apply: the account
+// itself goes. Idempotent.
+func (s *Service) DeleteUser(ctx context.Context, userID string) error {
+	if err := validUser(userID); err != nil {
+		return err
+	}
+	if err := s.store.DeleteUserCredentials(ctx, userID); err != nil {
+		return err
+	}
+	s.log.InfoContext(ctx, "passkey: user's passkeys deleted", "user", userID)
+	return nil
+}

@@ -17,6 +17,7 @@ type MemoryStore struct {
 	challenges map[string]ChallengeRecord  // by string(digest)
 	creds      map[string]CredentialRecord // by string(credential id)
 	byID       map[string]string           // record id -> string(credential id)
+	perUser    map[string]int              // credentials per user id
 	writes     int                         // counts inserts, to prune now and then
 }
 
@@ -26,6 +27,7 @@ func NewMemoryStore() *MemoryStore {
 		challenges: map[string]ChallengeRecord{},
 		creds:      map[string]CredentialRecord{},
 		byID:       map[string]string{},
+		perUser:    map[string]int{},
 	}
 }
 
@@ -108,22 +110,13 @@ func (m *MemoryStore) CreateCredential(ctx context.Context, c CredentialRecord, 
 	if _, ok := m.byID[c.ID]; ok {
 		return ErrDuplicate
 	}
-	if m.countLocked(c.UserID) >= max {
+	if m.perUser[c.UserID] >= max {
 		return ErrTooManyPasskeys
 	}
 	m.creds[k] = cloneCredential(c)
 	m.byID[c.ID] = k
+	m.perUser[c.UserID]++
 	return nil
-}
-
-func (m *MemoryStore) countLocked(userID string) int {
-	n := 0
-	for _, c := range m.creds {
-		if c.UserID == userID {
-			n++
-		}
-	}
-	return n
 }
 
 // GetCredential implements CredentialStore.
@@ -229,10 +222,30 @@ func (m *MemoryStore) DeleteCredential(ctx context.Context, userID, id string, k
 	if !ok || m.creds[k].UserID != userID {
 		return ErrNotFound
 	}
-	if keepOne && m.countLocked(userID) <= 1 {
+	if keepOne && m.perUser[userID] <= 1 {
 		return ErrLastCredential
 	}
 	delete(m.creds, k)
 	delete(m.byID, id)
+	if m.perUser[userID]--; m.perUser[userID] == 0 {
+		delete(m.perUser, userID)
+	}
+	return nil
+}
+
+// DeleteUserCredentials implements CredentialStore.
+func (m *MemoryStore) DeleteUserCredentials(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for k, c := range m.creds {
+		if c.UserID == userID {
+			delete(m.creds, k)
+			delete(m.byID, c.ID)
+		}
+	}
+	delete(m.perUser, userID)
 	return nil
 }

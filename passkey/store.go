@@ -129,6 +129,9 @@ type CredentialStore interface {
 	// ErrLastCredential, to remove the user's only remaining credential; of
 	// concurrent deletions under keepOne at least one credential survives.
 	DeleteCredential(ctx context.Context, userID, id string, keepOne bool) error
+	// DeleteUserCredentials removes every credential of the user, for a
+	// deleted account; a no-op for a user with none.
+	DeleteUserCredentials(ctx context.Context, userID string) error
 }
 
 // Store is everything the Service persists. NewMemoryStore returns one;

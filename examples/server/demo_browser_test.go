@@ -378,6 +378,13 @@ func TestDemoPageTOTP(t *testing.T) {
 		t.Fatalf("wrong code answered %q (%s), want mfa_invalid_code", code, b.status())
 	}
 	b.waitVisible("#mfa-pending")
+
+	// A recovery code the page showed at enrolment finishes the sign-in.
+	b.fill("#mfa-recovery-code", strings.Fields(codes)[0])
+	b.click("#mfa-recovery button")
+	if got := b.signedInUser(); got != user {
+		t.Fatalf("recovery sign-in as %s, want %s", got, user)
+	}
 }
 
 // atoiOr parses a decimal code, 0 if it is not one.

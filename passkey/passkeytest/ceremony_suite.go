@@ -67,6 +67,7 @@ func RunCeremonyTests(t *testing.T, newStore func(t *testing.T) passkey.Store) {
 		{"ParallelRegistrationsOverMax", testParallelRegistrations},
 		{"Manage", testManage},
 		{"DeleteLast", testDeleteLast},
+		{"DeleteUser", testDeleteUser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -718,4 +719,20 @@ func testDeleteLast(t *testing.T, e *env) {
 	if wins.Load() != 1 {
 		t.Fatalf("%d of 2 parallel deletions of the last two passkeys passed, want 1", wins.Load())
 	}
+}
+
+func testDeleteUser(t *testing.T, e *env) {
+	auth := &Authenticator{Origin: Origin}
+	user := newUser(t)
+	e.register(t, auth, user)
+	resp := e.signInResponse(t, auth)
+	if err := e.svc.DeleteUser(ctx, user); err != nil {
+		t.Fatal(err)
+	}
+	_, err := e.svc.FinishSignIn(ctx, resp)
+	wantErr(t, "sign-in with a deleted user's passkey", err, passkey.ErrCredentialNotFound)
+	if list, err := e.svc.List(ctx, user); err != nil || len(list) != 0 {
+		t.Fatalf("List after DeleteUser = %+v, %v", list, err)
+	}
+	wantErr(t, "DeleteUser with no user", e.svc.DeleteUser(ctx, ""), passkey.ErrInvalidUser)
 }

@@ -53,6 +53,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) passkey.Store) {
 		{"Credential/Rename", testCredentialRename},
 		{"Credential/Delete", testCredentialDelete},
 		{"Credential/ParallelDeleteKeepOne", testCredentialParallelDelete},
+		{"Credential/DeleteUser", testCredentialDeleteUser},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -450,5 +451,45 @@ func testCredentialParallelDelete(t *testing.T, s passkey.Store) {
 	}
 	if list, _ := s.ListCredentials(ctx, user); len(list) != 1 {
 		t.Fatalf("%d credentials left, want 1", len(list))
+	}
+}
+
+func testCredentialDeleteUser(t *testing.T, s passkey.Store) {
+	user, other := newUser(t), newUser(t)
+	var mine []passkey.CredentialRecord
+	for range 3 {
+		c := credential(t, user, base)
+		if err := s.CreateCredential(ctx, c, 10); err != nil {
+			t.Fatal(err)
+		}
+		mine = append(mine, c)
+	}
+	kept := credential(t, other, base)
+	if err := s.CreateCredential(ctx, kept, 10); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 { // idempotent
+		if err := s.DeleteUserCredentials(ctx, user); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if list, _ := s.ListCredentials(ctx, user); len(list) != 0 {
+		t.Fatalf("%d credentials left", len(list))
+	}
+	for _, c := range mine {
+		_, err := s.GetCredential(ctx, c.CredentialID)
+		wantErr(t, "get a credential of a deleted user", err, passkey.ErrNotFound)
+	}
+	if got, err := s.GetCredential(ctx, kept.CredentialID); err != nil || got.UserID != other {
+		t.Fatalf("another user's credential: %+v, %v", got, err)
+	}
+	// The user starts afresh: the maximum counts from zero.
+	for i := range 2 {
+		if err := s.CreateCredential(ctx, credential(t, user, base), 2); err != nil {
+			t.Fatalf("credential %d after DeleteUserCredentials: %v", i, err)
+		}
+	}
+	if err := s.DeleteUserCredentials(ctx, newUser(t)); err != nil {
+		t.Fatalf("a user with no credentials: %v", err)
 	}
 }

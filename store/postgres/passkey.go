@@ -311,3 +311,19 @@ func (p *PasskeyStore) DeleteCredential(ctx context.Context, userID, id string, 
 		return decided(passkey.ErrLastCredential)
 	})
 }
+
+// DeleteUserCredentials implements passkey.CredentialStore.
+func (p *PasskeyStore) DeleteUserCredentials(ctx context.Context, userID string) error {
+	return p.s.run(ctx, "passkey delete user", func(ctx context.Context) error {
+		b := &pgx.Batch{}
+		b.Queue(lockUserPasskeys, userID)
+		b.Queue(`DELETE FROM authkit_passkeys WHERE user_id = $1`, userID)
+		return p.s.batch(ctx, b, func(br pgx.BatchResults) error {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			_, err := br.Exec()
+			return err
+		})
+	})
+}

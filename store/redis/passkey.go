@@ -416,3 +416,44 @@ func (p *PasskeyStore) DeleteCredential(ctx context.Context, userID, id string, 
 	})
 	return nil
 }
+
+// deleteUserScript: KEYS[1] user hash. Deletes it and returns the
+// credential ids it held.
+var deleteUserScript = goredis.NewScript(`
+local all = redis.call('HGETALL', KEYS[1])
+local ids = {}
+for i = 1, #all, 2 do
+  local f = all[i]
+  if string.sub(f, -4) == ':cid' and string.sub(f, 1, 1) ~= '!' then ids[#ids+1] = all[i+1] end
+end
+redis.call('DEL', KEYS[1])
+return ids
+`)
+
+// DeleteUserCredentials implements passkey.CredentialStore: the user's
+// hash goes in one script, then the index entries of its credentials (best
+// effort, as in DeleteCredential).
+func (p *PasskeyStore) DeleteUserCredentials(ctx context.Context, userID string) error {
+	uk := p.userKey(userID)
+	reply, err := run(p.s, ctx, "passkey delete user", func(ctx context.Context) (any, error) {
+		return p.s.script(ctx, deleteUserScript, uk)
+	})
+	if err != nil {
+		return err
+	}
+	ids, ok := reply.([]any)
+	if !ok {
+		return errCorrupt("reply", fmt.Errorf("%T", reply))
+	}
+	for _, id := range ids {
+		cid, ok := id.(string)
+		if !ok {
+			continue
+		}
+		ik := p.indexKey([]byte(cid))
+		_, _ = run(p.s, context.WithoutCancel(ctx), "passkey delete user", func(ctx context.Context) (any, error) {
+			return p.s.script(ctx, releaseIndexScript, ik, userID)
+		})
+	}
+	return nil
+}

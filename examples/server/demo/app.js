@@ -143,8 +143,9 @@ async function render() {
   }
   const u = state.user;
   $("user-id").textContent = u.id;
+  const formats = { phoneNumber: "phone", email: "email", oauth: "OAuth", passkey: "passkey" };
   $("user-credentials").textContent = u.verifiedCredentials
-    .map((c) => c.format + (c.public_identifier ? " " + c.public_identifier : "")).join(", ");
+    .map((c) => (formats[c.format] || c.format) + (c.public_identifier ? " " + c.public_identifier : "")).join(", ");
   $("user-scope").textContent = u.scope || "";
   show("signed-in");
   await Promise.all([listDevices(), listPasskeys()]);
