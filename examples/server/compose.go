@@ -104,6 +104,9 @@ func (s *server) buildMFAAndOAuth(opt serverOptions, keys serverSecrets) error {
 	}); err != nil {
 		return err
 	}
+	if err := s.buildAccounts(); err != nil {
+		return err
+	}
 	if err := s.buildPasskeys(); err != nil {
 		return err
 	}

@@ -107,8 +107,13 @@ func testCookieAuthEveryRoute(t *testing.T, newStores storeFactory) {
 	expectStatus(t, r, 200)
 	ck := sessionCookie(t, r)
 	cookie := &http.Cookie{Name: ck.Name, Value: ck.Value}
+	var deleteUser route
 	for _, rt := range authRoutes(e) {
 		if rt.path == "/revoke" {
+			continue
+		}
+		if rt.method == "DELETE" && rt.path == "/users" {
+			deleteUser = rt // ends the session: last
 			continue
 		}
 		name := rt.method + " " + rt.path
@@ -120,6 +125,13 @@ func testCookieAuthEveryRoute(t *testing.T, newStores storeFactory) {
 		if r.Status != 403 || !strings.Contains(string(r.Body), `"csrf_rejected"`) {
 			t.Errorf("%s with the cookie from a foreign origin: %d %s", name, r.Status, r.Body)
 		}
+	}
+	r = e.callRoute(deleteUser, req{Cookie: cookie, Header: map[string]string{"Origin": "https://evil.example"}})
+	if r.Status != 403 || !strings.Contains(string(r.Body), `"csrf_rejected"`) {
+		t.Errorf("DELETE /users with the cookie from a foreign origin: %d %s", r.Status, r.Body)
+	}
+	if r = e.callRoute(deleteUser, req{Cookie: cookie}); r.Status != 204 {
+		t.Errorf("DELETE /users with the cookie: %d %s", r.Status, r.Body)
 	}
 }
 

@@ -57,6 +57,8 @@ func runEndToEnd(t *testing.T, newStores storeFactory) {
 		{"DevMessages", testDevMessages},
 		{"CrossChannel", testCrossChannel},
 		{"DevFakeProvider", testDevFakeProvider},
+		{"DeleteUser", testDeleteUser},
+		{"VerifyUnlink", testVerifyUnlink},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, newStores) })

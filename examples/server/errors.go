@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
@@ -129,6 +130,14 @@ func asAPIError(err error) *apiError {
 		return errUnauthorized()
 	case errors.Is(err, errCredentialInUse):
 		return errUnprocessable("credential_already_linked", "This credential belongs to another user.", err)
+	case errors.Is(err, account.ErrLastCredential):
+		return errUnprocessable("cannot_delete_last_sign_in_verified_credential", "The last sign-in credential cannot be removed.", err)
+	case errors.Is(err, account.ErrCredentialNotFound), errors.Is(err, account.ErrInvalidID):
+		return errUnprocessable("invalid_unlink_request", "This credential is not the user's.", err)
+	case errors.Is(err, account.ErrInvalidProfile):
+		return errUnprocessable("invalid_update", "A profile field is malformed.", err)
+	case errors.Is(err, account.ErrInvalidCredential):
+		return errUnprocessable("invalid_verification", "The credential cannot be used.", err)
 	}
 	if ae := classifyLibraryError(err); ae != nil {
 		return ae

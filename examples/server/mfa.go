@@ -89,7 +89,7 @@ func (s *server) mfaDelete(w http.ResponseWriter, r *http.Request) error {
 // mfaRegisterStart is GET users/mfa/register/totp: a new unverified device.
 func (s *server) mfaRegisterStart(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	u, err := s.stores.Users.Get(ctx, claimsOf(r).Subject)
+	u, err := s.accounts.Get(ctx, claimsOf(r).Subject)
 	if err != nil {
 		return err
 	}
@@ -212,7 +212,7 @@ func (s *server) mfaAuthRecovery(w http.ResponseWriter, r *http.Request) error {
 // when asked.
 func (s *server) mfaUpgrade(w http.ResponseWriter, r *http.Request, c *session.Claims, mt *mfaTokenOption, scopes []authkit.Scope, method string) error {
 	ctx := r.Context()
-	u, err := s.stores.Users.Get(ctx, c.Subject)
+	u, err := s.accounts.Get(ctx, c.Subject)
 	if err != nil {
 		return err
 	}

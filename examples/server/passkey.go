@@ -91,7 +91,7 @@ type passkeyAccounts struct{ s *server }
 
 // CanSignInWithoutPasskeys implements passkey.Accounts.
 func (a passkeyAccounts) CanSignInWithoutPasskeys(ctx context.Context, userID string) (bool, error) {
-	u, err := a.s.stores.Users.Get(ctx, userID)
+	u, err := a.s.accounts.Get(ctx, userID)
 	if err != nil {
 		return false, err
 	}
@@ -190,7 +190,7 @@ func (s *server) passkeyRegisterOptions(w http.ResponseWriter, r *http.Request) 
 func (s *server) beginPasskeyRegistration(r *http.Request) (passkey.CreationOptions, error) {
 	ctx := r.Context()
 	c := claimsOf(r)
-	u, err := s.stores.Users.Get(ctx, c.Subject)
+	u, err := s.accounts.Get(ctx, c.Subject)
 	if err != nil {
 		return passkey.CreationOptions{}, err
 	}
@@ -225,7 +225,7 @@ func (s *server) finishPasskeyRegistration(w http.ResponseWriter, r *http.Reques
 	if _, err := s.passkeys.FinishRegistration(ctx, c.Subject, c.SessionID, response); err != nil {
 		return classifyPasskey(err)
 	}
-	u, err := s.stores.Users.Get(ctx, c.Subject)
+	u, err := s.accounts.Get(ctx, c.Subject)
 	if err != nil {
 		return err
 	}
@@ -319,7 +319,7 @@ func (s *server) passkeySignIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return classifyPasskey(err)
 	}
-	u, err := s.stores.Users.Get(ctx, pk.UserID)
+	u, err := s.accounts.Get(ctx, pk.UserID)
 	if err != nil {
 		if errors.Is(err, errUserNotFound) { // the user was deleted
 			return classifyPasskey(passkey.ErrCredentialNotFound)

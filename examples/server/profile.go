@@ -15,7 +15,7 @@ import (
 func (s *server) usersGet(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	c := claimsOf(r)
-	u, err := s.stores.Users.Get(ctx, c.Subject)
+	u, err := s.accounts.Get(ctx, c.Subject)
 	if err != nil {
 		return err
 	}
@@ -59,7 +59,7 @@ func (s *server) usersPut(w http.ResponseWriter, r *http.Request) error {
 			return errValidation(`mfaBackupCodeAcknowledgement must be "complete".`)
 		}
 	}
-	u, err := s.stores.Users.Update(ctx, c.Subject, body.userFields)
+	u, err := s.accounts.Update(ctx, c.Subject, body.userFields.profile())
 	if err != nil {
 		return err
 	}

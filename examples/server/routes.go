@@ -59,6 +59,8 @@ func (s *server) apiRoutes() []route {
 
 		{"GET", "/users", authBasic, s.usersGet},
 		{"PUT", "/users", authBasic, s.stepUp(session.ActionUpdateUser, s.usersPut)},
+		{"DELETE", "/users", authBasic, s.stepUp(session.ActionDeleteUser, s.usersDelete)},
+		{"POST", "/verify/unlink", authBasic, s.stepUp(session.ActionUnlinkCredential, s.verifyUnlink)},
 		{"POST", "/stepUp/check", authBasic, s.stepUpCheck},
 
 		{"POST", "/providers/{type}/initAuth", authNone, newOAuthState(s.oauthInitAuth)},

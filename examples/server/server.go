@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/internal/clock"
@@ -32,6 +33,7 @@ type server struct {
 	codes       *verification.Service
 	devOutbox   *verification.DevSender // development mode only
 	mfa         *mfa.Service
+	accounts    *account.Service
 	devices     *devicebind.Service
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler

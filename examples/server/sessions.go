@@ -34,7 +34,7 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	var u authkit.User
 	users := func(ctx context.Context, id string) (authkit.User, error) {
 		var err error
-		u, err = s.stores.Users.Get(ctx, id)
+		u, err = s.accounts.Get(ctx, id)
 		return u, err
 	}
 	toks, err := s.sessions.Refresh(r.Context(), tok, users)

@@ -163,7 +163,7 @@ func (s *server) stepUpCredentials(ctx context.Context, c *session.Claims) ([]st
 	if len(out) > 0 {
 		return out, def, nil
 	}
-	u, err := s.stores.Users.Get(ctx, c.Subject)
+	u, err := s.accounts.Get(ctx, c.Subject)
 	if err != nil {
 		return nil, "", err
 	}

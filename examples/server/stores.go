@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
@@ -33,12 +34,12 @@ type storeSet struct {
 	Sessions session.Store
 	// OAuthStates holds OAuth sign-ins between initAuth and signIn.
 	OAuthStates oauth.StateStore
+	// Accounts holds users and their credentials.
+	Accounts account.Store
 	// Passkeys holds WebAuthn challenges and passkeys.
 	Passkeys passkey.Store
 	// DeviceNonces holds the nonces of device-bound requests.
 	DeviceNonces devicebind.Store
-	// Users is the example's user directory (users.go).
-	Users userStore
 	// NewLimiter returns a limiter applying rule, for the per-IP limits;
 	// name distinguishes the limiters of one server (a shared backend
 	// namespaces its keys with it).
@@ -55,9 +56,9 @@ func newMemoryStores(env string) *storeSet {
 		MFA:          mfa.NewMemoryStore(),
 		Sessions:     session.NewMemoryStore(),
 		OAuthStates:  oauth.NewMemoryStateStore(),
+		Accounts:     account.NewMemoryStore(),
 		Passkeys:     passkey.NewMemoryStore(),
 		DeviceNonces: devicebind.NewMemoryStore(),
-		Users:        newMemoryUsers(env),
 		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
 		},
@@ -65,9 +66,9 @@ func newMemoryStores(env string) *storeSet {
 }
 
 // openStores builds the stores the configuration asks for: in memory by
-// default, or every store on one PostgreSQL database (-postgres) or one
-// Redis (-redis). The user directory stays in memory either way: it is the
-// example's stand-in for the host's own user table.
+// default, or every store, users included, on one PostgreSQL database
+// (-postgres) or one Redis (-redis), so that several instances and restarts
+// see the same users.
 func openStores(ctx context.Context, cfg config) (*storeSet, error) {
 	switch {
 	case cfg.Postgres != "" && cfg.Redis != "":
@@ -112,9 +113,9 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		Accounts:     st.Accounts(),
 		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
-		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(name, rule)
 		},
@@ -151,9 +152,9 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		MFA:          st.MFA(),
 		Sessions:     st.Sessions(),
 		OAuthStates:  st.OAuthStates(),
+		Accounts:     st.Accounts(),
 		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
-		Users:        newMemoryUsers(env),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
 			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})
 		},

@@ -219,7 +219,7 @@ type signInOptions struct {
 // upgrade, and no elevated token: step-up for such a user needs MFA.
 func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt signInOptions) error {
 	ctx := r.Context()
-	u, created, err := s.stores.Users.FindOrCreate(ctx, cred, s.now())
+	u, created, err := s.accounts.FindOrCreate(ctx, cred)
 	if err != nil {
 		return err
 	}
@@ -283,7 +283,7 @@ type linkOptions struct {
 func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt linkOptions) error {
 	ctx := r.Context()
 	c := claimsOf(r)
-	u, err := s.stores.Users.Link(ctx, c.Subject, cred, s.now())
+	u, err := s.accounts.Link(ctx, c.Subject, cred)
 	if err != nil {
 		return classifyLink(err, cred.Format)
 	}

@@ -7,11 +7,14 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/passkey"
@@ -134,6 +137,21 @@ func TestKeyLayout(t *testing.T) {
 	pch := passkey.ChallengeRecord{Digest: []byte("challenge-digest-challenge-dige1"), Ceremony: passkey.CeremonySignIn, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	pcred := passkey.CredentialRecord{ID: "pk-1", UserID: uid, CredentialID: []byte("credential-id-16"), CreatedAt: now}
 	st := oauth.State{State: "state-1", Provider: "github", CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
+	acct := s.Accounts()
+	var seq atomic.Int64
+	acred := func(name string) account.Credential {
+		return account.Credential{Key: "email:" + name + "@example.com", VerifiedCredential: authkit.VerifiedCredential{
+			ID: fmt.Sprint("c-", seq.Add(1)), Format: authkit.FormatEmail, Email: name + "@example.com", SignInEnabled: true}}
+	}
+	auser := func() authkit.User {
+		return authkit.User{ID: fmt.Sprint("u-", seq.Add(1)), FirstVisit: &now, LastVisit: &now}
+	}
+	known := acred("known")
+	owner, _, err := acct.FindOrCreate(ctx, auser(), known, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.take()
 
 	ops := []struct {
 		name string
@@ -205,6 +223,24 @@ func TestKeyLayout(t *testing.T) {
 			return ignore(err, oauth.ErrStateUsed)
 		}},
 		{"ratelimit.Allow", 1, false, func() error { _, err := lim.Allow(ctx, "203.0.113.7"); return err }},
+		{"mfa.DeleteUser", 1, false, func() error { return s.MFA().DeleteUser(ctx, "gone") }},
+		{"account.FindOrCreate(new)", 1, false, func() error {
+			_, _, err := acct.FindOrCreate(ctx, auser(), acred(fmt.Sprint("new-", seq.Add(1))), now)
+			return err
+		}},
+		{"account.FindOrCreate(known)", 2, false, func() error { _, _, err := acct.FindOrCreate(ctx, auser(), known, now); return err }},
+		{"account.Link", 1, false, func() error { _, err := acct.Link(ctx, owner.ID, acred(fmt.Sprint("l-", seq.Add(1))), now); return err }},
+		{"account.Unlink", 1, false, func() error {
+			_, err := acct.Unlink(ctx, owner.ID, "c-none")
+			return ignore(err, account.ErrCredentialNotFound)
+		}},
+		{"account.Get", 1, false, func() error { _, err := acct.Get(ctx, owner.ID); return err }},
+		{"account.UpdateProfile", 1, false, func() error {
+			n := "Ada"
+			_, err := acct.UpdateProfile(ctx, owner.ID, account.Profile{FirstName: &n})
+			return err
+		}},
+		{"account.Delete", 1, false, func() error { return ignore(acct.Delete(ctx, "u-none"), account.ErrNotFound) }},
 		{"passkey.CreateChallenge", 1, false, func() error { return ignore(s.Passkeys().CreateChallenge(ctx, pch), passkey.ErrDuplicate) }},
 		{"passkey.ConsumeChallenge", 1, false, func() error {
 			_, err := s.Passkeys().ConsumeChallenge(ctx, pch.Digest, pch.Ceremony, "", "", now)
