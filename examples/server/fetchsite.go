@@ -26,10 +26,18 @@ import (
 // check (SameSite=Lax) and the bearer token remain.
 
 // stateChangingGETs are the GET routes that create state: starting a TOTP
-// enrolment makes a device, reading recovery codes makes a set.
+// enrolment makes a device, reading recovery codes makes a set, the
+// passkey and nonce routes store a challenge. A new GET route that stores
+// anything belongs here (TestCrossSiteEveryStateChangingRoute).
 var stateChangingGETs = map[string]bool{
-	"/users/mfa/register/totp": true,
-	"/users/mfa/recovery":      true,
+	"/users/mfa/register/totp":     true,
+	"/users/mfa/recovery":          true,
+	"/users/mfa/register/passkey":  true,
+	"/users/passkeys/register":     true,
+	"/users/passkeys/signin":       true,
+	"/users/passkeys/authenticate": true,
+	"/nonces":                      true,
+	"/nonce":                       true,
 }
 
 // codeSendingRoutes are the public routes that send a one-time code.

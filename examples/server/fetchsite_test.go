@@ -116,3 +116,33 @@ func TestCookieOriginUserinfoRefused(t *testing.T) {
 	}
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Cookie: cookie, Header: map[string]string{"Origin": e.ts.URL}}), 200)
 }
+
+// Over the whole route table, in cookie mode: every route that creates or
+// changes state refuses a cross-site request that names no allowed origin
+// (a top-level navigation or a no-cors fetch) before its handler runs,
+// and the reads do not.
+func TestCrossSiteEveryStateChangingRoute(t *testing.T) {
+	e := newTestEnv(t, nil, func(c *config) { c.CookieAuth = true })
+	in := e.smsSignIn(98, nil)
+	ck := sessionCookie(t, in.raw)
+	cookie := &http.Cookie{Name: ck.Name, Value: ck.Value}
+	guarded := 0
+	for _, rt := range e.srv.apiRoutes() {
+		name := rt.method + " " + rt.path
+		r := e.callRoute(rt, req{Cookie: cookie, Header: map[string]string{"Sec-Fetch-Site": "cross-site"}})
+		refused := r.Status == 403 && strings.Contains(string(r.Body), `"csrf_rejected"`)
+		if changesState(rt) != refused {
+			t.Errorf("%s cross-site: %d %s (state-changing: %v)", name, r.Status, r.Body, changesState(rt))
+		}
+		if changesState(rt) {
+			guarded++
+			r = e.callRoute(rt, req{Cookie: cookie, Header: map[string]string{"Origin": "https://evil.example"}})
+			if r.Status != 403 || !strings.Contains(string(r.Body), `"csrf_rejected"`) {
+				t.Errorf("%s from a foreign origin: %d %s", name, r.Status, r.Body)
+			}
+		}
+	}
+	if guarded < 20 {
+		t.Fatalf("only %d state-changing routes", guarded)
+	}
+}

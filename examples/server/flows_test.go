@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -159,6 +160,9 @@ func hasScope(scope, s string) bool {
 func containsAny(s, sub string) bool { return sub != "" && strings.Contains(s, sub) }
 
 func splitLines(s string) []string { return strings.Split(s, "\n") }
+
+// durField matches slog's duration field in a request log line.
+var durField = regexp.MustCompile(`\bdur=\S+`)
 
 func stringsReader(s string) *strings.Reader { return strings.NewReader(s) }
 
