@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/go-webauthn/webauthn/protocol"
 	"github.com/go-webauthn/webauthn/protocol/webauthncose"
@@ -183,4 +184,83 @@ func BenchmarkGoWebAuthnAssertion(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// The paired benchmarks run ours and go-webauthn's verification of the
+// same input back to back in one loop, so both see the same machine load,
+// and report each half and their ratio (ours ÷ go-webauthn).
+
+func BenchmarkRegistrationPaired(b *testing.B) {
+	svc, _ := benchService(b)
+	resps, challenges := registrations(b, svc, b.N)
+	wa := benchWebAuthn(b)
+	ctx := context.Background()
+	var ours, raw time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		parsed, err := protocol.ParseCredentialCreationResponseBytes(resps[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		sd := webauthn.SessionData{Challenge: challenges[i], RelyingPartyID: "example.com", UserID: []byte(benchUser),
+			UserVerification: protocol.VerificationPreferred, CredParams: benchParams,
+			Extensions: protocol.SessionExtensions{Requested: []string{"credProps"}}}
+		if _, err := wa.CreateCredential(benchUserT{}, sd, parsed); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := svc.FinishRegistration(ctx, benchUser, "s", resps[i]); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		raw, ours = raw+t1.Sub(t0), ours+t2.Sub(t1)
+	}
+	reportPair(b, ours, raw)
+}
+
+func BenchmarkSignInPaired(b *testing.B) {
+	svc, store := benchService(b)
+	_, resps, challenges := assertions(b, svc, b.N)
+	parsed0, err := protocol.ParseCredentialRequestResponseBytes(resps[0])
+	if err != nil {
+		b.Fatal(err)
+	}
+	r, err := store.GetCredential(context.Background(), parsed0.RawID)
+	if err != nil {
+		b.Fatal(err)
+	}
+	user := benchUserT{creds: []webauthn.Credential{{ID: r.CredentialID, PublicKey: r.PublicKey, AttestationFormat: r.AttestationFormat,
+		Flags: webauthn.CredentialFlags{UserPresent: true, UserVerified: r.UserVerified, BackupEligible: r.BackupEligible}}}}
+	wa := benchWebAuthn(b)
+	ctx := context.Background()
+	var ours, raw time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		t0 := time.Now()
+		parsed, err := protocol.ParseCredentialRequestResponseBytes(resps[i])
+		if err != nil {
+			b.Fatal(err)
+		}
+		sd := webauthn.SessionData{Challenge: challenges[i], RelyingPartyID: "example.com", UserID: []byte(benchUser),
+			UserVerification: protocol.VerificationPreferred}
+		if _, err := wa.ValidateLogin(user, sd, parsed); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if _, err := svc.FinishSignIn(ctx, resps[i]); err != nil {
+			b.Fatal(err)
+		}
+		t2 := time.Now()
+		raw, ours = raw+t1.Sub(t0), ours+t2.Sub(t1)
+	}
+	reportPair(b, ours, raw)
+}
+
+func reportPair(b *testing.B, ours, raw time.Duration) {
+	b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N), "ours-ns/op")
+	b.ReportMetric(float64(raw.Nanoseconds())/float64(b.N), "gowebauthn-ns/op")
+	b.ReportMetric(float64(ours)/float64(raw), "ratio")
 }
