@@ -61,20 +61,28 @@ const (
 func (e *testEnv) stepUpSession(i int, st string) (bearer, device string) {
 	e.t.Helper()
 	v := e.smsSignIn(i, nil)
+	// A second sign-in credential, so that one can be unlinked.
+	id := e.emailStart(secondEmail)
+	r := e.do(req{Method: "POST", Path: "emailVerifications/verify", Bearer: v.MinifiedJWT,
+		Body: map[string]any{"verificationUUID": id, "verificationToken": e.lastCode(secondEmail)}})
+	expectStatus(e.t, r, 200)
 	if st == stNoFactor {
 		return v.MinifiedJWT, ""
 	}
-	id, secret := e.enrollTOTP(v.MinifiedJWT)
+	dev, secret := e.enrollTOTP(v.MinifiedJWT)
 	switch st {
 	case stNoAMR:
-		return v.MinifiedJWT, id
+		return v.MinifiedJWT, dev
 	case stFresh:
-		return e.mfaAuth(v.MinifiedJWT, secret, nil).MinifiedJWT, id
+		return e.mfaAuth(v.MinifiedJWT, secret, nil).MinifiedJWT, dev
 	}
 	up := e.mfaAuth(v.MinifiedJWT, secret, nil)
 	e.clock.Advance(6 * time.Minute)
-	return up.MinifiedJWT, id
+	return up.MinifiedJWT, dev
 }
+
+// secondEmail is the email stepUpSession links before the session's state.
+const secondEmail = "second@example.com"
 
 // guardedRoute calls the route of one policy action without any step-up
 // token and reports whether it did the action.
@@ -120,6 +128,24 @@ var guardedRoutes = []guardedRoute{
 	}},
 	{session.ActionUpdateUser, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.do(req{Method: "PUT", Path: "users", Bearer: bearer, Body: map[string]any{"alias": "renamed"}}))
+	}},
+	{session.ActionUnlinkCredential, func(e *testEnv, bearer, _ string) bool {
+		r := e.do(req{Method: "GET", Path: "users", Bearer: bearer})
+		expectStatus(e.t, r, 200)
+		var u struct {
+			VerifiedCredentials []struct{ ID, Email string } `json:"verifiedCredentials"`
+		}
+		r.JSON(e.t, &u)
+		for _, c := range u.VerifiedCredentials {
+			if c.Email == secondEmail {
+				return ok2xx(e.do(req{Method: "POST", Path: "verify/unlink", Bearer: bearer, Body: map[string]any{"verifiedCredentialId": c.ID}}))
+			}
+		}
+		e.t.Fatalf("no %s credential: %s", secondEmail, r.Body)
+		return false
+	}},
+	{session.ActionDeleteUser, func(e *testEnv, bearer, _ string) bool {
+		return ok2xx(e.do(req{Method: "DELETE", Path: "users", Bearer: bearer}))
 	}},
 }
 
@@ -293,8 +319,12 @@ func testStolenTokenAttack(t *testing.T, stores storeFactory) {
 			expectError(t, e.oauthSignIn(90, tok), 403, "step_up_required")
 			// ... or change the profile.
 			expectError(t, e.do(req{Method: "PUT", Path: "users", Bearer: tok, Body: map[string]any{"alias": "pwned"}}), 403, "step_up_required")
+			// 7. Unlink the victim's phone, or delete the account.
+			expectError(t, e.do(req{Method: "POST", Path: "verify/unlink", Bearer: tok, Body: map[string]any{"verifiedCredentialId": v.User.VerifiedCredentials[0].ID}}), 403, "step_up_required")
+			expectError(t, e.do(req{Method: "DELETE", Path: "users", Bearer: tok}), 403, "step_up_required")
+			expectError(t, e.do(req{Method: "DELETE", Path: "users", Bearer: tok, Header: map[string]string{mfaTokenHeader: "bogus"}}), 403, "mfa_token_required")
 			// The check agrees: each of these needs a step-up.
-			for _, scope := range []string{"credential:link", "credential:unlink", "credential:update", "user:update"} {
+			for _, scope := range []string{"credential:link", "credential:unlink", "credential:update", "user:update", "user:delete"} {
 				if !e.stepUpCheck(tok, scope) {
 					t.Errorf("stepUp/check %s: not required for a stolen token", scope)
 				}

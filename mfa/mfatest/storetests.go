@@ -35,7 +35,9 @@ var base = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 // UUID strings (a uuid or text column both work); attempt keys are
 // "totp:<uuid>"; digests are 32 bytes; times round-trip with at least
 // microsecond precision (they are compared with time.Time.Equal); LastStep
-// values above 2^32 round-trip.
+// values above 2^32 round-trip. The "Service/…" cases run an mfa.Service on
+// the store, so that the lifetime cap on TOTP failures is shown to stop
+// the slow-guessing attack end to end, concurrency included.
 func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 	t.Helper()
 	tests := []struct {

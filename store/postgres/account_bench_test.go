@@ -80,3 +80,22 @@ func acctUsers(b *testing.B, a account.Store, n int, now time.Time) []string {
 	}
 	return users
 }
+
+// BenchmarkRawWrite is the floor of a write: one autocommitted INSERT of a
+// row with a unique key (one round trip and one commit), the fair floor
+// beside the account operations, which each commit one transaction.
+func BenchmarkRawWrite(b *testing.B) {
+	for _, clients := range clientCounts {
+		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
+			dsn := testDSN(b)
+			pool, writes := newCountingPool(b, dsn, newSchema(b, dsn), 16)
+			if _, err := pool.Exec(context.Background(), `CREATE TABLE raw_write (k text PRIMARY KEY, v jsonb NOT NULL)`); err != nil {
+				b.Fatal(err)
+			}
+			bench(b, writes, clients, func(ctx context.Context, _, _ int) error {
+				_, err := pool.Exec(ctx, `INSERT INTO raw_write (k, v) VALUES ($1, '{}')`, fmt.Sprint("k-", acctSeq.Add(1)))
+				return err
+			})
+		})
+	}
+}
