@@ -2,7 +2,7 @@
 // keys and their JWKS, session records with revocation and refresh,
 // MFA-pending sessions, elevated-access (step-up) tokens, and HTTP
 // middleware for bearer and cookie authentication. The token format follows
-// Dynamic's SDK API (spec §6).
+// Dynamic's SDK API (its DynamicJwt and minified JWT).
 //
 // # Setting up
 //
@@ -46,11 +46,11 @@
 // sid and exp ([Tokens]):
 //
 //   - the full JWT (typ "authkit-id+jwt"): an ID token for the client with
-//     the profile and verified_credentials (spec §6.4);
+//     the profile and verified_credentials;
 //   - the minified JWT (typ "at+jwt", RFC 9068): the access token servers
 //     verify and the cookie holds. Instead of the credential list it has
 //     verifiedCredentialsHashes, one hash per credential format, so its size
-//     does not grow with the number of credentials (spec §6.5).
+//     does not grow with the number of credentials.
 //
 // Every token has iss, sub, aud (one string), exp, iat, jti, sid and
 // environment_id. A sign-in that still needs MFA is minted with
@@ -81,7 +81,12 @@
 // session's maximum age. The replaced token keeps working for a short grace
 // window ([DefaultRefreshGrace], for two tabs refreshing at once), then
 // stops; presenting it to Refresh after that is theft detection (RFC 9700
-// §4.14.2): the whole session is revoked ([ErrRefreshReuse]).
+// §4.14.2): the whole session is revoked ([ErrRefreshReuse]). The window is
+// a trade-off: a copy of the token refreshed within it is taken for the
+// second tab and gets the current generation's tokens, without alarm. The
+// thief and the victim then hold the same generation: whichever refreshes
+// first supersedes the other, whose next refresh outside the window
+// revokes the session.
 // [Manager.Revoke] (logout) and [Manager.RevokeAll] (sign out everywhere)
 // make every token of the session fail at once. [Manager.Sessions],
 // [Manager.RevokeSession] and [Manager.RevokeOthers] are the session
