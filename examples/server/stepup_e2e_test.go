@@ -356,3 +356,46 @@ func testStolenTokenAttack(t *testing.T, stores storeFactory) {
 		t.Fatal("the profile changed")
 	}
 }
+
+// TestPlantedDeviceCannotBeConfirmed: a thief who held the session before
+// the user had MFA planted an unverified device whose secret they know.
+// Once the user has confirmed a device of their own, confirming the
+// planted one (either route) is enrolment and needs the same step-up.
+// A second device added with a fresh session still works, after the
+// recovery codes were acknowledged too.
+func TestPlantedDeviceCannotBeConfirmed(t *testing.T) {
+	e := newTestEnv(t, nil)
+	v := e.smsSignIn(3, nil)
+	r := e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: v.MinifiedJWT})
+	expectStatus(t, r, 200)
+	var planted struct{ ID, Secret string }
+	r.JSON(t, &planted)
+	e.clock.Advance(time.Second)
+	// The victim enrols the SDK's way and acknowledges the codes.
+	r = e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: v.MinifiedJWT})
+	var own struct{ ID, Secret string }
+	r.JSON(t, &own)
+	up := e.mfaAuth(v.MinifiedJWT, own.Secret, map[string]any{"id": own.ID})
+	expectStatus(t, e.do(req{Method: "PUT", Path: "users", Bearer: up.MinifiedJWT, Body: map[string]any{"mfaBackupCodeAcknowledgement": "complete"}}), 200)
+	e.clock.Advance(6 * time.Minute)
+
+	for _, tok := range []string{v.MinifiedJWT, up.MinifiedJWT} {
+		expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: tok, Body: map[string]any{"id": planted.ID, "code": e.totpCode(planted.Secret)}}), 403, "step_up_required")
+		expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: tok, Body: map[string]any{"type": "totp", "code": e.totpCode(planted.Secret)}}), 403, "step_up_required")
+	}
+	// A fresh session adds a second device of the user's own.
+	fresh := e.mfaAuth(up.MinifiedJWT, own.Secret, nil)
+	r = e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: fresh.MinifiedJWT})
+	expectStatus(t, r, 200)
+	var second struct{ ID, Secret string }
+	r.JSON(t, &second)
+	e.mfaAuth(fresh.MinifiedJWT, second.Secret, map[string]any{"id": second.ID})
+	r = e.do(req{Method: "GET", Path: "users/mfa", Bearer: fresh.MinifiedJWT})
+	var list struct{ Devices []mfaDevice }
+	r.JSON(t, &list)
+	for _, d := range list.Devices {
+		if d.Verified != (d.ID != planted.ID) {
+			t.Errorf("device %s verified=%v (planted %s)", d.ID, d.Verified, planted.ID)
+		}
+	}
+}
