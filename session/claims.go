@@ -154,7 +154,7 @@ func hashSlot(f authkit.CredentialFormat) int {
 	return -1
 }
 
-// Claims are the claims of every token kind (spec §6.4, §6.5, §4); each
+// Claims are the claims of every token kind (full, minified, elevated); each
 // kind sets the subset listed on its fields. Verify returns them after all
 // checks passed.
 type Claims struct {

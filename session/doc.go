@@ -2,7 +2,7 @@
 // keys and their JWKS, session records with revocation and refresh,
 // MFA-pending sessions, elevated-access (step-up) tokens, and HTTP
 // middleware for bearer and cookie authentication. The token format follows
-// Dynamic's SDK API (spec §6).
+// Dynamic's SDK API.
 //
 // # Setting up
 //
@@ -46,11 +46,11 @@
 // sid and exp ([Tokens]):
 //
 //   - the full JWT (typ "authkit-id+jwt"): an ID token for the client with
-//     the profile and verified_credentials (spec §6.4);
+//     the profile and verified_credentials;
 //   - the minified JWT (typ "at+jwt", RFC 9068): the access token servers
 //     verify and the cookie holds. Instead of the credential list it has
 //     verifiedCredentialsHashes, one hash per credential format, so its size
-//     does not grow with the number of credentials (spec §6.5).
+//     does not grow with the number of credentials.
 //
 // Every token has iss, sub, aud (one string), exp, iat, jti, sid and
 // environment_id. A sign-in that still needs MFA is minted with

@@ -46,15 +46,17 @@ func signDigest(k *Key, input []byte) ([]byte, error) {
 
 // ecdsaRaw converts an ASN.1 ECDSA-Sig-Value (RFC 3279 §2.2.3) to R‖S,
 // each left-padded to 32 bytes. A Signer that already returns 64 raw
-// bytes (some KMS clients do) is passed through.
+// bytes (some KMS clients do) is passed through: 64 bytes that are not
+// one DER signature are raw, whatever their first byte (R starts with
+// 0x30, the SEQUENCE tag, once in 256 signatures).
 func ecdsaRaw(der []byte) ([]byte, error) {
-	if len(der) == 64 && der[0] != 0x30 {
-		return der, nil
-	}
 	var sig struct{ R, S *big.Int }
 	rest, err := asn1.Unmarshal(der, &sig)
 	if err != nil || len(rest) != 0 || sig.R == nil || sig.S == nil ||
 		sig.R.Sign() <= 0 || sig.S.Sign() <= 0 || sig.R.BitLen() > 256 || sig.S.BitLen() > 256 {
+		if len(der) == 64 {
+			return der, nil
+		}
 		return nil, errors.New("signer returned a malformed ECDSA signature")
 	}
 	out := make([]byte, 64)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/passkey/passkeytest"
 	"github.com/authkit/authkit/session"
 )
 
@@ -96,6 +97,9 @@ func ok2xx(r *resp) bool { return r.Status >= 200 && r.Status < 300 }
 var guardedRoutes = []guardedRoute{
 	{session.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: bearer}))
+	}},
+	{session.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
+		return ok2xx(e.registerPasskey(&passkeytest.Authenticator{Origin: e.passkeyOrigin()}, bearer, nil))
 	}},
 	{session.ActionLinkCredential, func(e *testEnv, bearer, _ string) bool {
 		const email = "linked@example.com"

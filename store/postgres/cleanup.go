@@ -27,6 +27,11 @@ func (r CleanupResult) Total() int64 {
 // covers such skew.
 const jtiSkew = time.Minute
 
+// cleanupStatesSQL deletes the OAuth states a store may forget at $1
+// (oauth.StateStore).
+var cleanupStatesSQL = fmt.Sprintf(`DELETE FROM authkit_oauth_states WHERE expires_at <= $1::timestamptz - interval '%d microseconds'
+	OR (expires_at <= $1 AND (callback_at IS NOT NULL OR consumed_at IS NOT NULL))`, oauth.StateRetention.Microseconds())
+
 // Cleanup deletes the rows that no longer affect any decision at now:
 // verifications past PurgeAt, send histories whose last send left the
 // window, attempt windows that ended and hold no lifetime failures
@@ -38,11 +43,6 @@ const jtiSkew = time.Minute
 // Devices and recovery codes never expire. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
 // (every few minutes) without coordination.
-// cleanupStatesSQL deletes the OAuth states a store may forget at $1
-// (oauth.StateStore).
-var cleanupStatesSQL = fmt.Sprintf(`DELETE FROM authkit_oauth_states WHERE expires_at <= $1::timestamptz - interval '%d microseconds'
-	OR (expires_at <= $1 AND (callback_at IS NOT NULL OR consumed_at IS NOT NULL))`, oauth.StateRetention.Microseconds())
-
 func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, error) {
 	var r CleanupResult
 	steps := []struct {
