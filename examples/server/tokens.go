@@ -267,6 +267,10 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.
 			}
 		}
 	}
+	if err := s.stillExists(ctx, u.ID); err != nil {
+		w.Header().Del("Set-Cookie") // the session cookie set above
+		return err
+	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
