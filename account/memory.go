@@ -87,10 +87,10 @@ func (mu *memUser) attach(cred Credential, now time.Time) {
 func (mu *memUser) touch(cred Credential, now time.Time) {
 	i := slices.Index(mu.keys, cred.Key)
 	c := &mu.u.VerifiedCredentials[i]
-	id := c.ID
+	id, signIn := c.ID, c.SignInEnabled
 	*c = cloneCred(cred.VerifiedCredential)
 	t := now
-	c.ID, c.LastSelectedAt = id, &t
+	c.ID, c.SignInEnabled, c.LastSelectedAt = id, signIn, &t
 	v := now
 	mu.u.LastVisit = &v
 	mu.u.LastVerifiedCredentialID = id

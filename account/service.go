@@ -120,6 +120,9 @@ func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millise
 // on the returned user). Either way the visit is recorded. Of N concurrent
 // first sign-ins with one credential exactly one creates the user.
 //
+// A credential whose key function leaves SignInEnabled false (a wallet
+// kept for display) is ErrInvalidCredential here: Link it instead.
+//
 // c must have been verified by the caller (a code checked, an OAuth
 // callback completed): this is the step where an unverified credential
 // would become an account takeover.
@@ -127,6 +130,11 @@ func (s *Service) FindOrCreate(ctx context.Context, c authkit.VerifiedCredential
 	cred, err := s.credential(c)
 	if err != nil {
 		return authkit.User{}, false, err
+	}
+	if !cred.SignInEnabled {
+		// It would sign a user in with what cannot sign in, or create
+		// one with no way back in.
+		return authkit.User{}, false, fmt.Errorf("%w: format %q cannot sign in", ErrInvalidCredential, c.Format)
 	}
 	uid, err := random.UUID(s.cfg.Rand)
 	if err != nil {

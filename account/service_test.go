@@ -355,3 +355,32 @@ func TestPurgerAdapters(t *testing.T) {
 		t.Fatalf("revoker %v, mfa %v", r.users, m.users)
 	}
 }
+
+func TestFindOrCreateRefusesNonSignIn(t *testing.T) {
+	ctx := context.Background()
+	st := account.NewMemoryStore()
+	s := newService(t, st, func(c *account.Config) {
+		c.Formats = map[authkit.CredentialFormat]account.KeyFunc{
+			authkit.FormatBlockchain: func(c authkit.VerifiedCredential) (authkit.VerifiedCredential, string, error) {
+				return authkit.VerifiedCredential{Address: c.Address, PublicIdentifier: c.Address}, c.Address, nil
+			},
+		}
+	})
+	wallet := authkit.VerifiedCredential{Format: authkit.FormatBlockchain, Address: "0xabc"}
+	if _, _, err := s.FindOrCreate(ctx, wallet); !errors.Is(err, account.ErrInvalidCredential) {
+		t.Fatalf("FindOrCreate(non-sign-in credential) = %v, want ErrInvalidCredential", err)
+	}
+	// Nothing was created: the wallet is still free to link.
+	u, _, err := s.FindOrCreate(ctx, authkit.VerifiedCredential{Format: authkit.FormatEmail, Email: "w@example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err = s.Link(ctx, u.ID, wallet)
+	if err != nil || len(u.VerifiedCredentials) != 2 || u.VerifiedCredentials[1].SignInEnabled {
+		t.Fatalf("Link(wallet) = %+v, %v", u.VerifiedCredentials, err)
+	}
+	// And, once linked, it still cannot sign in.
+	if _, _, err := s.FindOrCreate(ctx, wallet); !errors.Is(err, account.ErrInvalidCredential) {
+		t.Fatalf("FindOrCreate(linked wallet) = %v, want ErrInvalidCredential", err)
+	}
+}

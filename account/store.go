@@ -30,7 +30,9 @@ import (
 type Store interface {
 	// FindOrCreate is a sign-in with cred. When a user holds a credential
 	// with cred.Key, the store refreshes that credential (it takes cred's
-	// fields but keeps its ID) and records the visit: the credential's
+	// fields but keeps its ID and SignInEnabled, which only attaching
+	// sets, so that no refresh takes away a user's last sign-in
+	// credential) and records the visit: the credential's
 	// LastSelectedAt and the user's LastVisit become now, its
 	// LastVerifiedCredentialID the credential's id; it returns that user
 	// and created = false. Otherwise it stores u (which has no credentials

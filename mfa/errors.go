@@ -7,7 +7,7 @@ import (
 )
 
 // Errors returned by the Service. The reference server maps them to
-// responses (spec/server.md, MFA).
+// responses (Dynamic's SDK error codes, e.g. mfa_invalid_code).
 var (
 	// ErrInvalidCode: a wrong TOTP code, a malformed one, or a right code
 	// whose time step was already used (the caller cannot tell which:

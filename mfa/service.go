@@ -12,7 +12,7 @@ import (
 	"github.com/authkit/authkit/internal/keyedhash"
 )
 
-// Defaults (DESIGN.md, Defaults).
+// Defaults of Config: what a zero field means.
 const (
 	DefaultSkew          = 1
 	DefaultMaxFailures   = 5

@@ -15,7 +15,7 @@ const (
 	tokenLen   = 43
 )
 
-// IssueToken mints an opaque MFA token for userID (spec §3.5, createMfaToken).
+// IssueToken mints an opaque MFA token for userID (Dynamic's createMfaToken).
 // Call it only right after a successful AuthenticateTOTP or
 // AuthenticateRecovery for that user. When sessionID is not "", the token only
 // works in that session. A single-use token lives SingleUseTokenTTL (5 min)

@@ -16,10 +16,9 @@ import (
 
 // TOTP parameters. They are fixed, not configurable: Google Authenticator
 // and most other apps ignore the algorithm, digits and period parameters of
-// the key URI, so any other value would silently break enrollment
-// (research/standards.md B15).
+// the key URI, so any other value would silently break enrollment.
 const (
-	// TOTPPeriod is the time step in seconds (RFC 6238 X).
+	// TOTPPeriod is the time step in seconds (RFC 6238 §4.1, X).
 	TOTPPeriod = 30
 	// TOTPDigits is the code length.
 	TOTPDigits = 6

@@ -154,7 +154,7 @@ func hashSlot(f authkit.CredentialFormat) int {
 	return -1
 }
 
-// Claims are the claims of every token kind; each
+// Claims are the claims of every token kind (full, minified, elevated); each
 // kind sets the subset listed on its fields. Verify returns them after all
 // checks passed.
 type Claims struct {

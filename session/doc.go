@@ -2,7 +2,7 @@
 // keys and their JWKS, session records with revocation and refresh,
 // MFA-pending sessions, elevated-access (step-up) tokens, and HTTP
 // middleware for bearer and cookie authentication. The token format follows
-// Dynamic's SDK API (its DynamicJwt and minified JWT).
+// Dynamic's SDK API.
 //
 // # Setting up
 //

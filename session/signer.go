@@ -46,9 +46,9 @@ func signDigest(k *Key, input []byte) ([]byte, error) {
 
 // ecdsaRaw converts an ASN.1 ECDSA-Sig-Value (RFC 3279 §2.2.3) to R‖S,
 // each left-padded to 32 bytes. A Signer that already returns 64 raw
-// bytes (some KMS clients do) is passed through when they do not parse as
-// DER: testing the first byte alone would refuse the one raw signature in
-// 256 whose R starts with the SEQUENCE tag 0x30.
+// bytes (some KMS clients do) is passed through: 64 bytes that are not
+// one DER signature are raw, whatever their first byte (R starts with
+// 0x30, the SEQUENCE tag, once in 256 signatures).
 func ecdsaRaw(der []byte) ([]byte, error) {
 	var sig struct{ R, S *big.Int }
 	rest, err := asn1.Unmarshal(der, &sig)

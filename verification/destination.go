@@ -9,6 +9,7 @@ import (
 
 	"github.com/authkit/authkit/phone"
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // maxEmailLen is the spec's limit on an email address, in characters.
@@ -90,13 +91,14 @@ func invisible(r rune) bool {
 
 // mailboxKey folds the spellings that mail systems deliver to one mailbox
 // into one string, for send limits only (the destination itself is kept as
-// given): full-width forms in the local part become ASCII (the domain is
-// already ASCII, see NormalizeEmail), a sub-address "+tag" is dropped
-// (RFC 5233), and for Gmail dots in the local part are dropped and
-// googlemail.com is gmail.com. It may merge some distinct mailboxes, which
-// only makes limits stricter. email is the output of NormalizeEmail.
+// given): the local part is put in NFC (RFC 6532 §3.1; "jose\u0301" is
+// "josé"), its full-width forms become ASCII (the domain is already ASCII,
+// see NormalizeEmail), a sub-address "+tag" is dropped (RFC 5233), and for
+// Gmail dots in the local part are dropped and googlemail.com is
+// gmail.com. It may merge some distinct mailboxes, which only makes limits
+// stricter. email is the output of NormalizeEmail.
 func mailboxKey(email string) string {
-	email = strings.ToLower(strings.Map(foldWidth, email))
+	email = strings.ToLower(strings.Map(foldWidth, norm.NFC.String(email)))
 	at := strings.LastIndexByte(email, '@')
 	local, domain := email[:at], email[at+1:]
 	if i := strings.IndexByte(local, '+'); i > 0 {

@@ -45,7 +45,7 @@
 //
 // The history is kept per mailbox, not per spelling: a phone number is
 // always its E.164 form, an email's domain is kept in its ASCII (IDNA)
-// form, and the address is folded (sub-address "+tag", Gmail's dots,
+// form, and the address is folded (NFC, sub-address "+tag", Gmail's dots,
 // full-width letters) so that one inbox cannot be flooded through variants
 // of its address; NormalizeEmail refuses quoted, commented and
 // angle-bracketed forms and invisible characters outright.

@@ -175,9 +175,10 @@ const minRedactDigits = 5
 // for an error string, which ends up in logs: the destination becomes its
 // masked form, the code and every other number-like span of
 // minRedactDigits or more digits — digit groups joined by spaces, dots,
-// dashes, slashes or brackets, as in "(917) 211-3333", "+1 917 211 3333",
-// "917.211.3333" or "123 456" — become "***", control characters are
-// dropped and the length is bounded.
+// dashes, slashes or brackets in any Unicode form, as in "(917) 211-3333",
+// "+1 917 211 3333", "917.211.3333", "123 456" or "９１７－２１１－３３３３" —
+// become "***", control characters (C0, DEL and C1) and the Unicode line
+// and paragraph separators become spaces, and the length is bounded.
 func redact(text string, m Message) string {
 	if m.To != "" {
 		masked := m.MaskedTo
@@ -204,27 +205,34 @@ func redact(text string, m Message) string {
 			i = j
 			continue
 		}
-		for j = max(j, i+1); i < j; i++ { // a short span is copied whole
-			c := text[i]
-			if c < 0x20 || c == 0x7f {
-				c = ' '
+		for j = max(j, i+1); i < j; { // a short span is copied whole
+			r, w := utf8.DecodeRuneInString(text[i:])
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+				// C0, DEL and C1 (U+0085 NEXT LINE) controls and the
+				// Unicode line breaks: none may start a log line.
+				b.WriteByte(' ')
+			} else {
+				b.WriteString(text[i : i+w])
 			}
-			b.WriteByte(c)
+			i += w
 		}
 	}
 	return b.String()
 }
 
 // numberSpan finds a number-like span at s[i]: an optional "+" or "(",
-// then groups of decimal digits joined by at most 3 separator characters
-// (space, no-break space, '.', '-' and the Unicode dashes, '/', '(' or
-// ')', and control characters, which redact turns into spaces). It returns the end of the last digit group and the number of
-// digits, or i, 0 when s[i] starts no span. Separators after the last
-// group are not part of it.
+// then groups of decimal digits (Unicode Nd) joined by at most 3 separator
+// characters (see sepWidth). It returns the end of the last digit group and
+// the number of digits, or i, 0 when s[i] starts no span. Separators after
+// the last group are not part of it.
 func numberSpan(s string, i int) (end, digits int) {
 	j := i
-	for k := 0; k < 2 && j < len(s) && (s[j] == '+' || s[j] == '('); k++ {
-		j++
+	for k := 0; k < 2; k++ {
+		w := prefixWidth(s, j)
+		if w == 0 {
+			break
+		}
+		j += w
 	}
 	if digitWidth(s, j) == 0 {
 		return i, 0
@@ -265,20 +273,41 @@ func digitWidth(s string, i int) int {
 	return 0
 }
 
-// sepWidth is the byte length of the digit-group separator at s[i], or 0.
+// prefixWidth is the byte length of the "+" or "(" (or its full-width
+// form) that may open a number at s[i], or 0.
+func prefixWidth(s string, i int) int {
+	if i >= len(s) {
+		return 0
+	}
+	if c := s[i]; c == '+' || c == '(' {
+		return 1
+	}
+	if r, w := utf8.DecodeRuneInString(s[i:]); r == '＋' || r == '（' {
+		return w
+	}
+	return 0
+}
+
+// sepWidth is the byte length of the digit-group separator at s[i], or 0:
+// any Unicode space (no-break, thin and figure spaces group digits too),
+// any dash (Unicode Pd, and U+2212 MINUS SIGN), '.', '/', '(' or ')' and
+// their full-width forms, or a control character (redact writes a space
+// for it). A provider's text may group a number with any of them.
 func sepWidth(s string, i int) int {
 	if i >= len(s) {
 		return 0
 	}
-	switch c := s[i]; {
-	case c == ' ', c == '.', c == '-', c == '/', c == '(', c == ')':
-		return 1
-	case c < 0x20 || c == 0x7f:
-		return 1 // a control character: redact writes a space for it
+	if c := s[i]; c < utf8.RuneSelf {
+		switch {
+		case c == ' ', c == '.', c == '-', c == '/', c == '(', c == ')', c < 0x20, c == 0x7f:
+			return 1
+		}
+		return 0
 	}
 	r, w := utf8.DecodeRuneInString(s[i:])
 	switch {
-	case r == '\u00a0', r == '\u202f', r == '\u2212', r >= '\u2010' && r <= '\u2015':
+	case unicode.IsSpace(r), unicode.Is(unicode.Pd, r), r == '\u2212',
+		r == '．', r == '／', r == '（', r == '）':
 		return w
 	}
 	return 0

@@ -17,7 +17,7 @@ import (
 	"github.com/authkit/authkit/ratelimit"
 )
 
-// Defaults; see DESIGN.md's table.
+// Defaults of Config: what a zero field means.
 const (
 	DefaultCodeLength  = 6                // NIST SP 800-63B §3.1.3.2
 	DefaultTTL         = 10 * time.Minute // NIST SP 800-63B §3.1.3.2

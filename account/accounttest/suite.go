@@ -59,6 +59,8 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"Parallel/UnlinkAll", testParallelUnlinkAll},
 		{"Parallel/UpdateProfile", testParallelUpdate},
 		{"Parallel/DeleteRacesLink", testDeleteRacesLink},
+		{"Refresh/KeepsSignIn", testRefreshKeepsSignIn},
+		{"Parallel/UnlinkRacesRefresh", testUnlinkRacesRefresh},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -691,6 +693,67 @@ func testDeleteRacesLink(t *testing.T, s account.Store) {
 		v, created, err := s.FindOrCreate(ctx, newUser(t, base), cred, base)
 		if err != nil || !created || v.ID == u.ID {
 			t.Fatalf("round %d: sign-in after Delete = %s, %v, %v", round, v.ID, created, err)
+		}
+	}
+}
+
+// testRefreshKeepsSignIn: a refresh (FindOrCreate or Link of a key the user
+// holds) never changes whether the credential can sign in, else it could
+// take the user's last sign-in credential away without Unlink's check.
+func testRefreshKeepsSignIn(t *testing.T, s account.Store) {
+	ctx := ctxT(t)
+	cred := email(t)
+	u := create(t, s, cred)
+	off := cred
+	off.ID, off.SignInEnabled = uuid(t), false
+	u2, created, err := s.FindOrCreate(ctx, newUser(t, base), off, base.Add(time.Minute))
+	if err != nil || created || u2.ID != u.ID {
+		t.Fatalf("FindOrCreate(refresh) = %s, %v, %v", u2.ID, created, err)
+	}
+	if !u2.VerifiedCredentials[0].SignInEnabled {
+		t.Fatal("FindOrCreate's refresh disabled the user's only sign-in credential")
+	}
+	u3, err := s.Link(ctx, u.ID, off, base.Add(2*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !u3.VerifiedCredentials[0].SignInEnabled {
+		t.Fatal("Link's refresh disabled the user's only sign-in credential")
+	}
+	if g := get(t, s, u.ID); !g.VerifiedCredentials[0].SignInEnabled {
+		t.Fatalf("stored credential = %+v", g.VerifiedCredentials[0])
+	}
+}
+
+// testUnlinkRacesRefresh: unlinking one of two sign-in credentials while
+// the other is refreshed (here with sign-in off, which must not stick)
+// leaves the user exactly one sign-in credential.
+func testUnlinkRacesRefresh(t *testing.T, s account.Store) {
+	ctx := ctxT(t)
+	for round := range 8 {
+		keep, drop := email(t), email(t)
+		u := create(t, s, keep)
+		u, err := s.Link(ctx, u.ID, drop, base)
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropID := u.VerifiedCredentials[1].ID
+		errs := race.Run(2, func(i int) error {
+			if i == 0 {
+				_, err := s.Unlink(ctx, u.ID, dropID)
+				return err
+			}
+			off := keep
+			off.ID, off.SignInEnabled = uuid(t), false
+			_, _, err := s.FindOrCreate(ctx, newUser(t, base), off, base.Add(time.Minute))
+			return err
+		})
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("round %d: Unlink = %v, FindOrCreate = %v", round, errs[0], errs[1])
+		}
+		g := get(t, s, u.ID)
+		if len(g.VerifiedCredentials) != 1 || !g.VerifiedCredentials[0].SignInEnabled {
+			t.Fatalf("round %d: user left with %+v; want one sign-in credential", round, g.VerifiedCredentials)
 		}
 	}
 }

@@ -14,15 +14,38 @@ import (
 // its MFA, revokes its sessions (its tokens stop working at once) and
 // removes its MFA devices, recovery codes and MFA tokens.
 func (s *server) buildAccounts() error {
-	purge := []account.Purger{account.RevokeSessions(s.sessions), account.DeleteMFA(s.mfa)}
 	var err error
 	s.accounts, err = account.New(account.Config{
 		Store:         s.stores.Accounts,
 		EnvironmentID: s.cfg.Env,
-		OnDelete:      append(purge, account.PurgerFunc(s.deletePasskeys)),
-		OnResetMFA:    purge,
+		OnDelete:      s.deletePurgers(),
+		OnResetMFA:    []account.Purger{account.RevokeSessions(s.sessions), account.DeleteMFA(s.mfa)},
 		Now:           s.now,
 	})
+	return err
+}
+
+// deletePurgers are what DELETE users removes beside the user itself.
+func (s *server) deletePurgers() []account.Purger {
+	return []account.Purger{account.RevokeSessions(s.sessions), account.DeleteMFA(s.mfa), account.PurgerFunc(s.deletePasskeys)}
+}
+
+// stillExists closes the race of a sign-in with DELETE users. A deletion
+// that completed between the sign-in's read of the user and its mint ran
+// its purgers before the new session existed. So the sign-in reads the
+// user again once everything is issued: found, the deletion (if any) has
+// its last purge still to come, which revokes what was issued; gone, the
+// sign-in purges it here and answers 401.
+func (s *server) stillExists(ctx context.Context, userID string) error {
+	_, err := s.accounts.Get(ctx, userID)
+	if !errors.Is(err, account.ErrNotFound) {
+		return err
+	}
+	for _, p := range s.deletePurgers() {
+		if perr := p.Purge(ctx, userID); perr != nil {
+			return perr
+		}
+	}
 	return err
 }
 

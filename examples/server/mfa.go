@@ -150,7 +150,7 @@ func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	c := claimsOf(r)
-	if err := s.checkTOTP(r.Context(), c, body.ID, body.Code); err != nil {
+	if err := s.checkTOTP(w, r, c, body.ID, body.Code); err != nil {
 		return err
 	}
 	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMROneTimePassword)
@@ -161,20 +161,28 @@ func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
 // users/mfa/register/totp, then this route with the new id); only a session
 // past MFA can do that, since an MFA-pending session must prove a device
 // it already had. Any other id, or none, authenticates with a verified
-// device.
-func (s *server) checkTOTP(ctx context.Context, c *session.Claims, id, code string) error {
+// device. Confirming is enrolment, so once the user has a verified second
+// factor it needs the step-up of session.ActionEnrollFactor: otherwise a
+// device planted, secret in hand, by whoever held the session before the
+// user had MFA would become a factor.
+func (s *server) checkTOTP(w http.ResponseWriter, r *http.Request, c *session.Claims, id, code string) error {
+	ctx := r.Context()
 	if id != "" && !c.MFAPending() {
 		d, err := s.mfa.GetDevice(ctx, c.Subject, id)
 		if err != nil {
 			return classifyMFA(err)
 		}
 		if !d.Verified {
+			if err := s.authorize(w, r, session.ActionEnrollFactor); err != nil {
+				return err
+			}
 			if _, err := s.mfa.ConfirmTOTPDevice(ctx, c.Subject, id, code); err != nil {
 				return classifyMFA(err)
 			}
 			// The first recovery codes come with the first device, so the
-			// user is asked to save them (acknowledgement pending).
-			if _, err := s.mfa.RecoveryCodes(ctx, c.Subject); err != nil {
+			// user is asked to save them (acknowledgement pending); a later
+			// device leaves an acknowledged set as it is.
+			if _, err := s.mfa.RecoveryCodes(ctx, c.Subject); err != nil && !errors.Is(err, mfa.ErrRecoveryCodesAcknowledged) {
 				return classifyMFA(err)
 			}
 			return nil

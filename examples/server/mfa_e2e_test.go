@@ -94,7 +94,9 @@ func testMFA(t *testing.T, newStores storeFactory) {
 	if !dev.Verified || !dev.Default || dev.ID != reg.ID {
 		t.Fatalf("confirmed device %s", r.Body)
 	}
-	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "totp", "code": right}}), 422, "mfa_device_not_found")
+	// The user has MFA now: confirming a device is enrolment and needs a
+	// step-up this session (signed in before the device) cannot show.
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: bearer, Body: map[string]any{"type": "totp", "code": right}}), 403, "step_up_required")
 	e.clock.Advance(30 * time.Second)
 
 	// The next sign-in is MFA-pending.

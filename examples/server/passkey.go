@@ -436,3 +436,24 @@ func (s *server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+// relatedOriginsHandler serves the Related Origin Requests document
+// (WebAuthn Level 3 §5.11) at /.well-known/webauthn when this server is
+// the host of its own RP ID, so that browsers accept the RP ID from the
+// other -rp-origin origins; nil otherwise (the RP ID's own host must serve
+// it then).
+func (s *server) relatedOriginsHandler() http.Handler {
+	iss, err := url.Parse(s.cfg.Issuer)
+	if err != nil || iss.Hostname() != s.passkeys.RPID() {
+		return nil
+	}
+	doc, err := s.passkeys.RelatedOrigins(s.passkeys.RPID())
+	if err != nil {
+		return nil
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "max-age=300")
+		w.Write(doc)
+	})
+}

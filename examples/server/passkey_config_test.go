@@ -74,3 +74,18 @@ func TestPasskeyRelyingParty(t *testing.T) {
 		})
 	}
 }
+
+func TestPasskeyWellKnown(t *testing.T) {
+	e := newTestEnv(t, nil, func(c *config) {
+		c.Issuer = strings.Replace(c.Issuer, "127.0.0.1", "localhost", 1)
+		c.RPOrigins = []string{strings.Replace(strings.SplitN(c.Issuer, "/api/", 2)[0], "127.0.0.1", "localhost", 1), "https://app.example.net"}
+	})
+	r := e.do(req{Method: "GET", Path: "/.well-known/webauthn"})
+	expectStatus(t, r, 200)
+	if ct := r.Header.Get("Content-Type"); ct != "application/json" || !strings.Contains(string(r.Body), `"https://app.example.net"`) {
+		t.Fatalf("well-known %s %s", ct, r.Body)
+	}
+	// Served only by the RP ID's own host.
+	other := newTestEnv(t, nil, func(c *config) { c.RPID, c.RPOrigins = "example.com", []string{"https://example.com"} })
+	expectStatus(t, other.do(req{Method: "GET", Path: "/.well-known/webauthn"}), 404)
+}

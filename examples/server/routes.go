@@ -39,7 +39,7 @@ func (s *server) apiRoutes() []route {
 		{"PUT", "/users/mfa/{id}", authBasic, s.mfaPut},
 		{"DELETE", "/users/mfa/{id}", authBasic, s.mfaDelete},
 		{"GET", "/users/mfa/register/totp", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterStart)},
-		{"POST", "/users/mfa/register/totp", authBasic, s.mfaRegisterConfirm},
+		{"POST", "/users/mfa/register/totp", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterConfirm)},
 		{"POST", "/users/mfa/auth/totp", authAny, signin(s.mfaAuthTOTP)},
 		{"POST", "/users/mfa/auth/recovery", authAny, signin(s.mfaAuthRecovery)},
 		{"GET", "/users/mfa/register/passkey", authBasic, s.mfaRegisterPasskeyStart},

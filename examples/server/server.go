@@ -192,6 +192,9 @@ func (s *server) routes() {
 	root := http.NewServeMux()
 	root.Handle(apiPrefix+"{env}/{rest...}", http.HandlerFunc(s.serveAPI))
 	root.Handle(apiPrefix+"{env}", http.HandlerFunc(s.serveAPI))
+	if h := s.relatedOriginsHandler(); h != nil {
+		root.Handle("GET /.well-known/webauthn", h)
+	}
 	if s.cfg.Dev {
 		s.devRoutes(root)
 	}

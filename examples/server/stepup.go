@@ -191,3 +191,29 @@ func authTimeOf(c *session.Claims) time.Time {
 	}
 	return c.AuthTime.Time
 }
+
+// reauthenticates reports whether cred is a credential the user already
+// held before this request, which is what makes a verify a
+// re-authentication that may earn an elevated token. A credential linked
+// by the same request only proves that the requester controls it, which a
+// thief holding the session can arrange for an address of their own. It
+// reads the user only when scopes were requested.
+func (s *server) reauthenticates(ctx context.Context, userID string, cred authkit.VerifiedCredential, scopes []authkit.Scope) (bool, error) {
+	if len(scopes) == 0 {
+		return false, nil
+	}
+	_, key, err := s.accounts.Key(cred)
+	if err != nil {
+		return false, nil // Link refuses it with its own error
+	}
+	u, err := s.accounts.Get(ctx, userID)
+	if err != nil {
+		return false, err
+	}
+	for _, vc := range u.VerifiedCredentials {
+		if _, k, err := s.accounts.Key(vc); err == nil && k == key {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/passkey/passkeytest"
 	"github.com/authkit/authkit/session"
 )
 
@@ -96,6 +97,9 @@ func ok2xx(r *resp) bool { return r.Status >= 200 && r.Status < 300 }
 var guardedRoutes = []guardedRoute{
 	{session.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: bearer}))
+	}},
+	{session.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
+		return ok2xx(e.registerPasskey(&passkeytest.Authenticator{Origin: e.passkeyOrigin()}, bearer, nil))
 	}},
 	{session.ActionLinkCredential, func(e *testEnv, bearer, _ string) bool {
 		const email = "linked@example.com"
@@ -354,5 +358,48 @@ func testStolenTokenAttack(t *testing.T, stores storeFactory) {
 	}
 	if up.User.Alias == "pwned" {
 		t.Fatal("the profile changed")
+	}
+}
+
+// TestPlantedDeviceCannotBeConfirmed: a thief who held the session before
+// the user had MFA planted an unverified device whose secret they know.
+// Once the user has confirmed a device of their own, confirming the
+// planted one (either route) is enrolment and needs the same step-up.
+// A second device added with a fresh session still works, after the
+// recovery codes were acknowledged too.
+func TestPlantedDeviceCannotBeConfirmed(t *testing.T) {
+	e := newTestEnv(t, nil)
+	v := e.smsSignIn(3, nil)
+	r := e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: v.MinifiedJWT})
+	expectStatus(t, r, 200)
+	var planted struct{ ID, Secret string }
+	r.JSON(t, &planted)
+	e.clock.Advance(time.Second)
+	// The victim enrols the SDK's way and acknowledges the codes.
+	r = e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: v.MinifiedJWT})
+	var own struct{ ID, Secret string }
+	r.JSON(t, &own)
+	up := e.mfaAuth(v.MinifiedJWT, own.Secret, map[string]any{"id": own.ID})
+	expectStatus(t, e.do(req{Method: "PUT", Path: "users", Bearer: up.MinifiedJWT, Body: map[string]any{"mfaBackupCodeAcknowledgement": "complete"}}), 200)
+	e.clock.Advance(6 * time.Minute)
+
+	for _, tok := range []string{v.MinifiedJWT, up.MinifiedJWT} {
+		expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/totp", Bearer: tok, Body: map[string]any{"id": planted.ID, "code": e.totpCode(planted.Secret)}}), 403, "step_up_required")
+		expectError(t, e.do(req{Method: "POST", Path: "users/mfa/register/totp", Bearer: tok, Body: map[string]any{"type": "totp", "code": e.totpCode(planted.Secret)}}), 403, "step_up_required")
+	}
+	// A fresh session adds a second device of the user's own.
+	fresh := e.mfaAuth(up.MinifiedJWT, own.Secret, nil)
+	r = e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: fresh.MinifiedJWT})
+	expectStatus(t, r, 200)
+	var second struct{ ID, Secret string }
+	r.JSON(t, &second)
+	e.mfaAuth(fresh.MinifiedJWT, second.Secret, map[string]any{"id": second.ID})
+	r = e.do(req{Method: "GET", Path: "users/mfa", Bearer: fresh.MinifiedJWT})
+	var list struct{ Devices []mfaDevice }
+	r.JSON(t, &list)
+	for _, d := range list.Devices {
+		if d.Verified != (d.ID != planted.ID) {
+			t.Errorf("device %s verified=%v (planted %s)", d.ID, d.Verified, planted.ID)
+		}
 	}
 }

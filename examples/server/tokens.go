@@ -267,6 +267,10 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.
 			}
 		}
 	}
+	if err := s.stillExists(ctx, u.ID); err != nil {
+		w.Header().Del("Set-Cookie") // the session cookie set above
+		return err
+	}
 	writeJSON(w, http.StatusOK, resp)
 	return nil
 }
@@ -283,6 +287,10 @@ type linkOptions struct {
 func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt linkOptions) error {
 	ctx := r.Context()
 	c := claimsOf(r)
+	reauth, err := s.reauthenticates(ctx, c.Subject, cred, opt.requestedScopes)
+	if err != nil {
+		return err
+	}
 	u, err := s.accounts.Link(ctx, c.Subject, cred)
 	if err != nil {
 		return classifyLink(err, cred.Format)
@@ -300,7 +308,7 @@ func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred aut
 	if err != nil {
 		return err
 	}
-	if !mfaUser {
+	if !mfaUser && reauth {
 		if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, opt.requestedScopes, opt.amr); err != nil {
 			return err
 		}

@@ -1,7 +1,8 @@
 // Package mfatest holds test helpers for hosts of package mfa: the store
 // conformance suite RunStoreTests, which every mfa.Store implementation
 // (memory, Postgres, Redis, or a host's own) must pass, including the
-// concurrency cases behind DESIGN.md invariants 3 and 4.
+// concurrency cases: a TOTP step or recovery code is accepted once, and
+// parallel wrong codes never get more evaluations than the limits allow.
 package mfatest
 
 import (

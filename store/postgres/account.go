@@ -121,8 +121,7 @@ func (a *AccountStore) FindOrCreate(ctx context.Context, u authkit.User, c accou
 			WITH c AS (
 				INSERT INTO authkit_user_credentials AS c (id, user_id, key, sign_in_enabled, data, last_selected_at)
 				VALUES ($1, $2, $3, $4, $5, $6)
-				ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, sign_in_enabled = EXCLUDED.sign_in_enabled,
-					last_selected_at = EXCLUDED.last_selected_at
+				ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, last_selected_at = EXCLUDED.last_selected_at
 				RETURNING c.id, c.user_id, c.user_id = $2 AS inserted
 			), nu AS (
 				INSERT INTO authkit_users (id, environment_id, first_visit, last_visit, last_verified_credential_id)
@@ -172,15 +171,15 @@ func (a *AccountStore) Link(ctx context.Context, userID string, c account.Creden
 	err = a.s.run(ctx, "account link", func(ctx context.Context) error {
 		b := &pgx.Batch{}
 		// The upsert refreshes the credential only when this user holds
-		// it; a key held by another user makes c empty (taken).
+		// it; a key held by another user makes c empty (taken). A refresh
+		// keeps sign_in_enabled (see account.Store).
 		b.Queue(`
 			WITH u AS (
 				SELECT id FROM authkit_users WHERE id = $2
 			), c AS (
 				INSERT INTO authkit_user_credentials AS c (id, user_id, key, sign_in_enabled, data, last_selected_at)
 				SELECT $1, u.id, $3, $4, $5, $6 FROM u
-				ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, sign_in_enabled = EXCLUDED.sign_in_enabled,
-					last_selected_at = EXCLUDED.last_selected_at
+				ON CONFLICT (key) DO UPDATE SET data = EXCLUDED.data, last_selected_at = EXCLUDED.last_selected_at
 				WHERE c.user_id = EXCLUDED.user_id
 				RETURNING c.id
 			), tu AS (

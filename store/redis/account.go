@@ -47,16 +47,16 @@ func (a *AccountStore) idxKey() string { return "{" + a.s.prefix + ":acct}:idx" 
 func (a *AccountStore) userKey(id string) string { return "{" + a.s.prefix + ":acct}:u:" + enc(id) }
 
 // luaAccount holds the script helpers: attach or refresh a credential and
-// record the visit. ARGV layout shared by FindOrCreate and Link:
+// record the visit. Only attach sets sign-in enabled (see account.Store). ARGV layout shared by FindOrCreate and Link:
 // key, credential id, data, sign-in, now.
 const luaAccount = `
 local function touch(u, cid, a)
-  redis.call('HSET', u, 'c:'..cid..':d', a[3], 'c:'..cid..':s', a[4], 'c:'..cid..':t', a[5], 'lv', a[5], 'lc', cid)
+  redis.call('HSET', u, 'c:'..cid..':d', a[3], 'c:'..cid..':t', a[5], 'lv', a[5], 'lc', cid)
 end
 local function attach(idx, u, uid, a)
   local cid = a[2]
   local o = redis.call('HINCRBY', u, 'n', 1)
-  redis.call('HSET', u, 'c:'..cid..':k', a[1], 'c:'..cid..':o', o, 'k:'..a[1], cid)
+  redis.call('HSET', u, 'c:'..cid..':k', a[1], 'c:'..cid..':o', o, 'c:'..cid..':s', a[4], 'k:'..a[1], cid)
   redis.call('HSET', idx, a[1], uid)
   touch(u, cid, a)
 end
