@@ -177,7 +177,8 @@ const minRedactDigits = 5
 // minRedactDigits or more digits — digit groups joined by spaces, dots,
 // dashes, slashes or brackets in any Unicode form, as in "(917) 211-3333",
 // "+1 917 211 3333", "917.211.3333", "123 456" or "９１７－２１１－３３３３" —
-// become "***", control characters are dropped and the length is bounded.
+// become "***", control characters (C0, DEL and C1) and the Unicode line
+// and paragraph separators become spaces, and the length is bounded.
 func redact(text string, m Message) string {
 	if m.To != "" {
 		masked := m.MaskedTo
@@ -204,12 +205,16 @@ func redact(text string, m Message) string {
 			i = j
 			continue
 		}
-		for j = max(j, i+1); i < j; i++ { // a short span is copied whole
-			c := text[i]
-			if c < 0x20 || c == 0x7f {
-				c = ' '
+		for j = max(j, i+1); i < j; { // a short span is copied whole
+			r, w := utf8.DecodeRuneInString(text[i:])
+			if unicode.IsControl(r) || r == '\u2028' || r == '\u2029' {
+				// C0, DEL and C1 (U+0085 NEXT LINE) controls and the
+				// Unicode line breaks: none may start a log line.
+				b.WriteByte(' ')
+			} else {
+				b.WriteString(text[i : i+w])
 			}
-			b.WriteByte(c)
+			i += w
 		}
 	}
 	return b.String()
