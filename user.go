@@ -9,7 +9,8 @@ import (
 // MFA recovery codes: pending until the user confirms they saved them.
 type BackupCodeAcknowledgement string
 
-// The acknowledgement states of spec §3.3.
+// The acknowledgement states of a user's recovery-code set (Dynamic's
+// backupCodeAcknowledgement).
 const (
 	AcknowledgementPending  BackupCodeAcknowledgement = "pending"
 	AcknowledgementComplete BackupCodeAcknowledgement = "complete"

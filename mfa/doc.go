@@ -1,6 +1,6 @@
 // Package mfa implements second factors for a host's own HTTP handlers:
 // TOTP authenticator devices (RFC 6238), recovery codes and MFA tokens,
-// following Dynamic's SDK API §3 (spec/dynamic-api.md).
+// following the MFA routes of Dynamic's SDK API.
 //
 // A Service is built from a Config holding a Store (NewMemoryStore, or the
 // Postgres and Redis adapters), a Sealer (NewAESGCMSealer or a KMS), HMAC

@@ -20,7 +20,7 @@ import (
 
 // Defaults of Config.
 const (
-	// DefaultStateTTL is how long a sign-in may take (RFC 9700; DESIGN.md).
+	// DefaultStateTTL is how long a sign-in may take (RFC 9700 §4.7).
 	DefaultStateTTL = 10 * time.Minute
 	// DefaultHTTPTimeout bounds each call to a provider.
 	DefaultHTTPTimeout = 10 * time.Second

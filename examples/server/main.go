@@ -1,6 +1,6 @@
 // Command server is authkit's reference server: it composes every authkit
-// package behind Dynamic's SDK routes (/api/v0/sdk/{env}/…), as specified
-// in spec/server.md. With no flags it runs on 127.0.0.1:8080 with
+// package behind Dynamic's SDK routes (/api/v0/sdk/{env}/…)
+// and their wire format. With no flags it runs on 127.0.0.1:8080 with
 // in-memory stores, a freshly generated signing key and development mode,
 // where one-time codes are logged and listed at /dev/messages:
 //

