@@ -59,7 +59,10 @@ func purge(ctx context.Context, ps []Purger, userID string) error {
 // first, so that a failure leaves the user in place for a retry (fail
 // closed: nothing half-deleted stays signed in), and again after the
 // removal, to revoke a session minted by a sign-in that found the user in
-// between. Pending verifications and OAuth states are left to expire: they
+// between. A sign-in that found the user before the removal can still
+// mint after the second run; the host closes that by calling Get once its
+// tokens are issued and, on ErrNotFound, running the same purgers and
+// refusing the sign-in. Pending verifications and OAuth states are left to expire: they
 // only prove a credential, which after the deletion signs in a new user.
 //
 // ErrNotFound for an unknown user; ErrNoPurgers when no purger is

@@ -22,9 +22,11 @@ import (
 // Each operation is one pipelined transaction (one round trip once the
 // statements are prepared): FindOrCreate is an upsert of the credential
 // that inserts the user in the same statement only when the credential was
-// new, then a read; Unlink first locks the user's row and decides in a
-// second statement, whose snapshot is taken after the lock is granted, so
-// concurrent unlinks of one user are counted one after the other.
+// new, then a read; Unlink first locks the credential's row and the
+// user's, and decides in a third statement, whose snapshot is taken after
+// the locks are granted, so concurrent unlinks of one user are counted one
+// after the other. Every operation locks credential rows before the
+// user's row, so that they never deadlock with one another.
 type AccountStore struct{ s *Store }
 
 var _ account.Store = (*AccountStore)(nil)
@@ -221,8 +223,12 @@ func (a *AccountStore) Unlink(ctx context.Context, userID, credentialID string) 
 	var out authkit.User
 	err := a.s.run(ctx, "account unlink", func(ctx context.Context) error {
 		b := &pgx.Batch{}
-		// The lock serialises unlinks of one user; the next statement's
+		// The credential's row first, then the user's: the order of
+		// FindOrCreate and Link (credential upsert, then user update) and
+		// Delete, so that none of them deadlocks with another. The user's
+		// lock serialises unlinks of one user; the next statement's
 		// snapshot then includes every earlier unlink.
+		b.Queue(`SELECT 1 FROM authkit_user_credentials WHERE id = $2 AND user_id = $1 FOR UPDATE`, userID, credentialID)
 		b.Queue(`SELECT 1 FROM authkit_users WHERE id = $1 FOR UPDATE`, userID)
 		// status: 0 removed, 1 no such user, 2 no such credential, 3 last.
 		b.Queue(`
@@ -244,8 +250,10 @@ func (a *AccountStore) Unlink(ctx context.Context, userID, credentialID string) 
 				ELSE 0 END`, userID, credentialID)
 		b.Queue(userSelect+`WHERE u.id = $1`, userID)
 		return a.s.batch(ctx, b, func(br pgx.BatchResults) error {
-			if _, err := br.Exec(); err != nil {
-				return err
+			for range 2 {
+				if _, err := br.Exec(); err != nil {
+					return err
+				}
 			}
 			var st int
 			if err := br.QueryRow().Scan(&st); err != nil {
@@ -324,16 +332,26 @@ func (a *AccountStore) UpdateProfile(ctx context.Context, userID string, p accou
 }
 
 // Delete implements account.Store; the credentials go with the user (ON
-// DELETE CASCADE).
+// DELETE CASCADE). Their rows are locked first, in id order, so that
+// Delete takes its locks in the order of the other operations (credential,
+// then user) and never deadlocks with them.
 func (a *AccountStore) Delete(ctx context.Context, userID string) error {
 	return a.s.run(ctx, "account delete", func(ctx context.Context) error {
-		tag, err := a.s.pool.Exec(ctx, `DELETE FROM authkit_users WHERE id = $1`, userID)
-		if err != nil {
-			return err
-		}
-		if tag.RowsAffected() == 0 {
-			return decided(account.ErrNotFound)
-		}
-		return nil
+		b := &pgx.Batch{}
+		b.Queue(`SELECT 1 FROM authkit_user_credentials WHERE user_id = $1 ORDER BY id FOR UPDATE`, userID)
+		b.Queue(`DELETE FROM authkit_users WHERE id = $1`, userID)
+		return a.s.batch(ctx, b, func(br pgx.BatchResults) error {
+			if _, err := br.Exec(); err != nil {
+				return err
+			}
+			tag, err := br.Exec()
+			if err != nil {
+				return err
+			}
+			if tag.RowsAffected() == 0 {
+				return decided(account.ErrNotFound)
+			}
+			return nil
+		})
 	})
 }
