@@ -81,7 +81,12 @@
 // session's maximum age. The replaced token keeps working for a short grace
 // window ([DefaultRefreshGrace], for two tabs refreshing at once), then
 // stops; presenting it to Refresh after that is theft detection (RFC 9700
-// §4.14.2): the whole session is revoked ([ErrRefreshReuse]).
+// §4.14.2): the whole session is revoked ([ErrRefreshReuse]). The window is
+// a trade-off: a copy of the token refreshed within it is taken for the
+// second tab and gets the current generation's tokens, without alarm. The
+// thief and the victim then hold the same generation: whichever refreshes
+// first supersedes the other, whose next refresh outside the window
+// revokes the session.
 // [Manager.Revoke] (logout) and [Manager.RevokeAll] (sign out everywhere)
 // make every token of the session fail at once. [Manager.Sessions],
 // [Manager.RevokeSession] and [Manager.RevokeOthers] are the session

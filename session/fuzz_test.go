@@ -91,7 +91,7 @@ func FuzzParsePEM(f *testing.F) {
 // FuzzIPPrefix: any input gives "" or a valid /24 or /48 prefix that
 // contains the address, never the address itself.
 func FuzzIPPrefix(f *testing.F) {
-	for _, s := range []string{"203.0.113.77", "[2001:db8::1]:443", "::ffff:10.0.0.1", "fe80::1%eth0", "1.2.3.4:99999", ""} {
+	for _, s := range []string{"203.0.113.77", "[2001:db8::1]:443", "::ffff:10.0.0.1", "fe80::1%eth0", "1.2.3.4:99999", "2002:cb00:714d::1", ""} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -100,8 +100,11 @@ func FuzzIPPrefix(f *testing.F) {
 			return
 		}
 		p, err := netip.ParsePrefix(out)
-		if err != nil || (p.Bits() != 24 && p.Bits() != 48) || p != p.Masked() {
-			t.Fatalf("IPPrefix(%q) = %q: not a masked /24 or /48", in, out)
+		if err != nil || (p.Bits() != 24 && p.Bits() != 40 && p.Bits() != 48) || p != p.Masked() {
+			t.Fatalf("IPPrefix(%q) = %q: not a masked /24, /40 or /48", in, out)
+		}
+		if a := p.Addr(); a.Is6() && a.As16()[0] == 0x20 && a.As16()[1] == 0x02 && p.Bits() > 40 {
+			t.Fatalf("IPPrefix(%q) = %q: a 6to4 prefix that holds more than an IPv4 /24", in, out)
 		}
 	})
 }

@@ -16,7 +16,8 @@ import (
 const MaxUserAgentLength = 256
 
 // IPPrefix truncates a client address to its network: /24 for IPv4 (and
-// IPv4-mapped IPv6), /48 for IPv6, written as a CIDR prefix such as
+// IPv4-mapped IPv6), /48 for IPv6 (/40 for 6to4, whose /48 embeds a full
+// IPv4 address), written as a CIDR prefix such as
 // "203.0.113.0/24". It accepts "addr" and "addr:port" / "[addr]:port"
 // (http.Request.RemoteAddr). Anything else gives "". The full address is
 // never kept: the prefix tells a user "this looks like my home network"
@@ -33,8 +34,14 @@ func IPPrefix(addr string) string {
 	}
 	a = a.Unmap().WithZone("")
 	bits := 48
-	if a.Is4() {
+	switch {
+	case a.Is4():
 		bits = 24
+	case a.As16()[0] == 0x20 && a.As16()[1] == 0x02:
+		// 6to4, 2002::/16 (RFC 3056 §2), holds the site's public IPv4
+		// address in bits 16–47: its /48 would be that full address, so
+		// keep only the share of its /24.
+		bits = 40
 	}
 	p, err := a.Prefix(bits)
 	if err != nil {

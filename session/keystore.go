@@ -55,7 +55,8 @@ type KeySyncConfig struct {
 	// Sync reports ErrNoSigningKey once it should. Required.
 	Signers []*Key
 	// Overlap is the least time between publishing a key and signing
-	// with it. Default twice the manager's JWKSMaxAge.
+	// with it. Default twice the manager's JWKSMaxAge; it must exceed
+	// JWKSMaxAge, and Run's interval must be at most Overlap − JWKSMaxAge.
 	Overlap time.Duration
 	// OnError receives Run's Sync errors. Optional.
 	OnError func(error)
@@ -93,6 +94,11 @@ func NewKeySync(m *Manager, cfg KeySyncConfig) (*KeySync, error) {
 	if cfg.Overlap == 0 {
 		cfg.Overlap = 2 * m.cfg.JWKSMaxAge
 	}
+	if cfg.Overlap <= m.cfg.JWKSMaxAge {
+		// A verifier may hold a JWKS fetched just before the key entered
+		// it for JWKSMaxAge: the key would sign before that verifier knows it.
+		return nil, fmt.Errorf("%w: Overlap %v must exceed JWKSMaxAge %v", ErrConfig, cfg.Overlap, m.cfg.JWKSMaxAge)
+	}
 	s := &KeySync{m: m, cfg: cfg, signers: make(map[string]*Key, len(cfg.Signers)), retain: m.longestToken() + m.cfg.Leeway}
 	for _, k := range cfg.Signers {
 		if k == nil || !k.CanSign() {
@@ -127,11 +133,13 @@ func (s *KeySync) Schedule(ctx context.Context, next *Key, signFrom time.Time) e
 }
 
 // Run calls Sync every interval until ctx ends, and returns ctx's error.
-// Choose an interval well under Overlap (a minute is typical) so that a
-// scheduled key reaches every JWKS long before it signs.
+// A scheduled key reaches this instance's JWKS up to interval after it is
+// published and verifiers cache that JWKS for JWKSMaxAge, so interval must
+// be at most Overlap − JWKSMaxAge (ErrConfig otherwise); a minute is
+// typical.
 func (s *KeySync) Run(ctx context.Context, interval time.Duration) error {
-	if interval <= 0 {
-		return fmt.Errorf("%w: interval must be positive", ErrConfig)
+	if interval <= 0 || interval > s.cfg.Overlap-s.m.cfg.JWKSMaxAge {
+		return fmt.Errorf("%w: interval must be positive and at most Overlap − JWKSMaxAge (%v)", ErrConfig, s.cfg.Overlap-s.m.cfg.JWKSMaxAge)
 	}
 	t := time.NewTicker(interval)
 	defer t.Stop()

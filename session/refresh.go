@@ -52,7 +52,9 @@ type UserLookup func(ctx context.Context, userID string) (authkit.User, error)
 //     the presented token keeps working for Config.RefreshGrace, then
 //     Verify refuses it (ErrSuperseded);
 //   - it is of the generation just replaced, within the grace window (a
-//     second tab): the current generation's tokens, no advance;
+//     second tab): the current generation's tokens, no advance. A stolen
+//     copy refreshed within the window gets them too; it is caught at the
+//     first later divergence (see the package documentation);
 //   - otherwise it was superseded earlier: someone holds a copy. The
 //     session is revoked and Refresh returns ErrRefreshReuse (RFC 9700
 //     §4.14.2): the thief and the victim both sign in again.
