@@ -61,6 +61,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"Parallel/DeleteRacesLink", testDeleteRacesLink},
 		{"Refresh/KeepsSignIn", testRefreshKeepsSignIn},
 		{"Parallel/UnlinkRacesRefresh", testUnlinkRacesRefresh},
+		{"Parallel/DeleteRacesFindOrCreate", testDeleteRacesFindOrCreate},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -754,6 +755,44 @@ func testUnlinkRacesRefresh(t *testing.T, s account.Store) {
 		g := get(t, s, u.ID)
 		if len(g.VerifiedCredentials) != 1 || !g.VerifiedCredentials[0].SignInEnabled {
 			t.Fatalf("round %d: user left with %+v; want one sign-in credential", round, g.VerifiedCredentials)
+		}
+	}
+}
+
+// testDeleteRacesFindOrCreate: a sign-in racing the deletion of the user
+// it signs in either finds the user before it goes or creates a new one;
+// either way the key never points at a deleted user afterwards.
+func testDeleteRacesFindOrCreate(t *testing.T, s account.Store) {
+	ctx := ctxT(t)
+	for round := range 8 {
+		cred := email(t)
+		u := create(t, s, cred)
+		var signedIn authkit.User
+		errs := race.Run(2, func(i int) error {
+			if i == 0 {
+				return s.Delete(ctx, u.ID)
+			}
+			c := cred
+			c.ID = uuid(t)
+			var err error
+			signedIn, _, err = s.FindOrCreate(ctx, newUser(t, base), c, base.Add(time.Minute))
+			return err
+		})
+		if errs[0] != nil || errs[1] != nil {
+			t.Fatalf("round %d: Delete = %v, FindOrCreate = %v", round, errs[0], errs[1])
+		}
+		if _, err := s.Get(ctx, u.ID); !errors.Is(err, account.ErrNotFound) {
+			t.Fatalf("round %d: deleted user still there: %v", round, err)
+		}
+		owner, created, err := s.FindOrCreate(ctx, newUser(t, base), cred, base.Add(2*time.Minute))
+		if err != nil || owner.ID == u.ID {
+			t.Fatalf("round %d: sign-in after the race = %s, %v, %v (deleted %s)", round, owner.ID, created, err, u.ID)
+		}
+		if signedIn.ID != u.ID && (created || owner.ID != signedIn.ID) {
+			t.Fatalf("round %d: the user created in the race (%s) lost the key to %s", round, signedIn.ID, owner.ID)
+		}
+		if _, ok := find(t, get(t, s, owner.ID), cred); !ok {
+			t.Fatalf("round %d: owner %s does not hold the key", round, owner.ID)
 		}
 	}
 }

@@ -302,3 +302,25 @@ func testInventoryFields(t *testing.T, s session.Store) {
 	sameRecord(t, got, rec)
 	sameRecord(t, get(t, s, rec.ID), rec)
 }
+
+// testRotateTwoBack: the grace window covers only the generation just
+// replaced. A token two generations old is a reuse even while the latest
+// rotation's window is open (two quick refreshes do not stretch it).
+func testRotateTwoBack(t *testing.T, s session.Store) {
+	ctx := context.Background()
+	now := base()
+	rec := newRecord(t, id(t), now)
+	create(t, s, rec)
+	for gen := uint64(0); gen < 2; gen++ {
+		if _, err := s.Rotate(ctx, rec.ID, gen, now, now.Add(grace)); err != nil {
+			t.Fatalf("Rotate(gen %d): %v", gen, err)
+		}
+	}
+	at := now.Add(time.Second)
+	if _, err := s.Rotate(ctx, rec.ID, 0, at, at.Add(grace)); !errors.Is(err, session.ErrReused) {
+		t.Fatalf("Rotate(gen 0) at generation 2 within the grace window = %v, want ErrReused", err)
+	}
+	if g := get(t, s, rec.ID); !g.Revoked() || g.Generation != 2 {
+		t.Fatalf("after a two-back reuse: %+v, want revoked at generation 2", g)
+	}
+}

@@ -46,6 +46,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) session.Store) {
 		{"RotateRevokedOrExpired", testRotateDead},
 		{"RotateConcurrent", testRotateConcurrent},
 		{"RotateConcurrentNoGrace", testRotateConcurrentNoGrace},
+		{"RotateTwoBackInGrace", testRotateTwoBack},
 		{"Touch", testTouch},
 		{"ListForUser", testListForUser},
 		{"InventoryFields", testInventoryFields},
