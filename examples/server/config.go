@@ -101,6 +101,10 @@ type config struct {
 	// means a random one for this run.
 	Secret string
 
+	// Pprof is the loopback address of a separate net/http/pprof listener
+	// (-pprof); empty means off. See pprof.go.
+	Pprof string
+
 	// LogLevel is the minimum slog level: debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds graceful shutdown.
@@ -288,6 +292,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.Var(stringsFlag{&c.RPRelated}, "rp-related", "another RP ID clients may ask for with relatedOriginRpId: id=origin[,origin…] (repeatable)")
 	fs.Float64Var(&c.CaptchaMinScore, "captcha-min-score", 0, "lowest reCAPTCHA v3 score accepted, in (0, 1] (default: 0.5; recaptcha-v3 only)")
 	fs.StringVar(&c.Secret, "secret", "", "master secret, hex or base64 of >= 32 bytes; prefer AUTHKIT_SECRET (default: random per run)")
+	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, a listener of its own (default: off)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -346,6 +351,9 @@ func (c config) validate() error {
 		return errors.New("-require-device-signature cannot be used with -cookie-auth")
 	}
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
+		return err
+	}
+	if err := c.validatePprof(); err != nil {
 		return err
 	}
 	for _, o := range c.CORSOrigins {
