@@ -22,8 +22,9 @@
 //     call; a store error is returned as is and never yields a user.
 //   - Delete revokes the user's sessions and removes its MFA factors
 //     through the Purgers the host configures (RevokeSessions over
-//     *session.Manager, DeleteMFA over *mfa.Service), so that the user's
-//     tokens stop working at once.
+//     *session.Manager, DeleteMFA over *mfa.Service, a PurgerFunc over
+//     passkey.Service.DeleteUser), so that the user's tokens stop working
+//     at once.
 //
 // # Storage
 //

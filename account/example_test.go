@@ -18,8 +18,9 @@ func Example() {
 	accounts, err := account.New(account.Config{
 		Store:         account.NewMemoryStore(),
 		EnvironmentID: "2762a57b-faa4-41ce-9f16-abff9300e2c9",
-		// A host passes account.RevokeSessions(sessionManager) and
-		// account.DeleteMFA(mfaService) here.
+		// A host passes account.RevokeSessions(sessionManager),
+		// account.DeleteMFA(mfaService) and
+		// account.PurgerFunc(passkeyService.DeleteUser) here.
 		OnDelete: []account.Purger{account.PurgerFunc(func(ctx context.Context, userID string) error {
 			revoked++
 			return nil

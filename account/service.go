@@ -29,8 +29,10 @@ type Config struct {
 	Formats map[authkit.CredentialFormat]KeyFunc
 	// OnDelete are run by Delete, in order, before and again after the user
 	// is removed. Wire at least the session revocation (RevokeSessions) so
-	// that the user's tokens stop working at once, and the MFA purge
-	// (DeleteMFA). Delete refuses with ErrNoPurgers when empty.
+	// that the user's tokens stop working at once, the MFA purge
+	// (DeleteMFA), and the user's passkeys
+	// (PurgerFunc(passkeyService.DeleteUser)), which would otherwise outlive
+	// the user. Delete refuses with ErrNoPurgers when empty.
 	OnDelete []Purger
 	// OnResetMFA are run by ResetMFA, in order: typically RevokeSessions then
 	// DeleteMFA (a session minted in between is MFA-pending, and can do
@@ -42,6 +44,8 @@ type Config struct {
 	// Now is the clock; nil = time.Now. Times are kept to the millisecond.
 	Now func() time.Time
 	// Rand is the source of user and credential ids; nil = crypto/rand.
+	// The ids are random UUIDs (36 bytes), so a user id fits a WebAuthn
+	// user handle (passkey.MaxUserIDLen).
 	Rand io.Reader
 }
 

@@ -95,7 +95,9 @@ type Passkey struct {
 	SignCount uint32 `json:"-"`
 	// UserVerified is set on the result of a ceremony whose authenticator
 	// verified the user (PIN or biometrics: the UV flag, WebAuthn Level 3
-	// §6.1), which makes the passkey alone a multi-factor proof.
+	// §6.1), which makes the passkey alone a multi-factor proof: a host
+	// may mint the sign-in's session with session.MintOptions.AMR
+	// {"hwk", "mfa"} so that step-up counts it as fresh.
 	UserVerified bool `json:"-"`
 }
 

@@ -20,9 +20,9 @@ import (
 	"github.com/authkit/authkit/internal/random"
 )
 
-// Errors of the Service's ceremonies, besides those in store.go
-// (ErrTooManyPasskeys, ErrCeremonyMismatch, ErrSignCount,
-// ErrLastCredential), which it returns unchanged.
+// Errors of the Service's ceremonies, besides the Store errors
+// ErrTooManyPasskeys, ErrCeremonyMismatch, ErrSignCount and
+// ErrLastCredential, which it returns unchanged.
 var (
 	// ErrInvalidUser: an empty user id, or one longer than MaxUserIDLen.
 	ErrInvalidUser = errors.New("passkey: invalid user id")

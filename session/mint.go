@@ -55,6 +55,9 @@ type MintOptions struct {
 	// AMR and AuthTime record the session's last proof of a second factor
 	// (the amr and auth_time claims, RFC 8176 and OpenID Connect Core
 	// §2); see UpgradeMFA. A re-issue of the session carries them over.
+	// Mint keeps AMR as given: include AMRMultiFactor for the session to
+	// count as fresh (Claims.FreshMFA), e.g. {AMRHardwareKey,
+	// AMRMultiFactor} after a passkey sign-in with user verification.
 	AMR []string
 	// AuthTime is when the AMR methods were proven; required with AMR.
 	AuthTime time.Time

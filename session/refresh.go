@@ -38,6 +38,9 @@ var (
 
 // UserLookup returns the host's current view of a user by id, for Refresh:
 // the new tokens carry the user's profile and credentials as they are now.
+// account.Service.Get is one. An error (such as a deleted user's
+// account.ErrNotFound) fails the refresh and is returned as is; the
+// session is left unchanged.
 type UserLookup func(ctx context.Context, userID string) (authkit.User, error)
 
 // Refresh exchanges a session token (full or minified) for new tokens of

@@ -189,7 +189,10 @@ const DefaultMFATokenHeader = "X-Mfa-Auth-Token"
 const DefaultACR = "step-up"
 
 // Factors is what StepUp needs to know from the host's second factors
-// (TOTP devices, passkeys) and MFA tokens.
+// (TOTP devices, passkeys) and MFA tokens. A host using package mfa
+// answers HasSecondFactor with mfa.Service.HasVerifiedDevice (or a
+// passkey in passkey.Service.List), and UseMFAToken with
+// mfa.Service.ConsumeToken, whose mfa.ErrTokenInvalid means false.
 type Factors interface {
 	// HasSecondFactor reports whether the user holds a verified second
 	// factor.

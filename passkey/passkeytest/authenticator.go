@@ -471,5 +471,5 @@ func (c *Credential) sign(data []byte) ([]byte, error) {
 	}
 }
 
-// Equal reports whether two credential ids are equal.
+// Equal reports whether id is c's credential id.
 func (c *Credential) Equal(id []byte) bool { return bytes.Equal(c.ID, id) }

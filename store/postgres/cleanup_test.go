@@ -117,12 +117,18 @@ func TestCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Device nonces: one expired at now, one live.
+	for name, exp := range map[string]time.Time{"n-old": now, "n-live": now.Add(time.Second)} {
+		if err := s.DeviceNonces().SaveNonce(ctx, digestOf(name), exp); err != nil {
+			t.Fatal(err)
+		}
+	}
 	got, err := s.Cleanup(ctx, now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := postgres.CleanupResult{Verifications: 1, Sends: 1, Attempts: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 2, RateLimits: 1}
-	if got != want || got.Total() != 9 {
+	want := postgres.CleanupResult{Verifications: 1, Sends: 1, Attempts: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 2, RateLimits: 1, DeviceNonces: 1}
+	if got != want || got.Total() != 10 {
 		t.Fatalf("Cleanup deleted %+v, want %+v", got, want)
 	}
 
@@ -131,6 +137,7 @@ func TestCleanup(t *testing.T) {
 		"authkit_verifications": 1, "authkit_verification_sends": 1, "authkit_mfa_attempts": 2,
 		"authkit_mfa_tokens": 1, "authkit_sessions": 1, "authkit_session_jtis": 1,
 		"authkit_oauth_states": 2, "authkit_rate_limits": 1, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
+		"authkit_device_nonces": 1,
 	}
 	for table, n := range counts {
 		var c int
