@@ -120,7 +120,7 @@ type oidcProviderConfig struct {
 	ClientSecret string
 }
 
-// defaultIPLimit is the -ip-limit default of server.md, plus the OAuth
+// defaultIPLimit is the -ip-limit default: the sign-in buckets plus the OAuth
 // state buckets (limits.go).
 const defaultIPLimit = "create=100/m,signin=300/m,oauth=300/m,oauth-states=60/10m"
 
@@ -132,7 +132,7 @@ func defaultConfig() config {
 		Dev:             true,
 		IPLimit:         defaultIPLimit,
 		LogLevel:        "info",
-		ShutdownTimeout: 4 * time.Second, // leaves room for Close within the 5 s of server.md
+		ShutdownTimeout: 4 * time.Second, // leaves room for Close within a 5 s shutdown budget
 	}
 }
 
@@ -380,7 +380,7 @@ func (c config) validate() error {
 }
 
 // isEnvironmentID reports whether s matches the environment id pattern of
-// dynamic-api.md §0: a lower-case 8-4-4-4-12 hex UUID.
+// Dynamic's API: a lower-case 8-4-4-4-12 hex UUID.
 func isEnvironmentID(s string) bool {
 	return random.IsUUID(s) && strings.ToLower(s) == s
 }
