@@ -101,6 +101,10 @@ type config struct {
 	// means a random one for this run.
 	Secret string
 
+	// Pprof is the loopback address of a separate net/http/pprof listener
+	// (-pprof); empty means off. See pprof.go.
+	Pprof string
+
 	// LogLevel is the minimum slog level: debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds graceful shutdown.
@@ -116,7 +120,7 @@ type oidcProviderConfig struct {
 	ClientSecret string
 }
 
-// defaultIPLimit is the -ip-limit default of server.md, plus the OAuth
+// defaultIPLimit is the -ip-limit default: the sign-in buckets plus the OAuth
 // state buckets (limits.go).
 const defaultIPLimit = "create=100/m,signin=300/m,oauth=300/m,oauth-states=60/10m"
 
@@ -128,7 +132,7 @@ func defaultConfig() config {
 		Dev:             true,
 		IPLimit:         defaultIPLimit,
 		LogLevel:        "info",
-		ShutdownTimeout: 4 * time.Second, // leaves room for Close within the 5 s of server.md
+		ShutdownTimeout: 4 * time.Second, // leaves room for Close within a 5 s shutdown budget
 	}
 }
 
@@ -288,6 +292,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 	fs.Var(stringsFlag{&c.RPRelated}, "rp-related", "another RP ID clients may ask for with relatedOriginRpId: id=origin[,origin…] (repeatable)")
 	fs.Float64Var(&c.CaptchaMinScore, "captcha-min-score", 0, "lowest reCAPTCHA v3 score accepted, in (0, 1] (default: 0.5; recaptcha-v3 only)")
 	fs.StringVar(&c.Secret, "secret", "", "master secret, hex or base64 of >= 32 bytes; prefer AUTHKIT_SECRET (default: random per run)")
+	fs.StringVar(&c.Pprof, "pprof", "", "serve net/http/pprof on this loopback address, a listener of its own (default: off)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -348,6 +353,9 @@ func (c config) validate() error {
 	if _, err := parseLogLevel(c.LogLevel); err != nil {
 		return err
 	}
+	if err := c.validatePprof(); err != nil {
+		return err
+	}
 	for _, o := range c.CORSOrigins {
 		if o == "*" || !strings.Contains(o, "://") || strings.HasSuffix(o, "/") {
 			return fmt.Errorf("-cors-origin %q: want an exact origin like https://app.example.com", o)
@@ -372,7 +380,7 @@ func (c config) validate() error {
 }
 
 // isEnvironmentID reports whether s matches the environment id pattern of
-// dynamic-api.md §0: a lower-case 8-4-4-4-12 hex UUID.
+// Dynamic's API: a lower-case 8-4-4-4-12 hex UUID.
 func isEnvironmentID(s string) bool {
 	return random.IsUUID(s) && strings.ToLower(s) == s
 }

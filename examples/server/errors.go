@@ -52,7 +52,7 @@ type errorBody struct {
 	Code  string `json:"code"`
 }
 
-// Constructors for the errors of server.md's table that do not come from a
+// Constructors for the API errors (Dynamic's codes) that do not come from a
 // library package.
 func errValidation(msg string) *apiError {
 	return &apiError{Status: http.StatusBadRequest, Code: "validation_error", Msg: msg}
@@ -172,7 +172,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // classifyVerification maps the errors of verification and phone to
-// server.md's answers for the channel.
+// the API's answers for the channel.
 func classifyVerification(err error, ch verification.Channel) error {
 	c := codesOf(ch)
 	var rl *verification.RateLimitError

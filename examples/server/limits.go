@@ -6,7 +6,7 @@ import (
 	"net/netip"
 )
 
-// maxBodyBytes is the largest request body the server reads (server.md:
+// maxBodyBytes is the largest request body the server reads (the API's limit:
 // 64 KiB, 413 body_too_large above it). Every request body in the API is a
 // few hundred bytes; the limit keeps a slow or huge upload from tying up
 // memory.

@@ -91,8 +91,18 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
-	errc := make(chan error, 1)
+	pln, err := listenPprof(cfg.Pprof)
+	if err != nil {
+		return err
+	}
+	errc := make(chan error, 2)
 	go func() { errc <- hs.Serve(ln) }()
+	if pln != nil {
+		ps := newPprofServer(logger)
+		defer ps.Close()
+		go func() { errc <- ps.Serve(pln) }()
+		logger.Info("pprof listening", "url", "http://"+publicAddr(pln.Addr())+"/debug/pprof/")
+	}
 	logger.Info("authkit started", "addr", addr, "env", cfg.Env, "dev", cfg.Dev, "issuer", cfg.Issuer,
 		"cookie_auth", cfg.CookieAuth, "captcha", cfg.Captcha, "oauth_providers", srv.describeProviders())
 	fmt.Fprintf(stdout, "authkit listening on http://%s env=%s\n", addr, cfg.Env)

@@ -100,7 +100,7 @@ func (s *server) usersPut(w http.ResponseWriter, r *http.Request) error {
 }
 
 // validate checks the profile fields: name-style strings of at most 255
-// characters (dynamic-api.md §0), a two-letter country, a JSON object as
+// characters (Dynamic's API), a two-letter country, a JSON object as
 // metadata.
 func (f userFields) validate() error {
 	for _, p := range []*string{f.Alias, f.FirstName, f.LastName, f.JobTitle, f.Team, f.TShirtSize, f.Username} {

@@ -5,7 +5,7 @@ import (
 	"github.com/authkit/authkit/verification"
 )
 
-// apiRoutes is the route table of server.md, under /api/v0/sdk/{env}.
+// apiRoutes is the route table of Dynamic's SDK API, under /api/v0/sdk/{env}.
 // The per-IP limits sit on the routes that send codes (create), on
 // those that check a code or complete a sign-in (signin), and on the
 // public OAuth state routes (oauth; initAuth also oauth-states).

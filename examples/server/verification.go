@@ -19,7 +19,7 @@ import (
 // the handlers; they differ in the destination fields and in the error
 // codes (channelCodes).
 
-// channelCodes are a channel's 422 codes of server.md's table.
+// channelCodes are a channel's 422 error codes.
 type channelCodes struct {
 	wrong   string // wrong code, 1st to 5th failure
 	tooMany string // after the 5th failure
