@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authkit/authkit/internal/random"
 )
 
 // config is everything the server is started with. parseConfig fills it
@@ -329,7 +328,7 @@ func parseConfig(args []string, getenv func(string) string, usage io.Writer) (co
 		return c, err
 	}
 	if c.Env == "" {
-		id, err := random.UUID(nil)
+		id, err := newUUID()
 		if err != nil {
 			return c, err
 		}
@@ -382,5 +381,5 @@ func (c config) validate() error {
 // isEnvironmentID reports whether s matches the environment id pattern of
 // Dynamic's API: a lower-case 8-4-4-4-12 hex UUID.
 func isEnvironmentID(s string) bool {
-	return random.IsUUID(s) && strings.ToLower(s) == s
+	return isUUID(s) && strings.ToLower(s) == s
 }

@@ -10,13 +10,13 @@ import (
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/oauth"
-	"github.com/authkit/authkit/oauth/oauthtest"
+	"github.com/authkit/authkit/oauth/oauthdev"
 )
 
 // The OAuth routes under providers/{type}: initAuth, loginUrl, redirect
 // (GET, and POST for Apple's form_post), oauthResult, signIn and verify.
 // The provider list is the -oidc flags, plus in development mode a fake
-// provider (oauth/oauthtest) mounted at /dev/oauth/ and registered as
+// provider (oauth/oauthdev) mounted at /dev/oauth/ and registered as
 // github, so that the whole flow runs offline.
 
 // providerTimeout bounds every call to a provider.
@@ -50,7 +50,7 @@ func (s *server) buildOAuth(opt serverOptions) error {
 		names[p.Name] = true
 	}
 	if s.cfg.Dev && !names[string(authkit.ProviderGitHub)] {
-		fake, err := oauthtest.NewProvider(oauthtest.Config{
+		fake, err := oauthdev.NewProvider(oauthdev.Config{
 			Issuer:       s.ownOrigin + "/dev/oauth",
 			RedirectURIs: []string{s.redirectURI(string(authkit.ProviderGitHub))},
 			UserInfo:     fakeGitHubProfile,

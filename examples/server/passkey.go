@@ -13,7 +13,6 @@ import (
 	"strings"
 
 	"github.com/authkit/authkit"
-	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
 )
@@ -254,7 +253,7 @@ func (s *server) mfaRegisterPasskeyStart(w http.ResponseWriter, r *http.Request)
 	if err != nil {
 		return err
 	}
-	id, err := random.UUID(nil)
+	id, err := newUUID()
 	if err != nil {
 		return err
 	}

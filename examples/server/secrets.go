@@ -8,7 +8,6 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/authkit/authkit/internal/random"
 )
 
 // serverSecrets are the keys the services need: code hashing
@@ -32,7 +31,7 @@ const minSecretLen = 32
 // hex, at least 32 bytes. Empty means a random one.
 func parseSecret(s string) ([]byte, error) {
 	if s == "" {
-		return random.Bytes(nil, minSecretLen)
+		return randomBytes(minSecretLen)
 	}
 	s = strings.TrimSpace(s)
 	var b []byte

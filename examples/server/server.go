@@ -12,10 +12,9 @@ import (
 	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/devicebind"
-	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
-	"github.com/authkit/authkit/oauth/oauthtest"
+	"github.com/authkit/authkit/oauth/oauthdev"
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
@@ -42,7 +41,7 @@ type server struct {
 	jwksHandler http.Handler
 	captcha     captcha.Verifier    // nil when -captcha is not set
 	oauth       *oauth.Flow         // nil when no provider is configured
-	fakeOAuth   *oauthtest.Provider // the fake OAuth provider, -dev only
+	fakeOAuth   *oauthdev.Provider // the fake OAuth provider, -dev only
 
 	ipLimits    map[string]ratelimit.Limiter
 	corsOrigins map[string]bool
@@ -83,10 +82,13 @@ func newServer(ctx context.Context, cfg config, opt serverOptions) (*server, err
 	s := &server{
 		cfg:         cfg,
 		log:         opt.Logger,
-		now:         clock.Or(opt.Now),
+		now:         opt.Now,
 		stores:      opt.Stores,
 		corsOrigins: map[string]bool{},
 		ownOrigin:   iss.Scheme + "://" + iss.Host,
+	}
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/authkit/authkit"
-	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/verification"
 )
@@ -128,7 +127,7 @@ const maxNameLen = 255
 
 // validUUIDField checks a verificationUUID against the API's UUID pattern.
 func validUUIDField(s string) error {
-	if !random.IsUUID(s) {
+	if !isUUID(s) {
 		return errValidation("verificationUUID must be a UUID.")
 	}
 	return nil
