@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"strings"
-
 )
 
 // serverSecrets are the keys the services need: code hashing

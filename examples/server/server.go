@@ -39,8 +39,8 @@ type server struct {
 	steps       *session.StepUp // the step-up policy of the sensitive routes
 	passkeys    *passkey.Service
 	jwksHandler http.Handler
-	captcha     captcha.Verifier    // nil when -captcha is not set
-	oauth       *oauth.Flow         // nil when no provider is configured
+	captcha     captcha.Verifier   // nil when -captcha is not set
+	oauth       *oauth.Flow        // nil when no provider is configured
 	fakeOAuth   *oauthdev.Provider // the fake OAuth provider, -dev only
 
 	ipLimits    map[string]ratelimit.Limiter
