@@ -279,6 +279,9 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.
 type linkOptions struct {
 	amr             string
 	requestedScopes []authkit.Scope
+	// replaceEmail retires the user's other email credentials once the
+	// new one is linked (an email change).
+	replaceEmail bool
 }
 
 // linkCredential is the end of every verify route: attach the proven
@@ -294,6 +297,11 @@ func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred aut
 	u, err := s.accounts.Link(ctx, c.Subject, cred)
 	if err != nil {
 		return classifyLink(err, cred.Format)
+	}
+	if opt.replaceEmail && cred.Format == authkit.FormatEmail {
+		if u, err = s.retireOtherEmails(ctx, u, cred); err != nil {
+			return err
+		}
 	}
 	toks, err := s.reissue(ctx, c, u)
 	if err != nil {
