@@ -7,6 +7,10 @@
 //     phoneNumber "9172113333", isoCountryCode "US");
 //   - [ParseE164] takes a stored or canonical "+19172113333".
 //
+// A Number remembers that it came from the parser: [Revalidate] returns a
+// parsed, unmodified Number as is and parses any other again, so a library
+// that receives a Number parses it at most once per request.
+//
 // A number is accepted only if libphonenumber (github.com/nyaruka/phonenumbers)
 // considers it valid for its region, not merely of a possible length: this
 // rejects unassigned ranges before an SMS is paid for. Each kind of rejection

@@ -35,3 +35,15 @@ func Example() {
 	// phone_number_not_allowed: phone: number not allowed: toll_free numbers are not allowed
 	// true
 }
+
+// A service that takes a Number from its caller re-checks it with
+// Revalidate: a parsed Number passes as is, an edited one is parsed again
+// from its E.164 form, so its Type cannot be forged past a Policy.
+func ExampleRevalidate() {
+	n, _ := phone.Parse("1", "900 555 0100", "US")
+	n.Type = phone.Mobile // a false claim
+	checked, _ := phone.Revalidate(n)
+	fmt.Println(checked.Type)
+	// Output:
+	// premium_rate
+}

@@ -25,6 +25,36 @@ type Number struct {
 	Region string
 	// Type is the kind of line, per libphonenumber's metadata.
 	Type NumberType
+
+	// parsed is what the parser filled in, set only by Parse and
+	// ParseE164. A Number whose exported fields still equal it came from
+	// the parser unchanged, so [Revalidate] can trust it without parsing
+	// again; a hand-built or edited Number does not match and is re-parsed.
+	parsed fields
+}
+
+// fields are a Number's exported fields.
+type fields struct {
+	e164, callingCode, nationalNumber, region string
+	typ                                       NumberType
+}
+
+// exported returns n's exported fields.
+func (n Number) exported() fields {
+	return fields{n.E164, n.CallingCode, n.NationalNumber, n.Region, n.Type}
+}
+
+// Revalidate returns n unchanged when it came from [Parse] or [ParseE164]
+// and has not been modified since, and otherwise parses n.E164 again with
+// [ParseE164]. A consumer that takes a Number from its caller and applies
+// a [Policy] to its Type calls Revalidate first, so that a Number built or
+// edited by hand cannot carry a false Type past the policy, while a
+// parsed one is not parsed twice.
+func Revalidate(n Number) (Number, error) {
+	if n.parsed.e164 != "" && n.parsed == n.exported() {
+		return n, nil
+	}
+	return ParseE164(n.E164)
 }
 
 // Masked returns a form safe for logs and screens: the calling code and only
@@ -52,4 +82,4 @@ func (n Number) GoString() string {
 func (n Number) LogValue() slog.Value { return slog.StringValue(n.Masked()) }
 
 // IsZero reports whether n is the zero Number (no number).
-func (n Number) IsZero() bool { return n == Number{} }
+func (n Number) IsZero() bool { return n.exported() == fields{} }

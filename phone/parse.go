@@ -138,13 +138,15 @@ func build(num *phonenumbers.PhoneNumber, region string) (Number, error) {
 	}
 	nsn := phonenumbers.GetNationalSignificantNumber(num)
 	ccs := strconv.Itoa(cc)
-	return Number{
+	n := Number{
 		E164:           "+" + ccs + nsn,
 		CallingCode:    ccs,
 		NationalNumber: nsn,
 		Region:         region,
 		Type:           fromLib(typ),
-	}, nil
+	}
+	n.parsed = n.exported()
+	return n, nil
 }
 
 // parseRegion checks the API's isoCountryCode rule (^[a-zA-Z]{2,4}\d?$,

@@ -145,16 +145,17 @@ func (d destination) limitKey() string {
 }
 
 // resolveDestination validates the destination of a request. A phone number
-// is re-parsed from its E.164 form, so a Number built by hand (not by
-// phone.Parse) is validated all the same and its Type cannot be forged past
-// the policy.
+// goes through phone.Revalidate: one that came unchanged from the parser is
+// trusted as is (the caller already paid for the parse), and any other is
+// re-parsed from its E.164 form, so a Number built or edited by hand is
+// validated all the same and its Type cannot be forged past the policy.
 func (s *Service) resolveDestination(req StartRequest) (destination, error) {
 	switch req.Channel {
 	case ChannelSMS:
 		if req.Phone == nil || req.Phone.E164 == "" {
 			return destination{}, fmt.Errorf("%w: no phone number", ErrInvalidDestination)
 		}
-		n, err := phone.ParseE164(req.Phone.E164)
+		n, err := phone.Revalidate(*req.Phone)
 		if err != nil {
 			return destination{}, fmt.Errorf("%w: %w", ErrInvalidDestination, err)
 		}

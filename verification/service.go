@@ -195,7 +195,8 @@ type StartRequest struct {
 	// Channel is ChannelSMS or ChannelEmail.
 	Channel Channel
 	// Phone is the destination for ChannelSMS, from phone.Parse or
-	// phone.ParseE164.
+	// phone.ParseE164 (then it is not parsed again); any other Number is
+	// re-parsed from its E164 (phone.Revalidate).
 	Phone *phone.Number
 	// Email is the destination for ChannelEmail.
 	Email string

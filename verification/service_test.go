@@ -466,6 +466,11 @@ func TestDestinationRejected(t *testing.T) {
 	if _, err := f.svc.Start(ctx, verification.StartRequest{Channel: verification.ChannelSMS, Phone: n}); !errors.Is(err, verification.ErrDestinationRejected) {
 		t.Fatalf("Start(premium rate) = %v", err)
 	}
+	// The same lie in a Number built from scratch.
+	forged := &phone.Number{E164: "+19005550100", CallingCode: "1", NationalNumber: "9005550100", Region: "US", Type: phone.Mobile}
+	if _, err := f.svc.Start(ctx, verification.StartRequest{Channel: verification.ChannelSMS, Phone: forged}); !errors.Is(err, verification.ErrDestinationRejected) {
+		t.Fatalf("Start(hand-built premium rate) = %v", err)
+	}
 	if f.sent.Len() != 0 {
 		t.Fatal("sent to a rejected destination")
 	}

@@ -162,6 +162,9 @@ func BenchmarkSMSSignInInProcess(b *testing.B) {
 			rd = bytes.NewReader(j)
 		}
 		r := httptest.NewRequest(method, path, rd)
+		if body != nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, r)
 		if w.Code/100 != 2 {
