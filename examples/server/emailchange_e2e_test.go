@@ -46,10 +46,25 @@ func emailCreds(v verifyResponse) []string {
 	return out
 }
 
-// TestEmailChange: PUT users {email} sends a code to the new address and
-// changes nothing else about the email; verify replaces the credential.
+// TestEmailChange runs the email-change tests on every store backend
+// (PostgreSQL and Redis skip without their environment variables).
 func TestEmailChange(t *testing.T) {
-	e := newTestEnv(t, memoryStores)
+	for _, b := range []struct {
+		name string
+		f    storeFactory
+	}{{"Memory", memoryStores}, {"Postgres", postgresStores}, {"Redis", redisStores}} {
+		t.Run(b.name, func(t *testing.T) {
+			t.Run("Change", func(t *testing.T) { testEmailChange(t, b.f) })
+			t.Run("StepUp", func(t *testing.T) { testEmailChangeStepUp(t, b.f) })
+			t.Run("Race", func(t *testing.T) { testEmailChangeRace(t, b.f) })
+		})
+	}
+}
+
+// testEmailChange: PUT users {email} sends a code to the new address and
+// changes nothing else about the email; verify replaces the credential.
+func testEmailChange(t *testing.T, newStores storeFactory) {
+	e := newTestEnv(t, newStores)
 	v := e.emailSignIn("old@example.com")
 
 	ch := e.putEmail(v.MinifiedJWT, map[string]any{"email": "new@example.com", "firstName": "Ann"}, nil)
@@ -106,10 +121,10 @@ func TestEmailChange(t *testing.T) {
 	}
 }
 
-// TestEmailChangeStepUp: PUT users of an MFA user is gated like any
+// testEmailChangeStepUp: PUT users of an MFA user is gated like any
 // profile change, before a code is sent; verify is gated as a link.
-func TestEmailChangeStepUp(t *testing.T) {
-	e := newTestEnv(t, memoryStores)
+func testEmailChangeStepUp(t *testing.T, newStores storeFactory) {
+	e := newTestEnv(t, newStores)
 	bearer, dev := e.stepUpSession(70, stStale)
 	const addr = "stepup-new@example.com"
 	expectError(t, e.do(req{Method: "PUT", Path: "users", Bearer: bearer, Body: map[string]any{"email": addr}}), 403, "step_up_required")
@@ -133,11 +148,11 @@ func TestEmailChangeStepUp(t *testing.T) {
 	}
 }
 
-// TestEmailChangeRace: changes to N addresses verified at once leave the
-// user exactly one email, one of the N, and no other user's.
-func TestEmailChangeRace(t *testing.T) {
+// testEmailChangeRace: changes to N addresses verified at once leave the
+// user exactly one email, one of the N.
+func testEmailChangeRace(t *testing.T, newStores storeFactory) {
 	const n = 8
-	e := newTestEnv(t, memoryStores)
+	e := newTestEnv(t, newStores)
 	v := e.emailSignIn("race-old@example.com")
 	ids := make([]string, n)
 	codes := make([]string, n)
