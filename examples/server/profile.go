@@ -32,16 +32,18 @@ func (s *server) usersGet(w http.ResponseWriter, r *http.Request) error {
 type updateSelfRequest struct {
 	userFields
 	MFABackupCodeAcknowledgement *string `json:"mfaBackupCodeAcknowledgement"`
-	// Email asks for an email change: a code goes to the new address and
-	// emailVerifications/verify completes it (emailchange.go).
+	// Email and PhoneNumber (E.164) ask for an email or phone change: a
+	// code goes to the new address or number and
+	// {email,sms}Verifications/verify completes it (contactchange.go).
 	Email        *string `json:"email"`
+	PhoneNumber  *string `json:"phoneNumber"`
 	CaptchaToken string  `json:"captchaToken"`
 }
 
 // usersPut is PUT users: update the profile (and acknowledge the recovery
 // codes), then re-issue the session's tokens, whose profile claims changed.
-// A new email is not set here: a code is sent to it first, and nothing
-// changes when that fails.
+// A new email or phone number is not set here: a code is sent to it
+// first, and nothing changes when that fails.
 func (s *server) usersPut(w http.ResponseWriter, r *http.Request) error {
 	var body updateSelfRequest
 	if err := decodeJSON(r, &body); err != nil {
@@ -55,14 +57,25 @@ func (s *server) usersPut(w http.ResponseWriter, r *http.Request) error {
 	}
 	ctx := r.Context()
 	c := claimsOf(r)
-	var change *emailCreateResponse
-	if body.Email != nil {
+	newPhone, err := parseChangeFields(body.Email, body.PhoneNumber)
+	if err != nil {
+		return err
+	}
+	var out updateSelfResponse
+	if body.Email != nil || body.PhoneNumber != nil {
 		cur, err := s.accounts.Get(ctx, c.Subject)
 		if err != nil {
 			return err
 		}
-		if change, err = s.startEmailChange(r, cur.Email, *body.Email, body.CaptchaToken); err != nil {
-			return err
+		if newPhone != nil {
+			if out.SMSVerification, err = s.startPhoneChange(r, cur, *newPhone, body.CaptchaToken); err != nil {
+				return err
+			}
+		}
+		if body.Email != nil {
+			if out.EmailVerification, err = s.startEmailChange(r, cur, *body.Email, body.CaptchaToken); err != nil {
+				return err
+			}
 		}
 	}
 	if a := body.MFABackupCodeAcknowledgement; a != nil {
@@ -91,9 +104,12 @@ func (s *server) usersPut(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	resp.NextView = "done"
-	out := updateSelfResponse{verifyResponse: resp, EmailVerification: change}
-	if change != nil {
+	out.verifyResponse = resp
+	switch {
+	case out.EmailVerification != nil:
 		out.NextView = "verify-email"
+	case out.SMSVerification != nil:
+		out.NextView = "verify-sms"
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil

@@ -279,9 +279,9 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.
 type linkOptions struct {
 	amr             string
 	requestedScopes []authkit.Scope
-	// replaceEmail retires the user's other email credentials once the
-	// new one is linked (an email change).
-	replaceEmail bool
+	// replace retires the user's other credentials of the same format
+	// once the new one is linked (an email or phone change).
+	replace bool
 }
 
 // linkCredential is the end of every verify route: attach the proven
@@ -298,8 +298,8 @@ func (s *server) linkCredential(w http.ResponseWriter, r *http.Request, cred aut
 	if err != nil {
 		return classifyLink(err, cred.Format)
 	}
-	if opt.replaceEmail && cred.Format == authkit.FormatEmail {
-		if u, err = s.retireOtherEmails(ctx, u, cred); err != nil {
+	if opt.replace {
+		if u, err = s.retireOthers(ctx, u, cred); err != nil {
 			return err
 		}
 	}

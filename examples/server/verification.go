@@ -329,8 +329,9 @@ func (s *server) codeSignin(ch verification.Channel) apiHandler {
 }
 
 // codeVerify is POST {sms,email}Verifications/verify: check the code and
-// link the phone number or email to the signed-in user. A verified email
-// replaces the user's other emails: the user has one (an email change).
+// link the phone number or email to the signed-in user. It replaces the
+// user's other emails or phone numbers: the user has one of each (an
+// email or phone change).
 func (s *server) codeVerify(ch verification.Channel) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		cred, body, err := s.checkSubmission(r, ch)
@@ -338,7 +339,7 @@ func (s *server) codeVerify(ch verification.Channel) apiHandler {
 			return err
 		}
 		scopes, _ := parseRequestedScopes(body.RequestedScopes)
-		return s.linkCredential(w, r, cred, linkOptions{amr: amrOf(ch), requestedScopes: scopes, replaceEmail: ch == verification.ChannelEmail})
+		return s.linkCredential(w, r, cred, linkOptions{amr: amrOf(ch), requestedScopes: scopes, replace: true})
 	}
 }
 
