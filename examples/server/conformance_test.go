@@ -61,7 +61,7 @@ func testRouteGates(t *testing.T, newStores storeFactory) {
 	if !hasScope(decodeJWT(t, p.MinifiedJWT).Scope, "requiresAdditionalAuth") {
 		t.Fatalf("not MFA-pending: %s", p.raw.Body)
 	}
-	anyAllowed := map[string]bool{"/users/mfa/auth/totp": true, "/users/mfa/auth/recovery": true, "/session": true, "/revoke": true,
+	anyAllowed := map[string]bool{"/users/mfa/auth/totp": true, "/users/mfa/auth/recovery": true, "/users/mfa/auth/email": true, "/session": true, "/revoke": true,
 		"/users/mfa/auth/passkey": true, "/users/passkeys/authenticate": true}
 	for _, rt := range authRoutes(e) {
 		if rt.path == "/revoke" {

@@ -73,17 +73,11 @@ func (s *server) startPhoneChange(r *http.Request, u authkit.User, n phone.Numbe
 // startChange sends a code for want unless u already holds a credential
 // with its key; it returns nil then.
 func (s *server) startChange(r *http.Request, u authkit.User, want authkit.VerifiedCredential, req verification.StartRequest) (*verification.Started, error) {
-	_, key, err := s.accounts.Key(want)
-	if err != nil {
+	if _, _, err := s.accounts.Key(want); err != nil {
 		return nil, errValidation("The new " + string(want.Format) + " is malformed.")
 	}
-	for _, c := range u.VerifiedCredentials {
-		if c.Format != want.Format {
-			continue
-		}
-		if _, k, err := s.accounts.Key(c); err == nil && k == key {
-			return nil, nil
-		}
+	if s.holdsCredential(u, want) {
+		return nil, nil
 	}
 	st, err := s.codes.Start(r.Context(), req)
 	if err != nil {

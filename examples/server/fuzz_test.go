@@ -64,7 +64,7 @@ var fuzzRoutes = []string{
 	"/smsVerifications/create", "/smsVerifications/retry", "/smsVerifications/signin", "/smsVerifications/verify",
 	"/emailVerifications/create", "/emailVerifications/retry", "/emailVerifications/signin", "/emailVerifications/verify",
 	"/providers/github/initAuth", "/providers/github/oauthResult", "/providers/github/signIn", "/providers/github/verify",
-	"/users/mfa/auth/totp", "/users/mfa/auth/recovery", "/refresh", "/revoke",
+	"/users/mfa/auth/totp", "/users/mfa/auth/recovery", "/refresh", "/revoke", "/users/mfa/auth/email",
 }
 
 // FuzzParseOIDCFlag: any -oidc value either parses into a complete,

@@ -42,6 +42,7 @@ func (s *server) apiRoutes() []route {
 		{"POST", "/users/mfa/register/totp", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterConfirm)},
 		{"POST", "/users/mfa/auth/totp", authAny, signin(s.mfaAuthTOTP)},
 		{"POST", "/users/mfa/auth/recovery", authAny, signin(s.mfaAuthRecovery)},
+		{"POST", "/users/mfa/auth/email", authAny, signin(s.mfaAuthEmail)},
 		{"GET", "/users/mfa/register/passkey", authBasic, s.mfaRegisterPasskeyStart},
 		{"POST", "/users/mfa/register/passkey", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterPasskey)},
 		{"POST", "/users/mfa/auth/passkey", authAny, signin(s.mfaAuthPasskey)},
