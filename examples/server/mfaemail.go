@@ -13,6 +13,12 @@ import (
 // verification of an address the user has not verified.
 var errNotOwnEmail = errors.New("the verification is not for one of the user's verified emails")
 
+// errSameFactor is the cause when the email offered as the second factor
+// is the credential the session signed in with: a second code to the same
+// inbox proves the same factor twice (NIST SP 800-63B §2.2 needs two
+// different factors).
+var errSameFactor = errors.New("the email is the session's own sign-in credential")
+
 // mfaAuthEmail is POST users/mfa/auth/email: the second factor is a code
 // sent (emailVerifications/create) to one of the user's own verified
 // email addresses. A code proving any other address is refused: it proves
@@ -30,6 +36,13 @@ func (s *server) mfaAuthEmail(w http.ResponseWriter, r *http.Request) error {
 	}
 	if !s.holdsCredential(u, cred) {
 		return errUnprocessable("invalid_email_verification", "The verification is not for your verified email.", errNotOwnEmail)
+	}
+	signinID := c.SigninCredentialID
+	if signinID == "" { // left out of the token when it repeats the last one
+		signinID = c.LastVerifiedCredentialID
+	}
+	if s.signedInWith(u, signinID, cred) {
+		return errUnprocessable("invalid_email_verification", "The email you signed in with cannot also be your second factor.", errSameFactor)
 	}
 	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMROneTimePassword)
 }
@@ -49,4 +62,15 @@ func (s *server) holdsCredential(u authkit.User, cred authkit.VerifiedCredential
 		}
 	}
 	return false
+}
+
+// signedInWith reports whether cred is the credential the session signed
+// in with. An unknown sign-in credential counts as a match, failing closed.
+func (s *server) signedInWith(u authkit.User, signinID string, cred authkit.VerifiedCredential) bool {
+	for _, c := range u.VerifiedCredentials {
+		if c.ID == signinID {
+			return s.holdsCredential(authkit.User{VerifiedCredentials: []authkit.VerifiedCredential{c}}, cred)
+		}
+	}
+	return true
 }

@@ -78,6 +78,24 @@ func testMFAEmail(t *testing.T, newStores storeFactory) {
 		t.Fatalf("MFA token or amr missing: %s", r.Body)
 	}
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Bearer: up.MinifiedJWT}), 200)
+
 	// The code is single-use.
 	expectError(t, auth(ownID, code, nil), 422, "invalid_email_verification")
+
+	// A session that signed in with the email cannot use the same inbox
+	// as its second factor. (The clock moves past the send cooldowns.)
+	e.clock.Advance(15 * time.Minute)
+	es := e.do(req{Method: "POST", Path: "emailVerifications/signin",
+		Body: map[string]any{"verificationUUID": e.emailStart(own), "verificationToken": e.lastCode(own)}})
+	expectStatus(t, es, 200)
+	var ev verifyResponse
+	es.JSON(t, &ev)
+	if !hasScope(decodeJWT(t, ev.MinifiedJWT).Scope, "requiresAdditionalAuth") {
+		t.Fatal("email sign-in of a TOTP user is not MFA-pending")
+	}
+	e.clock.Advance(2 * time.Minute)
+	again := e.emailStart(own)
+	expectError(t, e.do(req{Method: "POST", Path: "users/mfa/auth/email", Bearer: ev.MinifiedJWT,
+		Body: map[string]any{"verificationUUID": again, "verificationToken": e.lastCode(own)}}), 422, "invalid_email_verification")
+	expectError(t, e.do(req{Method: "GET", Path: "users", Bearer: ev.MinifiedJWT}), 403, "insufficient_scope")
 }
