@@ -130,7 +130,7 @@ func (s *Service) secretOf(d DeviceRecord) (string, error) {
 // as used, and the device becomes the default if the user had none.
 // Confirming does not satisfy an MFA challenge: call AuthenticateTOTP with a
 // later code for that. Errors: ErrNoPendingDevice, ErrInvalidCode,
-// *TooManyAttemptsError (ErrRateLimited), ErrLockedOut.
+// *ratelimit.LimitedError (ErrRateLimited), ErrLockedOut.
 func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device, error) {
 	if userID == "" {
 		return Device{}, ErrInvalidUser
@@ -156,7 +156,7 @@ func (s *Service) ConfirmTOTP(ctx context.Context, userID, code string) (Device,
 // than the newest one (Dynamic's POST users/mfa/auth/totp with the id from
 // GET users/mfa/register/totp). Errors: ErrDeviceNotFound (unknown or
 // foreign device), ErrNoPendingDevice (already verified), ErrInvalidCode,
-// *TooManyAttemptsError, ErrLockedOut.
+// *ratelimit.LimitedError, ErrLockedOut.
 func (s *Service) ConfirmTOTPDevice(ctx context.Context, userID, deviceID, code string) (Device, error) {
 	if userID == "" {
 		return Device{}, ErrInvalidUser
@@ -219,10 +219,10 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 // step ±Skew, and only if its step is later than the last step accepted on
 // that device, so a code (or any earlier one) never works twice (RFC 6238
 // §5.2). A wrong or replayed code counts as a failure; after MaxFailures in
-// FailureWindow every attempt fails with *TooManyAttemptsError until the
+// FailureWindow every attempt fails with *ratelimit.LimitedError until the
 // window ends; after MaxLifetimeFailures in all, with ErrLockedOut until
 // ResetFailures. Errors: ErrDeviceNotFound (also when the user has no
-// verified device), ErrInvalidCode, *TooManyAttemptsError, ErrLockedOut.
+// verified device), ErrInvalidCode, *ratelimit.LimitedError, ErrLockedOut.
 func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code string) (Device, error) {
 	if userID == "" {
 		return Device{}, ErrInvalidUser

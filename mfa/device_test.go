@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/authkit/authkit/ratelimit"
 )
 
 func TestNewConfig(t *testing.T) {
@@ -187,9 +189,9 @@ func TestFailureLimit(t *testing.T) {
 	}
 	f.clock.Advance(30 * time.Second)
 	_, err := f.svc.AuthenticateTOTP(bg, "u", "", codeAt(t, e.Secret, f.clock.Now(), 0))
-	var tm *TooManyAttemptsError
+	var tm *ratelimit.LimitedError
 	if !errors.As(err, &tm) || !errors.Is(err, ErrRateLimited) {
-		t.Fatalf("right code after 5 failures = %v, want *TooManyAttemptsError", err)
+		t.Fatalf("right code after 5 failures = %v, want *ratelimit.LimitedError", err)
 	}
 	// The window started with the first failure, at start.
 	if want := DefaultFailureWindow - f.clock.Now().Sub(start); tm.RetryAfter != want {

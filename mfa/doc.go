@@ -31,7 +31,7 @@
 //
 // Guessing: failed TOTP attempts are limited per user (5 per 5 minutes, fixed
 // window from the first failure); after that every attempt, a right one
-// included, gets *TooManyAttemptsError until the window ends. A slot is
+// included, gets *ratelimit.LimitedError until the window ends. A slot is
 // reserved atomically before a code is evaluated and handed back on success,
 // so parallel wrong guesses never get more than the limit evaluated.
 // Recovery-code attempts have their own counter with the same limits.

@@ -2,8 +2,6 @@ package mfa
 
 import (
 	"errors"
-	"fmt"
-	"time"
 )
 
 // Errors returned by the Service. The reference server maps them to
@@ -14,7 +12,9 @@ var (
 	// 422 invalid_totp_code).
 	ErrInvalidCode = errors.New("mfa: invalid code")
 	// ErrRateLimited: too many failed attempts; the error is a
-	// *TooManyAttemptsError carrying the delay (429 rate_limited).
+	// *ratelimit.LimitedError carrying the delay, with this sentinel as its
+	// Err (429 rate_limited). Every attempt, a right code included, is
+	// refused until RetryAfter has passed.
 	ErrRateLimited = errors.New("mfa: too many failed attempts")
 	// ErrNoPendingDevice: ConfirmTOTP found no unverified device
 	// (422 no_pending_device).
@@ -51,20 +51,3 @@ var (
 	// Retry-After); AttemptStore.ReserveAttempt returns it bare.
 	ErrLockedOut = errors.New("mfa: locked out after too many failed attempts; needs a reset")
 )
-
-// TooManyAttemptsError is returned once a user has used up the failed
-// attempts of the current window. Every attempt, a right code included, is
-// refused until RetryAfter has passed. errors.Is(err, ErrRateLimited) holds.
-type TooManyAttemptsError struct {
-	// RetryAfter is the time until the window ends (for a Retry-After header,
-	// round up to whole seconds).
-	RetryAfter time.Duration
-}
-
-// Error implements error; it shows the delay, never the attempted code.
-func (e *TooManyAttemptsError) Error() string {
-	return fmt.Sprintf("mfa: too many failed attempts; retry after %s", e.RetryAfter)
-}
-
-// Is makes errors.Is(err, ErrRateLimited) true.
-func (e *TooManyAttemptsError) Is(target error) bool { return target == ErrRateLimited }

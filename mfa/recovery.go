@@ -223,7 +223,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string) ([
 // configured hash key while a rotation is under way) and one atomic store
 // operation, whatever the set size. Failures are limited like TOTP failures,
 // with a separate counter. Errors: ErrInvalidRecoveryCode,
-// *TooManyAttemptsError.
+// *ratelimit.LimitedError.
 func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string) (remaining int, err error) {
 	if userID == "" {
 		return 0, ErrInvalidUser

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/authkit/authkit/ratelimit"
 )
 
 var recoveryShape = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$`)
@@ -263,9 +265,9 @@ func TestRecoveryFailureLimit(t *testing.T) {
 		}
 	}
 	_, err := f.svc.AuthenticateRecovery(bg, "u", codes[0])
-	var tm *TooManyAttemptsError
+	var tm *ratelimit.LimitedError
 	if !errors.As(err, &tm) || tm.RetryAfter != DefaultFailureWindow {
-		t.Fatalf("right code after %d failures = %v, want *TooManyAttemptsError with %v", DefaultMaxFailures, err, DefaultFailureWindow)
+		t.Fatalf("right code after %d failures = %v, want *ratelimit.LimitedError with %v", DefaultMaxFailures, err, DefaultFailureWindow)
 	}
 	// The TOTP counter is separate.
 	if _, err := f.svc.AuthenticateTOTP(bg, "u", "", codeAt(t, e.Secret, f.clock.Now(), 0)); err != nil {

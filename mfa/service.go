@@ -10,6 +10,7 @@ import (
 
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/internal/keyedhash"
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // Defaults of Config: what a zero field means.
@@ -60,7 +61,7 @@ type Config struct {
 	Skew int
 	// MaxFailures is how many failed TOTP attempts (and, counted apart,
 	// recovery-code attempts) a user gets per FailureWindow; after that every
-	// attempt, even a right one, fails with *TooManyAttemptsError until the
+	// attempt, even a right one, fails with *ratelimit.LimitedError until the
 	// window ends. 0 means DefaultMaxFailures (5).
 	MaxFailures int
 	// FailureWindow is the fixed window, starting at the first failed
@@ -181,7 +182,7 @@ func orDur(v, def time.Duration) time.Duration {
 	return v
 }
 
-// reserve takes one attempt slot for key, or returns *TooManyAttemptsError,
+// reserve takes one attempt slot for key, or returns *ratelimit.LimitedError,
 // or ErrLockedOut once lifetimeMax (> 0) failures were counted for key.
 func (s *Service) reserve(ctx context.Context, key string, lifetimeMax int, now time.Time) error {
 	ok, retry, err := s.store.ReserveAttempt(ctx, key, now, s.window, s.maxFailures, lifetimeMax)
@@ -194,7 +195,7 @@ func (s *Service) reserve(ctx context.Context, key string, lifetimeMax int, now 
 	}
 	if !ok {
 		s.log.WarnContext(ctx, "mfa: attempt refused, failure limit reached", "key", key, "retry_after", retry)
-		return &TooManyAttemptsError{RetryAfter: retry}
+		return &ratelimit.LimitedError{RetryAfter: retry, Err: ErrRateLimited}
 	}
 	return nil
 }

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authkit/authkit/ratelimit"
 )
 
 var errBackend = errors.New("backend down")
@@ -253,8 +255,8 @@ func TestMemoryStorePrunes(t *testing.T) {
 }
 
 func TestTooManyAttemptsError(t *testing.T) {
-	err := error(&TooManyAttemptsError{RetryAfter: 90 * time.Second})
-	if !errors.Is(err, ErrRateLimited) || errors.Is(err, ErrInvalidCode) {
+	err := error(&ratelimit.LimitedError{RetryAfter: 90 * time.Second, Err: ErrRateLimited})
+	if !errors.Is(err, ErrRateLimited) || !errors.Is(err, ratelimit.ErrLimited) || errors.Is(err, ErrInvalidCode) {
 		t.Fatal("errors.Is mismatch")
 	}
 	if !strings.Contains(err.Error(), "1m30s") {

@@ -34,26 +34,46 @@ type Decision struct {
 // Err returns nil for an allowed decision and a *[LimitedError] (which
 // matches [ErrLimited]) for a denied one.
 func (d Decision) Err() error {
+	return d.ErrAs(nil)
+}
+
+// ErrAs is [Decision.Err] with the caller's own sentinel: a denial is a
+// *[LimitedError] whose Err is sentinel, so errors.Is matches both
+// sentinel and [ErrLimited], and the message is the sentinel's.
+func (d Decision) ErrAs(sentinel error) error {
 	if d.Allowed {
 		return nil
 	}
-	return &LimitedError{RetryAfter: d.RetryAfter}
+	return &LimitedError{RetryAfter: d.RetryAfter, Err: sentinel}
 }
 
 // ErrLimited is matched (with errors.Is) by every *[LimitedError].
 var ErrLimited = errors.New("ratelimit: rate limit exceeded")
 
-// LimitedError reports a denied event and when to retry. errors.Is(err,
-// ErrLimited) holds for it; use errors.As to read RetryAfter.
+// LimitedError reports a denied event and when to retry. It is the one
+// error type of the module that carries a RetryAfter: verification send
+// limits and mfa failure limits return it too, with their own sentinel in
+// Err. errors.Is(err, ErrLimited) and errors.Is(err, e.Err) both hold; use
+// errors.As to read RetryAfter (for an HTTP Retry-After header, RFC 9110
+// §10.2.3, round up to whole seconds).
 type LimitedError struct {
 	// RetryAfter is how long to wait before the next attempt can succeed.
 	RetryAfter time.Duration
+	// Err is the refusing package's sentinel, such as
+	// verification.ErrRateLimited; nil for a bare limiter denial.
+	Err error
 }
 
-// Error implements error.
+// Error implements error. It names the refusal and the delay, never the key.
 func (e *LimitedError) Error() string {
+	if e.Err != nil {
+		return fmt.Sprintf("%v; retry after %s", e.Err, e.RetryAfter)
+	}
 	return fmt.Sprintf("ratelimit: rate limit exceeded, retry after %s", e.RetryAfter)
 }
 
 // Is reports whether target is [ErrLimited].
 func (e *LimitedError) Is(target error) bool { return target == ErrLimited }
+
+// Unwrap returns Err, so that errors.Is matches the package sentinel.
+func (e *LimitedError) Unwrap() error { return e.Err }

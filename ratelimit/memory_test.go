@@ -172,6 +172,28 @@ func TestLimitedError(t *testing.T) {
 	}
 }
 
+// A package's own sentinel rides in LimitedError.Err: errors.Is matches it
+// and ErrLimited, errors.As reads RetryAfter, and the message is the
+// sentinel's.
+func TestLimitedErrorSentinel(t *testing.T) {
+	errSends := errors.New("pkg: too many sends")
+	err := fmt.Errorf("start: %w", ratelimit.Decision{RetryAfter: 90 * time.Second}.ErrAs(errSends))
+	var le *ratelimit.LimitedError
+	switch {
+	case !errors.Is(err, errSends), !errors.Is(err, ratelimit.ErrLimited):
+		t.Fatalf("%v does not match both sentinels", err)
+	case !errors.As(err, &le) || le.RetryAfter != 90*time.Second || le.Err != errSends:
+		t.Fatalf("errors.As: %+v", le)
+	case errors.Is(err, ratelimit.ErrInvalidRule):
+		t.Fatal("matches an unrelated sentinel")
+	case le.Error() != "pkg: too many sends; retry after 1m30s":
+		t.Fatalf("Error() = %q", le.Error())
+	}
+	if (ratelimit.Decision{Allowed: true}).ErrAs(errSends) != nil {
+		t.Fatal("allowed decision has an error")
+	}
+}
+
 func TestMemoryLongKeys(t *testing.T) {
 	c := clock.NewFake(time.Unix(1_700_000_000, 0))
 	m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: ratelimit.Rule{Limit: 1, Window: time.Hour}, Now: c.Now})

@@ -75,7 +75,7 @@ func (s *Service) reserveSend(ctx context.Context, d destination, now time.Time)
 		return err
 	}
 	if !dec.Allowed {
-		err := &RateLimitError{RetryAfter: dec.RetryAfter}
+		err := dec.ErrAs(ErrRateLimited)
 		s.logRefused(ctx, d, err)
 		return err
 	}

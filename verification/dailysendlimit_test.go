@@ -65,7 +65,7 @@ func TestDailySendLimit(t *testing.T) {
 					// Too early: the window limits refuse, and that must
 					// not count against the daily cap.
 					err := tc.send(f, i)
-					var rl *verification.RateLimitError
+					var rl *ratelimit.LimitedError
 					if !errors.As(err, &rl) || rl.RetryAfter <= 0 || rl.RetryAfter > verification.DefaultSendWindow {
 						t.Fatalf("send %d, too early: %v; want a window refusal", i+1, err)
 					}
@@ -83,9 +83,9 @@ func TestDailySendLimit(t *testing.T) {
 			}
 			records := f.store.Len()
 			err := tc.send(f, verification.DefaultDailySendLimit)
-			var rl *verification.RateLimitError
+			var rl *ratelimit.LimitedError
 			if !errors.Is(err, verification.ErrRateLimited) || !errors.As(err, &rl) {
-				t.Fatalf("21st send = %v, want *RateLimitError", err)
+				t.Fatalf("21st send = %v, want *ratelimit.LimitedError", err)
 			}
 			if want := first.Add(dailyRefill).Sub(f.clock.Now()); rl.RetryAfter != want {
 				t.Fatalf("RetryAfter = %v, want %v (the cap's next refill)", rl.RetryAfter, want)
@@ -214,7 +214,7 @@ func TestDailySendLimitConcurrent(t *testing.T) {
 			_, err := f.svc.Start(context.Background(), emailReq("victim@example.com"))
 			mu.Lock()
 			defer mu.Unlock()
-			var rl *verification.RateLimitError
+			var rl *ratelimit.LimitedError
 			switch {
 			case err == nil:
 				ok++

@@ -1,10 +1,6 @@
 package verification
 
-import (
-	"errors"
-	"fmt"
-	"time"
-)
+import "errors"
 
 // Errors returned by the Service and by every Store. Callers branch with
 // errors.Is; the reference server maps each one to a distinct response.
@@ -22,7 +18,8 @@ var (
 	// ErrAlreadyUsed: the verification already succeeded once.
 	ErrAlreadyUsed = errors.New("verification: already used")
 	// ErrRateLimited: a send to this destination is refused for now. The
-	// error is a *RateLimitError carrying RetryAfter.
+	// error is a *ratelimit.LimitedError carrying RetryAfter, with this
+	// sentinel as its Err.
 	ErrRateLimited = errors.New("verification: too many sends to this destination")
 	// ErrSendLimitUnavailable: a send limit could not be decided (the
 	// daily send limiter returned an error, such as an unreachable shared
@@ -50,18 +47,3 @@ var (
 	// ErrExists: Store.Create was given an id that is already stored.
 	ErrExists = errors.New("verification: id already exists")
 )
-
-// RateLimitError is returned when a send is refused by the per-destination
-// limits (SendLimit and Cooldown, or the daily cap). errors.Is(err, ErrRateLimited) holds.
-type RateLimitError struct {
-	// RetryAfter is how long until a send to the destination is allowed.
-	RetryAfter time.Duration
-}
-
-// Error implements error.
-func (e *RateLimitError) Error() string {
-	return fmt.Sprintf("%v; retry after %v", ErrRateLimited, e.RetryAfter)
-}
-
-// Is makes errors.Is(err, ErrRateLimited) true.
-func (e *RateLimitError) Is(target error) bool { return target == ErrRateLimited }

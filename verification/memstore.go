@@ -6,6 +6,8 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // sweepEvery is how often (in the callers' time) the memory store drops
@@ -219,7 +221,7 @@ func (m *MemoryStore) RecordSend(_ context.Context, destination string, now time
 		ts = append(ts, time.Unix(0, t))
 	}
 	if wait := SendWait(ts, now, limits); wait > 0 {
-		return &RateLimitError{RetryAfter: wait}
+		return &ratelimit.LimitedError{RetryAfter: wait, Err: ErrRateLimited}
 	}
 	h.times = append(h.times, now.UnixNano())
 	h.purgeAt = now.Add(limits.Window).UnixNano()

@@ -70,7 +70,7 @@ type Config struct {
 	// DailySendLimiter caps sends to one destination over the long term,
 	// on top of SendLimit. It is asked once per send that SendLimit and
 	// Cooldown allow, with the same key (channel and folded mailbox or
-	// E.164 number). A denial is a *RateLimitError with the limiter's
+	// E.164 number). A denial is a *ratelimit.LimitedError with the limiter's
 	// RetryAfter, and nothing is sent. An error from it fails closed
 	// (ErrSendLimitUnavailable, nothing sent).
 	//
@@ -225,7 +225,7 @@ type Started struct {
 // earlier verifications for the same destination stay usable.
 //
 // Errors: ErrInvalidDestination, ErrDestinationRejected, ErrChannelUnavailable,
-// ErrCaptchaFailed, *RateLimitError (ErrRateLimited: SendLimit, Cooldown or
+// ErrCaptchaFailed, *ratelimit.LimitedError (ErrRateLimited: SendLimit, Cooldown or
 // the daily cap), ErrSendLimitUnavailable, ErrSendFailed. A refused send
 // (rate limit, captcha, policy) stores and sends nothing; one refused by the
 // daily cap has still been counted by SendLimit and Cooldown (see

@@ -15,6 +15,7 @@ import (
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/phone"
+	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/verification"
 	"github.com/authkit/authkit/verification/verificationtest"
 )
@@ -260,7 +261,7 @@ func TestResend(t *testing.T) {
 	// Within the 30 s cooldown: refused, nothing sent.
 	f.clock.Advance(10 * time.Second)
 	_, err := f.svc.Resend(ctx, st.ID, smsReq(t))
-	var rl *verification.RateLimitError
+	var rl *ratelimit.LimitedError
 	if !errors.Is(err, verification.ErrRateLimited) || !errors.As(err, &rl) || rl.RetryAfter != 20*time.Second {
 		t.Fatalf("early Resend = %v, want RetryAfter 20s", err)
 	}
@@ -376,7 +377,7 @@ func TestSendLimits(t *testing.T) {
 	// Five sends in 450 s: the sixth is refused and sends nothing.
 	f.clock.Advance(time.Second)
 	_, err := f.svc.Start(ctx, emailReq("a@example.com"))
-	var rl *verification.RateLimitError
+	var rl *ratelimit.LimitedError
 	if !errors.As(err, &rl) || rl.RetryAfter <= 0 {
 		t.Fatalf("6th start = %v", err)
 	}

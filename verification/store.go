@@ -109,7 +109,7 @@ type Store interface {
 	// RecordSend asks to send to destination at now. If the sends within
 	// (now − Window, now] number Max or more, or now is earlier than the
 	// last of them plus Cooldown·2^(n−1) (n = sends in the window), it
-	// returns a *RateLimitError (errors.Is ErrRateLimited) with the time
+	// returns a *ratelimit.LimitedError (Err ErrRateLimited) with the time
 	// until both conditions clear, and records nothing. Otherwise it records
 	// a send at now and returns nil.
 	//

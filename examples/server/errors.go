@@ -175,7 +175,7 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // the API's answers for the channel.
 func classifyVerification(err error, ch verification.Channel) error {
 	c := codesOf(ch)
-	var rl *verification.RateLimitError
+	var rl *ratelimit.LimitedError
 	switch {
 	case errors.As(err, &rl):
 		return errRateLimited(rl.RetryAfter, err)
@@ -241,9 +241,9 @@ func classifyPhone(err error) error {
 // a wrong or replayed TOTP or recovery code, mfa_rate_limited
 // (MfaRateLimitedError) for the lockout, mfa_device_not_found otherwise.
 func classifyMFA(err error) error {
-	var tm *mfa.TooManyAttemptsError
+	var tm *ratelimit.LimitedError
 	switch {
-	case errors.As(err, &tm):
+	case errors.Is(err, mfa.ErrRateLimited) && errors.As(err, &tm):
 		return &apiError{Status: http.StatusTooManyRequests, Code: "mfa_rate_limited", Msg: "Too many MFA attempts. Please try again later.", RetryAfter: tm.RetryAfter, cause: err}
 	case errors.Is(err, mfa.ErrLockedOut):
 		// No Retry-After: only an administrator's reset ends it.

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/store/postgres"
 	"github.com/authkit/authkit/verification"
 )
@@ -53,7 +54,7 @@ func TestRecordSendMatchesSendWait(t *testing.T) {
 		err := s.Verifications().RecordSend(ctx, dest, now, l)
 		var got time.Duration
 		if err != nil {
-			rl, ok := err.(*verification.RateLimitError)
+			rl, ok := err.(*ratelimit.LimitedError)
 			if !ok {
 				t.Fatalf("case %d: RecordSend = %v", i, err)
 			}

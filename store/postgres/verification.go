@@ -7,6 +7,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -221,7 +222,7 @@ func (v *VerificationStore) RecordSend(ctx context.Context, destination string, 
 			return err
 		}
 		if wait > 0 {
-			return decided(&verification.RateLimitError{RetryAfter: time.Duration(wait) * time.Microsecond})
+			return decided(&ratelimit.LimitedError{RetryAfter: time.Duration(wait) * time.Microsecond, Err: verification.ErrRateLimited})
 		}
 		return nil
 	})

@@ -10,6 +10,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -265,7 +266,7 @@ func (v *VerificationStore) RecordSend(ctx context.Context, destination string, 
 		return errCorrupt("reply", fmt.Errorf("wait is %T", wait))
 	}
 	if w > 0 {
-		return &verification.RateLimitError{RetryAfter: time.Duration(w) * time.Microsecond}
+		return &ratelimit.LimitedError{RetryAfter: time.Duration(w) * time.Microsecond, Err: verification.ErrRateLimited}
 	}
 	return nil
 }

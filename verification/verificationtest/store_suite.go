@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/authkit/authkit/internal/race"
+	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -425,9 +426,9 @@ func recordSend(t *testing.T, s verification.Store, dest string, now time.Time) 
 	if err == nil {
 		return 0
 	}
-	var rl *verification.RateLimitError
+	var rl *ratelimit.LimitedError
 	if !errors.As(err, &rl) || !errors.Is(err, verification.ErrRateLimited) {
-		t.Fatalf("RecordSend = %v (%T), want nil or *RateLimitError", err, err)
+		t.Fatalf("RecordSend = %v (%T), want nil or *ratelimit.LimitedError", err, err)
 	}
 	if rl.RetryAfter <= 0 {
 		t.Fatalf("RetryAfter = %v, want > 0", rl.RetryAfter)
@@ -483,7 +484,7 @@ func testRecordSendWindow(t *testing.T, s verification.Store) {
 		}
 	}
 	err := s.RecordSend(ctx, d, base.Add(5*time.Minute), l)
-	var rl *verification.RateLimitError
+	var rl *ratelimit.LimitedError
 	if !errors.As(err, &rl) || rl.RetryAfter != 5*time.Minute {
 		t.Fatalf("6th send = %v, want RetryAfter 5m", err)
 	}
