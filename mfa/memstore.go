@@ -6,26 +6,22 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // MemoryStore is an in-memory Store for tests, development and single-process
 // hosts. One mutex guards all state, which makes every method atomic; it is
-// safe for concurrent use. Expired tokens and attempt windows are dropped
-// lazily.
+// safe for concurrent use. Expired tokens are dropped lazily; failure
+// counts live in ratelimit.Memory limiters (Limiter), which drop theirs.
 type MemoryStore struct {
 	mu       sync.Mutex
 	devices  map[string]map[string]DeviceRecord // by user id, then device id
 	owners   map[string]string                  // device id -> user id
-	attempts map[string]attemptWindow
-	recovery map[string]RecoverySet // by user id
-	tokens   map[string]TokenRecord // by string(digest)
-	writes   int                    // counts inserts, to prune now and then
-}
-
-type attemptWindow struct {
-	count    int
-	end      time.Time
-	lifetime int // failures across windows; kept after the window ends
+	recovery map[string]RecoverySet             // by user id
+	tokens   map[string]TokenRecord             // by string(digest)
+	writes   int                                // counts inserts, to prune now and then
+	limits   ratelimit.MemoryBackend
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -33,7 +29,6 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		devices:  map[string]map[string]DeviceRecord{},
 		owners:   map[string]string{},
-		attempts: map[string]attemptWindow{},
 		recovery: map[string]RecoverySet{},
 		tokens:   map[string]TokenRecord{},
 	}
@@ -212,63 +207,10 @@ func (m *MemoryStore) SetDefaultDevice(ctx context.Context, userID, deviceID str
 	return nil
 }
 
-// ReserveAttempt implements AttemptStore.
-func (m *MemoryStore) ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max, lifetimeMax int) (bool, time.Duration, error) {
-	if err := ctx.Err(); err != nil {
-		return false, 0, err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	w, ok := m.attempts[key]
-	if lifetimeMax > 0 && w.lifetime >= lifetimeMax {
-		return false, 0, ErrLockedOut
-	}
-	switch {
-	case !ok || !now.Before(w.end) || w.count == 0:
-		m.pruneLocked(now)
-		w.count, w.end = 1, now.Add(window)
-	case w.count < max:
-		w.count++
-	default:
-		return false, w.end.Sub(now), nil
-	}
-	if lifetimeMax > 0 {
-		w.lifetime++
-	}
-	m.attempts[key] = w
-	return true, 0, nil
-}
-
-// ReleaseAttempt implements AttemptStore.
-func (m *MemoryStore) ReleaseAttempt(ctx context.Context, key string, now time.Time) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	w, ok := m.attempts[key]
-	if !ok {
-		return nil
-	}
-	if now.Before(w.end) && w.count > 0 {
-		w.count--
-	}
-	if w.lifetime > 0 {
-		w.lifetime--
-	}
-	m.attempts[key] = w
-	return nil
-}
-
-// ResetAttempts implements AttemptStore.
-func (m *MemoryStore) ResetAttempts(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	delete(m.attempts, key)
-	return nil
+// Limiter implements Store with a ratelimit.MemoryBackend private to this
+// store: Services sharing the store share their failure counts.
+func (m *MemoryStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	return m.limits.Limiter(cfg)
 }
 
 // ReplaceRecoverySet implements RecoveryStore.
@@ -385,7 +327,7 @@ func (m *MemoryStore) UseToken(ctx context.Context, digest []byte, userID, sessi
 	return t, nil
 }
 
-// pruneLocked drops expired tokens and attempt windows every 256 writes, so
+// pruneLocked drops expired tokens every 256 writes, so
 // the maps stay bounded without a background goroutine. m.mu must be held.
 func (m *MemoryStore) pruneLocked(now time.Time) {
 	m.writes++
@@ -395,11 +337,6 @@ func (m *MemoryStore) pruneLocked(now time.Time) {
 	for k, t := range m.tokens {
 		if !now.Before(t.ExpiresAt) {
 			delete(m.tokens, k)
-		}
-	}
-	for k, w := range m.attempts {
-		if !now.Before(w.end) && w.lifetime == 0 {
-			delete(m.attempts, k)
 		}
 	}
 }

@@ -232,9 +232,8 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 	if !ok {
 		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
 	}
-	now := s.now()
 	key := recoveryKey(userID)
-	if err := s.reserve(ctx, key, 0, now); err != nil {
+	if err := s.reserve(ctx, key, false); err != nil {
 		return 0, err
 	}
 	for _, h := range s.hashers {
@@ -245,7 +244,7 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 		if err != nil {
 			return 0, err
 		}
-		s.release(ctx, key, now)
+		s.release(ctx, key, false)
 		s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
 		return n, nil
 	}

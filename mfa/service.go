@@ -2,7 +2,6 @@ package mfa
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -60,13 +59,14 @@ type Config struct {
 	// value means the current step only; at most 2.
 	Skew int
 	// MaxFailures is how many failed TOTP attempts (and, counted apart,
-	// recovery-code attempts) a user gets per FailureWindow; after that every
-	// attempt, even a right one, fails with *ratelimit.LimitedError until the
-	// window ends. 0 means DefaultMaxFailures (5).
+	// recovery-code attempts) a user gets in any FailureWindow; after that
+	// every attempt, even a right one, fails with *ratelimit.LimitedError
+	// until the oldest failure leaves the window. 0 means DefaultMaxFailures
+	// (5).
 	MaxFailures int
-	// FailureWindow is the fixed window, starting at the first failed
-	// attempt, over which failures are counted. 0 means DefaultFailureWindow
-	// (5 min).
+	// FailureWindow is the sliding window over which failures are counted
+	// (a ratelimit Sliding rule: at most MaxFailures failures in any span of
+	// FailureWindow). 0 means DefaultFailureWindow (5 min).
 	FailureWindow time.Duration
 	// MaxLifetimeFailures caps a user's failed TOTP attempts across all
 	// windows (NIST SP 800-63B-4 §3.2.2). A successful sign-in does not
@@ -106,6 +106,8 @@ type Service struct {
 	maxFailures int
 	window      time.Duration
 	lifetimeMax int
+	failures    ratelimit.Counter // MaxFailures per FailureWindow, per key
+	lifetime    ratelimit.Counter // MaxLifetimeFailures, TOTP keys only
 	maxDevices  int
 	recoveryN   int
 	singleTTL   time.Duration
@@ -165,6 +167,9 @@ func New(cfg Config) (*Service, error) {
 	if s.recoveryN > 100 {
 		return bad("RecoveryCodeCount must be at most 100")
 	}
+	if err := s.limiters(); err != nil {
+		return bad(err.Error())
+	}
 	return s, nil
 }
 
@@ -182,29 +187,72 @@ func orDur(v, def time.Duration) time.Duration {
 	return v
 }
 
-// reserve takes one attempt slot for key, or returns *ratelimit.LimitedError,
-// or ErrLockedOut once lifetimeMax (> 0) failures were counted for key.
-func (s *Service) reserve(ctx context.Context, key string, lifetimeMax int, now time.Time) error {
-	ok, retry, err := s.store.ReserveAttempt(ctx, key, now, s.window, s.maxFailures, lifetimeMax)
-	if errors.Is(err, ErrLockedOut) {
-		s.log.WarnContext(ctx, "mfa: attempt refused, lifetime failure limit reached", "key", key)
-		return fmt.Errorf("%w: %w", ErrRateLimited, ErrLockedOut)
+// Names under which the Service asks its Store for its failure limiters.
+// Services sharing a store share these counts, so they must agree on
+// MaxFailures, FailureWindow and MaxLifetimeFailures.
+const (
+	FailureLimiterName         = "mfa-failures"
+	LifetimeFailureLimiterName = "mfa-lifetime-failures"
+)
+
+// limiters gets the failure limiters from the store: MaxFailures per
+// sliding FailureWindow, and MaxLifetimeFailures with no window.
+func (s *Service) limiters() error {
+	var err error
+	s.failures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: FailureLimiterName,
+		Rule: ratelimit.Rule{Sliding: true, Limit: s.maxFailures, Window: s.window}, Now: s.now})
+	if err != nil {
+		return err
+	}
+	s.lifetime, err = s.store.Limiter(ratelimit.LimiterConfig{Name: LifetimeFailureLimiterName,
+		Rule: ratelimit.Rule{Sliding: true, Limit: s.lifetimeMax}, Now: s.now})
+	return err
+}
+
+// reserve takes one failure slot for key before a code is evaluated, so N
+// parallel wrong codes never get more evaluations than the limits allow.
+// With lifetime (TOTP), the lifetime count is asked first and gives
+// ErrLockedOut at its cap. A refusal is a *ratelimit.LimitedError
+// (ErrRateLimited); a store error fails closed.
+func (s *Service) reserve(ctx context.Context, key string, lifetime bool) error {
+	if lifetime {
+		d, err := s.lifetime.Allow(ctx, key)
+		if err != nil {
+			return err
+		}
+		if !d.Allowed {
+			s.log.WarnContext(ctx, "mfa: attempt refused, lifetime failure limit reached", "key", key)
+			return fmt.Errorf("%w: %w", ErrRateLimited, ErrLockedOut)
+		}
+	}
+	d, err := s.failures.Allow(ctx, key)
+	if err == nil && d.Allowed {
+		return nil
+	}
+	if lifetime {
+		// Not evaluated, so not a failure: give the lifetime slot back.
+		s.refund(ctx, s.lifetime, key)
 	}
 	if err != nil {
 		return err
 	}
-	if !ok {
-		s.log.WarnContext(ctx, "mfa: attempt refused, failure limit reached", "key", key, "retry_after", retry)
-		return &ratelimit.LimitedError{RetryAfter: retry, Err: ErrRateLimited}
-	}
-	return nil
+	s.log.WarnContext(ctx, "mfa: attempt refused, failure limit reached", "key", key, "retry_after", d.RetryAfter)
+	return d.ErrAs(ErrRateLimited)
 }
 
-// release gives the slot back after a successful attempt: only failures
-// count towards the limit. A release error is logged, not returned, since the
-// authentication itself succeeded (the slot then expires with its window).
-func (s *Service) release(ctx context.Context, key string, now time.Time) {
-	if err := s.store.ReleaseAttempt(ctx, key, now); err != nil {
+// release gives the slots back after a successful attempt: only failures
+// count towards the limits. A refund error is logged, not returned, since
+// the authentication itself succeeded (the slot then leaves with its
+// window; a lifetime slot stays counted, failing closed).
+func (s *Service) release(ctx context.Context, key string, lifetime bool) {
+	s.refund(ctx, s.failures, key)
+	if lifetime {
+		s.refund(ctx, s.lifetime, key)
+	}
+}
+
+func (s *Service) refund(ctx context.Context, l ratelimit.Counter, key string) {
+	if err := l.Refund(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "mfa: release attempt slot", "key", key, "err", err)
 	}
 }
@@ -219,9 +267,12 @@ func (s *Service) ResetFailures(ctx context.Context, userID string) error {
 		return ErrInvalidUser
 	}
 	for _, k := range []string{totpKey(userID), recoveryKey(userID)} {
-		if err := s.store.ResetAttempts(ctx, k); err != nil {
+		if err := s.failures.Reset(ctx, k); err != nil {
 			return err
 		}
+	}
+	if err := s.lifetime.Reset(ctx, totpKey(userID)); err != nil {
+		return err
 	}
 	s.log.InfoContext(ctx, "mfa: failure counts reset", "user", userID)
 	return nil

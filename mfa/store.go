@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // Errors returned by Store implementations. The Service translates them into
@@ -79,32 +81,6 @@ type DeviceStore interface {
 	// changing nothing. Of concurrent calls for one user, each leaves
 	// exactly one default.
 	SetDefaultDevice(ctx context.Context, userID, deviceID string) error
-}
-
-// AttemptStore counts failed attempts per key in fixed windows, and in a
-// lifetime count that no window ends. The Service reserves a slot before
-// evaluating a code and releases it when the code was right, so N parallel
-// wrong codes never get more than max evaluations, and the lifetime count
-// is the number of failures ever (a success gives back only its own slot).
-type AttemptStore interface {
-	// ReserveAttempt atomically takes one slot for key. If lifetimeMax > 0
-	// and the key's lifetime count has reached lifetimeMax, it takes nothing
-	// and returns ErrLockedOut. Otherwise: if there is no window, it has
-	// ended (now >= its end) or its count is 0, a new window
-	// [now, now+window) starts with count 1; else if count < max, count is
-	// incremented. Either way, when lifetimeMax > 0 the lifetime count is
-	// incremented too, and it returns ok = true. Otherwise it returns
-	// ok = false and the time left in the window (> 0). (Restarting at count 0
-	// makes a window start with the first failure still counted, not with a
-	// success whose slot was released.) With lifetimeMax = 0 the lifetime
-	// count is neither checked nor changed.
-	ReserveAttempt(ctx context.Context, key string, now time.Time, window time.Duration, max, lifetimeMax int) (ok bool, retryAfter time.Duration, err error)
-	// ReleaseAttempt gives back one slot: count-1 of the window live at now
-	// (none: no change) and lifetime count-1, neither below 0.
-	ReleaseAttempt(ctx context.Context, key string, now time.Time) error
-	// ResetAttempts forgets the key's window and lifetime count (an
-	// administrator's unlock); a no-op for an unknown key.
-	ResetAttempts(ctx context.Context, key string) error
 }
 
 // Acknowledgement is the user's acknowledgement state of their recovery codes
@@ -183,8 +159,12 @@ type TokenStore interface {
 // any implementation.
 type Store interface {
 	DeviceStore
-	AttemptStore
 	RecoveryStore
 	TokenStore
 	UserStore
+	// Limiter hands out the failure limiters (ratelimit Sliding rules on
+	// the store's backend: ratelimit.MemoryBackend in memory, the Limiter
+	// of store/postgres or store/redis), so failures are counted where
+	// every other limit is.
+	ratelimit.Backend
 }

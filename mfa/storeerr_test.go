@@ -68,18 +68,33 @@ func (f *failingStore) DeleteDevice(ctx context.Context, u, d string) error {
 	return f.Store.DeleteDevice(ctx, u, d)
 }
 
-func (f *failingStore) ReserveAttempt(ctx context.Context, k string, now time.Time, w time.Duration, max, lifetimeMax int) (bool, time.Duration, error) {
-	if err := f.err("ReserveAttempt"); err != nil {
-		return false, 0, err
+// Limiter hands out limiters whose Allow fails under "Allow" and whose
+// Refund fails under "Refund".
+func (f *failingStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	l, err := f.Store.Limiter(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return f.Store.ReserveAttempt(ctx, k, now, w, max, lifetimeMax)
+	return &failingCounter{Counter: l, f: f}, nil
 }
 
-func (f *failingStore) ReleaseAttempt(ctx context.Context, k string, now time.Time) error {
-	if err := f.err("ReleaseAttempt"); err != nil {
+type failingCounter struct {
+	ratelimit.Counter
+	f *failingStore
+}
+
+func (c *failingCounter) Allow(ctx context.Context, key string) (ratelimit.Decision, error) {
+	if err := c.f.err("Allow"); err != nil {
+		return ratelimit.Decision{}, err
+	}
+	return c.Counter.Allow(ctx, key)
+}
+
+func (c *failingCounter) Refund(ctx context.Context, key string) error {
+	if err := c.f.err("Refund"); err != nil {
 		return err
 	}
-	return f.Store.ReleaseAttempt(ctx, k, now)
+	return c.Counter.Refund(ctx, key)
 }
 
 func (f *failingStore) GetRecoverySet(ctx context.Context, u string) (RecoverySet, error) {
@@ -160,8 +175,8 @@ func TestStoreErrorsPropagate(t *testing.T) {
 		{"ListDevices", func(v *env) error { _, err := v.f.svc.ConfirmTOTP(bg, "u", "123456"); return err }},
 		{"ListDevices", func(v *env) error { _, err := v.f.svc.AuthenticateTOTP(bg, "u", "", "123456"); return err }},
 		{"ListDevices", func(v *env) error { _, err := v.f.svc.ListDevices(bg, "u"); return err }},
-		{"ReserveAttempt", func(v *env) error { _, err := v.f.svc.ConfirmTOTP(bg, "u", "123456"); return err }},
-		{"ReserveAttempt", func(v *env) error { _, err := v.f.svc.AuthenticateRecovery(bg, "u", v.codes[0]); return err }},
+		{"Allow", func(v *env) error { _, err := v.f.svc.ConfirmTOTP(bg, "u", "123456"); return err }},
+		{"Allow", func(v *env) error { _, err := v.f.svc.AuthenticateRecovery(bg, "u", v.codes[0]); return err }},
 		{"ConfirmDevice", func(v *env) error {
 			_, err := v.f.svc.ConfirmTOTP(bg, "u", codeAt(t, v.second.Secret, v.f.clock.Now(), 0))
 			return err
@@ -193,7 +208,7 @@ func TestStoreErrorsPropagate(t *testing.T) {
 	}
 	// A failed release does not turn a success into a failure; it is logged.
 	v := setup(t)
-	v.fs.fail = "ReleaseAttempt"
+	v.fs.fail = "Refund"
 	if _, err := v.f.svc.AuthenticateTOTP(bg, "u", "", codeAt(t, v.e.Secret, v.f.clock.Now(), 0)); err != nil {
 		t.Fatalf("authentication with a failing release: %v", err)
 	}
@@ -215,8 +230,12 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 	_, err = m.ConfirmDevice(ctx, "u", "d", 1, t0)
 	errs = append(errs, err)
 	errs = append(errs, m.MarkStepUsed(ctx, "u", "d", 1), m.DeleteDevice(ctx, "u", "d"))
-	_, _, err = m.ReserveAttempt(ctx, "k", t0, time.Minute, 1, 0)
-	errs = append(errs, err, m.ReleaseAttempt(ctx, "k", t0), m.ReplaceRecoverySet(ctx, RecoverySet{UserID: "u"}))
+	l, err := m.Limiter(ratelimit.LimiterConfig{Name: "failures", Rule: ratelimit.Rule{Sliding: true, Limit: 1, Window: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Allow(ctx, "k")
+	errs = append(errs, err, l.Refund(ctx, "k"), l.Reset(ctx, "k"), m.ReplaceRecoverySet(ctx, RecoverySet{UserID: "u"}))
 	_, _, err = m.CreateRecoverySet(ctx, RecoverySet{UserID: "u"})
 	errs = append(errs, err)
 	_, err = m.GetRecoverySet(ctx, "u")
@@ -236,20 +255,27 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 // not grow without bound.
 func TestMemoryStorePrunes(t *testing.T) {
 	m := NewMemoryStore()
+	var now time.Time
+	l, err := m.Limiter(ratelimit.LimiterConfig{Name: "failures", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute},
+		Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	windows := l.(*ratelimit.Memory)
 	for i := 0; i < 600; i++ {
-		now := t0.Add(time.Duration(i) * time.Minute)
+		now = t0.Add(time.Duration(i) * time.Minute)
 		d := []byte{byte(i), byte(i >> 8)}
 		if err := m.CreateToken(bg, TokenRecord{Digest: d, UserID: "u", CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := m.ReserveAttempt(bg, "k"+string(d), now, time.Minute, 5, 0); err != nil {
+		if _, err := l.Allow(bg, "k"+string(d)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	m.mu.Lock()
-	tokens, windows := len(m.tokens), len(m.attempts)
+	tokens := len(m.tokens)
 	m.mu.Unlock()
-	if tokens > 300 || windows > 300 {
+	if windows := windows.Len(); tokens > 300 || windows > 300 {
 		t.Fatalf("%d tokens and %d windows kept of 600, most of them expired", tokens, windows)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -19,6 +20,52 @@ type Limiter interface {
 	Allow(ctx context.Context, key string) (Decision, error)
 }
 
+// Counter is a [Limiter] that can also take events back. Every limiter of
+// this module (Memory, and those of store/postgres and store/redis) is one.
+type Counter interface {
+	Limiter
+	// Refund gives back the key's most recent allowed event, for an event
+	// that should not count after all (a right code, where only failures
+	// are limited). With nothing to give back it changes nothing.
+	Refund(ctx context.Context, key string) error
+	// Reset forgets the key, as if it had never been seen (an
+	// administrator's unlock). A no-op for an unknown key.
+	Reset(ctx context.Context, key string) error
+}
+
+// LimiterConfig names a limiter and its rule for [Backend.Limiter]; the
+// memory, PostgreSQL and Redis backends all take it.
+type LimiterConfig struct {
+	// Name separates this limiter's keys from other limiters' (for example
+	// "sends" and "signin"): limiters of one backend with the same Name
+	// share their state, so give each rule a name of its own. Required;
+	// at most 64 bytes, no '{' or '}'.
+	Name string
+	// Rule is applied to every key. Required (see Rule.Validate).
+	Rule Rule
+	// Now returns the current time; nil means the backend's clock.
+	// Decisions use this clock, never a database server's.
+	Now func() time.Time
+}
+
+// Validate reports whether c is usable, wrapping [ErrInvalidConfig] or
+// [ErrInvalidRule] if not.
+func (c LimiterConfig) Validate() error {
+	if c.Name == "" || len(c.Name) > 64 || strings.ContainsAny(c.Name, "{}") {
+		return fmt.Errorf("%w: limiter Name must be 1-64 bytes without braces", ErrInvalidConfig)
+	}
+	return c.Rule.Validate()
+}
+
+// Backend makes limiters whose state lives in one place: this process
+// ([MemoryBackend]), a PostgreSQL database or a Redis. A host swaps one for
+// another without touching the code that uses the limiters.
+type Backend interface {
+	// Limiter returns a limiter applying cfg.Rule to every key under
+	// cfg.Name.
+	Limiter(cfg LimiterConfig) (Counter, error)
+}
+
 // Decision is the outcome of one [Limiter.Allow] call.
 type Decision struct {
 	// Allowed reports whether the event was allowed (and recorded).
@@ -27,7 +74,8 @@ type Decision struct {
 	// without waiting. Zero when denied.
 	Remaining int
 	// RetryAfter is, for a denied event, how long until the next event for
-	// the key will be allowed. Zero when allowed.
+	// the key will be allowed. Zero when allowed, and for a denial by a
+	// lifetime cap (a Sliding rule with Window 0), which no wait ends.
 	RetryAfter time.Duration
 }
 

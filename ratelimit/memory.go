@@ -7,6 +7,9 @@ import (
 	"errors"
 	"fmt"
 	"hash/maphash"
+	"math"
+	"slices"
+	"sort"
 	"sync"
 	"time"
 
@@ -46,11 +49,13 @@ type MemoryConfig struct {
 	MaxKeys int
 }
 
-// Memory is an in-memory GCRA [Limiter]. It is safe for concurrent use.
-// Use one Memory per rule (for example one for sends per phone number and
-// one for sign-ins per IP).
+// Memory is an in-memory [Counter] (GCRA, or a sliding-window log for a
+// Sliding rule). It is safe for concurrent use. Use one Memory per rule
+// (for example one for sends per phone number and one for sign-ins per
+// IP), or a [MemoryBackend] that hands them out by name.
 type Memory struct {
-	interval int64 // T in ns
+	rule     Rule
+	interval int64 // T in ns (GCRA)
 	span     int64 // T*Limit in ns
 	now      func() time.Time
 	seed     maphash.Seed
@@ -69,9 +74,13 @@ type shard struct {
 }
 
 type entry struct {
-	key   string
-	tat   int64 // theoretical arrival time, unix ns
-	index int   // position in the heap
+	key string
+	// tat is the theoretical arrival time (GCRA), or for a Sliding rule
+	// when the newest event leaves the window (MaxInt64: never); either
+	// way, the time from which the key equals an unseen one (unix ns).
+	tat    int64
+	events []int64 // Sliding: events in the window, oldest first (unix ns)
+	index  int     // position in the heap
 }
 
 // ErrInvalidConfig is returned by [NewMemory] for a bad configuration.
@@ -93,8 +102,12 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 	for n < maxShards && n*2*keysPerShard <= maxKeys {
 		n *= 2
 	}
-	interval := int64(cfg.Rule.Window) / int64(cfg.Rule.Limit)
+	var interval int64
+	if !cfg.Rule.Sliding {
+		interval = int64(cfg.Rule.Window) / int64(cfg.Rule.Limit)
+	}
 	m := &Memory{
+		rule:     cfg.Rule,
 		interval: interval,
 		span:     interval * int64(cfg.Rule.Limit),
 		now:      clock.Or(cfg.Now),
@@ -114,14 +127,16 @@ func (m *Memory) Allow(ctx context.Context, key string) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
-	if len(key) > maxKeyLen {
-		// MaxKeys bounds the number of keys; this bounds their size.
-		sum := sha256.Sum256([]byte(key))
-		key = string(sum[:])
-	}
+	key = shortKey(key)
 	now := m.now().UnixNano()
 	i := maphash.String(m.seed, key) & m.mask
-	d, calls := m.allow(&m.shards[i], key, now)
+	var d Decision
+	var calls uint64
+	if m.rule.Sliding {
+		d, calls = m.allowSliding(&m.shards[i], key, now)
+	} else {
+		d, calls = m.allow(&m.shards[i], key, now)
+	}
 	if calls%sweepEvery == 0 && m.mask != 0 {
 		// Now and then also drop expired keys of another shard, so that
 		// shards which no longer get calls are emptied too. TryLock: never
@@ -133,6 +148,16 @@ func (m *Memory) Allow(ctx context.Context, key string) (Decision, error) {
 		}
 	}
 	return d, nil
+}
+
+// shortKey bounds a key's size (MaxKeys bounds their number): a key over
+// maxKeyLen bytes is held as its SHA-256.
+func shortKey(key string) string {
+	if len(key) > maxKeyLen {
+		sum := sha256.Sum256([]byte(key))
+		return string(sum[:])
+	}
+	return key
 }
 
 // sweepEvery is how many calls on a shard trigger one sweep of another.
@@ -158,21 +183,134 @@ func (m *Memory) allow(s *shard, key string, now int64) (Decision, uint64) {
 		heap.Fix(&s.heap, e.index)
 		return d, s.calls
 	}
+	s.insert(key, next, nil)
+	return d, s.calls
+}
+
+// allowSliding is allow for a Sliding rule: the log of the key's events in
+// the window decides (Rule.slidingWait).
+func (m *Memory) allowSliding(s *shard, key string, now int64) (Decision, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.calls++
+	s.evictExpired(now, evictPerCall)
+	e := s.keys[key]
+	var events []int64
+	if e != nil {
+		events = m.inWindow(e.events, now)
+	}
+	if wait := m.rule.slidingWait(events, now); wait != 0 {
+		return Decision{RetryAfter: time.Duration(max(wait, 0))}, s.calls
+	}
+	// Keep the log sorted even if the clock stepped back.
+	events = slices.Insert(events, sort.Search(len(events), func(i int) bool { return events[i] > now }), now)
+	tat := m.slidingTAT(events)
+	d := Decision{Allowed: true}
+	if m.rule.Cooldown == 0 {
+		d.Remaining = m.rule.Limit - len(events)
+	}
+	if e != nil {
+		e.events, e.tat = events, tat
+		heap.Fix(&s.heap, e.index)
+		return d, s.calls
+	}
+	s.insert(key, tat, events)
+	return d, s.calls
+}
+
+// inWindow drops the events that left the window at now: those at or
+// before now − Window.
+func (m *Memory) inWindow(events []int64, now int64) []int64 {
+	if m.rule.Window == 0 {
+		return events
+	}
+	i := 0
+	for i < len(events) && events[i] <= now-int64(m.rule.Window) {
+		i++
+	}
+	return events[i:]
+}
+
+// slidingTAT is when a key with these events (at least one) equals an
+// unseen key: when its newest event leaves the window.
+func (m *Memory) slidingTAT(events []int64) int64 {
+	if m.rule.Window == 0 {
+		return math.MaxInt64
+	}
+	return events[len(events)-1] + int64(m.rule.Window)
+}
+
+// Refund implements [Counter]: a GCRA key's TAT goes back one interval, a
+// sliding log drops its newest event still in the window.
+func (m *Memory) Refund(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key = shortKey(key)
+	s := &m.shards[maphash.String(m.seed, key)&m.mask]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.keys[key]
+	if e == nil {
+		return nil
+	}
+	if m.rule.Sliding {
+		// Only an event still in the window can be given back.
+		if len(m.inWindow(e.events, m.now().UnixNano())) > 0 {
+			e.events = e.events[:len(e.events)-1]
+		}
+		if len(e.events) == 0 {
+			s.remove(e)
+			return nil
+		}
+		e.tat = m.slidingTAT(e.events)
+	} else {
+		e.tat -= m.interval
+	}
+	heap.Fix(&s.heap, e.index)
+	return nil
+}
+
+// Reset implements [Counter].
+func (m *Memory) Reset(ctx context.Context, key string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	key = shortKey(key)
+	s := &m.shards[maphash.String(m.seed, key)&m.mask]
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.keys[key]; e != nil {
+		s.remove(e)
+	}
+	return nil
+}
+
+// remove drops e from the shard; s.mu held.
+func (s *shard) remove(e *entry) {
+	heap.Remove(&s.heap, e.index)
+	delete(s.keys, e.key)
+}
+
+// insert adds a new key; s.mu held. When the shard is full, the key
+// nearest to a full refill (smallest TAT) is evicted first.
+func (s *shard) insert(key string, tat int64, events []int64) {
 	if len(s.keys) >= s.max {
 		// Full: evict the key nearest to a full refill (smallest TAT).
 		old := heap.Pop(&s.heap).(*entry)
 		delete(s.keys, old.key)
+		old.events = nil
 		s.spare = old
 	}
-	if e = s.spare; e != nil {
+	e := s.spare
+	if e != nil {
 		s.spare = nil
-		e.key, e.tat = key, next
+		e.key, e.tat, e.events = key, tat, events
 	} else {
-		e = &entry{key: key, tat: next}
+		e = &entry{key: key, tat: tat, events: events}
 	}
 	heap.Push(&s.heap, e)
 	s.keys[key] = e
-	return d, s.calls
 }
 
 // evictExpired drops up to n keys whose TAT has passed: their state equals
@@ -181,7 +319,7 @@ func (s *shard) evictExpired(now int64, n int) {
 	for ; n > 0 && len(s.heap) > 0 && s.heap[0].tat <= now; n-- {
 		old := heap.Pop(&s.heap).(*entry)
 		delete(s.keys, old.key)
-		old.key = ""
+		old.key, old.events = "", nil
 		s.spare = old
 	}
 }

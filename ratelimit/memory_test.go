@@ -14,7 +14,7 @@ import (
 )
 
 func TestMemoryConformance(t *testing.T) {
-	ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {
+	ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
 		m, err := ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule, Now: now})
 		if err != nil {
 			t.Fatal(err)

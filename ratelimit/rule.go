@@ -3,6 +3,7 @@ package ratelimit
 import (
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -20,20 +21,39 @@ const (
 	MaxLimit = 1_000_000_000
 )
 
-// Rule allows Limit events per Window for each key, with bursts of up to
-// Limit (see the package documentation for the exact semantics).
+// Rule allows Limit events per Window for each key. By default the
+// algorithm is GCRA, with bursts of up to Limit; Sliding selects a
+// sliding-window log (see the package documentation for both).
 type Rule struct {
 	// Limit is the number of events allowed per Window (and the largest
-	// burst). Must be at least 1.
+	// burst). Must be at least 1, except that a Sliding rule with a
+	// Cooldown may set 0: no count limit, only the cooldown.
 	Limit int
 	// Window is the period over which Limit events are allowed. Must be
-	// positive, at most MaxWindow, and at least Limit nanoseconds.
+	// positive, at most MaxWindow, and at least Limit nanoseconds. A
+	// Sliding rule without Cooldown may set 0: events never leave the
+	// window, so the rule is a lifetime cap that only Refund and Reset
+	// lower.
 	Window time.Duration
+	// Sliding selects the sliding-window log: at most Limit events in any
+	// span of Window, never a burst beyond. It holds one timestamp per
+	// event in the window, so it suits small limits (tens), where the
+	// history matters.
+	Sliding bool
+	// Cooldown (Sliding only) is the least wait after an event: after the
+	// m-th event in the window the next waits Cooldown·2^(m−1) (30 s, 60 s,
+	// 120 s, …), the doubling stopping once it reaches Window. 0 = none.
+	Cooldown time.Duration
 }
 
 // Validate reports whether r is usable, wrapping [ErrInvalidRule] if not.
 func (r Rule) Validate() error {
+	if r.Sliding {
+		return r.validateSliding()
+	}
 	switch {
+	case r.Cooldown != 0:
+		return fmt.Errorf("%w: Cooldown needs a Sliding rule", ErrInvalidRule)
 	case r.Limit < 1 || r.Limit > MaxLimit:
 		return fmt.Errorf("%w: limit %d not in [1, %d]", ErrInvalidRule, r.Limit, MaxLimit)
 	case r.Window <= 0 || r.Window > MaxWindow:
@@ -44,11 +64,39 @@ func (r Rule) Validate() error {
 	return nil
 }
 
+func (r Rule) validateSliding() error {
+	switch {
+	case r.Limit < 0 || r.Limit > math.MaxInt32:
+		return fmt.Errorf("%w: sliding limit %d not in [0, 2^31-1]", ErrInvalidRule, r.Limit)
+	case r.Window < 0 || r.Window > MaxWindow:
+		return fmt.Errorf("%w: window %s not in [0, %s]", ErrInvalidRule, r.Window, MaxWindow)
+	case r.Cooldown < 0 || r.Cooldown > MaxWindow:
+		return fmt.Errorf("%w: cooldown %s not in [0, %s]", ErrInvalidRule, r.Cooldown, MaxWindow)
+	case r.Limit == 0 && r.Cooldown == 0:
+		return fmt.Errorf("%w: a sliding rule needs a Limit or a Cooldown", ErrInvalidRule)
+	case r.Window == 0 && (r.Cooldown != 0 || r.Limit == 0):
+		return fmt.Errorf("%w: a lifetime cap (Window 0) takes a Limit and no Cooldown", ErrInvalidRule)
+	}
+	return nil
+}
+
 // String formats r the way [Parse] reads it: "100/m", "5/10m", "3/s".
 // Windows that are not whole seconds fall back to Go duration syntax
 // ("10/1.5s"), which Parse also accepts.
+// A Sliding rule reads "5/10m sliding", "5/10m sliding cooldown 30s" or,
+// for a lifetime cap, "100 lifetime"; Parse reads GCRA rules only.
 func (r Rule) String() string {
-	return strconv.Itoa(r.Limit) + "/" + formatWindow(r.Window)
+	if !r.Sliding {
+		return strconv.Itoa(r.Limit) + "/" + formatWindow(r.Window)
+	}
+	if r.Window == 0 {
+		return strconv.Itoa(r.Limit) + " lifetime"
+	}
+	s := strconv.Itoa(r.Limit) + "/" + formatWindow(r.Window) + " sliding"
+	if r.Cooldown > 0 {
+		s += " cooldown " + r.Cooldown.String()
+	}
+	return s
 }
 
 func formatWindow(w time.Duration) string {

@@ -15,17 +15,17 @@ func TestParse(t *testing.T) {
 		want ratelimit.Rule
 		str  string
 	}{
-		{"100/m", ratelimit.Rule{100, time.Minute}, "100/m"},
-		{"3/s", ratelimit.Rule{3, time.Second}, "3/s"},
-		{"5/h", ratelimit.Rule{5, time.Hour}, "5/h"},
-		{"2/d", ratelimit.Rule{2, 24 * time.Hour}, "2/d"},
-		{"60/10s", ratelimit.Rule{60, 10 * time.Second}, "60/10s"},
-		{"5/10m", ratelimit.Rule{5, 10 * time.Minute}, "5/10m"},
-		{"500/5m", ratelimit.Rule{500, 5 * time.Minute}, "500/5m"},
-		{" 7 / 60s ", ratelimit.Rule{7, time.Minute}, "7/m"},
-		{"10/1m30s", ratelimit.Rule{10, 90 * time.Second}, "10/90s"},
-		{"10/500ms", ratelimit.Rule{10, 500 * time.Millisecond}, "10/500ms"},
-		{"1/366d", ratelimit.Rule{1, ratelimit.MaxWindow}, "1/366d"},
+		{"100/m", ratelimit.Rule{Limit: 100, Window: time.Minute}, "100/m"},
+		{"3/s", ratelimit.Rule{Limit: 3, Window: time.Second}, "3/s"},
+		{"5/h", ratelimit.Rule{Limit: 5, Window: time.Hour}, "5/h"},
+		{"2/d", ratelimit.Rule{Limit: 2, Window: 24 * time.Hour}, "2/d"},
+		{"60/10s", ratelimit.Rule{Limit: 60, Window: 10 * time.Second}, "60/10s"},
+		{"5/10m", ratelimit.Rule{Limit: 5, Window: 10 * time.Minute}, "5/10m"},
+		{"500/5m", ratelimit.Rule{Limit: 500, Window: 5 * time.Minute}, "500/5m"},
+		{" 7 / 60s ", ratelimit.Rule{Limit: 7, Window: time.Minute}, "7/m"},
+		{"10/1m30s", ratelimit.Rule{Limit: 10, Window: 90 * time.Second}, "10/90s"},
+		{"10/500ms", ratelimit.Rule{Limit: 10, Window: 500 * time.Millisecond}, "10/500ms"},
+		{"1/366d", ratelimit.Rule{Limit: 1, Window: ratelimit.MaxWindow}, "1/366d"},
 	} {
 		got, err := ratelimit.Parse(tc.in)
 		if err != nil || got != tc.want {
@@ -53,9 +53,9 @@ func TestParseRejects(t *testing.T) {
 func TestParseRules(t *testing.T) {
 	got, err := ratelimit.ParseRules("create=100/m, signin=300/m,retry=3/10s")
 	want := map[string]ratelimit.Rule{
-		"create": {100, time.Minute},
-		"signin": {300, time.Minute},
-		"retry":  {3, 10 * time.Second},
+		"create": {Limit: 100, Window: time.Minute},
+		"signin": {Limit: 300, Window: time.Minute},
+		"retry":  {Limit: 3, Window: 10 * time.Second},
 	}
 	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Fatalf("ParseRules = %v, %v; want %v", got, err, want)
@@ -74,9 +74,35 @@ func TestRuleValidate(t *testing.T) {
 	if err := (ratelimit.Rule{Limit: 1, Window: time.Nanosecond}).Validate(); err != nil {
 		t.Fatalf("1/ns: %v", err)
 	}
-	for _, r := range []ratelimit.Rule{{}, {Limit: 2, Window: time.Nanosecond}, {Limit: 1, Window: -time.Second}, {Limit: ratelimit.MaxLimit + 1, Window: time.Hour}} {
+	for _, r := range []ratelimit.Rule{
+		{}, {Limit: 2, Window: time.Nanosecond}, {Limit: 1, Window: -time.Second}, {Limit: ratelimit.MaxLimit + 1, Window: time.Hour},
+		{Limit: 5, Window: time.Minute, Cooldown: time.Second}, // cooldown without Sliding
+		{Sliding: true, Window: time.Minute},                   // neither limit nor cooldown
+		{Sliding: true, Limit: -1, Window: time.Minute},
+		{Sliding: true, Limit: 1 << 31, Window: time.Minute},
+		{Sliding: true, Limit: 5, Window: -time.Minute},
+		{Sliding: true, Limit: 5, Window: time.Minute, Cooldown: -time.Second},
+		{Sliding: true, Limit: 5, Cooldown: time.Second}, // lifetime cap with a cooldown
+		{Sliding: true, Cooldown: time.Second},
+	} {
 		if err := r.Validate(); !errors.Is(err, ratelimit.ErrInvalidRule) {
 			t.Errorf("%+v.Validate() = %v, want ErrInvalidRule", r, err)
+		}
+	}
+	for _, tc := range []struct {
+		r    ratelimit.Rule
+		want string
+	}{
+		{ratelimit.Rule{Sliding: true, Limit: 5, Window: 10 * time.Minute}, "5/10m sliding"},
+		{ratelimit.Rule{Sliding: true, Limit: 5, Window: 10 * time.Minute, Cooldown: 30 * time.Second}, "5/10m sliding cooldown 30s"},
+		{ratelimit.Rule{Sliding: true, Window: 10 * time.Minute, Cooldown: 30 * time.Second}, "0/10m sliding cooldown 30s"},
+		{ratelimit.Rule{Sliding: true, Limit: 100}, "100 lifetime"},
+	} {
+		if err := tc.r.Validate(); err != nil {
+			t.Errorf("%+v.Validate() = %v", tc.r, err)
+		}
+		if got := tc.r.String(); got != tc.want {
+			t.Errorf("%+v.String() = %q, want %q", tc.r, got, tc.want)
 		}
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
-	"time"
 
 	"github.com/authkit/authkit/ratelimit"
 )
@@ -47,8 +46,21 @@ func dailySendLimiter(cfg Config) (ratelimit.Limiter, error) {
 	}
 }
 
-// reserveSend asks the send limits for one send to d at now: first the
-// Store's per-window limits (SendLimit, Cooldown), then the daily cap.
+// SendLimiterName is the name under which the Service asks its Store for
+// the limiter of SendLimit, SendWindow and Cooldown. Services sharing a
+// store share these limits, so they must agree on them.
+const SendLimiterName = "verification-sends"
+
+// sendRule is the rule of SendLimit, SendWindow and Cooldown (defaults
+// filled in): a sliding window with a doubling cooldown; ok = false when
+// both the count limit and the cooldown are off.
+func sendRule(cfg Config) (ratelimit.Rule, bool) {
+	r := ratelimit.Rule{Sliding: true, Limit: max(cfg.SendLimit, 0), Window: cfg.SendWindow, Cooldown: max(cfg.Cooldown, 0)}
+	return r, r.Limit > 0 || r.Cooldown > 0
+}
+
+// reserveSend asks the send limits for one send to d: first the
+// per-window limits (SendLimit, Cooldown), then the daily cap.
 //
 // Both count the send as they allow it and neither can take it back, so
 // whichever is asked first counts a send that the second may refuse. The
@@ -58,11 +70,18 @@ func dailySendLimiter(cfg Config) (ratelimit.Limiter, error) {
 // SendWindow), whereas the other way round every cooldown refusal, such as a user
 // pressing Resend early, would spend one of the day's sends, and a few
 // quick taps would lock the destination out for hours.
-func (s *Service) reserveSend(ctx context.Context, d destination, now time.Time) error {
+func (s *Service) reserveSend(ctx context.Context, d destination) error {
 	key := d.limitKey()
-	if err := s.cfg.Store.RecordSend(ctx, key, now, s.limits); err != nil {
-		s.logRefused(ctx, d, err)
-		return err
+	if s.sends != nil {
+		dec, err := s.sends.Allow(ctx, key)
+		if err == nil {
+			err = dec.ErrAs(ErrRateLimited)
+		}
+		if err != nil {
+			// A store error fails closed: no decision, no send.
+			s.logRefused(ctx, d, err)
+			return err
+		}
 	}
 	if s.daily == nil {
 		return nil

@@ -24,13 +24,13 @@
 //
 // Sends to one destination (starts and resends together) are limited to
 // SendLimit per SendWindow, with a cooldown after each send that doubles
-// with every send still in the window (30 s, 60 s, 120 s, …). This lives in
-// the Store (Store.RecordSend) rather than in a generic ratelimit.Limiter
-// because the doubling cooldown depends on the history of sends, which a
-// token bucket does not keep, and because check-and-record must be one
-// atomic step shared by every instance of the host. A refused send records
-// nothing and sends nothing. Per-IP limits are the host's business
-// (ratelimit.Limiter in front of its handlers).
+// with every send still in the window (30 s, 60 s, 120 s, …). The rule is a
+// ratelimit sliding-window rule (ratelimit.Rule with Sliding and Cooldown),
+// decided by a limiter the Store hands out (Store.Limiter, named
+// SendLimiterName), so check-and-record is one atomic step shared by every
+// instance of the host. A refused send records nothing and sends nothing.
+// Per-IP limits are the host's business (ratelimit.Limiter in front of its
+// handlers).
 //
 // Those limits renew every window, so on their own they would let one
 // destination be sent 720 codes a day, each good for MaxAttempts guesses.
@@ -54,7 +54,8 @@
 //
 // Store is small and purpose-named so that a SQL backend can implement each
 // method as one statement and Redis as one script: Create, Get, ReplaceCode
-// (a resend), Attempt (a check) and RecordSend (the send limits). Records
+// (a resend) and Attempt (a check); Limiter hands out the limiters of the send limits
+// ratelimit limiters on the same backend. Records
 // are plain data with absolute times, and every method takes now from the
 // caller, so expiry is testable without a clock. MemoryStore is the
 // in-process implementation; verificationtest.RunStoreTests is the suite

@@ -11,7 +11,7 @@ import (
 )
 
 // sweepEvery is how often (in the callers' time) the memory store drops
-// records past PurgeAt and send histories past their window.
+// records past PurgeAt.
 const sweepEvery = time.Minute
 
 // hashLen is the length of an HMAC-SHA256 code hash.
@@ -24,8 +24,8 @@ var errHashLen = errors.New("verification: CodeHash must be 32 bytes")
 // MemoryStore is an in-memory Store for a single process: tests,
 // development, and deployments with one instance. It is safe for concurrent
 // use; every method holds a mutex across its read-modify-write. Records past
-// PurgeAt and idle send histories are dropped as time (the now passed in)
-// advances, so memory stays bounded by the live verifications.
+// PurgeAt are dropped as time (the now passed in) advances, so memory stays
+// bounded by the live verifications.
 //
 // Records are kept in a compact form (times as Unix nanoseconds, the hash
 // inline), so times come back in UTC, and CodeHash must be 32 bytes.
@@ -34,9 +34,7 @@ type MemoryStore struct {
 	records  map[string]*memRecord
 	recSweep time.Time
 
-	smu       sync.Mutex
-	sends     map[string]*sendHistory
-	sendSweep time.Time
+	limits ratelimit.MemoryBackend
 }
 
 // memRecord is a Record without per-field allocations: about 170 bytes
@@ -53,14 +51,10 @@ type memRecord struct {
 	phoneRegion            string
 }
 
-type sendHistory struct {
-	times   []int64 // Unix ns, oldest first, only sends within the window
-	purgeAt int64
-}
 
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
-	return &MemoryStore{records: map[string]*memRecord{}, sends: map[string]*sendHistory{}}
+	return &MemoryStore{records: map[string]*memRecord{}}
 }
 
 // Len returns the number of records held (pending, used or expired but not
@@ -198,46 +192,8 @@ func (m *MemoryStore) Attempt(_ context.Context, id string, candidates [][]byte,
 	return r.record(false), ErrWrongCode
 }
 
-// RecordSend implements Store.
-func (m *MemoryStore) RecordSend(_ context.Context, destination string, now time.Time, limits SendLimits) error {
-	m.smu.Lock()
-	defer m.smu.Unlock()
-	m.sweepSends(now)
-	h := m.sends[destination]
-	if h == nil {
-		h = &sendHistory{}
-		m.sends[destination] = h
-	}
-	// Drop sends that left the window: keep those with t > now − Window.
-	start := now.Add(-limits.Window).UnixNano()
-	i := 0
-	for i < len(h.times) && h.times[i] <= start {
-		i++
-	}
-	h.times = h.times[i:]
-	var sends [8]time.Time
-	ts := sends[:0]
-	for _, t := range h.times {
-		ts = append(ts, time.Unix(0, t))
-	}
-	if wait := SendWait(ts, now, limits); wait > 0 {
-		return &ratelimit.LimitedError{RetryAfter: wait, Err: ErrRateLimited}
-	}
-	h.times = append(h.times, now.UnixNano())
-	h.purgeAt = now.Add(limits.Window).UnixNano()
-	return nil
-}
-
-// sweepSends drops histories whose last send left the window; m.smu held.
-func (m *MemoryStore) sweepSends(now time.Time) {
-	if now.Before(m.sendSweep) {
-		return
-	}
-	m.sendSweep = now.Add(sweepEvery)
-	n := now.UnixNano()
-	for d, h := range m.sends {
-		if n >= h.purgeAt {
-			delete(m.sends, d)
-		}
-	}
+// Limiter implements Store with a ratelimit.MemoryBackend private to this
+// store: Services sharing the store share their send limits.
+func (m *MemoryStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	return m.limits.Limiter(cfg)
 }

@@ -120,7 +120,7 @@ type Config struct {
 type Service struct {
 	cfg     Config
 	hashers []*keyedhash.Hasher // one per secret, newest first
-	limits  SendLimits
+	sends   ratelimit.Limiter // SendLimit, SendWindow and Cooldown; nil = none
 	daily   ratelimit.Limiter // nil = no daily cap
 	now     func() time.Time
 }
@@ -176,7 +176,13 @@ func New(cfg Config) (*Service, error) {
 	if err := cfg.PhonePolicy.Validate(); err != nil {
 		return nil, fmt.Errorf("verification: PhonePolicy: %w", err)
 	}
-	s.limits = SendLimits{Max: max(cfg.SendLimit, 0), Window: cfg.SendWindow, Cooldown: max(cfg.Cooldown, 0)}
+	if rule, ok := sendRule(cfg); ok {
+		l, err := cfg.Store.Limiter(ratelimit.LimiterConfig{Name: SendLimiterName, Rule: rule, Now: cfg.Now})
+		if err != nil {
+			return nil, fmt.Errorf("verification: send limiter: %w", err)
+		}
+		s.sends = l
+	}
 	daily, err := dailySendLimiter(cfg)
 	if err != nil {
 		return nil, err
@@ -246,7 +252,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 		return Started{}, err
 	}
 	now := s.now()
-	if err := s.reserveSend(ctx, d, now); err != nil {
+	if err := s.reserveSend(ctx, d); err != nil {
 		return Started{}, err
 	}
 	exp := now.Add(s.cfg.TTL)
@@ -300,7 +306,7 @@ func (s *Service) Resend(ctx context.Context, id string, req StartRequest) (Star
 		return Started{}, err
 	}
 	now := s.now()
-	if err := s.reserveSend(ctx, d, now); err != nil {
+	if err := s.reserveSend(ctx, d); err != nil {
 		return Started{}, err
 	}
 	exp := now.Add(s.cfg.TTL)

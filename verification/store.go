@@ -3,6 +3,8 @@ package verification
 import (
 	"context"
 	"time"
+
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // Channel is how a code is delivered.
@@ -53,19 +55,7 @@ type Record struct {
 	UsedAt time.Time
 }
 
-// SendLimits bound the codes sent to one destination, counting starts and
-// resends together, over a sliding window.
-type SendLimits struct {
-	// Max is the number of sends allowed within Window.
-	Max int
-	// Window is the sliding window's length.
-	Window time.Duration
-	// Cooldown is the wait after the first send in the window; each further
-	// send in the window doubles it (30 s, 60 s, 120 s, …).
-	Cooldown time.Duration
-}
-
-// Store holds verifications and per-destination send history. Every method
+// Store holds verifications and the send limits. Every method
 // that reads and writes does so as one atomic operation; times are passed
 // in (stores never read a clock), so expiry is decided by the caller's now.
 //
@@ -106,61 +96,9 @@ type Store interface {
 	// NULL AND expires_at > $now AND attempts < $max RETURNING …, matched.
 	Attempt(ctx context.Context, id string, candidates [][]byte, now time.Time, maxAttempts int) (Record, error)
 
-	// RecordSend asks to send to destination at now. If the sends within
-	// (now − Window, now] number Max or more, or now is earlier than the
-	// last of them plus Cooldown·2^(n−1) (n = sends in the window), it
-	// returns a *ratelimit.LimitedError (Err ErrRateLimited) with the time
-	// until both conditions clear, and records nothing. Otherwise it records
-	// a send at now and returns nil.
-	//
-	// Redis: a sorted set per destination, trimmed and checked in one script.
-	RecordSend(ctx context.Context, destination string, now time.Time, limits SendLimits) error
-}
-
-// SendWait returns how long until a send is allowed, given the send times
-// still within the window at now (oldest first, all > now − Window), or 0 if
-// a send is allowed at now. A send at time T is allowed when the sends
-// within (T − Window, T] number fewer than Max and T is at least the last
-// of them plus Cooldown·2^(n−1). The wait returned is exact: the earliest T
-// at which both hold, as older sends leave the window.
-//
-// The memory store uses it; a backend that computes in Go inside a locked
-// transaction can too, and a Lua script must reproduce it.
-func SendWait(sends []time.Time, now time.Time, l SendLimits) time.Duration {
-	n := len(sends)
-	// Let k of the oldest sends have left the window; that holds for T in
-	// [sends[k-1]+Window, sends[k]+Window). Try k = 0, 1, … in turn.
-	for k := 0; k <= n; k++ {
-		from := now
-		if k > 0 {
-			if t := sends[k-1].Add(l.Window); t.After(from) {
-				from = t
-			}
-		}
-		m := n - k
-		if m == 0 {
-			return from.Sub(now)
-		}
-		if l.Max > 0 && m >= l.Max {
-			continue
-		}
-		t := sends[n-1].Add(cooldown(l, m))
-		if t.Before(from) {
-			t = from
-		}
-		if t.Before(sends[k].Add(l.Window)) {
-			return t.Sub(now)
-		}
-	}
-	return 0 // not reached: k = n always returns
-}
-
-// cooldown is the wait after the m-th send in the window: Cooldown·2^(m−1),
-// doubling stopped once it reaches the window (it can grow no further use).
-func cooldown(l SendLimits, m int) time.Duration {
-	cd := l.Cooldown
-	for i := 1; i < m && cd < l.Window; i++ {
-		cd *= 2
-	}
-	return cd
+	// Limiter returns a limiter on the store's backend (the send limits
+	// are ratelimit limiters): ratelimit.MemoryBackend in memory, or the
+	// Limiter of store/postgres or store/redis. Limiters with one Name
+	// share their state across every Service on the store.
+	ratelimit.Backend
 }

@@ -117,7 +117,7 @@ func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, erro
 		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
-			return st.Limiter(name, rule)
+			return st.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule})
 		},
 		Close: func() error { pool.Close(); return nil },
 	}, nil
@@ -156,7 +156,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
 		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
-			return st.Limiter(redisstore.LimiterConfig{Name: name, Rule: rule})
+			return st.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule})
 		},
 		Close: client.Close,
 	}, nil

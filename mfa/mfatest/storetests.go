@@ -18,6 +18,8 @@ import (
 	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/ratelimit/ratelimittest"
 )
 
 // Parallelism is the number of goroutines the concurrency cases start.
@@ -55,12 +57,6 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Device/ParallelConfirm", testParallelConfirm},
 		{"Device/SetDefault", testSetDefault},
 		{"Device/ParallelSetDefault", testParallelSetDefault},
-		{"Attempt/Window", testAttemptWindow},
-		{"Attempt/Release", testAttemptRelease},
-		{"Attempt/Parallel", testAttemptParallel},
-		{"Attempt/Lifetime", testAttemptLifetime},
-		{"Attempt/LifetimeRelease", testAttemptLifetimeRelease},
-		{"Attempt/LifetimeParallel", testAttemptLifetimeParallel},
 		{"Service/LifetimeLockout", testServiceLifetimeLockout},
 		{"Service/LifetimeParallel", testServiceLifetimeParallel},
 		{"Recovery/CreateGetConsume", testRecoveryBasics},
@@ -77,6 +73,19 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Token/ParallelMultiUse", testTokenParallelMulti},
 		{"User/Delete", testDeleteUser},
 	}
+	// Failures are counted by the store's ratelimit limiters: they pass the
+	// limiter suite (the sliding window, Refund of a success, the lifetime
+	// cap no time lowers, Reset, N racing attempts of which exactly the
+	// allowed number pass).
+	t.Run("Limiter", func(t *testing.T) {
+		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
+			l, err := newStore(t).Limiter(ratelimit.LimiterConfig{Name: "suite-" + uniq(t, "limiter")[:8], Rule: rule, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		})
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))
@@ -100,8 +109,6 @@ func uniq(t *testing.T, prefix string) string {
 	return id
 }
 
-// attemptKey returns a fresh attempt key shaped like the Service's.
-func attemptKey(t *testing.T) string { return "totp:" + uniq(t, "user") }
 
 func digest(s string) []byte {
 	h := sha256.Sum256([]byte(s))
@@ -508,278 +515,13 @@ func testParallelConfirm(t *testing.T, s mfa.Store) {
 	}
 }
 
-func testAttemptWindow(t *testing.T, s mfa.Store) {
-	key := attemptKey(t)
-	const max, window = 3, 5 * time.Minute
-	for i := 0; i < max; i++ {
-		ok, _, err := s.ReserveAttempt(ctx, key, base.Add(time.Duration(i)*time.Second), window, max, 0)
-		if err != nil || !ok {
-			t.Fatalf("ReserveAttempt %d = %v, %v; want ok", i, ok, err)
-		}
-	}
-	now := base.Add(time.Minute)
-	ok, retry, err := s.ReserveAttempt(ctx, key, now, window, max, 0)
-	if err != nil || ok {
-		t.Fatalf("ReserveAttempt over the limit = %v, %v; want refused", ok, err)
-	}
-	if retry != 4*time.Minute {
-		t.Fatalf("retryAfter = %v, want 4m (window started at the first attempt)", retry)
-	}
-	// Another key is independent.
-	if ok, _, err := s.ReserveAttempt(ctx, attemptKey(t), now, window, max, 0); err != nil || !ok {
-		t.Fatalf("another key = %v, %v; want ok", ok, err)
-	}
-	// Just before the end: still refused; at the end: a new window.
-	ok, retry, err = s.ReserveAttempt(ctx, key, base.Add(window-time.Second), window, max, 0)
-	if err != nil || ok || retry != time.Second {
-		t.Fatalf("ReserveAttempt 1s before the end = %v, %v, %v; want refused, 1s", ok, retry, err)
-	}
-	end := base.Add(window)
-	for i := 0; i < max; i++ {
-		if ok, _, err := s.ReserveAttempt(ctx, key, end, window, max, 0); err != nil || !ok {
-			t.Fatalf("ReserveAttempt %d in the new window = %v, %v; want ok", i, ok, err)
-		}
-	}
-	ok, retry, err = s.ReserveAttempt(ctx, key, end.Add(time.Second), window, max, 0)
-	if err != nil || ok || retry != window-time.Second {
-		t.Fatalf("ReserveAttempt over the limit in the new window = %v, %v, %v; want refused, %v", ok, retry, err, window-time.Second)
-	}
-}
 
-func testAttemptRelease(t *testing.T, s mfa.Store) {
-	key := attemptKey(t)
-	const max, window = 2, time.Minute
-	if err := s.ReleaseAttempt(ctx, key, base); err != nil {
-		t.Fatalf("ReleaseAttempt with no window: %v", err)
-	}
-	for i := 0; i < max; i++ {
-		if ok, _, err := s.ReserveAttempt(ctx, key, base, window, max, 0); err != nil || !ok {
-			t.Fatalf("ReserveAttempt %d = %v, %v", i, ok, err)
-		}
-	}
-	if err := s.ReleaseAttempt(ctx, key, base.Add(time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _, err := s.ReserveAttempt(ctx, key, base.Add(2*time.Second), window, max, 0); err != nil || !ok {
-		t.Fatalf("ReserveAttempt after a release = %v, %v; want ok", ok, err)
-	}
-	if ok, _, err := s.ReserveAttempt(ctx, key, base.Add(3*time.Second), window, max, 0); err != nil || ok {
-		t.Fatalf("ReserveAttempt with the window full again = %v, %v; want refused", ok, err)
-	}
-	// A window whose count was released back to 0 restarts at the next
-	// reservation, so its length counts from the first counted failure.
-	key4 := attemptKey(t)
-	if ok, _, err := s.ReserveAttempt(ctx, key4, base, window, 1, 0); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	if err := s.ReleaseAttempt(ctx, key4, base); err != nil {
-		t.Fatal(err)
-	}
-	later := base.Add(30 * time.Second)
-	if ok, _, err := s.ReserveAttempt(ctx, key4, later, window, 1, 0); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	if ok, retry, err := s.ReserveAttempt(ctx, key4, later, window, 1, 0); err != nil || ok || retry != window {
-		t.Fatalf("after a release to 0, the next window = %v, %v, %v; want refused with %v left (restarted)", ok, retry, err, window)
-	}
 
-	// Releasing more than was reserved never creates extra slots.
-	key2 := attemptKey(t)
-	if ok, _, err := s.ReserveAttempt(ctx, key2, base, window, 1, 0); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	for i := 0; i < 3; i++ {
-		if err := s.ReleaseAttempt(ctx, key2, base); err != nil {
-			t.Fatal(err)
-		}
-	}
-	n := 0
-	for i := 0; i < 3; i++ {
-		if ok, _, err := s.ReserveAttempt(ctx, key2, base, window, 1, 0); err != nil {
-			t.Fatal(err)
-		} else if ok {
-			n++
-		}
-	}
-	if n != 1 {
-		t.Fatalf("after over-releasing, %d reservations succeeded with max 1, want 1", n)
-	}
-	// A release after the window ended does not touch the next window.
-	key3 := attemptKey(t)
-	if ok, _, err := s.ReserveAttempt(ctx, key3, base, window, 1, 0); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	if err := s.ReleaseAttempt(ctx, key3, base.Add(window)); err != nil {
-		t.Fatal(err)
-	}
-	if ok, _, err := s.ReserveAttempt(ctx, key3, base.Add(window-time.Second), window, 1, 0); err != nil || ok {
-		t.Fatalf("a release after the window end freed a slot in it: %v, %v", ok, err)
-	}
-}
-
-func testAttemptParallel(t *testing.T, s mfa.Store) {
-	key := attemptKey(t)
-	const max = 5
-	var mu sync.Mutex
-	refused := 0
-	wins := parallel(t, errRefused, func(int) error {
-		ok, retry, err := s.ReserveAttempt(ctx, key, base, 5*time.Minute, max, 0)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if retry != 5*time.Minute {
-				return fmt.Errorf("retryAfter %v, want 5m", retry)
-			}
-			mu.Lock()
-			refused++
-			mu.Unlock()
-			return errRefused
-		}
-		return nil
-	})
-	if wins != max || refused != Parallelism-max {
-		t.Fatalf("%d parallel ReserveAttempt with max %d: %d succeeded, %d refused", Parallelism, max, wins, refused)
-	}
-}
 
 var errRefused = errors.New("refused")
 
-// testAttemptLifetime: the lifetime count spans windows, is not reset by a
-// success (a reserve given back by a release), stops every reservation at
-// the cap, and is cleared only by ResetAttempts.
-func testAttemptLifetime(t *testing.T, s mfa.Store) {
-	key := attemptKey(t)
-	const max, life, window = 3, 5, time.Minute
-	reserve := func(at time.Time, lifetimeMax int) (bool, error) {
-		t.Helper()
-		ok, _, err := s.ReserveAttempt(ctx, key, at, window, max, lifetimeMax)
-		return ok, err
-	}
-	// Three failures fill the first window.
-	for i := 0; i < max; i++ {
-		if ok, err := reserve(base, life); err != nil || !ok {
-			t.Fatalf("failure %d in window 1 = %v, %v; want ok", i, ok, err)
-		}
-	}
-	// A success in the next window (reserve, then release) counts nothing.
-	w2 := base.Add(window)
-	if ok, err := reserve(w2, life); err != nil || !ok {
-		t.Fatalf("success in window 2 = %v, %v", ok, err)
-	}
-	if err := s.ReleaseAttempt(ctx, key, w2); err != nil {
-		t.Fatal(err)
-	}
-	// Two more failures reach the cap of 5 though window 2 has room left.
-	for i := 0; i < 2; i++ {
-		if ok, err := reserve(w2, life); err != nil || !ok {
-			t.Fatalf("failure %d in window 2 = %v, %v; want ok", i, ok, err)
-		}
-	}
-	if ok, err := reserve(w2, life); ok || !errors.Is(err, mfa.ErrLockedOut) {
-		t.Fatalf("reservation at the lifetime cap = %v, %v; want ErrLockedOut", ok, err)
-	}
-	// No window ends a lockout, however long after.
-	if ok, err := reserve(base.Add(1000*time.Hour), life); ok || !errors.Is(err, mfa.ErrLockedOut) {
-		t.Fatalf("reservation 1000 h later = %v, %v; want ErrLockedOut", ok, err)
-	}
-	// Without a lifetime cap the window rules alone apply.
-	if ok, err := reserve(base.Add(1000*time.Hour), 0); err != nil || !ok {
-		t.Fatalf("reservation with lifetimeMax 0 = %v, %v; want ok", ok, err)
-	}
-	// Another key is independent.
-	if ok, _, err := s.ReserveAttempt(ctx, attemptKey(t), w2, window, max, life); err != nil || !ok {
-		t.Fatalf("another key = %v, %v; want ok", ok, err)
-	}
-	// ResetAttempts clears the count and the window.
-	if err := s.ResetAttempts(ctx, key); err != nil {
-		t.Fatal(err)
-	}
-	for i := 0; i < max; i++ {
-		if ok, err := reserve(base.Add(1000*time.Hour), life); err != nil || !ok {
-			t.Fatalf("reservation %d after ResetAttempts = %v, %v; want ok", i, ok, err)
-		}
-	}
-	if err := s.ResetAttempts(ctx, attemptKey(t)); err != nil {
-		t.Fatalf("ResetAttempts of an unknown key: %v", err)
-	}
-}
 
-// testAttemptLifetimeRelease: a release gives back its lifetime failure
-// even after its window ended, and never takes the count below 0.
-func testAttemptLifetimeRelease(t *testing.T, s mfa.Store) {
-	const max, window = 10, time.Minute
-	key := attemptKey(t)
-	if ok, _, err := s.ReserveAttempt(ctx, key, base, window, max, 2); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	if err := s.ReleaseAttempt(ctx, key, base.Add(window+time.Second)); err != nil {
-		t.Fatal(err)
-	}
-	n := 0
-	for i := 0; i < 3; i++ {
-		ok, _, err := s.ReserveAttempt(ctx, key, base.Add(2*window), window, max, 2)
-		switch {
-		case ok && err == nil:
-			n++
-		case errors.Is(err, mfa.ErrLockedOut):
-		default:
-			t.Fatalf("ReserveAttempt = %v, %v", ok, err)
-		}
-	}
-	if n != 2 {
-		t.Fatalf("after a late release, %d reservations with lifetime cap 2; want 2", n)
-	}
-	key2 := attemptKey(t)
-	if ok, _, err := s.ReserveAttempt(ctx, key2, base, window, max, 1); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	for i := 0; i < 3; i++ {
-		if err := s.ReleaseAttempt(ctx, key2, base); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if ok, _, err := s.ReserveAttempt(ctx, key2, base, window, max, 1); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
-	if ok, _, err := s.ReserveAttempt(ctx, key2, base, window, max, 1); ok || !errors.Is(err, mfa.ErrLockedOut) {
-		t.Fatalf("after over-releasing, the second reservation with lifetime cap 1 = %v, %v; want ErrLockedOut", ok, err)
-	}
-}
 
-// testAttemptLifetimeParallel: reservations racing at the lifetime cap
-// never take more than it allows, in a fresh key or one a step below.
-func testAttemptLifetimeParallel(t *testing.T, s mfa.Store) {
-	const life = 3
-	key := attemptKey(t)
-	wins := parallel(t, mfa.ErrLockedOut, func(int) error {
-		ok, _, err := s.ReserveAttempt(ctx, key, base, time.Hour, 1000, life)
-		if err == nil && !ok {
-			return errors.New("refused by the window, not the lifetime cap")
-		}
-		return err
-	})
-	if wins != life {
-		t.Fatalf("%d parallel ReserveAttempt with lifetime cap %d: %d succeeded", Parallelism, life, wins)
-	}
-	// One below the cap, across a window boundary: exactly one more.
-	key2 := attemptKey(t)
-	for i := 0; i < life-1; i++ {
-		if ok, _, err := s.ReserveAttempt(ctx, key2, base, time.Minute, 1000, life); err != nil || !ok {
-			t.Fatal(ok, err)
-		}
-	}
-	wins = parallel(t, mfa.ErrLockedOut, func(int) error {
-		ok, _, err := s.ReserveAttempt(ctx, key2, base.Add(time.Hour), time.Minute, 1000, life)
-		if err == nil && !ok {
-			return errors.New("refused by the window, not the lifetime cap")
-		}
-		return err
-	})
-	if wins != 1 {
-		t.Fatalf("%d parallel ReserveAttempt one below the lifetime cap: %d succeeded, want 1", Parallelism, wins)
-	}
-}
 
 func recoverySet(t *testing.T, userID string, n int) mfa.RecoverySet {
 	set := mfa.RecoverySet{UserID: userID, CreatedAt: base, Acknowledgement: mfa.AckPending}

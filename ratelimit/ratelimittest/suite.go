@@ -16,7 +16,7 @@ import (
 // NewLimiter builds a fresh, empty limiter applying rule to every key and
 // reading the time from now. Each call must return a limiter that shares no
 // state with earlier ones (for a shared backend, use a fresh key prefix).
-type NewLimiter func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter
+type NewLimiter func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter
 
 // start is the suite's clock origin: a whole second, so implementations
 // that keep milliseconds see exact values.
@@ -27,7 +27,7 @@ var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 // working in milliseconds passes too.
 func RunLimiterTests(t *testing.T, newLimiter NewLimiter) {
 	t.Helper()
-	build := func(t *testing.T, rule ratelimit.Rule) (ratelimit.Limiter, *clock.Fake) {
+	build := func(t *testing.T, rule ratelimit.Rule) (ratelimit.Counter, *clock.Fake) {
 		t.Helper()
 		c := clock.NewFake(start)
 		l := newLimiter(t, rule, c.Now)
@@ -36,6 +36,7 @@ func RunLimiterTests(t *testing.T, newLimiter NewLimiter) {
 		}
 		return l, c
 	}
+	runSlidingTests(t, build)
 	t.Run("BurstUpToLimit", func(t *testing.T) {
 		l, _ := build(t, ratelimit.Rule{Limit: 5, Window: time.Minute})
 		for i := range 5 {

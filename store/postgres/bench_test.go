@@ -12,6 +12,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"errors"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/store/postgres"
@@ -151,26 +152,35 @@ func BenchmarkTOTPMarkStepUsed(b *testing.B) {
 	}
 }
 
-// BenchmarkTOTPAuthenticate: the three store calls of mfa.Service's TOTP
-// sign-in: reserve a failure slot, mark the step, release the slot.
+// BenchmarkTOTPAuthenticate: the store calls of mfa.Service's TOTP
+// sign-in: the lifetime and window failure limiters each take a slot, mark
+// the step, and both slots are refunded.
 func BenchmarkTOTPAuthenticate(b *testing.B) {
 	for _, clients := range clientCounts {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			s, writes := benchStore(b)
 			m := s.MFA()
 			setupDevices(b, m, clients)
+			failures, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-failures", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}})
+			if err != nil {
+				b.Fatal(err)
+			}
+			lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-lifetime-failures", Rule: ratelimit.Rule{Sliding: true, Limit: 100}})
+			if err != nil {
+				b.Fatal(err)
+			}
 			var steps [16]atomic.Uint64
-			now := time.Now()
 			bench(b, writes, clients, func(ctx context.Context, c, _ int) error {
 				key := fmt.Sprintf("totp:u-%d", c)
-				ok, _, err := m.ReserveAttempt(ctx, key, now, 5*time.Minute, 5, 100)
-				if err != nil || !ok {
-					return fmt.Errorf("reserve: %v %v", ok, err)
+				for _, l := range []ratelimit.Counter{lifetime, failures} {
+					if d, err := l.Allow(ctx, key); err != nil || !d.Allowed {
+						return fmt.Errorf("reserve: %+v %v", d, err)
+					}
 				}
 				if err := m.MarkStepUsed(ctx, fmt.Sprintf("u-%d", c), fmt.Sprintf("d-%d", c), 1000+steps[c].Add(1)); err != nil {
 					return err
 				}
-				return m.ReleaseAttempt(ctx, key, now)
+				return errors.Join(failures.Refund(ctx, key), lifetime.Refund(ctx, key))
 			})
 		})
 	}
@@ -251,7 +261,7 @@ func BenchmarkLimiterAllow(b *testing.B) {
 	for _, clients := range clientCounts {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			s, writes := benchStore(b)
-			l, err := s.Limiter("bench", ratelimit.Rule{Limit: ratelimit.MaxLimit, Window: time.Hour})
+			l, err := s.Limiter(ratelimit.LimiterConfig{Name: "bench", Rule: ratelimit.Rule{Limit: ratelimit.MaxLimit, Window: time.Hour}})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -10,14 +10,14 @@ import (
 
 // CleanupResult counts the rows Cleanup deleted, per table.
 type CleanupResult struct {
-	Verifications, Sends, Attempts, Tokens, Sessions, JTIs, States, RateLimits int64
-	PasskeyChallenges                                                          int64
-	DeviceNonces                                                               int64
+	Verifications, Tokens, Sessions, JTIs, States, RateLimits int64
+	PasskeyChallenges                                         int64
+	DeviceNonces                                              int64
 }
 
 // Total is the number of rows deleted in all.
 func (r CleanupResult) Total() int64 {
-	return r.Verifications + r.Sends + r.Attempts + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits +
+	return r.Verifications + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits +
 		r.PasskeyChallenges + r.DeviceNonces
 }
 
@@ -33,12 +33,12 @@ var cleanupStatesSQL = fmt.Sprintf(`DELETE FROM authkit_oauth_states WHERE expir
 	OR (expires_at <= $1 AND (callback_at IS NOT NULL OR consumed_at IS NOT NULL))`, oauth.StateRetention.Microseconds())
 
 // Cleanup deletes the rows that no longer affect any decision at now:
-// verifications past PurgeAt, send histories whose last send left the
-// window, attempt windows that ended and hold no lifetime failures
-// (mfa.Config.MaxLifetimeFailures), MFA tokens past their expiry, token
-// ids a minute past theirs (for hosts whose clocks lag now), sessions past
+// verifications past PurgeAt, MFA tokens past their expiry, token ids a
+// minute past theirs (for hosts whose clocks lag now), sessions past
 // ExpiresAt, OAuth states past ExpiresAt plus oauth.StateRetention,
-// rate-limit keys that are fully refilled, passkey challenges past
+// rate-limit keys that equal an unseen key (a GCRA key fully refilled, a
+// sliding key whose events all left the window; the send limits and MFA
+// failure windows are among them, lifetime caps never), passkey challenges past
 // ExpiresAt, and device nonces past theirs.
 // Devices and recovery codes never expire. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
@@ -51,8 +51,6 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, erro
 		arg any
 	}{
 		{&r.Verifications, `DELETE FROM authkit_verifications WHERE purge_at <= $1`, now},
-		{&r.Sends, `DELETE FROM authkit_verification_sends WHERE purge_at <= $1`, now.UnixMicro()},
-		{&r.Attempts, `DELETE FROM authkit_mfa_attempts WHERE window_end <= $1 AND lifetime = 0`, now},
 		{&r.Tokens, `DELETE FROM authkit_mfa_tokens WHERE expires_at <= $1`, now},
 		{&r.Sessions, `DELETE FROM authkit_sessions WHERE expires_at < $1`, now},
 		{&r.JTIs, `DELETE FROM authkit_session_jtis WHERE expires_at < $1`, now.Add(-jtiSkew)},

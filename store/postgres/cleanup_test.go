@@ -41,23 +41,26 @@ func TestCleanup(t *testing.T) {
 	verif("v-old", now)
 	verif("v-live", now.Add(time.Second))
 
-	limits := verification.SendLimits{Max: 5, Window: 10 * time.Minute}
-	for dest, at := range map[string]time.Time{"d-old": now.Add(-10 * time.Minute), "d-live": now.Add(-10*time.Minute + time.Second)} {
-		if err := v.RecordSend(ctx, dest, at, limits); err != nil {
+	// Send limits and MFA failure windows are sliding rate-limit keys: one
+	// whose only event left the window by now, one that did not; and a
+	// lifetime cap whose event is long past stays: Cleanup must not undo it.
+	event := func(name string, rule ratelimit.Rule, key string, at time.Time) {
+		t.Helper()
+		l, err := s.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule, Now: func() time.Time { return at }})
+		if err != nil {
 			t.Fatal(err)
 		}
-	}
-
-	for key, at := range map[string]time.Time{"totp:old": now.Add(-5 * time.Minute), "totp:live": now.Add(-5*time.Minute + time.Second)} {
-		if ok, _, err := m.ReserveAttempt(ctx, key, at, 5*time.Minute, 5, 0); err != nil || !ok {
-			t.Fatal(ok, err)
+		if d, err := l.Allow(ctx, key); err != nil || !d.Allowed {
+			t.Fatal(d, err)
 		}
 	}
-	// A window that ended long ago but holds a lifetime failure stays: the
-	// lifetime cap must not be undone by Cleanup.
-	if ok, _, err := m.ReserveAttempt(ctx, "totp:lifetime", farPast, 5*time.Minute, 5, 1); err != nil || !ok {
-		t.Fatal(ok, err)
-	}
+	sends := ratelimit.Rule{Sliding: true, Limit: 5, Window: 10 * time.Minute}
+	event("sends", sends, "d-old", now.Add(-10*time.Minute))
+	event("sends", sends, "d-live", now.Add(-10*time.Minute+time.Second))
+	failures := ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}
+	event("failures", failures, "totp:old", now.Add(-5*time.Minute))
+	event("failures", failures, "totp:live", now.Add(-5*time.Minute+time.Second))
+	event("lifetime", ratelimit.Rule{Sliding: true, Limit: 1}, "totp:lifetime", farPast)
 
 	for name, exp := range map[string]time.Time{"t-old": now, "t-live": now.Add(time.Second)} {
 		if err := m.CreateToken(ctx, mfa.TokenRecord{Digest: digestOf(name), UserID: "u", SingleUse: false, CreatedAt: exp.Add(-time.Minute), ExpiresAt: exp}); err != nil {
@@ -100,7 +103,7 @@ func TestCleanup(t *testing.T) {
 
 	// One limiter key refills fully by now (1/h used an hour ago), one does not (1/2h).
 	for name, rule := range map[string]ratelimit.Rule{"rl-old": {Limit: 1, Window: time.Hour}, "rl-live": {Limit: 1, Window: 2 * time.Hour}} {
-		l, err := s.Limiter(name, rule)
+		l, err := s.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -127,16 +130,16 @@ func TestCleanup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := postgres.CleanupResult{Verifications: 1, Sends: 1, Attempts: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 2, RateLimits: 1, DeviceNonces: 1}
+	want := postgres.CleanupResult{Verifications: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 2, RateLimits: 3, DeviceNonces: 1}
 	if got != want || got.Total() != 10 {
 		t.Fatalf("Cleanup deleted %+v, want %+v", got, want)
 	}
 
 	// What remains is exactly the live rows.
 	counts := map[string]int{
-		"authkit_verifications": 1, "authkit_verification_sends": 1, "authkit_mfa_attempts": 2,
+		"authkit_verifications": 1,
 		"authkit_mfa_tokens": 1, "authkit_sessions": 1, "authkit_session_jtis": 1,
-		"authkit_oauth_states": 2, "authkit_rate_limits": 1, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
+		"authkit_oauth_states": 2, "authkit_rate_limits": 4, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
 		"authkit_device_nonces": 1,
 	}
 	for table, n := range counts {
@@ -158,8 +161,12 @@ func TestCleanup(t *testing.T) {
 	if err := ss.ConsumeJTI(ctx, "j-live", now.Add(-30*time.Second), lagging); !errors.Is(err, session.ErrAlreadyUsed) {
 		t.Fatalf("jti consumed again after Cleanup by a host whose clock lags: %v, want ErrAlreadyUsed", err)
 	}
-	if ok, _, err := m.ReserveAttempt(ctx, "totp:lifetime", now, 5*time.Minute, 5, 1); ok || !errors.Is(err, mfa.ErrLockedOut) {
-		t.Fatalf("lifetime count after Cleanup: %v, %v; want ErrLockedOut", ok, err)
+	lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 1}, Now: func() time.Time { return now }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d, err := lifetime.Allow(ctx, "totp:lifetime"); err != nil || d.Allowed {
+		t.Fatalf("lifetime count after Cleanup: %+v, %v; want denied", d, err)
 	}
 	// A second run finds nothing.
 	if again, err := s.Cleanup(ctx, now); err != nil || again.Total() != 0 {

@@ -42,14 +42,14 @@ func TestStateStore(t *testing.T) {
 
 func TestLimiter(t *testing.T) {
 	_, pool := newStore(t, postgres.Options{})
-	ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {
+	ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
 		// A Store is cheap: one per limiter carries the suite's clock, and
 		// a fresh name gives the limiter keys of its own.
 		s, err := postgres.New(pool, postgres.Options{Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}
-		l, err := s.Limiter("suite-"+randomHex(t, 8), rule)
+		l, err := s.Limiter(ratelimit.LimiterConfig{Name: "suite-" + randomHex(t, 8), Rule: rule})
 		if err != nil {
 			t.Fatal(err)
 		}

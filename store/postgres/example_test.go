@@ -48,7 +48,7 @@ func Example() {
 	_ = mfa.Config{Store: store.MFA()}
 	_ = session.Config{Store: store.Sessions()}
 	_ = oauth.Config{StateStore: store.OAuthStates()}
-	signIns, err := store.Limiter("signin-per-ip", ratelimit.Rule{Limit: 300, Window: time.Minute})
+	signIns, err := store.Limiter(ratelimit.LimiterConfig{Name: "signin-per-ip", Rule: ratelimit.Rule{Limit: 300, Window: time.Minute}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -80,6 +80,7 @@ func ExampleMigrations() {
 	// 4 0004_totp_lifetime_failures.sql
 	// 5 0005_session_rotation.sql
 	// 7 0007_device_nonces.sql
+	// 8 0008_ratelimit_sliding.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN

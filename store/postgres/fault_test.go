@@ -81,7 +81,15 @@ type op struct {
 // ops lists every operation of every interface against the fixture.
 func (f *fixture) ops(t *testing.T) []op {
 	v, m, ss, st := f.s.Verifications(), f.s.MFA(), f.s.Sessions(), f.s.OAuthStates()
-	lim, err := f.s.Limiter("fault", ratelimit.Rule{Limit: 100, Window: time.Minute})
+	lim, err := f.s.Limiter(ratelimit.LimiterConfig{Name: "fault", Rule: ratelimit.Rule{Limit: 100, Window: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends, err := f.s.Limiter(ratelimit.LimiterConfig{Name: "sends", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifetime, err := f.s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +109,9 @@ func (f *fixture) ops(t *testing.T) []op {
 			r, err := v.Attempt(ctx, f.verifID, [][]byte{f.codeHash}, now, 5)
 			return err == nil || !r.UsedAt.IsZero(), err
 		}},
-		{"verification.RecordSend", func(ctx context.Context) (bool, error) {
-			err := v.RecordSend(ctx, "+19172113333", now, verification.SendLimits{Max: 5, Window: time.Minute})
-			return err == nil, err
+		{"ratelimit.Allow (sliding)", func(ctx context.Context) (bool, error) {
+			d, err := sends.Allow(ctx, "+19172113333")
+			return d.Allowed, err
 		}},
 		{"mfa.CreateDevice", func(ctx context.Context) (bool, error) {
 			return false, m.CreateDevice(ctx, mfa.DeviceRecord{ID: "new-" + f.deviceID, UserID: f.userID, SealedSecret: []byte{1}, CreatedAt: now}, 10)
@@ -122,11 +130,12 @@ func (f *fixture) ops(t *testing.T) []op {
 			return err == nil, err
 		}},
 		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return false, m.DeleteDevice(ctx, f.userID, f.deviceID) }},
-		{"mfa.ReserveAttempt", func(ctx context.Context) (bool, error) {
-			ok, _, err := m.ReserveAttempt(ctx, "totp:"+f.userID, now, time.Minute, 5, 100)
-			return ok, err
+		{"ratelimit.Allow (lifetime)", func(ctx context.Context) (bool, error) {
+			d, err := lifetime.Allow(ctx, "totp:"+f.userID)
+			return d.Allowed, err
 		}},
-		{"mfa.ReleaseAttempt", func(ctx context.Context) (bool, error) { return false, m.ReleaseAttempt(ctx, "totp:"+f.userID, now) }},
+		{"ratelimit.Refund", func(ctx context.Context) (bool, error) { return false, sends.Refund(ctx, "+19172113333") }},
+		{"ratelimit.Reset", func(ctx context.Context) (bool, error) { return false, lifetime.Reset(ctx, "totp:"+f.userID) }},
 		{"mfa.ReplaceRecoverySet", func(ctx context.Context) (bool, error) { return false, m.ReplaceRecoverySet(ctx, set) }},
 		{"mfa.CreateRecoverySet", func(ctx context.Context) (bool, error) {
 			_, _, err := m.CreateRecoverySet(ctx, set)

@@ -202,12 +202,12 @@ func TestSuitesIsolation(t *testing.T) {
 		oauthtest.RunStoreTests(t, func(*testing.T) oauth.StateStore { return a.OAuthStates() })
 	})
 	t.Run("ratelimit", func(t *testing.T) {
-		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {
+		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
 			s, err := postgres.New(pool, postgres.Options{Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}
-			l, err := s.Limiter("suite-"+randomHex(t, 8), rule)
+			l, err := s.Limiter(ratelimit.LimiterConfig{Name: "suite-" + randomHex(t, 8), Rule: rule})
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -36,10 +36,10 @@ func TestNewValidates(t *testing.T) {
 		t.Fatalf("New(nil pool) = %v, want ErrInvalidArgument", err)
 	}
 	s := unreachableStore(t, postgres.Options{})
-	if _, err := s.Limiter("", ratelimit.Rule{Limit: 1, Window: time.Second}); !errors.Is(err, postgres.ErrInvalidArgument) {
+	if _, err := s.Limiter(ratelimit.LimiterConfig{Name: "", Rule: ratelimit.Rule{Limit: 1, Window: time.Second}}); !errors.Is(err, postgres.ErrInvalidArgument) {
 		t.Fatalf("Limiter with no name = %v, want ErrInvalidArgument", err)
 	}
-	if _, err := s.Limiter("x", ratelimit.Rule{}); !errors.Is(err, ratelimit.ErrInvalidRule) {
+	if _, err := s.Limiter(ratelimit.LimiterConfig{Name: "x", Rule: ratelimit.Rule{}}); !errors.Is(err, ratelimit.ErrInvalidRule) {
 		t.Fatalf("Limiter with a zero rule = %v, want ErrInvalidRule", err)
 	}
 }

@@ -6,49 +6,70 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/ratelimit"
 )
 
-// Limiter is a ratelimit.Limiter on PostgreSQL: the same GCRA as
-// ratelimit.Memory (one theoretical arrival time per key, in unix
-// nanoseconds), decided and recorded by one upsert, so every process sharing
-// the database shares the limit. Get it from Store.Limiter.
+// Limiter is a ratelimit.Counter on PostgreSQL, deciding exactly as
+// ratelimit.Memory does: for GCRA one theoretical arrival time per key (unix
+// nanoseconds) decided and recorded by one upsert, for a Sliding rule the
+// key's events decided and recorded by one call of
+// authkit_rate_limit_sliding. Every process sharing the database shares the
+// limit. Get it from Store.Limiter.
 type Limiter struct {
 	s        *Store
 	name     string
-	interval int64 // ns per event
-	span     int64 // interval × Limit: the largest burst, in ns
+	rule     ratelimit.Rule
+	interval int64 // GCRA: ns per event
+	span     int64 // GCRA: interval × Limit, the largest burst, in ns
+	now      func() time.Time
 }
 
-var _ ratelimit.Limiter = (*Limiter)(nil)
+var (
+	_ ratelimit.Counter = (*Limiter)(nil)
+	_ ratelimit.Backend = (*Store)(nil)
+)
 
 // maxKeyLen is the longest key stored as is; longer keys are stored as their
 // SHA-256 digest, as ratelimit.Memory does.
 const maxKeyLen = 128
 
-// Limiter returns a limiter applying rule to every key under name. Limiters
-// with different names never share keys; processes that should share a
-// limit use the same name and rule. The clock is Options.Now.
-func (s *Store) Limiter(name string, rule ratelimit.Rule) (*Limiter, error) {
-	if err := rule.Validate(); err != nil {
-		return nil, err
+// Limiter implements ratelimit.Backend: a limiter applying cfg.Rule to
+// every key under cfg.Name. Limiters with different names never share
+// keys; processes that should share a limit use the same name and rule.
+// The clock is cfg.Now, else Options.Now.
+func (s *Store) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
 	}
-	if name == "" {
-		return nil, fmt.Errorf("%w: empty limiter name", ErrInvalidArgument)
+	l := &Limiter{s: s, name: cfg.Name, rule: cfg.Rule, now: clock.Or(cfg.Now)}
+	if cfg.Now == nil {
+		l.now = s.now
 	}
-	interval := int64(rule.Window) / int64(rule.Limit)
-	return &Limiter{s: s, name: name, interval: interval, span: interval * int64(rule.Limit)}, nil
+	if !cfg.Rule.Sliding {
+		l.interval = int64(cfg.Rule.Window) / int64(cfg.Rule.Limit)
+		l.span = l.interval * int64(cfg.Rule.Limit)
+	}
+	return l, nil
 }
 
-// Allow implements ratelimit.Limiter. When the database cannot decide, the
-// error wraps ErrUnavailable and the caller must deny.
-func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, error) {
+func dbKey(key string) []byte {
 	k := []byte(key)
 	if len(k) > maxKeyLen {
 		sum := sha256.Sum256(k)
 		k = sum[:]
 	}
-	now := l.s.now().UnixNano()
+	return k
+}
+
+// Allow implements ratelimit.Limiter: one statement. When the database
+// cannot decide, the error wraps ErrUnavailable and the caller must deny.
+func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, error) {
+	k := dbKey(key)
+	now := l.now().UnixNano()
+	if l.rule.Sliding {
+		return l.allowSliding(ctx, k, now)
+	}
 	var d ratelimit.Decision
 	err := l.s.run(ctx, "ratelimit allow", func(ctx context.Context) error {
 		var newTAT, curTAT *int64
@@ -87,4 +108,67 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, er
 		return ratelimit.Decision{}, err
 	}
 	return d, nil
+}
+
+func (l *Limiter) allowSliding(ctx context.Context, k []byte, now int64) (ratelimit.Decision, error) {
+	var (
+		allowed bool
+		wait    int64
+		n       int
+	)
+	err := l.s.run(ctx, "ratelimit allow", func(ctx context.Context) error {
+		return l.s.pool.QueryRow(ctx, `SELECT allowed, wait, n FROM authkit_rate_limit_sliding($1, $2, $3, $4, $5, $6)`,
+			l.name, k, now, l.rule.Limit, int64(l.rule.Window), int64(l.rule.Cooldown)).Scan(&allowed, &wait, &n)
+	})
+	switch {
+	case err != nil:
+		return ratelimit.Decision{}, err
+	case !allowed:
+		return ratelimit.Decision{RetryAfter: time.Duration(wait)}, nil
+	case l.rule.Cooldown == 0:
+		return ratelimit.Decision{Allowed: true, Remaining: l.rule.Limit - n}, nil
+	}
+	return ratelimit.Decision{Allowed: true}, nil
+}
+
+// Refund implements ratelimit.Counter in one UPDATE: a GCRA key's TAT goes
+// back one interval; a sliding key drops its newest event if that is still
+// in the window (when it was the last, the row equals an unseen key until
+// Cleanup removes it).
+func (l *Limiter) Refund(ctx context.Context, key string) error {
+	k := dbKey(key)
+	now := l.now().UnixNano()
+	return l.s.run(ctx, "ratelimit refund", func(ctx context.Context) error {
+		if !l.rule.Sliding {
+			_, err := l.s.pool.Exec(ctx, `
+				UPDATE authkit_rate_limits SET tat = tat - $3
+				WHERE name = $1 AND key = $2 AND tat > $4`, l.name, k, l.interval, now)
+			return err
+		}
+		_, err := l.s.pool.Exec(ctx, `
+			UPDATE authkit_rate_limits SET
+				events = events[1:cardinality(events) - 1],
+				tat = CASE WHEN cardinality(events) = 1 THEN $3::bigint
+					WHEN $4::bigint = 0 THEN tat
+					ELSE events[cardinality(events) - 1] + $4::bigint END
+			WHERE name = $1 AND key = $2 AND cardinality(events) > 0
+				AND ($4::bigint = 0 OR events[cardinality(events)] > $3::bigint - $4::bigint)`,
+			l.name, k, now, int64(l.rule.Window))
+		return err
+	})
+}
+
+// Reset implements ratelimit.Counter.
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	k := dbKey(key)
+	return l.s.run(ctx, "ratelimit reset", func(ctx context.Context) error {
+		_, err := l.s.pool.Exec(ctx, `DELETE FROM authkit_rate_limits WHERE name = $1 AND key = $2`, l.name, k)
+		return err
+	})
+}
+
+// Limiter implements mfa.Store: Store.Limiter, so MFA failures are rows of
+// authkit_rate_limits like every other limit.
+func (m *MFAStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	return m.s.Limiter(cfg)
 }

@@ -32,7 +32,15 @@ func TestRoundTrips(t *testing.T) {
 	}
 	v, m, ss, st := s.Verifications(), s.MFA(), s.Sessions(), s.OAuthStates()
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
-	lim, err := s.Limiter("rt", ratelimit.Rule{Limit: 1, Window: time.Hour})
+	lim, err := s.Limiter(ratelimit.LimiterConfig{Name: "rt", Rule: ratelimit.Rule{Limit: 1, Window: time.Hour}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends, err := s.Limiter(ratelimit.LimiterConfig{Name: "sends", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute, Cooldown: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failures, err := s.Limiter(ratelimit.LimiterConfig{Name: "failures", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,9 +109,9 @@ func TestRoundTrips(t *testing.T) {
 				return ignore(err, verification.ErrAlreadyUsed)
 			}
 		}},
-		{"verification.RecordSend", func() func() error {
+		{"ratelimit.Allow (sliding)", func() func() error {
 			d := fresh("dest")
-			return func() error { return v.RecordSend(ctx, d, now, verification.SendLimits{Max: 5, Window: time.Minute}) }
+			return func() error { _, err := sends.Allow(ctx, d); return err }
 		}},
 		{"mfa.MarkStepUsed", func() func() error {
 			step++
@@ -112,9 +120,16 @@ func TestRoundTrips(t *testing.T) {
 		{"mfa.MarkStepUsed replay", func() func() error {
 			return func() error { return ignore(m.MarkStepUsed(ctx, user, dev, step), mfa.ErrStepUsed) }
 		}},
-		{"mfa.ReserveAttempt", func() func() error {
+		{"ratelimit.Allow (mfa failures)", func() func() error {
 			k := fresh("totp")
-			return func() error { _, _, err := m.ReserveAttempt(ctx, k, now, time.Minute, 5, 100); return err }
+			return func() error { _, err := failures.Allow(ctx, k); return err }
+		}},
+		{"ratelimit.Refund (sliding)", func() func() error {
+			k := fresh("totp")
+			if _, err := failures.Allow(ctx, k); err != nil {
+				t.Fatal(err)
+			}
+			return func() error { return failures.Refund(ctx, k) }
 		}},
 		{"mfa.ConsumeRecoveryCode", func() func() error {
 			d := newCode()

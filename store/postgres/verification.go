@@ -209,23 +209,10 @@ func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [
 	return r, nil
 }
 
-// RecordSend implements verification.Store with one call of the
-// authkit_record_send function, which locks the destination's row, applies
-// verification.SendWait's rule and records the send, all in one statement.
-// Durations are used in whole microseconds.
-func (v *VerificationStore) RecordSend(ctx context.Context, destination string, now time.Time, limits verification.SendLimits) error {
-	return v.s.run(ctx, "verification record send", func(ctx context.Context) error {
-		var wait int64
-		err := v.s.pool.QueryRow(ctx, `SELECT authkit_record_send($1, $2, $3, $4, $5)`,
-			destination, now.UnixMicro(), limits.Max, limits.Window.Microseconds(), limits.Cooldown.Microseconds()).Scan(&wait)
-		if err != nil {
-			return err
-		}
-		if wait > 0 {
-			return decided(&ratelimit.LimitedError{RetryAfter: time.Duration(wait) * time.Microsecond, Err: verification.ErrRateLimited})
-		}
-		return nil
-	})
+// Limiter implements verification.Store: Store.Limiter, so the send
+// limits are rows of authkit_rate_limits like every other limit.
+func (v *VerificationStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	return v.s.Limiter(cfg)
 }
 
 // nonNil stores a nil byte slice as an empty bytea rather than NULL.

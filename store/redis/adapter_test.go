@@ -31,9 +31,21 @@ func TestTTLs(t *testing.T) {
 	if err := s.Verifications().Create(ctx, v); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.Verifications().RecordSend(ctx, "dest", now, verification.SendLimits{Max: 5, Window: 10 * time.Minute}); err != nil {
-		t.Fatal(err)
+	// Send limits and MFA failures are sliding limiter keys.
+	event := func(name string, rule ratelimit.Rule, key string) string {
+		t.Helper()
+		l, err := s.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule, Now: func() time.Time { return now }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d, err := l.Allow(ctx, key); err != nil || !d.Allowed {
+			t.Fatal(d, err)
+		}
+		return l.(*Limiter).key(key)
 	}
+	sendsKey := event("verification-sends", ratelimit.Rule{Sliding: true, Limit: 5, Window: 10 * time.Minute}, "dest")
+	failuresKey := event("mfa-failures", ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}, "totp:u")
+	lifetimeKey := event("mfa-lifetime-failures", ratelimit.Rule{Sliding: true, Limit: 100}, "totp:u")
 	if err := s.Sessions().Create(ctx, session.Record{ID: "s", UserID: "u", CreatedAt: now, ExpiresAt: now.Add(2 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -58,16 +70,13 @@ func TestTTLs(t *testing.T) {
 	if err := s.MFA().CreateToken(ctx, mfa.TokenRecord{Digest: []byte("d"), UserID: "u", CreatedAt: now, ExpiresAt: now.Add(5 * time.Minute)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := s.MFA().ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, 5, 100); err != nil {
-		t.Fatal(err)
-	}
 	if err := s.MFA().CreateDevice(ctx, mfa.DeviceRecord{ID: "d", UserID: "u", CreatedAt: now}, 5); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.MFA().CreateRecoverySet(ctx, mfa.RecoverySet{UserID: "u", CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	lim, err := s.Limiter(LimiterConfig{Name: "n", Rule: ratelimit.Rule{Limit: 10, Window: time.Minute}, Now: func() time.Time { return now }})
+	lim, err := s.Limiter(ratelimit.LimiterConfig{Name: "n", Rule: ratelimit.Rule{Limit: 10, Window: time.Minute}, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +89,7 @@ func TestTTLs(t *testing.T) {
 		want time.Duration // -1: no expiry
 	}{
 		{s.key("v", "v"), 20 * time.Minute},
-		{s.key("vs", "dest"), 10 * time.Minute},
+		{sendsKey, 10 * time.Minute},
 		{s.key("sess", "s"), 2 * time.Hour},
 		{s.key("sessu", "u"), 2*time.Hour + indexSlack},
 		{s.key("jti", "j"), 5*time.Minute + jtiSkew},
@@ -88,10 +97,10 @@ func TestTTLs(t *testing.T) {
 		{s.key("oauth", "st-called"), 10 * time.Minute},
 		{s.key("oauth", "st-used"), 10 * time.Minute},
 		{s.MFA().tokensKey("u"), 5 * time.Minute},
-		{s.key("att", "totp:u"), 5 * time.Minute},
+		{failuresKey, 5 * time.Minute},
 		{"{" + s.Prefix() + ":rl:n:k}", 6 * time.Second}, // one emission interval
 		{s.MFA().devicesKey("u"), -1},
-		{lifetimeKey(s.key("att", "totp:u")), -1}, // no window ends the lifetime count
+		{lifetimeKey, -1}, // no window ends the lifetime count
 		{s.MFA().recoveryKey("u"), -1},
 	}
 	for _, tc := range tests {

@@ -56,8 +56,8 @@ func TestCluster(t *testing.T) {
 		oauthtest.RunStoreTests(t, func(t *testing.T) oauth.StateStore { return newStore(t).OAuthStates() })
 	})
 	t.Run("Limiter", func(t *testing.T) {
-		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {
-			l, err := newStore(t).Limiter(LimiterConfig{Name: "test", Rule: rule, Now: now})
+		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
+			l, err := newStore(t).Limiter(ratelimit.LimiterConfig{Name: "test", Rule: rule, Now: now})
 			if err != nil {
 				t.Fatal(err)
 			}

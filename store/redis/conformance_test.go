@@ -36,8 +36,8 @@ func TestOAuthStateConformance(t *testing.T) {
 }
 
 func TestLimiterConformance(t *testing.T) {
-	ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {
-		l, err := newTestStore(t).Limiter(LimiterConfig{Name: "test", Rule: rule, Now: now})
+	ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
+		l, err := newTestStore(t).Limiter(ratelimit.LimiterConfig{Name: "test", Rule: rule, Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}

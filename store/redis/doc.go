@@ -7,7 +7,7 @@
 //	session.Config{Store: store.Sessions(), …}
 //	oauth.Config{StateStore: store.OAuthStates(), …}
 //	account.Config{Store: store.Accounts(), …}
-//	limiter, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: rule})
+//	limiter, err := store.Limiter(ratelimit.LimiterConfig{Name: "signin", Rule: rule})
 //
 // Every store passes its package's conformance suite (verificationtest,
 // mfatest, sessiontest, oauthtest, ratelimittest) against a real server,

@@ -43,7 +43,7 @@ func Example_failClosed() {
 	err = store.Sessions().ConsumeJTI(ctx, "jti-1", now.Add(time.Minute), now)
 	fmt.Println("jti unavailable:", errors.Is(err, redis.ErrUnavailable))
 
-	limiter, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: ratelimit.Rule{Limit: 10, Window: time.Minute}})
+	limiter, err := store.Limiter(ratelimit.LimiterConfig{Name: "signin", Rule: ratelimit.Rule{Limit: 10, Window: time.Minute}})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -86,7 +86,7 @@ func Example() {
 	var flows oauth.Config
 	flows.StateStore = store.OAuthStates()
 
-	signins, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: ratelimit.Rule{Limit: 300, Window: time.Minute}})
+	signins, err := store.Limiter(ratelimit.LimiterConfig{Name: "signin", Rule: ratelimit.Rule{Limit: 300, Window: time.Minute}})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -165,8 +165,11 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 	must(s.OAuthStates().Save(ctx, st, now))
 	must(s.OAuthStates().Save(ctx, st2, now))
 	must(s.Sessions().Create(ctx, sess))
-	lim, err := s.Limiter(LimiterConfig{Name: "fault", Rule: ratelimit.Rule{Limit: 1000, Window: time.Minute}})
+	lim, err := s.Limiter(ratelimit.LimiterConfig{Name: "fault", Rule: ratelimit.Rule{Limit: 1000, Window: time.Minute}})
 	must(err)
+	sends, err := s.Limiter(ratelimit.LimiterConfig{Name: "sends", Rule: ratelimit.Rule{Sliding: true, Limit: 100, Window: time.Minute}})
+	must(err)
+	failures, lifetime := mfaLimiters(t, s)
 
 	ok := func(err error) (bool, error) { return err == nil, err }
 	return []faultOp{
@@ -179,15 +182,21 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 			_, err := s.Verifications().ReplaceCode(ctx, v.ID, []byte("new"), now, now.Add(time.Hour), now.Add(2*time.Hour), 5)
 			return ok(err)
 		}},
-		{"verification.RecordSend", func(ctx context.Context) (bool, error) {
-			return ok(s.Verifications().RecordSend(ctx, id("dest"), now, verification.SendLimits{Max: 100, Window: time.Minute}))
+		{"ratelimit.Allow (sliding)", func(ctx context.Context) (bool, error) {
+			d, err := sends.Allow(ctx, id("dest"))
+			return d.Allowed, err
 		}},
 		{"mfa.MarkStepUsed", func(ctx context.Context) (bool, error) { return ok(s.MFA().MarkStepUsed(ctx, uid, dev.ID, 1000)) }},
-		{"mfa.ReserveAttempt", func(ctx context.Context) (bool, error) {
-			r, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+uid, now, time.Minute, 5, 100)
-			return r, err
+		{"ratelimit.Allow (mfa failures)", func(ctx context.Context) (bool, error) {
+			d, err := failures.Allow(ctx, "totp:"+uid)
+			return d.Allowed, err
 		}},
-		{"mfa.ReleaseAttempt", func(ctx context.Context) (bool, error) { return ok(s.MFA().ReleaseAttempt(ctx, "totp:"+uid, now)) }},
+		{"ratelimit.Allow (lifetime)", func(ctx context.Context) (bool, error) {
+			d, err := lifetime.Allow(ctx, "totp:"+uid)
+			return d.Allowed, err
+		}},
+		{"ratelimit.Refund", func(ctx context.Context) (bool, error) { return ok(failures.Refund(ctx, "totp:"+uid)) }},
+		{"ratelimit.Reset", func(ctx context.Context) (bool, error) { return ok(lifetime.Reset(ctx, "totp:"+uid)) }},
 		{"mfa.ConsumeRecoveryCode", func(ctx context.Context) (bool, error) {
 			_, err := s.MFA().ConsumeRecoveryCode(ctx, uid, set.Codes[0].Digest)
 			return ok(err)

@@ -124,7 +124,15 @@ func TestKeyLayout(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC().Truncate(time.Second)
 	uid, sid := "user-1", "sess-1"
-	lim, err := s.Limiter(LimiterConfig{Name: "signin", Rule: ratelimit.Rule{Limit: 5, Window: time.Minute}})
+	lim, err := s.Limiter(ratelimit.LimiterConfig{Name: "signin", Rule: ratelimit.Rule{Limit: 5, Window: time.Minute}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sends, err := s.Limiter(ratelimit.LimiterConfig{Name: "sends", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute, Cooldown: time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -172,9 +180,7 @@ func TestKeyLayout(t *testing.T) {
 			_, err := s.Verifications().ReplaceCode(ctx, vrec.ID, []byte("h2"), now, now.Add(time.Minute), now.Add(time.Hour), 5)
 			return err
 		}},
-		{"verification.RecordSend", 1, false, func() error {
-			return ignore(s.Verifications().RecordSend(ctx, "sms:+19172113333", now, verification.SendLimits{Max: 5, Window: time.Minute}), verification.ErrRateLimited)
-		}},
+		{"ratelimit.Allow (sliding)", 1, false, func() error { _, err := sends.Allow(ctx, "sms:+19172113333"); return err }},
 		{"mfa.CreateDevice", 1, false, func() error { return ignore(s.MFA().CreateDevice(ctx, dev, 5), mfa.ErrDuplicate) }},
 		{"mfa.GetDevice", 1, false, func() error { _, err := s.MFA().GetDevice(ctx, uid, dev.ID); return err }},
 		{"mfa.ListDevices", 1, false, func() error { _, err := s.MFA().ListDevices(ctx, uid); return err }},
@@ -183,12 +189,10 @@ func TestKeyLayout(t *testing.T) {
 			return ignore(err, mfa.ErrAlreadyConfirmed)
 		}},
 		{"mfa.MarkStepUsed", 1, false, func() error { return ignore(s.MFA().MarkStepUsed(ctx, uid, dev.ID, 2), mfa.ErrStepUsed) }},
-		{"mfa.ReserveAttempt", 1, false, func() error {
-			_, _, err := s.MFA().ReserveAttempt(ctx, "totp:"+uid, now, time.Minute, 5, 100)
-			return err
-		}},
-		{"mfa.ReleaseAttempt", 1, false, func() error { return s.MFA().ReleaseAttempt(ctx, "totp:"+uid, now) }},
-		{"mfa.ResetAttempts", 1, false, func() error { return s.MFA().ResetAttempts(ctx, "totp:"+uid) }},
+		{"ratelimit.Allow (lifetime)", 1, false, func() error { _, err := lifetime.Allow(ctx, "totp:"+uid); return err }},
+		{"ratelimit.Refund (sliding)", 1, false, func() error { return sends.Refund(ctx, "sms:+19172113333") }},
+		{"ratelimit.Refund (GCRA)", 1, false, func() error { return lim.Refund(ctx, "k") }},
+		{"ratelimit.Reset", 1, false, func() error { return lifetime.Reset(ctx, "totp:"+uid) }},
 		{"mfa.CreateRecoverySet", 1, false, func() error { _, _, err := s.MFA().CreateRecoverySet(ctx, set); return err }},
 		{"mfa.ReplaceRecoverySet", 1, false, func() error { return s.MFA().ReplaceRecoverySet(ctx, set) }},
 		{"mfa.GetRecoverySet", 1, false, func() error { _, err := s.MFA().GetRecoverySet(ctx, uid); return err }},

@@ -2,6 +2,8 @@ package redis
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -12,50 +14,57 @@ import (
 	"github.com/authkit/authkit/ratelimit"
 )
 
-// LimiterConfig configures Store.Limiter.
-type LimiterConfig struct {
-	// Name separates this limiter's keys from other limiters' (for example
-	// "sends" and "signin"): limiters with the same Name on the same prefix
-	// share their state. Required; it may not contain '{' or '}'.
-	Name string
-	// Rule is applied to every key. Required (see ratelimit.Rule.Validate).
-	Rule ratelimit.Rule
-	// Now returns the current time; nil means time.Now. Decisions use this
-	// clock, never the Redis server's.
-	Now func() time.Time
-}
-
-// Limiter is a ratelimit.Limiter shared by every process using the same
-// Redis: GCRA, exactly as ratelimit.Memory computes it (see the ratelimit
-// package documentation), as one script per decision. Each key's state is
-// one string "{prefix:rl:<name>:<key>}" holding its theoretical arrival
-// time, which expires when the key is fully refilled. Decisions are exact
-// to the nanosecond for windows up to about 100 days (2^53 ns); beyond
-// that, Lua's float arithmetic may be off by a few nanoseconds.
+// Limiter is a ratelimit.Counter shared by every process using the same
+// Redis, deciding exactly as ratelimit.Memory does (see the ratelimit
+// package documentation), one script per call. A key's state lives under
+// "{prefix:rl:<name>:<key>}": for GCRA one string holding its theoretical
+// arrival time, for a Sliding rule a sorted set of its events (scored in
+// microseconds); either expires when the key equals an unseen one. GCRA
+// decisions are exact to the nanosecond for windows up to about 100 days
+// (2^53 ns); sliding ones to the microsecond.
 type Limiter struct {
 	s        *Store
 	name     string
-	interval int64 // ns
-	span     int64 // ns
+	rule     ratelimit.Rule
+	interval int64 // GCRA: ns per event
+	span     int64 // GCRA: interval × Limit, ns
 	now      func() time.Time
 }
 
-var _ ratelimit.Limiter = (*Limiter)(nil)
+var (
+	_ ratelimit.Counter = (*Limiter)(nil)
+	_ ratelimit.Backend = (*Store)(nil)
+)
 
-// Limiter returns a ratelimit.Limiter applying cfg.Rule to every key.
-func (s *Store) Limiter(cfg LimiterConfig) (*Limiter, error) {
-	if cfg.Name == "" {
-		return nil, fmt.Errorf("%w: limiter needs a Name", ErrConfig)
-	}
-	if err := cfg.Rule.Validate(); err != nil {
+// Limiter implements ratelimit.Backend: a limiter applying cfg.Rule to
+// every key under cfg.Name. Limiters with different names never share
+// keys; processes that should share a limit use the same name and rule.
+// The clock is cfg.Now, else Options.Now.
+func (s *Store) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	interval := int64(cfg.Rule.Window) / int64(cfg.Rule.Limit)
-	return &Limiter{
-		s: s, name: enc(cfg.Name), interval: interval, span: interval * int64(cfg.Rule.Limit),
-		now: clock.Or(cfg.Now),
-	}, nil
+	l := &Limiter{s: s, name: enc(cfg.Name), rule: cfg.Rule, now: clock.Or(cfg.Now)}
+	if cfg.Now == nil {
+		l.now = s.now
+	}
+	if !cfg.Rule.Sliding {
+		l.interval = int64(cfg.Rule.Window) / int64(cfg.Rule.Limit)
+		l.span = l.interval * int64(cfg.Rule.Limit)
+	}
+	return l, nil
 }
+
+// key is the key's state; the name and key are both encoded (no ':' or
+// braces), so distinct (name, key) pairs give distinct keys.
+func (l *Limiter) key(key string) string {
+	return "{" + l.s.prefix + ":rl:" + l.name + ":" + enc(key) + "}"
+}
+
+// refundMark is the key remembering the last refund applied (same slot):
+// go-redis re-sends a command whose reply was lost, and the repeat must not
+// give back a second event.
+func refundMark(k string) string { return k + ":rf" }
 
 // gcraScript: KEYS[1] the key's TAT; ARGV: now (whole seconds), now (ns
 // within the second), interval (ns), span (ns).
@@ -80,18 +89,77 @@ redis.call('SET', KEYS[1], string.format('%d:%.0f', nows, nowns + nextd), 'PX', 
 return {1, span - nextd}
 `)
 
+// slidingScript is ratelimit's sliding-window rule (Rule.slidingWait) in
+// Lua. KEYS[1] the key's events; ARGV: now, window, cooldown (all µs; a
+// window of 0 is a lifetime cap), limit, member. It drops the events that
+// left the window, computes the wait, and records the event only when the
+// wait is zero. Returns {1, events now in the window} when allowed, {0,
+// wait µs} when denied (wait 0: a lifetime cap).
+var slidingScript = goredis.NewScript(`
+local now, win, cd0, lim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+if win > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win) end
+local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local s = {}
+for i = 2, #raw, 2 do s[#s + 1] = tonumber(raw[i]) end
+local n = #s
+if win == 0 then
+  if n >= lim then return {0, 0} end
+else
+  local function cooldown(m)
+    local cd, i = cd0, 1
+    while i < m and cd < win do cd = cd * 2; i = i + 1 end
+    return cd
+  end
+  local wait = 0
+  for k = 0, n do
+    local from = now
+    if k > 0 and s[k] + win > from then from = s[k] + win end
+    local m = n - k
+    if m == 0 then wait = from - now; break end
+    if not (lim > 0 and m >= lim) then
+      local t = s[n] + cooldown(m)
+      if t < from then t = from end
+      if t < s[k + 1] + win then wait = t - now; break end
+    end
+  end
+  if wait > 0 then return {0, wait} end
+end
+redis.call('ZADD', KEYS[1], now, ARGV[5])
+if win > 0 then
+  local last = now
+  if n > 0 and s[n] > last then last = s[n] end
+  redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((last + win - now) / 1000)))
+else
+  redis.call('PERSIST', KEYS[1])
+end
+return {1, n + 1}
+`)
+
 // Allow implements ratelimit.Limiter: one round trip. On any error no event
 // is recorded that the caller could count on, and the caller should fail
 // closed.
 func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, error) {
 	now := l.now()
-	// The name and key are both encoded (no ':' or braces), so distinct
-	// (name, key) pairs give distinct keys.
-	k := "{" + l.s.prefix + ":rl:" + l.name + ":" + enc(key) + "}"
-	sec, ns := now.Unix(), int64(now.Nanosecond())
-	reply, err := run(l.s, ctx, "ratelimit allow", func(ctx context.Context) (any, error) {
-		return l.s.script(ctx, gcraScript, k, strconv.FormatInt(sec, 10), strconv.FormatInt(ns, 10), l.interval, l.span)
-	})
+	k := l.key(key)
+	var reply any
+	var err error
+	if l.rule.Sliding {
+		// Members must be distinct even for events at the same µs; a
+		// re-sent script repeats its member and so records nothing twice.
+		var nonce [8]byte
+		if _, err := rand.Read(nonce[:]); err != nil {
+			return ratelimit.Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+		}
+		member := us(now) + ":" + hex.EncodeToString(nonce[:])
+		reply, err = run(l.s, ctx, "ratelimit allow", func(ctx context.Context) (any, error) {
+			return l.s.script(ctx, slidingScript, k, us(now), durUS(l.rule.Window), durUS(l.rule.Cooldown), l.rule.Limit, member)
+		})
+	} else {
+		sec, ns := now.Unix(), int64(now.Nanosecond())
+		reply, err = run(l.s, ctx, "ratelimit allow", func(ctx context.Context) (any, error) {
+			return l.s.script(ctx, gcraScript, k, strconv.FormatInt(sec, 10), strconv.FormatInt(ns, 10), l.interval, l.span)
+		})
+	}
 	if err != nil {
 		return ratelimit.Decision{}, err
 	}
@@ -103,8 +171,85 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, er
 	if !ok {
 		return ratelimit.Decision{}, errCorrupt("reply", fmt.Errorf("%T", arr[1]))
 	}
-	if arr[0] == int64(1) {
+	switch {
+	case arr[0] != int64(1) && l.rule.Sliding:
+		return ratelimit.Decision{RetryAfter: time.Duration(v) * time.Microsecond}, nil
+	case arr[0] != int64(1):
+		return ratelimit.Decision{RetryAfter: time.Duration(v)}, nil
+	case !l.rule.Sliding:
 		return ratelimit.Decision{Allowed: true, Remaining: int(v / l.interval)}, nil
+	case l.rule.Cooldown == 0:
+		return ratelimit.Decision{Allowed: true, Remaining: l.rule.Limit - int(v)}, nil
 	}
-	return ratelimit.Decision{RetryAfter: time.Duration(v)}, nil
+	return ratelimit.Decision{Allowed: true}, nil
+}
+
+// refundGCRAScript: KEYS[1] the key's TAT, KEYS[2] its refund mark; ARGV:
+// now (s), now (ns within the second), interval (ns), refund id. The TAT
+// goes back one interval; at or before now the key is deleted (unseen).
+var refundGCRAScript = goredis.NewScript(`
+if redis.call('GET', KEYS[2]) == ARGV[4] then return 0 end
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local sec, off = string.match(v, '^(-?%d+):(%d+)$')
+if not sec then return 0 end
+local nows, nowns = tonumber(ARGV[1]), tonumber(ARGV[2])
+local d = (tonumber(sec) - nows) * 1e9 + tonumber(off) - nowns - tonumber(ARGV[3])
+if d <= 0 then
+  redis.call('DEL', KEYS[1])
+else
+  redis.call('SET', KEYS[1], string.format('%d:%.0f', nows, nowns + d), 'PX', math.ceil(d / 1e6))
+end
+redis.call('SET', KEYS[2], ARGV[4], 'PX', 60000)
+return 1
+`)
+
+// refundSlidingScript: KEYS[1] the key's events, KEYS[2] its refund mark;
+// ARGV: now, window (µs), refund id. Drops the newest event if it is still
+// in the window.
+var refundSlidingScript = goredis.NewScript(`
+if redis.call('GET', KEYS[2]) == ARGV[3] then return 0 end
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #top == 0 then return 0 end
+local win = tonumber(ARGV[2])
+if win > 0 and tonumber(top[2]) <= tonumber(ARGV[1]) - win then return 0 end
+redis.call('ZREM', KEYS[1], top[1])
+redis.call('SET', KEYS[2], ARGV[3], 'PX', 60000)
+return 1
+`)
+
+// Refund implements ratelimit.Counter: one round trip. Each call carries a
+// random id, so that a retry of the same command by go-redis is a no-op.
+func (l *Limiter) Refund(ctx context.Context, key string) error {
+	var id [12]byte
+	if _, err := rand.Read(id[:]); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	rf := hex.EncodeToString(id[:])
+	now := l.now()
+	k := l.key(key)
+	keys := []string{k, refundMark(k)}
+	_, err := run(l.s, ctx, "ratelimit refund", func(ctx context.Context) (any, error) {
+		if l.rule.Sliding {
+			return refundSlidingScript.Run(ctx, l.s.c, keys, us(now), durUS(l.rule.Window), rf).Result()
+		}
+		return refundGCRAScript.Run(ctx, l.s.c, keys, strconv.FormatInt(now.Unix(), 10),
+			strconv.FormatInt(int64(now.Nanosecond()), 10), l.interval, rf).Result()
+	})
+	return err
+}
+
+// Reset implements ratelimit.Counter: one DEL (one slot).
+func (l *Limiter) Reset(ctx context.Context, key string) error {
+	k := l.key(key)
+	_, err := run(l.s, ctx, "ratelimit reset", func(ctx context.Context) (int64, error) {
+		return l.s.c.Del(ctx, k, refundMark(k)).Result()
+	})
+	return err
+}
+
+// Limiter implements mfa.Store: Store.Limiter, so MFA failures are counted
+// by limiter keys like every other limit.
+func (m *MFAStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	return m.s.Limiter(cfg)
 }

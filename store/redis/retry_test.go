@@ -3,14 +3,13 @@ package redis
 import (
 	"bytes"
 	"context"
-	"errors"
 	"io"
 	"net"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/ratelimit"
 	goredis "github.com/redis/go-redis/v9"
 )
 
@@ -42,68 +41,77 @@ func (c *replyCutter) Read(b []byte) (int, error) {
 	return c.Conn.Read(b)
 }
 
-// TestReleaseAttemptRetried: when the reply to ReleaseAttempt is lost and
-// go-redis retries the command, the slot is still given back only once.
-// Otherwise a network fault would grant an extra TOTP attempt (the one way
-// a retried script could fail open).
-func TestReleaseAttemptRetried(t *testing.T) {
-	opt := testOptions(t)
-	armed := new(atomic.Bool)
-	marker := []byte(releaseAttemptScript.Hash())
-	var d net.Dialer
-	opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		c, err := d.DialContext(ctx, network, addr)
-		if err != nil {
-			return nil, err
-		}
-		return &replyCutter{Conn: c, marker: marker, armed: armed}, nil
-	}
-	c := goredis.NewClient(opt)
-	t.Cleanup(func() { c.Close() })
-	s, err := New(c, Options{Prefix: randomPrefix(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { deletePrefix(t, testClient(t), s.Prefix()) })
-	m := s.MFA()
-	ctx := context.Background()
-	now := time.Now()
-	const max = 3
-	// Load the release script (a warm cache: the retried command is the
-	// EVALSHA itself) on a key of its own.
-	if err := m.ReleaseAttempt(ctx, "warm-up", now); err != nil {
-		t.Fatal(err)
-	}
-	for range max {
-		if ok, _, err := m.ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, max, 100); err != nil || !ok {
-			t.Fatalf("ReserveAttempt = %v, %v", ok, err)
-		}
-	}
-	armed.Store(true)
-	err = m.ReleaseAttempt(ctx, "totp:u", now)
-	if armed.Load() {
-		t.Fatal("test setup: the release was not sent through the cutting connection")
-	}
-	if err != nil {
-		t.Logf("ReleaseAttempt with a lost reply: %v", err)
-	}
-	// One slot was given back, so exactly one more attempt fits.
-	granted := 0
-	for range max {
-		ok, _, err := m.ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, max, 100)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if ok {
-			granted++
-		}
-	}
-	if granted != 1 {
-		t.Fatalf("after one release of a full window (retried by go-redis), %d more attempts were granted, want 1", granted)
-	}
-	// The lifetime count also gave back one failure, not two: 3 reserved,
-	// 1 released, 1 more reserved = 3, so a cap of 3 holds in a new window.
-	if ok, _, err := m.ReserveAttempt(ctx, "totp:u", now.Add(time.Hour), 5*time.Minute, max, max); ok || !errors.Is(err, mfa.ErrLockedOut) {
-		t.Fatalf("lifetime count after the retried release: %v, %v; want ErrLockedOut at cap %d", ok, err, max)
+// TestRefundRetried: when the reply to Refund is lost and go-redis retries
+// the command, the event is still given back only once. Otherwise a network
+// fault would grant an extra attempt, such as a TOTP guess (the one way a
+// retried script could fail open).
+func TestRefundRetried(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		rule   ratelimit.Rule
+		script string
+	}{
+		{"Sliding", ratelimit.Rule{Sliding: true, Limit: 3, Window: 5 * time.Minute}, refundSlidingScript.Hash()},
+		{"Lifetime", ratelimit.Rule{Sliding: true, Limit: 3}, refundSlidingScript.Hash()},
+		{"GCRA", ratelimit.Rule{Limit: 3, Window: 5 * time.Minute}, refundGCRAScript.Hash()},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opt := testOptions(t)
+			armed := new(atomic.Bool)
+			marker := []byte(tc.script)
+			var d net.Dialer
+			opt.Dialer = func(ctx context.Context, network, addr string) (net.Conn, error) {
+				c, err := d.DialContext(ctx, network, addr)
+				if err != nil {
+					return nil, err
+				}
+				return &replyCutter{Conn: c, marker: marker, armed: armed}, nil
+			}
+			c := goredis.NewClient(opt)
+			t.Cleanup(func() { c.Close() })
+			s, err := New(c, Options{Prefix: randomPrefix(t)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { deletePrefix(t, testClient(t), s.Prefix()) })
+			now := time.Now()
+			l, err := s.Limiter(ratelimit.LimiterConfig{Name: "failures", Rule: tc.rule, Now: func() time.Time { return now }})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx := context.Background()
+			// Load the refund script (a warm cache: the retried command is
+			// the EVALSHA itself) on a key of its own.
+			if err := l.Refund(ctx, "warm-up"); err != nil {
+				t.Fatal(err)
+			}
+			for range tc.rule.Limit {
+				if d, err := l.Allow(ctx, "totp:u"); err != nil || !d.Allowed {
+					t.Fatalf("Allow = %+v, %v", d, err)
+				}
+			}
+			armed.Store(true)
+			err = l.Refund(ctx, "totp:u")
+			if armed.Load() {
+				t.Fatal("test setup: the refund was not sent through the cutting connection")
+			}
+			if err != nil {
+				t.Logf("Refund with a lost reply: %v", err)
+			}
+			// One event was given back, so exactly one more fits.
+			granted := 0
+			for range tc.rule.Limit {
+				d, err := l.Allow(ctx, "totp:u")
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Allowed {
+					granted++
+				}
+			}
+			if granted != 1 {
+				t.Fatalf("after one refund of a full key (retried by go-redis), %d more events were granted, want 1", granted)
+			}
+		})
 	}
 }

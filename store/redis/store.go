@@ -11,6 +11,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authkit/authkit/internal/clock"
 )
 
 // ErrUnavailable wraps every failure to reach Redis or to run a command
@@ -39,11 +41,16 @@ type Options struct {
 	// the hash tags that keep each record in one Cluster slot). Empty means
 	// DefaultPrefix. Give each deployment sharing one Redis its own prefix.
 	Prefix string
+	// Now is the clock of the rate limiters made by Store.Limiter whose
+	// LimiterConfig.Now is nil (the other stores take the time as an
+	// argument). nil means time.Now.
+	Now func() time.Time
 }
 
 // Store keeps every authkit record in Redis. Its accessors return values
 // that implement the store interfaces of the packages verification, mfa,
-// session and oauth; Limiter returns a ratelimit.Limiter. A Store is safe for
+// session and oauth; Limiter returns a ratelimit.Counter (Store is a
+// ratelimit.Backend). A Store is safe for
 // concurrent use and holds no state of its own besides the client.
 type Store struct {
 	c      goredis.UniversalClient
@@ -52,6 +59,7 @@ type Store struct {
 	// context's deadline (ContextTimeoutEnabled); otherwise the store
 	// enforces the deadline (see run).
 	ctxAware bool
+	now      func() time.Time
 }
 
 // New returns a Store on client, which the host creates (goredis.NewClient,
@@ -70,7 +78,7 @@ func New(client goredis.UniversalClient, opts Options) (*Store, error) {
 	if strings.ContainsAny(p, "{}") {
 		return nil, fmt.Errorf("%w: prefix %q contains a brace", ErrConfig, p)
 	}
-	s := &Store{c: client, prefix: p}
+	s := &Store{c: client, prefix: p, now: clock.Or(opts.Now)}
 	switch c := client.(type) {
 	case *goredis.Client:
 		s.ctxAware = c.Options().ContextTimeoutEnabled

@@ -41,7 +41,7 @@ func TestNewValidates(t *testing.T) {
 		})
 	}
 	s, _ := New(c, Options{})
-	for _, cfg := range []LimiterConfig{
+	for _, cfg := range []ratelimit.LimiterConfig{
 		{Rule: ratelimit.Rule{Limit: 1, Window: time.Second}},
 		{Name: "x", Rule: ratelimit.Rule{Limit: 0, Window: time.Second}},
 		{Name: "x", Rule: ratelimit.Rule{Limit: 1}},

@@ -2,8 +2,6 @@ package redis
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"strconv"
 	"time"
@@ -210,63 +208,8 @@ func (v *VerificationStore) result(reply any) (verification.Record, error) {
 	return verification.Record{}, errCorrupt("reply", fmt.Errorf("status %d", st))
 }
 
-// recordSendScript: KEYS[1] the destination's sorted set; ARGV: now,
-// window, cooldown (all µs), max, member, TTL in ms. It is
-// verification.SendWait in Lua: drop sends that left the window, compute
-// the wait, and record the send only when the wait is zero. Returns the
-// wait in µs (0 = recorded).
-var recordSendScript = goredis.NewScript(`
-local now, win, cd0, max = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
-local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local s = {}
-for i = 2, #raw, 2 do s[#s + 1] = tonumber(raw[i]) end
-local n = #s
-local function cooldown(m)
-  local cd, i = cd0, 1
-  while i < m and cd < win do cd = cd * 2; i = i + 1 end
-  return cd
-end
-local wait = 0
-for k = 0, n do
-  local from = now
-  if k > 0 and s[k] + win > from then from = s[k] + win end
-  local m = n - k
-  if m == 0 then wait = from - now; break end
-  if not (max > 0 and m >= max) then
-    local t = s[n] + cooldown(m)
-    if t < from then t = from end
-    if t < s[k + 1] + win then wait = t - now; break end
-  end
-end
-if wait > 0 then return wait end
-redis.call('ZADD', KEYS[1], now, ARGV[5])
-redis.call('PEXPIRE', KEYS[1], ARGV[6])
-return 0
-`)
-
-// RecordSend implements verification.Store.
-func (v *VerificationStore) RecordSend(ctx context.Context, destination string, now time.Time, limits verification.SendLimits) error {
-	// Members must be distinct even for sends at the same microsecond.
-	var nonce [8]byte
-	if _, err := rand.Read(nonce[:]); err != nil {
-		return fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	member := us(now) + ":" + hex.EncodeToString(nonce[:])
-	k := v.s.key("vs", destination)
-	wait, err := run(v.s, ctx, "verification record send", func(ctx context.Context) (any, error) {
-		return v.s.script(ctx, recordSendScript, k, us(now), durUS(limits.Window), durUS(limits.Cooldown),
-			limits.Max, member, ttlMS(now, now.Add(limits.Window)))
-	})
-	if err != nil {
-		return err
-	}
-	w, ok := wait.(int64)
-	if !ok {
-		return errCorrupt("reply", fmt.Errorf("wait is %T", wait))
-	}
-	if w > 0 {
-		return &ratelimit.LimitedError{RetryAfter: time.Duration(w) * time.Microsecond, Err: verification.ErrRateLimited}
-	}
-	return nil
+// Limiter implements verification.Store: Store.Limiter, so the send
+// limits are limiter keys like every other limit.
+func (v *VerificationStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	return v.s.Limiter(cfg)
 }

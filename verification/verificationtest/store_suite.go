@@ -12,6 +12,7 @@ import (
 
 	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/ratelimit"
+	"github.com/authkit/authkit/ratelimit/ratelimittest"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -21,7 +22,6 @@ var (
 	base        = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 	ttl         = 10 * time.Minute
 	maxAttempts = 5
-	limits      = verification.SendLimits{Max: 5, Window: 10 * time.Minute, Cooldown: 30 * time.Second}
 )
 
 // hashOf stands in for the service's keyed hash: the suite only needs
@@ -98,15 +98,23 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) verification.Store)
 		{"ReplaceCodeKeepsAttempts", testReplaceCode},
 		{"ReplaceCodeRefusals", testReplaceCodeRefusals},
 		{"ReplaceCodeAfterExpiry", testReplaceCodeAfterExpiry},
-		{"RecordSendCooldownDoubles", testRecordSendCooldown},
-		{"RecordSendWindowSlides", testRecordSendWindow},
-		{"RecordSendPerDestination", testRecordSendPerDestination},
 		{"ConcurrentWrongCodes", testConcurrentWrongCodes},
 		{"ConcurrentRightCode", testConcurrentRightCode},
 		{"ConcurrentResendAndGuess", testConcurrentResendAndGuess},
-		{"ConcurrentSends", testConcurrentSends},
 		{"Service/MailboxFlood", testMailboxFlood},
 	}
+	// The send limits are the store's ratelimit limiters: they pass the
+	// limiter suite (the doubling cooldown, the sliding window, keys kept
+	// apart, N racing sends of which exactly the allowed number pass).
+	t.Run("Limiter", func(t *testing.T) {
+		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
+			l, err := newStore(t).Limiter(ratelimit.LimiterConfig{Name: fmt.Sprintf("suite-%s", newID()[24:]), Rule: rule, Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return l
+		})
+	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t))
@@ -420,104 +428,9 @@ func newDestination() string {
 	return fmt.Sprintf("sms:+1917211%04d", destSeq.n)
 }
 
-func recordSend(t *testing.T, s verification.Store, dest string, now time.Time) time.Duration {
-	t.Helper()
-	err := s.RecordSend(context.Background(), dest, now, limits)
-	if err == nil {
-		return 0
-	}
-	var rl *ratelimit.LimitedError
-	if !errors.As(err, &rl) || !errors.Is(err, verification.ErrRateLimited) {
-		t.Fatalf("RecordSend = %v (%T), want nil or *ratelimit.LimitedError", err, err)
-	}
-	if rl.RetryAfter <= 0 {
-		t.Fatalf("RetryAfter = %v, want > 0", rl.RetryAfter)
-	}
-	return rl.RetryAfter
-}
 
-func testRecordSendCooldown(t *testing.T, s verification.Store) {
-	d := newDestination()
-	steps := []struct {
-		at   time.Duration // since base
-		wait time.Duration // 0 = allowed
-	}{
-		{0, 0},                              // 1st send
-		{1 * time.Second, 29 * time.Second}, // cooldown 30 s
-		{29 * time.Second, 1 * time.Second},
-		{30 * time.Second, 0}, // 2nd send; next cooldown 60 s
-		{60 * time.Second, 30 * time.Second},
-		{89 * time.Second, 1 * time.Second},
-		{90 * time.Second, 0}, // 3rd; next 120 s
-		{200 * time.Second, 10 * time.Second},
-		{210 * time.Second, 0}, // 4th; next 240 s
-		{449 * time.Second, 1 * time.Second},
-		{450 * time.Second, 0}, // 5th; the window holds 5 sends
-		// The 6th needs fewer than 5 sends in the window and the cooldown
-		// for the count left in it: at 630 s the sends at 0 and 30 s have
-		// left, 3 remain, and 450 + 120 ≤ 630.
-		{451 * time.Second, 179 * time.Second},
-		{629 * time.Second, 1 * time.Second},
-		{630 * time.Second, 0}, // window now 90, 210, 450, 630
-		// At 690 s the send at 90 leaves: 3 remain, cooldown 120 s after 630.
-		{631 * time.Second, 119 * time.Second},
-		{749 * time.Second, 1 * time.Second},
-		{750 * time.Second, 0},
-	}
-	for _, st := range steps {
-		got := recordSend(t, s, d, base.Add(st.at))
-		if got != st.wait {
-			t.Fatalf("RecordSend at +%v: wait %v, want %v", st.at, got, st.wait)
-		}
-	}
-}
 
-func testRecordSendWindow(t *testing.T, s verification.Store) {
-	// With no cooldown, only the count matters: 5 sends, then the 6th waits
-	// until the oldest is more than Window old.
-	l := verification.SendLimits{Max: 5, Window: 10 * time.Minute}
-	d := newDestination()
-	ctx := context.Background()
-	for i := 0; i < 5; i++ {
-		if err := s.RecordSend(ctx, d, base.Add(time.Duration(i)*time.Minute), l); err != nil {
-			t.Fatalf("send %d: %v", i+1, err)
-		}
-	}
-	err := s.RecordSend(ctx, d, base.Add(5*time.Minute), l)
-	var rl *ratelimit.LimitedError
-	if !errors.As(err, &rl) || rl.RetryAfter != 5*time.Minute {
-		t.Fatalf("6th send = %v, want RetryAfter 5m", err)
-	}
-	// Refused sends do not count: at exactly base+10m the first send has
-	// left the window (t > now − Window), so one send is allowed …
-	if err := s.RecordSend(ctx, d, base.Add(10*time.Minute), l); err != nil {
-		t.Fatalf("send after the window slid: %v", err)
-	}
-	// … and then the next waits for the second (at +1m) to leave.
-	err = s.RecordSend(ctx, d, base.Add(10*time.Minute), l)
-	if !errors.As(err, &rl) || rl.RetryAfter != time.Minute {
-		t.Fatalf("send = %v, want RetryAfter 1m", err)
-	}
-	// Long after, the history is empty again.
-	for i := 0; i < 5; i++ {
-		if err := s.RecordSend(ctx, d, base.Add(time.Hour+time.Duration(i)*time.Second), l); err != nil {
-			t.Fatalf("send %d an hour later: %v", i+1, err)
-		}
-	}
-}
 
-func testRecordSendPerDestination(t *testing.T, s verification.Store) {
-	a, b := newDestination(), newDestination()
-	if w := recordSend(t, s, a, base); w != 0 {
-		t.Fatalf("first send to a: wait %v", w)
-	}
-	if w := recordSend(t, s, b, base); w != 0 {
-		t.Fatalf("first send to b refused (%v): limits must be per destination", w)
-	}
-	if w := recordSend(t, s, a, base.Add(time.Second)); w == 0 {
-		t.Fatal("second send to a within the cooldown was allowed")
-	}
-}
 
 func testConcurrentWrongCodes(t *testing.T, s verification.Store) {
 	ctx := context.Background()
@@ -612,21 +525,3 @@ func testConcurrentResendAndGuess(t *testing.T, s verification.Store) {
 	}
 }
 
-func testConcurrentSends(t *testing.T, s verification.Store) {
-	d := newDestination()
-	const n = 32
-	errs := race.Run(n, func(int) error {
-		return s.RecordSend(context.Background(), d, base, limits)
-	})
-	ok := 0
-	for _, err := range errs {
-		if err == nil {
-			ok++
-		} else if !errors.Is(err, verification.ErrRateLimited) {
-			t.Fatalf("RecordSend = %v", err)
-		}
-	}
-	if ok != 1 {
-		t.Fatalf("%d concurrent sends to one destination: %d allowed, want exactly 1", n, ok)
-	}
-}
