@@ -51,7 +51,6 @@ type memRecord struct {
 	phoneRegion            string
 }
 
-
 // NewMemoryStore returns an empty MemoryStore.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{records: map[string]*memRecord{}}

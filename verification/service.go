@@ -120,8 +120,8 @@ type Config struct {
 type Service struct {
 	cfg     Config
 	hashers []*keyedhash.Hasher // one per secret, newest first
-	sends   ratelimit.Limiter // SendLimit, SendWindow and Cooldown; nil = none
-	daily   ratelimit.Limiter // nil = no daily cap
+	sends   ratelimit.Limiter   // SendLimit, SendWindow and Cooldown; nil = none
+	daily   ratelimit.Limiter   // nil = no daily cap
 	now     func() time.Time
 }
 

@@ -109,7 +109,6 @@ func uniq(t *testing.T, prefix string) string {
 	return id
 }
 
-
 func digest(s string) []byte {
 	h := sha256.Sum256([]byte(s))
 	return h[:]
@@ -515,13 +514,7 @@ func testParallelConfirm(t *testing.T, s mfa.Store) {
 	}
 }
 
-
-
-
 var errRefused = errors.New("refused")
-
-
-
 
 func recoverySet(t *testing.T, userID string, n int) mfa.RecoverySet {
 	set := mfa.RecoverySet{UserID: userID, CreatedAt: base, Acknowledgement: mfa.AckPending}

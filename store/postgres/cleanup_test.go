@@ -138,7 +138,7 @@ func TestCleanup(t *testing.T) {
 	// What remains is exactly the live rows.
 	counts := map[string]int{
 		"authkit_verifications": 1,
-		"authkit_mfa_tokens": 1, "authkit_sessions": 1, "authkit_session_jtis": 1,
+		"authkit_mfa_tokens":    1, "authkit_sessions": 1, "authkit_session_jtis": 1,
 		"authkit_oauth_states": 2, "authkit_rate_limits": 4, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
 		"authkit_device_nonces": 1,
 	}

@@ -40,7 +40,7 @@ const maxKeyLen = 128
 // The clock is cfg.Now, else Options.Now.
 func (s *Store) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
 	if err := cfg.Validate(); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	l := &Limiter{s: s, name: cfg.Name, rule: cfg.Rule, now: clock.Or(cfg.Now)}
 	if cfg.Now == nil {

@@ -428,10 +428,6 @@ func newDestination() string {
 	return fmt.Sprintf("sms:+1917211%04d", destSeq.n)
 }
 
-
-
-
-
 func testConcurrentWrongCodes(t *testing.T, s verification.Store) {
 	ctx := context.Background()
 	r := newRecord()
@@ -524,4 +520,3 @@ func testConcurrentResendAndGuess(t *testing.T, s verification.Store) {
 		t.Fatalf("evaluated %d guesses, stored Attempts %d; want %d and %d", wrong, st.Attempts, maxAttempts, maxAttempts)
 	}
 }
-
