@@ -416,17 +416,6 @@ func testReplaceCodeAfterExpiry(t *testing.T, s verification.Store) {
 	}
 }
 
-var destSeq struct {
-	sync.Mutex
-	n int
-}
-
-func newDestination() string {
-	destSeq.Lock()
-	defer destSeq.Unlock()
-	destSeq.n++
-	return fmt.Sprintf("sms:+1917211%04d", destSeq.n)
-}
 
 func testConcurrentWrongCodes(t *testing.T, s verification.Store) {
 	ctx := context.Background()
