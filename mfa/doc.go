@@ -29,19 +29,21 @@
 // only if it is later than the device's last one, atomically. A code, or any
 // code of an earlier step, therefore works once, even under concurrency.
 //
-// Guessing: failed TOTP attempts are limited per user (5 per 5 minutes, fixed
-// window from the first failure); after that every attempt, a right one
-// included, gets *ratelimit.LimitedError until the window ends. A slot is
-// reserved atomically before a code is evaluated and handed back on success,
-// so parallel wrong guesses never get more than the limit evaluated.
-// Recovery-code attempts have their own counter with the same limits.
+// Guessing: failed TOTP attempts are limited per user (at most 5 in any 5
+// minutes, a sliding window); after that every attempt, a right one
+// included, gets *ratelimit.LimitedError (ErrRateLimited) until the oldest
+// failure leaves the window. A slot is taken atomically before a code is
+// evaluated and refunded on success, so parallel wrong guesses never get
+// more than the limit evaluated. Recovery-code attempts are counted apart,
+// with the same limits. The counting is done by ratelimit limiters the
+// Store hands out (Store.Limiter), the same ones every other limit uses.
 //
-// Slow guessing: the same atomic reservation also counts a user's TOTP
-// failures across windows (NIST SP 800-63B-4 §3.2.2: at most 100). A
-// successful sign-in gives back only its own slot, so the count is not
-// reset by the user's own sign-ins between an attacker's guesses. At the
-// cap TOTP fails with ErrLockedOut until the host calls ResetFailures from
-// its support path. Recovery codes, with 80 bits each, have no such cap.
+// Slow guessing: a second limiter counts a user's TOTP failures with no
+// window at all (NIST SP 800-63B-4 §3.2.2: at most 100). It is asked first
+// and refunded only for a success, so the count is not reset by the
+// user's own sign-ins between an attacker's guesses. At the cap TOTP fails
+// with ErrLockedOut until the host calls ResetFailures from its support
+// path. Recovery codes, with 80 bits each, have no such cap.
 //
 // At rest: TOTP secrets are sealed (AES-256-GCM, the key id stored with the
 // ciphertext, the device id as associated data so a sealed secret cannot be

@@ -10,6 +10,17 @@
 // A [Rule] is "Limit events per Window", written "100/m", "5/10m" or "3/s"
 // ([Parse], [ParseRules] for flags like "create=100/m,signin=300/m").
 //
+// This package is the one place that counts: verification's send limits and
+// mfa's failure limits are limiters of this package too, handed out by the
+// host's store. A [Counter] (every limiter here is one) can also give an
+// event back (Refund: a right code, where only failures count) and forget a
+// key (Reset: an administrator's unlock). A [Backend] hands out limiters by
+// [LimiterConfig]: [MemoryBackend] in this process, and the Store of
+// store/postgres or store/redis, which take the same LimiterConfig, so a
+// host swaps one for another without touching the callers. Every denial is
+// a *[LimitedError], the module's one error type carrying RetryAfter; other
+// packages put their own sentinel in its Err ([Decision.ErrAs]).
+//
 // # Algorithm: GCRA
 //
 // [Memory] implements the generic cell rate algorithm (GCRA), the
@@ -38,6 +49,19 @@
 // it lets a key that was idle spend a full burst and then continue at the
 // steady rate, so up to about 2×Limit events can fall in one Window: choose
 // Limit as the burst you accept.
+//
+// # Algorithm: sliding-window log
+//
+// A Rule with Sliding set keeps each key's events in the window instead:
+// at most Limit events fall in any span of Window, never a burst beyond,
+// and with a Cooldown the wait after the m-th event in the window is
+// Cooldown·2^(m−1) (30 s, 60 s, 120 s, …, the doubling stopping at
+// Window). A denial gives the exact wait: the earliest time at which both
+// the count and the cooldown allow an event, as older events leave the
+// window. With Window 0 nothing ever leaves: a lifetime cap, lowered only
+// by Refund and Reset (denials then carry no RetryAfter). Costs one
+// timestamp per event in the window, so it suits small limits where the
+// history matters; GCRA remains the choice for per-IP limits.
 //
 // # Memory and concurrency
 //

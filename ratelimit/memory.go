@@ -243,14 +243,11 @@ func (m *Memory) slidingTAT(events []int64) int64 {
 // Refund implements [Counter]: a GCRA key's TAT goes back one interval, a
 // sliding log drops its newest event still in the window.
 func (m *Memory) Refund(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
+	s, e, err := m.lockKey(ctx, key)
+	if err != nil {
 		return err
 	}
-	key = shortKey(key)
-	s := &m.shards[maphash.String(m.seed, key)&m.mask]
-	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.keys[key]
 	if e == nil {
 		return nil
 	}
@@ -273,17 +270,27 @@ func (m *Memory) Refund(ctx context.Context, key string) error {
 
 // Reset implements [Counter].
 func (m *Memory) Reset(ctx context.Context, key string) error {
-	if err := ctx.Err(); err != nil {
+	s, e, err := m.lockKey(ctx, key)
+	if err != nil {
 		return err
+	}
+	defer s.mu.Unlock()
+	if e != nil {
+		s.remove(e)
+	}
+	return nil
+}
+
+// lockKey locks key's shard and returns it with the key's entry (nil if
+// unseen); the caller unlocks. Nothing is locked for a done context.
+func (m *Memory) lockKey(ctx context.Context, key string) (*shard, *entry, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
 	}
 	key = shortKey(key)
 	s := &m.shards[maphash.String(m.seed, key)&m.mask]
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if e := s.keys[key]; e != nil {
-		s.remove(e)
-	}
-	return nil
+	return s, s.keys[key], nil
 }
 
 // remove drops e from the shard; s.mu held.

@@ -26,8 +26,8 @@ const (
 // sliding-window log (see the package documentation for both).
 type Rule struct {
 	// Limit is the number of events allowed per Window (and the largest
-	// burst). Must be at least 1, except that a Sliding rule with a
-	// Cooldown may set 0: no count limit, only the cooldown.
+	// burst). Must be 1 to MaxLimit, except that a Sliding rule takes up to
+	// 2^31−1, and with a Cooldown 0: no count limit, only the cooldown.
 	Limit int
 	// Window is the period over which Limit events are allowed. Must be
 	// positive, at most MaxWindow, and at least Limit nanoseconds. A

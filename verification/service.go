@@ -89,10 +89,9 @@ type Config struct {
 	//
 	// nil = ratelimit.NewMemory with DefaultDailySendRule and Now: a limiter
 	// private to this Service and process. Several instances (or Services)
-	// must share one, with a name of its own: store/postgres
-	// Store.Limiter("verification-daily-sends", DefaultDailySendRule()) or
-	// store/redis Store.Limiter(LimiterConfig{Name:
-	// "verification-daily-sends", Rule: DefaultDailySendRule()}).
+	// must share one, with a name of its own: the Limiter of store/postgres
+	// or store/redis, with ratelimit.LimiterConfig{Name:
+	// "verification-daily-sends", Rule: DefaultDailySendRule()}.
 	// NoDailySendLimit{} turns the cap off.
 	DailySendLimiter ratelimit.Limiter
 	// Retention is how long a record is kept after its code expires, so

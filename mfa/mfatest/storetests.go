@@ -78,13 +78,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 	// cap no time lowers, Reset, N racing attempts of which exactly the
 	// allowed number pass).
 	t.Run("Limiter", func(t *testing.T) {
-		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
-			l, err := newStore(t).Limiter(ratelimit.LimiterConfig{Name: "suite-" + uniq(t, "limiter")[:8], Rule: rule, Now: now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return l
-		})
+		ratelimittest.RunBackendTests(t, func(t *testing.T) ratelimit.Backend { return newStore(t) })
 	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

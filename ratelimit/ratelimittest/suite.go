@@ -232,3 +232,20 @@ func race(t *testing.T, n int, f func(i int)) {
 	close(gate)
 	done.Wait()
 }
+
+// RunBackendTests runs RunLimiterTests on the limiters of a Backend (a
+// store that hands out limiters, such as verification.Store or mfa.Store):
+// each limiter gets a fresh Name and the suite's clock.
+func RunBackendTests(t *testing.T, newBackend func(t *testing.T) ratelimit.Backend) {
+	t.Helper()
+	var n atomic.Int64
+	prefix := fmt.Sprintf("suite-%d-", time.Now().UnixNano())
+	RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
+		name := fmt.Sprintf("%s%d", prefix, n.Add(1))
+		l, err := newBackend(t).Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return l
+	})
+}

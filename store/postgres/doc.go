@@ -3,11 +3,12 @@
 // implements every store interface of the library:
 //
 //   - verification.Store: [Store.Verifications]
-//   - mfa.Store (devices, attempt windows, recovery codes, MFA tokens): [Store.MFA]
+//   - mfa.Store (devices, recovery codes, MFA tokens, failure limiters): [Store.MFA]
 //   - session.Store: [Store.Sessions]
 //   - oauth.StateStore: [Store.OAuthStates]
 //   - account.Store (users and their credentials): [Store.Accounts]
-//   - ratelimit.Limiter, one per named rule: [Store.Limiter]
+//   - ratelimit.Counter, one per named rule: [Store.Limiter] (Store is a
+//     ratelimit.Backend, as the Redis store is)
 //
 // and passes each package's conformance suite, concurrency cases included.
 //

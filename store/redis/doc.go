@@ -76,7 +76,7 @@
 // background. go-redis may retry a command after a network error (see
 // Options.MaxRetries). A retried script that had already run finds its record
 // used or counts an attempt or a send twice, which fails closed; the one
-// script that gives something back, ReleaseAttempt, carries a random id so
+// script that gives something back, Limiter.Refund, carries a random id so
 // that its retry is a no-op (no extra TOTP attempt).
 //
 // Redis must keep what it is given: MFA devices, recovery codes and

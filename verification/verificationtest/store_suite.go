@@ -107,13 +107,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) verification.Store)
 	// limiter suite (the doubling cooldown, the sliding window, keys kept
 	// apart, N racing sends of which exactly the allowed number pass).
 	t.Run("Limiter", func(t *testing.T) {
-		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
-			l, err := newStore(t).Limiter(ratelimit.LimiterConfig{Name: fmt.Sprintf("suite-%s", newID()[24:]), Rule: rule, Now: now})
-			if err != nil {
-				t.Fatal(err)
-			}
-			return l
-		})
+		ratelimittest.RunBackendTests(t, func(t *testing.T) ratelimit.Backend { return newStore(t) })
 	})
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
