@@ -410,7 +410,6 @@ func testReplaceCodeAfterExpiry(t *testing.T, s verification.Store) {
 	}
 }
 
-
 func testConcurrentWrongCodes(t *testing.T, s verification.Store) {
 	ctx := context.Background()
 	r := newRecord()
