@@ -182,7 +182,7 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 	}
 	now := s.now()
 	key := totpKey(userID)
-	if err := s.reserve(ctx, key, true); err != nil {
+	if err := s.reserve(ctx, s.totpFailures, key); err != nil {
 		return Device{}, err
 	}
 	secret, err := s.secretOf(pending)
@@ -207,7 +207,7 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 	case err != nil:
 		return Device{}, err
 	}
-	s.release(ctx, key, true)
+	s.release(ctx, s.totpFailures, key)
 	s.log.InfoContext(ctx, "mfa: totp device confirmed", "user", userID, "device", rec.ID, "default", rec.Default)
 	return deviceOf(rec), nil
 }
@@ -237,7 +237,7 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	}
 	now := s.now()
 	key := totpKey(userID)
-	if err := s.reserve(ctx, key, true); err != nil {
+	if err := s.reserve(ctx, s.totpFailures, key); err != nil {
 		return Device{}, err
 	}
 	secret, err := s.secretOf(d)
@@ -260,7 +260,7 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	if err != nil {
 		return Device{}, err
 	}
-	s.release(ctx, key, true)
+	s.release(ctx, s.totpFailures, key)
 	d.LastStep = step
 	s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
 	return deviceOf(d), nil

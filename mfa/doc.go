@@ -38,10 +38,11 @@
 // with the same limits. The counting is done by ratelimit limiters the
 // Store hands out (Store.Limiter), the same ones every other limit uses.
 //
-// Slow guessing: a second limiter counts a user's TOTP failures with no
-// window at all (NIST SP 800-63B-4 §3.2.2: at most 100). It is asked first
-// and refunded only for a success, so the count is not reset by the
-// user's own sign-ins between an attacker's guesses. At the cap TOTP fails
+// Slow guessing: the same limiter also counts a user's TOTP failures with
+// no window at all (the rule's Lifetime; NIST SP 800-63B-4 §3.2.2: at most
+// 100), in the same atomic step. A success gives back only its own slot,
+// so the count is not reset by the user's own sign-ins between an
+// attacker's guesses. At the cap TOTP fails
 // with ErrLockedOut until the host calls ResetFailures from its support
 // path. Recovery codes, with 80 bits each, have no such cap.
 //

@@ -233,7 +233,7 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
 	}
 	key := recoveryKey(userID)
-	if err := s.reserve(ctx, key, false); err != nil {
+	if err := s.reserve(ctx, s.recoveryFailures, key); err != nil {
 		return 0, err
 	}
 	for _, h := range s.hashers {
@@ -244,7 +244,7 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 		if err != nil {
 			return 0, err
 		}
-		s.release(ctx, key, false)
+		s.release(ctx, s.recoveryFailures, key)
 		s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
 		return n, nil
 	}

@@ -106,12 +106,13 @@ type Service struct {
 	maxFailures int
 	window      time.Duration
 	lifetimeMax int
-	failures    ratelimit.Counter // MaxFailures per FailureWindow, per key
-	lifetime    ratelimit.Counter // MaxLifetimeFailures, TOTP keys only
-	maxDevices  int
-	recoveryN   int
-	singleTTL   time.Duration
-	multiTTL    time.Duration
+	// Failure counts: MaxFailures per FailureWindow, and for TOTP also
+	// MaxLifetimeFailures.
+	totpFailures, recoveryFailures ratelimit.Counter
+	maxDevices                     int
+	recoveryN                      int
+	singleTTL                      time.Duration
+	multiTTL                       time.Duration
 }
 
 // New validates cfg and returns a Service.
@@ -191,67 +192,50 @@ func orDur(v, def time.Duration) time.Duration {
 // Services sharing a store share these counts, so they must agree on
 // MaxFailures, FailureWindow and MaxLifetimeFailures.
 const (
-	FailureLimiterName         = "mfa-failures"
-	LifetimeFailureLimiterName = "mfa-lifetime-failures"
+	TOTPFailureLimiterName     = "mfa-totp-failures"
+	RecoveryFailureLimiterName = "mfa-recovery-failures"
 )
 
 // limiters gets the failure limiters from the store: MaxFailures per
-// sliding FailureWindow, and MaxLifetimeFailures with no window.
+// sliding FailureWindow, and for TOTP MaxLifetimeFailures in the same
+// atomic step.
 func (s *Service) limiters() error {
+	rule := ratelimit.Rule{Sliding: true, Limit: s.maxFailures, Window: s.window}
 	var err error
-	s.failures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: FailureLimiterName,
-		Rule: ratelimit.Rule{Sliding: true, Limit: s.maxFailures, Window: s.window}, Now: s.now})
+	s.recoveryFailures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: RecoveryFailureLimiterName, Rule: rule, Now: s.now})
 	if err != nil {
 		return err
 	}
-	s.lifetime, err = s.store.Limiter(ratelimit.LimiterConfig{Name: LifetimeFailureLimiterName,
-		Rule: ratelimit.Rule{Sliding: true, Limit: s.lifetimeMax}, Now: s.now})
+	rule.Lifetime = s.lifetimeMax
+	s.totpFailures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: TOTPFailureLimiterName, Rule: rule, Now: s.now})
 	return err
 }
 
-// reserve takes one failure slot for key before a code is evaluated, so N
-// parallel wrong codes never get more evaluations than the limits allow.
-// With lifetime (TOTP), the lifetime count is asked first and gives
-// ErrLockedOut at its cap. A refusal is a *ratelimit.LimitedError
-// (ErrRateLimited); a store error fails closed.
-func (s *Service) reserve(ctx context.Context, key string, lifetime bool) error {
-	if lifetime {
-		d, err := s.lifetime.Allow(ctx, key)
-		if err != nil {
-			return err
-		}
-		if !d.Allowed {
-			s.log.WarnContext(ctx, "mfa: attempt refused, lifetime failure limit reached", "key", key)
-			return fmt.Errorf("%w: %w", ErrRateLimited, ErrLockedOut)
-		}
-	}
-	d, err := s.failures.Allow(ctx, key)
-	if err == nil && d.Allowed {
-		return nil
-	}
-	if lifetime {
-		// Not evaluated, so not a failure: give the lifetime slot back.
-		s.refund(ctx, s.lifetime, key)
-	}
-	if err != nil {
+// reserve takes one failure slot for key from l before a code is
+// evaluated, so N parallel wrong codes never get more evaluations than the
+// limits allow. A refusal is a *ratelimit.LimitedError (ErrRateLimited),
+// or ErrLockedOut at the lifetime cap (a denial no wait ends); a store
+// error fails closed.
+func (s *Service) reserve(ctx context.Context, l ratelimit.Counter, key string) error {
+	d, err := l.Allow(ctx, key)
+	switch {
+	case err != nil:
 		return err
+	case d.Allowed:
+		return nil
+	case d.RetryAfter == 0:
+		s.log.WarnContext(ctx, "mfa: attempt refused, lifetime failure limit reached", "key", key)
+		return fmt.Errorf("%w: %w", ErrRateLimited, ErrLockedOut)
 	}
 	s.log.WarnContext(ctx, "mfa: attempt refused, failure limit reached", "key", key, "retry_after", d.RetryAfter)
 	return d.ErrAs(ErrRateLimited)
 }
 
-// release gives the slots back after a successful attempt: only failures
+// release gives the slot back after a successful attempt: only failures
 // count towards the limits. A refund error is logged, not returned, since
 // the authentication itself succeeded (the slot then leaves with its
 // window; a lifetime slot stays counted, failing closed).
-func (s *Service) release(ctx context.Context, key string, lifetime bool) {
-	s.refund(ctx, s.failures, key)
-	if lifetime {
-		s.refund(ctx, s.lifetime, key)
-	}
-}
-
-func (s *Service) refund(ctx context.Context, l ratelimit.Counter, key string) {
+func (s *Service) release(ctx context.Context, l ratelimit.Counter, key string) {
 	if err := l.Refund(ctx, key); err != nil {
 		s.log.ErrorContext(ctx, "mfa: release attempt slot", "key", key, "err", err)
 	}
@@ -266,12 +250,10 @@ func (s *Service) ResetFailures(ctx context.Context, userID string) error {
 	if userID == "" {
 		return ErrInvalidUser
 	}
-	for _, k := range []string{totpKey(userID), recoveryKey(userID)} {
-		if err := s.failures.Reset(ctx, k); err != nil {
-			return err
-		}
+	if err := s.totpFailures.Reset(ctx, totpKey(userID)); err != nil {
+		return err
 	}
-	if err := s.lifetime.Reset(ctx, totpKey(userID)); err != nil {
+	if err := s.recoveryFailures.Reset(ctx, recoveryKey(userID)); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "mfa: failure counts reset", "user", userID)

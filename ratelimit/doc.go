@@ -58,8 +58,9 @@
 // Cooldown·2^(m−1) (30 s, 60 s, 120 s, …, the doubling stopping at
 // Window). A denial gives the exact wait: the earliest time at which both
 // the count and the cooldown allow an event, as older events leave the
-// window. With Window 0 nothing ever leaves: a lifetime cap, lowered only
-// by Refund and Reset (denials then carry no RetryAfter). Costs one
+// window. A Lifetime adds a cap on all events ever counted for the key,
+// decided in the same step: no time lowers it, only Refund and Reset do
+// (its denials carry no RetryAfter). Costs one
 // timestamp per event in the window, so it suits small limits where the
 // history matters; GCRA remains the choice for per-IP limits.
 //

@@ -75,7 +75,7 @@ type Decision struct {
 	Remaining int
 	// RetryAfter is, for a denied event, how long until the next event for
 	// the key will be allowed. Zero when allowed, and for a denial by a
-	// lifetime cap (a Sliding rule with Window 0), which no wait ends.
+	// Lifetime cap (see Rule.Lifetime), which no wait ends.
 	RetryAfter time.Duration
 }
 

@@ -80,6 +80,7 @@ type entry struct {
 	// way, the time from which the key equals an unseen one (unix ns).
 	tat    int64
 	events []int64 // Sliding: events in the window, oldest first (unix ns)
+	total  int     // Sliding: events counted against the Lifetime cap
 	index  int     // position in the heap
 }
 
@@ -188,7 +189,7 @@ func (m *Memory) allow(s *shard, key string, now int64) (Decision, uint64) {
 }
 
 // allowSliding is allow for a Sliding rule: the log of the key's events in
-// the window decides (Rule.slidingWait).
+// the window and its lifetime count decide (Rule.slidingWait).
 func (m *Memory) allowSliding(s *shard, key string, now int64) (Decision, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -196,34 +197,34 @@ func (m *Memory) allowSliding(s *shard, key string, now int64) (Decision, uint64
 	s.evictExpired(now, evictPerCall)
 	e := s.keys[key]
 	var events []int64
+	total := 0
 	if e != nil {
-		events = m.inWindow(e.events, now)
+		events, total = m.inWindow(e.events, now), e.total
 	}
-	if wait := m.rule.slidingWait(events, now); wait != 0 {
+	if wait := m.rule.slidingWait(events, total, now); wait != 0 {
 		return Decision{RetryAfter: time.Duration(max(wait, 0))}, s.calls
 	}
-	// Keep the log sorted even if the clock stepped back.
-	events = slices.Insert(events, sort.Search(len(events), func(i int) bool { return events[i] > now }), now)
-	tat := m.slidingTAT(events)
-	d := Decision{Allowed: true}
-	if m.rule.Cooldown == 0 {
-		d.Remaining = m.rule.Limit - len(events)
+	if m.rule.Window > 0 {
+		// Keep the log sorted even if the clock stepped back.
+		events = slices.Insert(events, sort.Search(len(events), func(i int) bool { return events[i] > now }), now)
 	}
-	if e != nil {
-		e.events, e.tat = events, tat
-		heap.Fix(&s.heap, e.index)
-		return d, s.calls
+	if m.rule.Lifetime > 0 {
+		total++
 	}
-	s.insert(key, tat, events)
+	d := Decision{Allowed: true, Remaining: m.rule.Remaining(len(events), total)}
+	if e == nil {
+		s.insert(key, 0, nil)
+		e = s.keys[key]
+	}
+	e.events, e.total = events, total
+	e.tat = m.slidingTAT(e)
+	heap.Fix(&s.heap, e.index)
 	return d, s.calls
 }
 
 // inWindow drops the events that left the window at now: those at or
 // before now − Window.
 func (m *Memory) inWindow(events []int64, now int64) []int64 {
-	if m.rule.Window == 0 {
-		return events
-	}
 	i := 0
 	for i < len(events) && events[i] <= now-int64(m.rule.Window) {
 		i++
@@ -231,17 +232,21 @@ func (m *Memory) inWindow(events []int64, now int64) []int64 {
 	return events[i:]
 }
 
-// slidingTAT is when a key with these events (at least one) equals an
-// unseen key: when its newest event leaves the window.
-func (m *Memory) slidingTAT(events []int64) int64 {
-	if m.rule.Window == 0 {
+// slidingTAT is when a sliding key equals an unseen one: never while it
+// has a lifetime count, else when its newest event leaves the window.
+func (m *Memory) slidingTAT(e *entry) int64 {
+	switch {
+	case e.total > 0:
 		return math.MaxInt64
+	case len(e.events) == 0:
+		return 0
 	}
-	return events[len(events)-1] + int64(m.rule.Window)
+	return e.events[len(e.events)-1] + int64(m.rule.Window)
 }
 
-// Refund implements [Counter]: a GCRA key's TAT goes back one interval, a
-// sliding log drops its newest event still in the window.
+// Refund implements [Counter]: a GCRA key's TAT goes back one interval; a
+// sliding key drops its newest event still in the window, and one from its
+// lifetime count.
 func (m *Memory) Refund(ctx context.Context, key string) error {
 	s, e, err := m.lockKey(ctx, key)
 	if err != nil {
@@ -256,11 +261,12 @@ func (m *Memory) Refund(ctx context.Context, key string) error {
 		if len(m.inWindow(e.events, m.now().UnixNano())) > 0 {
 			e.events = e.events[:len(e.events)-1]
 		}
-		if len(e.events) == 0 {
+		e.total = max(e.total-1, 0)
+		if e.total == 0 && len(e.events) == 0 {
 			s.remove(e)
 			return nil
 		}
-		e.tat = m.slidingTAT(e.events)
+		e.tat = m.slidingTAT(e)
 	} else {
 		e.tat -= m.interval
 	}
@@ -312,7 +318,7 @@ func (s *shard) insert(key string, tat int64, events []int64) {
 	e := s.spare
 	if e != nil {
 		s.spare = nil
-		e.key, e.tat, e.events = key, tat, events
+		e.key, e.tat, e.events, e.total = key, tat, events, 0
 	} else {
 		e = &entry{key: key, tat: tat, events: events}
 	}

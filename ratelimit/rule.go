@@ -30,10 +30,8 @@ type Rule struct {
 	// 2^31−1, and with a Cooldown 0: no count limit, only the cooldown.
 	Limit int
 	// Window is the period over which Limit events are allowed. Must be
-	// positive, at most MaxWindow, and at least Limit nanoseconds. A
-	// Sliding rule without Cooldown may set 0: events never leave the
-	// window, so the rule is a lifetime cap that only Refund and Reset
-	// lower.
+	// positive, at most MaxWindow, and at least Limit nanoseconds; 0 for a
+	// Sliding rule with only a Lifetime cap.
 	Window time.Duration
 	// Sliding selects the sliding-window log: at most Limit events in any
 	// span of Window, never a burst beyond. It holds one timestamp per
@@ -44,6 +42,11 @@ type Rule struct {
 	// m-th event in the window the next waits Cooldown·2^(m−1) (30 s, 60 s,
 	// 120 s, …), the doubling stopping once it reaches Window. 0 = none.
 	Cooldown time.Duration
+	// Lifetime (Sliding only) caps the events ever counted for a key: no
+	// time lowers the count, only Refund and Reset do, and a denial by it
+	// has no RetryAfter. It is decided in the same atomic step as the
+	// window. 0 = none.
+	Lifetime int
 }
 
 // Validate reports whether r is usable, wrapping [ErrInvalidRule] if not.
@@ -65,17 +68,16 @@ func (r Rule) Validate() error {
 }
 
 func (r Rule) validateSliding() error {
+	windowed := r.Limit > 0 || r.Cooldown > 0
 	switch {
-	case r.Limit < 0 || r.Limit > math.MaxInt32:
-		return fmt.Errorf("%w: sliding limit %d not in [0, 2^31-1]", ErrInvalidRule, r.Limit)
-	case r.Window < 0 || r.Window > MaxWindow:
-		return fmt.Errorf("%w: window %s not in [0, %s]", ErrInvalidRule, r.Window, MaxWindow)
+	case r.Limit < 0 || r.Limit > math.MaxInt32 || r.Lifetime < 0 || r.Lifetime > math.MaxInt32:
+		return fmt.Errorf("%w: sliding limit %d or lifetime %d not in [0, 2^31-1]", ErrInvalidRule, r.Limit, r.Lifetime)
 	case r.Cooldown < 0 || r.Cooldown > MaxWindow:
 		return fmt.Errorf("%w: cooldown %s not in [0, %s]", ErrInvalidRule, r.Cooldown, MaxWindow)
-	case r.Limit == 0 && r.Cooldown == 0:
-		return fmt.Errorf("%w: a sliding rule needs a Limit or a Cooldown", ErrInvalidRule)
-	case r.Window == 0 && (r.Cooldown != 0 || r.Limit == 0):
-		return fmt.Errorf("%w: a lifetime cap (Window 0) takes a Limit and no Cooldown", ErrInvalidRule)
+	case windowed && (r.Window <= 0 || r.Window > MaxWindow):
+		return fmt.Errorf("%w: window %s not in (0, %s]", ErrInvalidRule, r.Window, MaxWindow)
+	case !windowed && (r.Lifetime == 0 || r.Window != 0):
+		return fmt.Errorf("%w: a sliding rule needs a Limit or a Cooldown with a Window, or a Lifetime alone", ErrInvalidRule)
 	}
 	return nil
 }
@@ -83,18 +85,22 @@ func (r Rule) validateSliding() error {
 // String formats r the way [Parse] reads it: "100/m", "5/10m", "3/s".
 // Windows that are not whole seconds fall back to Go duration syntax
 // ("10/1.5s"), which Parse also accepts.
-// A Sliding rule reads "5/10m sliding", "5/10m sliding cooldown 30s" or,
-// for a lifetime cap, "100 lifetime"; Parse reads GCRA rules only.
+// A Sliding rule reads "5/10m sliding", "5/10m sliding cooldown 30s",
+// "5/5m sliding lifetime 100" or "lifetime 100"; Parse reads GCRA rules
+// only.
 func (r Rule) String() string {
 	if !r.Sliding {
 		return strconv.Itoa(r.Limit) + "/" + formatWindow(r.Window)
 	}
-	if r.Window == 0 {
-		return strconv.Itoa(r.Limit) + " lifetime"
+	var s string
+	if r.Window > 0 {
+		s = strconv.Itoa(r.Limit) + "/" + formatWindow(r.Window) + " sliding"
 	}
-	s := strconv.Itoa(r.Limit) + "/" + formatWindow(r.Window) + " sliding"
 	if r.Cooldown > 0 {
 		s += " cooldown " + r.Cooldown.String()
+	}
+	if r.Lifetime > 0 {
+		s = strings.TrimSpace(s + " lifetime " + strconv.Itoa(r.Lifetime))
 	}
 	return s
 }

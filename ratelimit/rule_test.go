@@ -82,8 +82,10 @@ func TestRuleValidate(t *testing.T) {
 		{Sliding: true, Limit: 1 << 31, Window: time.Minute},
 		{Sliding: true, Limit: 5, Window: -time.Minute},
 		{Sliding: true, Limit: 5, Window: time.Minute, Cooldown: -time.Second},
-		{Sliding: true, Limit: 5, Cooldown: time.Second}, // lifetime cap with a cooldown
-		{Sliding: true, Cooldown: time.Second},
+		{Sliding: true, Limit: 5},                         // no window
+		{Sliding: true, Cooldown: time.Second},            // no window
+		{Sliding: true, Lifetime: 5, Window: time.Minute}, // a window with nothing to count in it
+		{Sliding: true, Limit: 5, Window: time.Minute, Lifetime: -1},
 	} {
 		if err := r.Validate(); !errors.Is(err, ratelimit.ErrInvalidRule) {
 			t.Errorf("%+v.Validate() = %v, want ErrInvalidRule", r, err)
@@ -96,7 +98,8 @@ func TestRuleValidate(t *testing.T) {
 		{ratelimit.Rule{Sliding: true, Limit: 5, Window: 10 * time.Minute}, "5/10m sliding"},
 		{ratelimit.Rule{Sliding: true, Limit: 5, Window: 10 * time.Minute, Cooldown: 30 * time.Second}, "5/10m sliding cooldown 30s"},
 		{ratelimit.Rule{Sliding: true, Window: 10 * time.Minute, Cooldown: 30 * time.Second}, "0/10m sliding cooldown 30s"},
-		{ratelimit.Rule{Sliding: true, Limit: 100}, "100 lifetime"},
+		{ratelimit.Rule{Sliding: true, Lifetime: 100}, "lifetime 100"},
+		{ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute, Lifetime: 100}, "5/5m sliding lifetime 100"},
 	} {
 		if err := tc.r.Validate(); err != nil {
 			t.Errorf("%+v.Validate() = %v", tc.r, err)

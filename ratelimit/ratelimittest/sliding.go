@@ -205,9 +205,9 @@ func runSlidingTests(t *testing.T, build func(*testing.T, ratelimit.Rule) (ratel
 		}
 	})
 	t.Run("Lifetime", func(t *testing.T) {
-		// Window 0: a count no time lowers; only Refund and Reset do.
-		rule := ratelimit.Rule{Sliding: true, Limit: 3}
-		l, c := build(t, rule)
+		// A Lifetime cap alone: a count no time lowers; only Refund and
+		// Reset do.
+		l, c := build(t, ratelimit.Rule{Sliding: true, Lifetime: 3})
 		ctx := context.Background()
 		exhaust(t, l, "k", 2)
 		// An event given back (a success) counts nothing.
@@ -253,6 +253,78 @@ func runSlidingTests(t *testing.T, build func(*testing.T, ratelimit.Rule) (ratel
 			t.Fatalf("32 racing at a lifetime cap of 3: %d allowed", allowed.Load())
 		}
 	})
+	t.Run("LifetimeWithWindow", func(t *testing.T) {
+		// The lifetime count spans windows, is not lowered by a success (an
+		// event refunded), stops every event at the cap even with room in
+		// the window, and is cleared only by Reset.
+		const limit, life, window = 3, 5, time.Minute
+		l, c := build(t, ratelimit.Rule{Sliding: true, Limit: limit, Window: window, Lifetime: life})
+		ctx := context.Background()
+		exhaust(t, l, "k", limit) // three failures fill the first window
+		if w := wait(t, l, c, "k", time.Second); w != window-time.Second {
+			t.Fatalf("full window: wait %v, want %v", w, window-time.Second)
+		}
+		c.Set(start.Add(window))
+		exhaust(t, l, "k", 1) // a success in the next window …
+		if err := l.Refund(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		exhaust(t, l, "k", 2) // … and two failures reach the cap of 5
+		for _, at := range []time.Duration{window, 1000 * time.Hour} {
+			c.Set(start.Add(at))
+			if d := allow(t, l, "k"); d.Allowed || d.RetryAfter != 0 {
+				t.Fatalf("at the lifetime cap, +%v: %+v; want denied with no RetryAfter", at, d)
+			}
+		}
+		// A refund after its window ended still gives back its lifetime
+		// event: three refunds, three more events (in a fresh window).
+		for range 3 {
+			if err := l.Refund(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exhaust(t, l, "k", 3)
+		if d := allow(t, l, "k"); d.Allowed || d.RetryAfter != 0 {
+			t.Fatalf("back at the lifetime cap: %+v; want denied with no RetryAfter", d)
+		}
+		// Refunds never take the count below 0.
+		for range 3 {
+			if err := l.Refund(ctx, "fresh"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		l3, _ := build(t, ratelimit.Rule{Sliding: true, Limit: 10, Window: window, Lifetime: 1})
+		for range 3 {
+			if err := l3.Refund(ctx, "k"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		exhaust(t, l3, "k", 1)
+		if d := allow(t, l3, "k"); d.Allowed {
+			t.Fatalf("over-refunded lifetime count allowed a second event: %+v", d)
+		}
+		if err := l.Reset(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		exhaust(t, l, "k", limit)
+		// Racing: never more than the window allows, nor than the cap.
+		l2, _ := build(t, ratelimit.Rule{Sliding: true, Limit: 1000, Window: time.Hour, Lifetime: 3})
+		var allowed atomic.Int64
+		race(t, 32, func(int) {
+			d, err := l2.Allow(context.Background(), "hot")
+			switch {
+			case err != nil:
+				t.Error(err)
+			case d.Allowed:
+				allowed.Add(1)
+			case d.RetryAfter != 0:
+				t.Errorf("refused by the window, not the lifetime cap: %+v", d)
+			}
+		})
+		if allowed.Load() != 3 {
+			t.Fatalf("32 racing at a lifetime cap of 3: %d allowed", allowed.Load())
+		}
+	})
 	t.Run("Reset", func(t *testing.T) {
 		for _, rule := range []ratelimit.Rule{{Limit: 2, Window: time.Hour}, sendRule} {
 			l, _ := build(t, rule)
@@ -269,13 +341,16 @@ func runSlidingTests(t *testing.T, build func(*testing.T, ratelimit.Rule) (ratel
 		// Random rules and event times: every decision equals the
 		// in-memory limiter's, which is the rule's reference.
 		rng := rand.New(rand.NewPCG(1, 2))
-		for i := range 12 {
+		for i := range 16 {
 			rule := ratelimit.Rule{Limit: 1 + rng.IntN(5), Window: time.Duration(1+rng.IntN(20)) * time.Second}
 			if i%3 != 0 {
 				rule.Sliding = true
 				rule.Cooldown = time.Duration(rng.IntN(4)) * 500 * time.Millisecond
 				if rule.Cooldown > 0 && i%2 == 0 {
 					rule.Limit = 0
+				}
+				if i%4 == 1 {
+					rule.Lifetime = 4 + rng.IntN(10)
 				}
 			}
 			l, c := build(t, rule)

@@ -12,7 +12,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"errors"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/store/postgres"
@@ -152,35 +151,30 @@ func BenchmarkTOTPMarkStepUsed(b *testing.B) {
 	}
 }
 
-// BenchmarkTOTPAuthenticate: the store calls of mfa.Service's TOTP
-// sign-in: the lifetime and window failure limiters each take a slot, mark
-// the step, and both slots are refunded.
+// BenchmarkTOTPAuthenticate: the three store calls of mfa.Service's TOTP
+// sign-in: the failure limiter takes a slot, mark the step, refund the
+// slot.
 func BenchmarkTOTPAuthenticate(b *testing.B) {
 	for _, clients := range clientCounts {
 		b.Run(fmt.Sprintf("clients=%d", clients), func(b *testing.B) {
 			s, writes := benchStore(b)
 			m := s.MFA()
 			setupDevices(b, m, clients)
-			failures, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-failures", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}})
-			if err != nil {
-				b.Fatal(err)
-			}
-			lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-lifetime-failures", Rule: ratelimit.Rule{Sliding: true, Limit: 100}})
+			failures, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-totp-failures",
+				Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute, Lifetime: 100}})
 			if err != nil {
 				b.Fatal(err)
 			}
 			var steps [16]atomic.Uint64
 			bench(b, writes, clients, func(ctx context.Context, c, _ int) error {
 				key := fmt.Sprintf("totp:u-%d", c)
-				for _, l := range []ratelimit.Counter{lifetime, failures} {
-					if d, err := l.Allow(ctx, key); err != nil || !d.Allowed {
-						return fmt.Errorf("reserve: %+v %v", d, err)
-					}
+				if d, err := failures.Allow(ctx, key); err != nil || !d.Allowed {
+					return fmt.Errorf("reserve: %+v %v", d, err)
 				}
 				if err := m.MarkStepUsed(ctx, fmt.Sprintf("u-%d", c), fmt.Sprintf("d-%d", c), 1000+steps[c].Add(1)); err != nil {
 					return err
 				}
-				return errors.Join(failures.Refund(ctx, key), lifetime.Refund(ctx, key))
+				return failures.Refund(ctx, key)
 			})
 		})
 	}

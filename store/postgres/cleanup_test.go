@@ -60,7 +60,8 @@ func TestCleanup(t *testing.T) {
 	failures := ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}
 	event("failures", failures, "totp:old", now.Add(-5*time.Minute))
 	event("failures", failures, "totp:live", now.Add(-5*time.Minute+time.Second))
-	event("lifetime", ratelimit.Rule{Sliding: true, Limit: 1}, "totp:lifetime", farPast)
+	lifetimeRule := ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute, Lifetime: 1}
+	event("lifetime", lifetimeRule, "totp:lifetime", farPast)
 
 	for name, exp := range map[string]time.Time{"t-old": now, "t-live": now.Add(time.Second)} {
 		if err := m.CreateToken(ctx, mfa.TokenRecord{Digest: digestOf(name), UserID: "u", SingleUse: false, CreatedAt: exp.Add(-time.Minute), ExpiresAt: exp}); err != nil {
@@ -161,7 +162,7 @@ func TestCleanup(t *testing.T) {
 	if err := ss.ConsumeJTI(ctx, "j-live", now.Add(-30*time.Second), lagging); !errors.Is(err, session.ErrAlreadyUsed) {
 		t.Fatalf("jti consumed again after Cleanup by a host whose clock lags: %v, want ErrAlreadyUsed", err)
 	}
-	lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 1}, Now: func() time.Time { return now }})
+	lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: lifetimeRule, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

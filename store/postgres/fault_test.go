@@ -89,7 +89,7 @@ func (f *fixture) ops(t *testing.T) []op {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lifetime, err := f.s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 100}})
+	lifetime, err := f.s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute, Lifetime: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}

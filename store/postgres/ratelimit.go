@@ -114,27 +114,25 @@ func (l *Limiter) allowSliding(ctx context.Context, k []byte, now int64) (rateli
 	var (
 		allowed bool
 		wait    int64
-		n       int
+		n, cnt  int
 	)
 	err := l.s.run(ctx, "ratelimit allow", func(ctx context.Context) error {
-		return l.s.pool.QueryRow(ctx, `SELECT allowed, wait, n FROM authkit_rate_limit_sliding($1, $2, $3, $4, $5, $6)`,
-			l.name, k, now, l.rule.Limit, int64(l.rule.Window), int64(l.rule.Cooldown)).Scan(&allowed, &wait, &n)
+		return l.s.pool.QueryRow(ctx, `SELECT allowed, wait, n, cnt FROM authkit_rate_limit_sliding($1, $2, $3, $4, $5, $6, $7)`,
+			l.name, k, now, l.rule.Limit, int64(l.rule.Window), int64(l.rule.Cooldown), l.rule.Lifetime).Scan(&allowed, &wait, &n, &cnt)
 	})
 	switch {
 	case err != nil:
 		return ratelimit.Decision{}, err
 	case !allowed:
 		return ratelimit.Decision{RetryAfter: time.Duration(wait)}, nil
-	case l.rule.Cooldown == 0:
-		return ratelimit.Decision{Allowed: true, Remaining: l.rule.Limit - n}, nil
 	}
-	return ratelimit.Decision{Allowed: true}, nil
+	return ratelimit.Decision{Allowed: true, Remaining: l.rule.Remaining(n, cnt)}, nil
 }
 
 // Refund implements ratelimit.Counter in one UPDATE: a GCRA key's TAT goes
 // back one interval; a sliding key drops its newest event if that is still
-// in the window (when it was the last, the row equals an unseen key until
-// Cleanup removes it).
+// in the window, and one from its lifetime count (with nothing left, the
+// row equals an unseen key until Cleanup removes it).
 func (l *Limiter) Refund(ctx context.Context, key string) error {
 	k := dbKey(key)
 	now := l.now().UnixNano()
@@ -146,13 +144,17 @@ func (l *Limiter) Refund(ctx context.Context, key string) error {
 			return err
 		}
 		_, err := l.s.pool.Exec(ctx, `
-			UPDATE authkit_rate_limits SET
-				events = events[1:cardinality(events) - 1],
-				tat = CASE WHEN cardinality(events) = 1 THEN $3::bigint
-					WHEN $4::bigint = 0 THEN tat
-					ELSE events[cardinality(events) - 1] + $4::bigint END
-			WHERE name = $1 AND key = $2 AND cardinality(events) > 0
-				AND ($4::bigint = 0 OR events[cardinality(events)] > $3::bigint - $4::bigint)`,
+			WITH cur AS (
+				SELECT name, key, greatest(total - 1, 0) AS total,
+					CASE WHEN cardinality(events) > 0 AND events[cardinality(events)] > $3::bigint - $4::bigint
+						THEN events[1:cardinality(events) - 1] ELSE events END AS events
+				FROM authkit_rate_limits WHERE name = $1 AND key = $2 FOR UPDATE
+			)
+			UPDATE authkit_rate_limits r SET total = cur.total, events = cur.events,
+				tat = CASE WHEN cur.total > 0 THEN 9223372036854775807
+					WHEN cardinality(cur.events) > 0 THEN cur.events[cardinality(cur.events)] + $4::bigint
+					ELSE $3::bigint END
+			FROM cur WHERE r.name = cur.name AND r.key = cur.key`,
 			l.name, k, now, int64(l.rule.Window))
 		return err
 	})

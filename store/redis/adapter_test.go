@@ -44,8 +44,7 @@ func TestTTLs(t *testing.T) {
 		return l.(*Limiter).key(key)
 	}
 	sendsKey := event("verification-sends", ratelimit.Rule{Sliding: true, Limit: 5, Window: 10 * time.Minute}, "dest")
-	failuresKey := event("mfa-failures", ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}, "totp:u")
-	lifetimeKey := event("mfa-lifetime-failures", ratelimit.Rule{Sliding: true, Limit: 100}, "totp:u")
+	failuresKey := event("mfa-totp-failures", ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute, Lifetime: 100}, "totp:u")
 	if err := s.Sessions().Create(ctx, session.Record{ID: "s", UserID: "u", CreatedAt: now, ExpiresAt: now.Add(2 * time.Hour)}); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +99,7 @@ func TestTTLs(t *testing.T) {
 		{failuresKey, 5 * time.Minute},
 		{"{" + s.Prefix() + ":rl:n:k}", 6 * time.Second}, // one emission interval
 		{s.MFA().devicesKey("u"), -1},
-		{lifetimeKey, -1}, // no window ends the lifetime count
+		{lifetimeKey(failuresKey), -1}, // no window ends the lifetime count
 		{s.MFA().recoveryKey("u"), -1},
 	}
 	for _, tc := range tests {

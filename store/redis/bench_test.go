@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"errors"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -127,42 +126,36 @@ func BenchmarkTOTPMarkStepUsed(b *testing.B) {
 }
 
 // BenchmarkTOTPAuthenticate is the store side of one successful TOTP
-// sign-in as mfa.Service does it: the lifetime and window failure limiters
-// each take a slot, MarkStepUsed, and both slots are refunded (five round
-// trips).
+// sign-in as mfa.Service does it: the failure limiter takes a slot,
+// MarkStepUsed, the slot is refunded (three round trips).
 func BenchmarkTOTPAuthenticate(b *testing.B) {
 	s := newTestStore(b)
-	failures, lifetime := mfaLimiters(b, s)
+	failures := totpFailures(b, s)
 	forClients(b, func(b *testing.B, clients int) {
 		users, steps := totpDevices(b, s, clients)
 		measure(b, clients, func(ctx context.Context, w, _ int) error {
 			k := "totp:" + users[w]
-			for _, l := range []ratelimit.Counter{lifetime, failures} {
-				if d, err := l.Allow(ctx, k); err != nil || !d.Allowed {
-					return fmt.Errorf("reserve: %+v %v", d, err)
-				}
+			if d, err := failures.Allow(ctx, k); err != nil || !d.Allowed {
+				return fmt.Errorf("reserve: %+v %v", d, err)
 			}
 			if err := s.MFA().MarkStepUsed(ctx, users[w], "device", steps[w].Add(1)); err != nil {
 				return err
 			}
-			return errors.Join(failures.Refund(ctx, k), lifetime.Refund(ctx, k))
+			return failures.Refund(ctx, k)
 		})
 	})
 }
 
-// mfaLimiters returns the failure limiters of an mfa.Service with the
+// totpFailures returns the TOTP failure limiter of an mfa.Service with the
 // default limits.
-func mfaLimiters(tb testing.TB, s *Store) (failures, lifetime ratelimit.Counter) {
+func totpFailures(tb testing.TB, s *Store) ratelimit.Counter {
 	tb.Helper()
-	failures, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-failures", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}})
+	l, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-totp-failures",
+		Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute, Lifetime: 100}})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	lifetime, err = s.Limiter(ratelimit.LimiterConfig{Name: "mfa-lifetime-failures", Rule: ratelimit.Rule{Sliding: true, Limit: 100}})
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return failures, lifetime
+	return l
 }
 
 // totpDevices makes one confirmed device per client (a client per user, so

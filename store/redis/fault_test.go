@@ -169,7 +169,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 	must(err)
 	sends, err := s.Limiter(ratelimit.LimiterConfig{Name: "sends", Rule: ratelimit.Rule{Sliding: true, Limit: 100, Window: time.Minute}})
 	must(err)
-	failures, lifetime := mfaLimiters(t, s)
+	failures := totpFailures(t, s)
 
 	ok := func(err error) (bool, error) { return err == nil, err }
 	return []faultOp{
@@ -191,12 +191,8 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 			d, err := failures.Allow(ctx, "totp:"+uid)
 			return d.Allowed, err
 		}},
-		{"ratelimit.Allow (lifetime)", func(ctx context.Context) (bool, error) {
-			d, err := lifetime.Allow(ctx, "totp:"+uid)
-			return d.Allowed, err
-		}},
 		{"ratelimit.Refund", func(ctx context.Context) (bool, error) { return ok(failures.Refund(ctx, "totp:"+uid)) }},
-		{"ratelimit.Reset", func(ctx context.Context) (bool, error) { return ok(lifetime.Reset(ctx, "totp:"+uid)) }},
+		{"ratelimit.Reset", func(ctx context.Context) (bool, error) { return ok(failures.Reset(ctx, "totp:"+uid)) }},
 		{"mfa.ConsumeRecoveryCode", func(ctx context.Context) (bool, error) {
 			_, err := s.MFA().ConsumeRecoveryCode(ctx, uid, set.Codes[0].Digest)
 			return ok(err)

@@ -132,7 +132,7 @@ func TestKeyLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 100}})
+	lifetime, err := s.Limiter(ratelimit.LimiterConfig{Name: "lifetime", Rule: ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute, Lifetime: 100}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,7 +19,8 @@ import (
 // package documentation), one script per call. A key's state lives under
 // "{prefix:rl:<name>:<key>}": for GCRA one string holding its theoretical
 // arrival time, for a Sliding rule a sorted set of its events (scored in
-// microseconds); either expires when the key equals an unseen one. GCRA
+// microseconds) and, for a Lifetime cap, a counter "…}:lt" that never
+// expires; each goes when the key equals an unseen one. GCRA
 // decisions are exact to the nanosecond for windows up to about 100 days
 // (2^53 ns); sliding ones to the microsecond.
 type Limiter struct {
@@ -66,6 +67,10 @@ func (l *Limiter) key(key string) string {
 // give back a second event.
 func refundMark(k string) string { return k + ":rf" }
 
+// lifetimeKey is the key holding a sliding key's lifetime count (same
+// slot); it has no TTL, as no window ends it, and is deleted at 0.
+func lifetimeKey(k string) string { return k + ":lt" }
+
 // gcraScript: KEYS[1] the key's TAT; ARGV: now (whole seconds), now (ns
 // within the second), interval (ns), span (ns).
 //
@@ -90,21 +95,27 @@ return {1, span - nextd}
 `)
 
 // slidingScript is ratelimit's sliding-window rule (Rule.slidingWait) in
-// Lua. KEYS[1] the key's events; ARGV: now, window, cooldown (all µs; a
-// window of 0 is a lifetime cap), limit, member. It drops the events that
-// left the window, computes the wait, and records the event only when the
-// wait is zero. Returns {1, events now in the window} when allowed, {0,
-// wait µs} when denied (wait 0: a lifetime cap).
+// Lua. KEYS[1] the key's events, KEYS[2] its lifetime count; ARGV: now,
+// window, cooldown (all µs; a window of 0 for a Lifetime cap alone),
+// limit, lifetime (0: none), member. It drops the events that left the
+// window, computes the wait, and records the event only when the wait is
+// zero. Returns {1, events in the window, lifetime count} when allowed,
+// {0, wait µs} when denied (wait 0: the Lifetime cap).
 var slidingScript = goredis.NewScript(`
 local now, win, cd0, lim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-if win > 0 then redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win) end
-local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local s = {}
-for i = 2, #raw, 2 do s[#s + 1] = tonumber(raw[i]) end
-local n = #s
-if win == 0 then
-  if n >= lim then return {0, 0} end
-else
+local life = tonumber(ARGV[5])
+local total = 0
+if life > 0 then
+  total = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if total >= life then return {0, 0} end
+end
+local n = 0
+if win > 0 then
+  redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - win)
+  local raw = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  local s = {}
+  for i = 2, #raw, 2 do s[#s + 1] = tonumber(raw[i]) end
+  n = #s
   local function cooldown(m)
     local cd, i = cd0, 1
     while i < m and cd < win do cd = cd * 2; i = i + 1 end
@@ -123,16 +134,14 @@ else
     end
   end
   if wait > 0 then return {0, wait} end
-end
-redis.call('ZADD', KEYS[1], now, ARGV[5])
-if win > 0 then
+  redis.call('ZADD', KEYS[1], now, ARGV[6])
   local last = now
   if n > 0 and s[n] > last then last = s[n] end
   redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((last + win - now) / 1000)))
-else
-  redis.call('PERSIST', KEYS[1])
+  n = n + 1
 end
-return {1, n + 1}
+if life > 0 then total = redis.call('INCR', KEYS[2]) end
+return {1, n, total}
 `)
 
 // Allow implements ratelimit.Limiter: one round trip. On any error no event
@@ -152,7 +161,8 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, er
 		}
 		member := us(now) + ":" + hex.EncodeToString(nonce[:])
 		reply, err = run(l.s, ctx, "ratelimit allow", func(ctx context.Context) (any, error) {
-			return l.s.script(ctx, slidingScript, k, us(now), durUS(l.rule.Window), durUS(l.rule.Cooldown), l.rule.Limit, member)
+			return slidingScript.Run(ctx, l.s.c, []string{k, lifetimeKey(k)}, us(now), durUS(l.rule.Window),
+				durUS(l.rule.Cooldown), l.rule.Limit, l.rule.Lifetime, member).Result()
 		})
 	} else {
 		sec, ns := now.Unix(), int64(now.Nanosecond())
@@ -164,7 +174,7 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, er
 		return ratelimit.Decision{}, err
 	}
 	arr, ok := reply.([]any)
-	if !ok || len(arr) != 2 {
+	if !ok || len(arr) < 2 {
 		return ratelimit.Decision{}, errCorrupt("reply", fmt.Errorf("%T", reply))
 	}
 	v, ok := arr[1].(int64)
@@ -178,10 +188,12 @@ func (l *Limiter) Allow(ctx context.Context, key string) (ratelimit.Decision, er
 		return ratelimit.Decision{RetryAfter: time.Duration(v)}, nil
 	case !l.rule.Sliding:
 		return ratelimit.Decision{Allowed: true, Remaining: int(v / l.interval)}, nil
-	case l.rule.Cooldown == 0:
-		return ratelimit.Decision{Allowed: true, Remaining: l.rule.Limit - int(v)}, nil
 	}
-	return ratelimit.Decision{Allowed: true}, nil
+	total, ok := arr[len(arr)-1].(int64)
+	if !ok || len(arr) != 3 {
+		return ratelimit.Decision{}, errCorrupt("reply", fmt.Errorf("%v", arr))
+	}
+	return ratelimit.Decision{Allowed: true, Remaining: l.rule.Remaining(int(v), int(total))}, nil
 }
 
 // refundGCRAScript: KEYS[1] the key's TAT, KEYS[2] its refund mark; ARGV:
@@ -204,17 +216,20 @@ redis.call('SET', KEYS[2], ARGV[4], 'PX', 60000)
 return 1
 `)
 
-// refundSlidingScript: KEYS[1] the key's events, KEYS[2] its refund mark;
-// ARGV: now, window (µs), refund id. Drops the newest event if it is still
-// in the window.
+// refundSlidingScript: KEYS[1] the key's events, KEYS[2] its lifetime
+// count, KEYS[3] its refund mark; ARGV: now, window (µs), refund id. Drops
+// the newest event if it is still in the window, and one from the
+// lifetime count (deleted at 0).
 var refundSlidingScript = goredis.NewScript(`
-if redis.call('GET', KEYS[2]) == ARGV[3] then return 0 end
-local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-if #top == 0 then return 0 end
+if redis.call('GET', KEYS[3]) == ARGV[3] then return 0 end
 local win = tonumber(ARGV[2])
-if win > 0 and tonumber(top[2]) <= tonumber(ARGV[1]) - win then return 0 end
-redis.call('ZREM', KEYS[1], top[1])
-redis.call('SET', KEYS[2], ARGV[3], 'PX', 60000)
+local top = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #top > 0 and (win == 0 or tonumber(top[2]) > tonumber(ARGV[1]) - win) then
+  redis.call('ZREM', KEYS[1], top[1])
+end
+local n = tonumber(redis.call('GET', KEYS[2]) or '0')
+if n <= 1 then redis.call('DEL', KEYS[2]) else redis.call('DECR', KEYS[2]) end
+redis.call('SET', KEYS[3], ARGV[3], 'PX', 60000)
 return 1
 `)
 
@@ -228,12 +243,11 @@ func (l *Limiter) Refund(ctx context.Context, key string) error {
 	rf := hex.EncodeToString(id[:])
 	now := l.now()
 	k := l.key(key)
-	keys := []string{k, refundMark(k)}
 	_, err := run(l.s, ctx, "ratelimit refund", func(ctx context.Context) (any, error) {
 		if l.rule.Sliding {
-			return refundSlidingScript.Run(ctx, l.s.c, keys, us(now), durUS(l.rule.Window), rf).Result()
+			return refundSlidingScript.Run(ctx, l.s.c, []string{k, lifetimeKey(k), refundMark(k)}, us(now), durUS(l.rule.Window), rf).Result()
 		}
-		return refundGCRAScript.Run(ctx, l.s.c, keys, strconv.FormatInt(now.Unix(), 10),
+		return refundGCRAScript.Run(ctx, l.s.c, []string{k, refundMark(k)}, strconv.FormatInt(now.Unix(), 10),
 			strconv.FormatInt(int64(now.Nanosecond()), 10), l.interval, rf).Result()
 	})
 	return err
@@ -243,7 +257,7 @@ func (l *Limiter) Refund(ctx context.Context, key string) error {
 func (l *Limiter) Reset(ctx context.Context, key string) error {
 	k := l.key(key)
 	_, err := run(l.s, ctx, "ratelimit reset", func(ctx context.Context) (int64, error) {
-		return l.s.c.Del(ctx, k, refundMark(k)).Result()
+		return l.s.c.Del(ctx, k, lifetimeKey(k), refundMark(k)).Result()
 	})
 	return err
 }

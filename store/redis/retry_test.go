@@ -52,7 +52,7 @@ func TestRefundRetried(t *testing.T) {
 		script string
 	}{
 		{"Sliding", ratelimit.Rule{Sliding: true, Limit: 3, Window: 5 * time.Minute}, refundSlidingScript.Hash()},
-		{"Lifetime", ratelimit.Rule{Sliding: true, Limit: 3}, refundSlidingScript.Hash()},
+		{"Lifetime", ratelimit.Rule{Sliding: true, Limit: 10, Window: 5 * time.Minute, Lifetime: 3}, refundSlidingScript.Hash()},
 		{"GCRA", ratelimit.Rule{Limit: 3, Window: 5 * time.Minute}, refundGCRAScript.Hash()},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -85,7 +85,11 @@ func TestRefundRetried(t *testing.T) {
 			if err := l.Refund(ctx, "warm-up"); err != nil {
 				t.Fatal(err)
 			}
-			for range tc.rule.Limit {
+			n := min(tc.rule.Limit, max(tc.rule.Lifetime, 1))
+			if tc.rule.Lifetime == 0 {
+				n = tc.rule.Limit
+			}
+			for range n {
 				if d, err := l.Allow(ctx, "totp:u"); err != nil || !d.Allowed {
 					t.Fatalf("Allow = %+v, %v", d, err)
 				}
@@ -100,7 +104,7 @@ func TestRefundRetried(t *testing.T) {
 			}
 			// One event was given back, so exactly one more fits.
 			granted := 0
-			for range tc.rule.Limit {
+			for range n {
 				d, err := l.Allow(ctx, "totp:u")
 				if err != nil {
 					t.Fatal(err)
