@@ -40,15 +40,9 @@ type OutboxMessage struct {
 // the messages in a bounded outbox that Messages lists. It is safe for
 // concurrent use and works for both channels.
 type DevSender struct {
-	cfg DevSenderConfig
-	mu  sync.Mutex
-	// ring holds the outbox: ring[(first+i)%len(ring)] is the i-th oldest
-	// message once the ring is full, ring[i] before.
-	ring  []OutboxMessage
-	first int
-	// byTo indexes the ring by destination (positions, oldest first), so
-	// that neither Send nor Messages(to) walks the whole outbox.
-	byTo map[string][]int
+	cfg    DevSenderConfig
+	mu     sync.Mutex
+	outbox []OutboxMessage
 }
 
 // NewDevSender returns a DevSender.
@@ -59,30 +53,20 @@ func NewDevSender(cfg DevSenderConfig) *DevSender {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &DevSender{cfg: cfg, byTo: map[string][]int{}}
+	return &DevSender{cfg: cfg}
 }
 
 // Send implements Sender. It never fails.
 func (d *DevSender) Send(ctx context.Context, m Message) error {
 	msg := OutboxMessage{Channel: m.Channel, To: m.To, Code: m.Code, SentAt: d.cfg.Now()}
 	d.mu.Lock()
-	pos := len(d.ring)
-	if pos < d.cfg.MaxMessages {
-		d.ring = append(d.ring, msg)
-	} else { // full: the oldest message makes room
-		pos = d.first
-		old := d.ring[pos].To
-		if rest := d.byTo[old][1:]; len(rest) == 0 {
-			delete(d.byTo, old)
-		} else {
-			d.byTo[old] = rest
-		}
-		d.ring[pos] = msg
-		d.first = (d.first + 1) % len(d.ring)
+	if len(d.outbox) >= d.cfg.MaxMessages {
+		n := copy(d.outbox, d.outbox[len(d.outbox)-d.cfg.MaxMessages+1:])
+		d.outbox = d.outbox[:n]
 	}
-	d.byTo[msg.To] = append(d.byTo[msg.To], pos)
+	d.outbox = append(d.outbox, msg)
 	d.mu.Unlock()
-	if d.cfg.Logger != nil && d.cfg.Logger.Enabled(ctx, slog.LevelInfo) {
+	if d.cfg.Logger != nil {
 		masked := m.MaskedTo
 		if masked == "" {
 			if m.Channel == ChannelEmail {
@@ -109,16 +93,11 @@ func (d *DevSender) Send(ctx context.Context, m Message) error {
 func (d *DevSender) Messages(to string) []OutboxMessage {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	if to != "" {
-		out := make([]OutboxMessage, 0, len(d.byTo[to]))
-		for _, pos := range d.byTo[to] {
-			out = append(out, d.ring[pos])
+	out := []OutboxMessage{}
+	for _, m := range d.outbox {
+		if to == "" || m.To == to {
+			out = append(out, m)
 		}
-		return out
-	}
-	out := make([]OutboxMessage, 0, len(d.ring))
-	for i := range d.ring {
-		out = append(out, d.ring[(d.first+i)%len(d.ring)])
 	}
 	return out
 }
