@@ -48,6 +48,6 @@ var (
 	// Config.MaxLifetimeFailures; every TOTP attempt is refused, a right
 	// code included, until Service.ResetFailures. The Service returns it
 	// wrapped together with ErrRateLimited (429 mfa_rate_limited, no
-	// Retry-After); AttemptStore.ReserveAttempt returns it bare.
+	// Retry-After).
 	ErrLockedOut = errors.New("mfa: locked out after too many failed attempts; needs a reset")
 )

@@ -239,7 +239,7 @@ func ExampleConfig_dailySendLimiter() {
 		Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)},
 		// One process: nil means an in-memory cap of 20 sends a day. With
 		// several instances, pass a shared limiter instead, such as
-		// pg.Limiter("verification-daily-sends", verification.DefaultDailySendRule()).
+		// pg.Limiter(ratelimit.LimiterConfig{Name: "verification-daily-sends", Rule: verification.DefaultDailySendRule()}).
 		DailySendLimiter: nil,
 		SendLimit:        -1, // the 10-minute limits off, to reach the cap at once
 		Cooldown:         -1,

@@ -133,7 +133,7 @@ type destination struct {
 	phone   phone.Number
 }
 
-// limitKey is the Store.RecordSend key: channel-qualified so an email and a
+// limitKey is the key of the send limiters: channel-qualified so an email and a
 // phone number can never share a history, and for email the mailbox (see
 // mailboxKey) so that other spellings of one inbox share its limits. A phone
 // number is already canonical (E.164).

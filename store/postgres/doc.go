@@ -5,7 +5,7 @@
 //   - verification.Store: [Store.Verifications]
 //   - mfa.Store (devices, recovery codes, MFA tokens, failure limiters): [Store.MFA]
 //   - session.Store: [Store.Sessions]
-//   - oauth.StateStore: [Store.OAuthStates]
+//   - oauth.Store: [Store.OAuthStates]
 //   - account.Store (users and their credentials): [Store.Accounts]
 //   - ratelimit.Counter, one per named rule: [Store.Limiter] (Store is a
 //     ratelimit.Backend, as the Redis store is)
