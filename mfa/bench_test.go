@@ -14,7 +14,7 @@ import (
 var rawOpts = totp.ValidateOpts{Period: TOTPPeriod, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 func noLimit(c *Config) {
-	c.MaxFailures = 1 << 30
+	c.MaxAttempts = 1 << 30
 	c.Logger = nil
 }
 

@@ -218,7 +218,7 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 // guess by the number of devices.) A code is accepted for the current time
 // step ±Skew, and only if its step is later than the last step accepted on
 // that device, so a code (or any earlier one) never works twice (RFC 6238
-// §5.2). A wrong or replayed code counts as a failure; after MaxFailures in
+// §5.2). A wrong or replayed code counts as a failure; after MaxAttempts in
 // FailureWindow every attempt fails with *TooManyAttemptsError until the
 // window ends; after MaxLifetimeFailures in all, with ErrLockedOut until
 // ResetFailures. Errors: ErrDeviceNotFound (also when the user has no

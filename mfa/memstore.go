@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/authkit/authkit"
 )
 
 // MemoryStore is an in-memory Store for tests, development and single-process
@@ -333,7 +335,7 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 }
 
 // SetAcknowledgement implements RecoveryStore.
-func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, state Acknowledgement) error {
+func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, state authkit.BackupCodeAcknowledgement) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

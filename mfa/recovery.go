@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/random"
 )
 
@@ -87,7 +88,7 @@ func recoveryAD(userID string) []byte { return []byte("recovery:" + userID) }
 // newRecoverySet draws a fresh set of codes and returns the stored form and
 // the formatted codes.
 func (s *Service) newRecoverySet(userID string) (RecoverySet, []string, error) {
-	set := RecoverySet{UserID: userID, CreatedAt: s.now(), Acknowledgement: AckPending}
+	set := RecoverySet{UserID: userID, CreatedAt: s.now(), Acknowledgement: authkit.AcknowledgementPending}
 	shown := make([]string, 0, s.recoveryN)
 	for i := 0; i < s.recoveryN; i++ {
 		raw, err := random.Bytes(s.rand, recoveryBytes)
@@ -166,7 +167,7 @@ func (s *Service) RecoveryCodes(ctx context.Context, userID string) ([]string, e
 
 // reveal opens a stored set unless it was acknowledged.
 func (s *Service) reveal(set RecoverySet) ([]string, error) {
-	if set.Acknowledgement == AckComplete {
+	if set.Acknowledgement == authkit.AcknowledgementComplete {
 		return nil, ErrRecoveryCodesAcknowledged
 	}
 	return s.openSet(set)
@@ -178,8 +179,8 @@ func (s *Service) reveal(set RecoverySet) ([]string, error) {
 type RecoveryStatus struct {
 	// Count is the number of unused codes.
 	Count int
-	// Acknowledgement is "" without a set, else AckPending or AckComplete.
-	Acknowledgement Acknowledgement
+	// Acknowledgement is "" without a set, else authkit.AcknowledgementPending or authkit.AcknowledgementComplete.
+	Acknowledgement authkit.BackupCodeAcknowledgement
 }
 
 // RecoveryStatus returns the user's RecoveryStatus.
@@ -254,9 +255,9 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 }
 
 // RecoveryAcknowledgement returns the user's acknowledgement state (the
-// mfaBackupCodeAcknowledgement field): "" without a set, AckPending after a
-// set was issued, AckComplete once acknowledged.
-func (s *Service) RecoveryAcknowledgement(ctx context.Context, userID string) (Acknowledgement, error) {
+// mfaBackupCodeAcknowledgement field): "" without a set, authkit.AcknowledgementPending after a
+// set was issued, authkit.AcknowledgementComplete once acknowledged.
+func (s *Service) RecoveryAcknowledgement(ctx context.Context, userID string) (authkit.BackupCodeAcknowledgement, error) {
 	set, err := s.store.GetRecoverySet(ctx, userID)
 	if errors.Is(err, ErrNotFound) {
 		return "", nil
@@ -270,7 +271,7 @@ func (s *Service) RecoveryAcknowledgement(ctx context.Context, userID string) (A
 // AcknowledgeRecoveryCodes records that the user has saved their codes
 // (pending → complete). ErrNoRecoveryCodes if the user has no set.
 func (s *Service) AcknowledgeRecoveryCodes(ctx context.Context, userID string) error {
-	err := s.store.SetAcknowledgement(ctx, userID, AckComplete)
+	err := s.store.SetAcknowledgement(ctx, userID, authkit.AcknowledgementComplete)
 	if errors.Is(err, ErrNotFound) {
 		return ErrNoRecoveryCodes
 	}

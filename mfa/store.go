@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/authkit/authkit"
 )
 
 // Errors returned by Store implementations. The Service translates them into
@@ -107,17 +109,6 @@ type AttemptStore interface {
 	ResetAttempts(ctx context.Context, key string) error
 }
 
-// Acknowledgement is the user's acknowledgement state of their recovery codes
-// (the mfaBackupCodeAcknowledgement user field): "" when no set exists,
-// pending after a set was issued, complete once acknowledged.
-type Acknowledgement string
-
-// Acknowledgement states.
-const (
-	AckPending  Acknowledgement = "pending"
-	AckComplete Acknowledgement = "complete"
-)
-
 // RecoveryCodeRecord is one unused recovery code.
 type RecoveryCodeRecord struct {
 	// Digest is the keyed hash (HMAC-SHA256, context = user id) of the
@@ -130,10 +121,12 @@ type RecoveryCodeRecord struct {
 
 // RecoverySet is a user's current recovery codes. Used codes are removed.
 type RecoverySet struct {
-	UserID          string
-	Codes           []RecoveryCodeRecord // unused codes, in issue order
-	CreatedAt       time.Time
-	Acknowledgement Acknowledgement
+	UserID    string
+	Codes     []RecoveryCodeRecord // unused codes, in issue order
+	CreatedAt time.Time
+	// Acknowledgement is AcknowledgementPending after a set was issued,
+	// AcknowledgementComplete once the user acknowledged it.
+	Acknowledgement authkit.BackupCodeAcknowledgement
 }
 
 // RecoveryStore holds one recovery-code set per user.
@@ -153,7 +146,7 @@ type RecoveryStore interface {
 	ConsumeRecoveryCode(ctx context.Context, userID string, digest []byte) (remaining int, err error)
 	// SetAcknowledgement sets the acknowledgement state of the user's set
 	// (ErrNotFound if there is none).
-	SetAcknowledgement(ctx context.Context, userID string, state Acknowledgement) error
+	SetAcknowledgement(ctx context.Context, userID string, state authkit.BackupCodeAcknowledgement) error
 }
 
 // TokenRecord is a stored MFA token. The token itself is never stored.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authkit/authkit"
 )
 
 var errBackend = errors.New("backend down")
@@ -108,7 +110,7 @@ func (f *failingStore) ConsumeRecoveryCode(ctx context.Context, u string, d []by
 	return f.Store.ConsumeRecoveryCode(ctx, u, d)
 }
 
-func (f *failingStore) SetAcknowledgement(ctx context.Context, u string, a Acknowledgement) error {
+func (f *failingStore) SetAcknowledgement(ctx context.Context, u string, a authkit.BackupCodeAcknowledgement) error {
 	if err := f.err("SetAcknowledgement"); err != nil {
 		return err
 	}
@@ -220,7 +222,7 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 	_, err = m.GetRecoverySet(ctx, "u")
 	errs = append(errs, err)
 	_, err = m.ConsumeRecoveryCode(ctx, "u", nil)
-	errs = append(errs, err, m.SetAcknowledgement(ctx, "u", AckComplete), m.CreateToken(ctx, TokenRecord{}))
+	errs = append(errs, err, m.SetAcknowledgement(ctx, "u", authkit.AcknowledgementComplete), m.CreateToken(ctx, TokenRecord{}))
 	_, err = m.UseToken(ctx, nil, "u", "", t0)
 	errs = append(errs, err)
 	for i, err := range errs {

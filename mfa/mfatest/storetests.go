@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/mfa"
@@ -782,7 +783,7 @@ func testAttemptLifetimeParallel(t *testing.T, s mfa.Store) {
 }
 
 func recoverySet(t *testing.T, userID string, n int) mfa.RecoverySet {
-	set := mfa.RecoverySet{UserID: userID, CreatedAt: base, Acknowledgement: mfa.AckPending}
+	set := mfa.RecoverySet{UserID: userID, CreatedAt: base, Acknowledgement: authkit.AcknowledgementPending}
 	for i := 0; i < n; i++ {
 		set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{
 			Digest: digest(uniq(t, "code")),
@@ -861,7 +862,7 @@ func testRecoveryReplace(t *testing.T, s mfa.Store) {
 	if _, _, err := s.CreateRecoverySet(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetAcknowledgement(ctx, u, mfa.AckComplete); err != nil {
+	if err := s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete); err != nil {
 		t.Fatal(err)
 	}
 	next := recoverySet(t, u, 10)
@@ -896,19 +897,19 @@ func testRecoveryReplace(t *testing.T, s mfa.Store) {
 
 func testRecoveryAck(t *testing.T, s mfa.Store) {
 	u := uniq(t, "user")
-	wantErr(t, "SetAcknowledgement with no set", s.SetAcknowledgement(ctx, u, mfa.AckComplete), mfa.ErrNotFound)
+	wantErr(t, "SetAcknowledgement with no set", s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete), mfa.ErrNotFound)
 	set := recoverySet(t, u, 10)
 	if _, _, err := s.CreateRecoverySet(ctx, set); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetAcknowledgement(ctx, u, mfa.AckComplete); err != nil {
+	if err := s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetRecoverySet(ctx, u)
-	if err != nil || got.Acknowledgement != mfa.AckComplete {
+	if err != nil || got.Acknowledgement != authkit.AcknowledgementComplete {
 		t.Fatalf("Acknowledgement = %q, %v; want complete", got.Acknowledgement, err)
 	}
-	set.Acknowledgement = mfa.AckComplete
+	set.Acknowledgement = authkit.AcknowledgementComplete
 	sameSet(t, got, set) // nothing else changed
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/store/postgres"
 )
@@ -88,7 +89,7 @@ func TestRecoveryReplaceConcurrent(t *testing.T) {
 	const n, size = 16, 10
 	sets := make([]mfa.RecoverySet, n)
 	for i := range sets {
-		sets[i] = mfa.RecoverySet{UserID: "u", CreatedAt: farPast.Add(time.Duration(i) * time.Second), Acknowledgement: mfa.AckPending}
+		sets[i] = mfa.RecoverySet{UserID: "u", CreatedAt: farPast.Add(time.Duration(i) * time.Second), Acknowledgement: authkit.AcknowledgementPending}
 		for j := range size {
 			sets[i].Codes = append(sets[i].Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%d/%d", i, j)), Sealed: []byte{byte(i), byte(j)}})
 		}

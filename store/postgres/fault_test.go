@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -62,7 +63,7 @@ func seed(t *testing.T, s *postgres.Store) *fixture {
 	must(m.CreateDevice(ctx, mfa.DeviceRecord{ID: f.deviceID, UserID: f.userID, Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: f.now}, 10))
 	_, err := m.ConfirmDevice(ctx, f.userID, f.deviceID, 100, f.now)
 	must(err)
-	must(m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: f.userID, CreatedAt: f.now, Acknowledgement: mfa.AckPending,
+	must(m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: f.userID, CreatedAt: f.now, Acknowledgement: authkit.AcknowledgementPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: f.recovery, Sealed: []byte{2}}, {Digest: digestOf("other"), Sealed: []byte{3}}}}))
 	must(m.CreateToken(ctx, mfa.TokenRecord{Digest: f.token, UserID: f.userID, SingleUse: true, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}))
 	must(s.OAuthStates().Save(ctx, oauth.State{State: f.state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c",
@@ -138,7 +139,7 @@ func (f *fixture) ops(t *testing.T) []op {
 			return err == nil, err
 		}},
 		{"mfa.SetAcknowledgement", func(ctx context.Context) (bool, error) {
-			return false, m.SetAcknowledgement(ctx, f.userID, mfa.AckComplete)
+			return false, m.SetAcknowledgement(ctx, f.userID, authkit.AcknowledgementComplete)
 		}},
 		{"mfa.CreateToken", func(ctx context.Context) (bool, error) {
 			return false, m.CreateToken(ctx, mfa.TokenRecord{Digest: digestOf("new" + f.userID), UserID: f.userID, CreatedAt: now, ExpiresAt: now})

@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/mfa/mfatest"
 	"github.com/authkit/authkit/oauth"
@@ -146,7 +147,7 @@ func TestRecoveryRemainingIsolation(t *testing.T) {
 			const size = 10
 			for round := range 3 {
 				user := fmt.Sprintf("u-%d", round)
-				set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: mfa.AckPending}
+				set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: authkit.AcknowledgementPending}
 				for j := range size {
 					set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%s/%d", user, j)), Sealed: []byte{byte(j)}})
 				}

@@ -17,6 +17,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -142,7 +143,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 	v := verification.Record{ID: id("v"), Channel: verification.ChannelEmail, Destination: "a@example.com",
 		CodeHash: []byte("right"), Sends: 1, CreatedAt: now, SentAt: now, ExpiresAt: now.Add(time.Hour), PurgeAt: now.Add(2 * time.Hour)}
 	dev := mfa.DeviceRecord{ID: id("dev"), UserID: uid, Type: mfa.DeviceTypeTOTP, CreatedAt: now}
-	set := mfa.RecoverySet{UserID: uid, CreatedAt: now, Acknowledgement: mfa.AckPending,
+	set := mfa.RecoverySet{UserID: uid, CreatedAt: now, Acknowledgement: authkit.AcknowledgementPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: []byte("code"), Sealed: []byte("sealed")}}}
 	tok := mfa.TokenRecord{Digest: []byte(id("token-digest-padding-padding")), UserID: uid, SingleUse: true, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	st := oauth.State{State: id("state"), Provider: "github", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -215,7 +216,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		}},
 		{"mfa.ReplaceRecoverySet", func(ctx context.Context) (bool, error) { return ok(s.MFA().ReplaceRecoverySet(ctx, set)) }},
 		{"mfa.SetAcknowledgement", func(ctx context.Context) (bool, error) {
-			return ok(s.MFA().SetAcknowledgement(ctx, uid, mfa.AckComplete))
+			return ok(s.MFA().SetAcknowledgement(ctx, uid, authkit.AcknowledgementComplete))
 		}},
 		{"mfa.CreateToken", func(ctx context.Context) (bool, error) {
 			t2 := tok
