@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/authkit/authkit/internal/random"
@@ -116,13 +117,16 @@ func (s *Service) dropOldestUnverified(ctx context.Context, userID string) error
 	return ErrDeviceLimit
 }
 
-// secretOf opens a device's sealed secret and returns it in base32.
-func (s *Service) secretOf(d DeviceRecord) (string, error) {
-	raw, err := s.sealer.Open(d.SealedSecret, sealAD(d.ID))
+// checkCode opens the device's sealed secret and returns the step within
+// ±Skew of now whose code is code. The opened secret is wiped after use.
+func (s *Service) checkCode(d DeviceRecord, code string, now time.Time) (uint64, bool, error) {
+	secret, err := s.sealer.Open(d.SealedSecret, sealAD(d.ID))
 	if err != nil {
-		return "", fmt.Errorf("mfa: open secret of device %s: %w", d.ID, err)
+		return 0, false, fmt.Errorf("mfa: open secret of device %s: %w", d.ID, err)
 	}
-	return b32NoPad.EncodeToString(raw), nil
+	step, ok := matchStep(secret, code, now, s.skew)
+	clear(secret)
+	return step, ok, nil
 }
 
 // ConfirmTOTP verifies the user's newest unverified device with a first code
@@ -185,11 +189,7 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 	if err := s.reserve(ctx, key, s.lifetimeMax, now); err != nil {
 		return Device{}, err
 	}
-	secret, err := s.secretOf(pending)
-	if err != nil {
-		return Device{}, err
-	}
-	step, ok, err := matchStep(secret, code, now, s.skew)
+	step, ok, err := s.checkCode(pending, code, now)
 	if err != nil {
 		return Device{}, err
 	}
@@ -240,16 +240,14 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	if err := s.reserve(ctx, key, s.lifetimeMax, now); err != nil {
 		return Device{}, err
 	}
-	secret, err := s.secretOf(d)
-	if err != nil {
-		return Device{}, err
-	}
-	step, ok, err := matchStep(secret, code, now, s.skew)
+	step, ok, err := s.checkCode(d, code, now)
 	if err != nil {
 		return Device{}, err
 	}
 	if !ok {
-		s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "wrong code")
+		if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+			s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "wrong code")
+		}
 		return Device{}, ErrInvalidCode
 	}
 	err = s.store.MarkStepUsed(ctx, userID, d.ID, step)
@@ -262,7 +260,9 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	}
 	s.release(ctx, key, now)
 	d.LastStep = step
-	s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
+	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+		s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
+	}
 	return deviceOf(d), nil
 }
 

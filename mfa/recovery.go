@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/random"
@@ -247,10 +248,14 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 			return 0, err
 		}
 		s.release(ctx, key, now)
-		s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
+		if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+			s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
+		}
 		return n, nil
 	}
-	s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
+	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+		s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
+	}
 	return 0, ErrInvalidRecoveryCode
 }
 
