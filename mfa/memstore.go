@@ -57,27 +57,6 @@ func cloneSet(s RecoverySet) RecoverySet {
 	return s
 }
 
-// CreateDevice implements DeviceStore.
-func (m *MemoryStore) CreateDevice(ctx context.Context, d DeviceRecord, maxDevices int) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.owners[d.ID]; ok {
-		return ErrDuplicate
-	}
-	if len(m.devices[d.UserID]) >= maxDevices {
-		return ErrDeviceLimit
-	}
-	if m.devices[d.UserID] == nil {
-		m.devices[d.UserID] = map[string]DeviceRecord{}
-	}
-	m.devices[d.UserID][d.ID] = cloneDevice(d)
-	m.owners[d.ID] = d.UserID
-	return nil
-}
-
 // GetDevice implements DeviceStore.
 func (m *MemoryStore) GetDevice(ctx context.Context, userID, deviceID string) (DeviceRecord, error) {
 	if err := ctx.Err(); err != nil {
@@ -117,36 +96,36 @@ func (m *MemoryStore) ListDevices(ctx context.Context, userID string) ([]DeviceR
 	return m.userDevices(userID), nil
 }
 
-// ConfirmDevice implements DeviceStore.
-func (m *MemoryStore) ConfirmDevice(ctx context.Context, userID, deviceID string, step uint64, now time.Time) (DeviceRecord, error) {
+// UpdateDevices implements DeviceStore: fn runs under the store's mutex.
+func (m *MemoryStore) UpdateDevices(ctx context.Context, userID string, fn func(Devices) (Devices, error)) error {
 	if err := ctx.Err(); err != nil {
-		return DeviceRecord{}, err
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.devices[userID][deviceID]
-	if !ok {
-		return DeviceRecord{}, ErrNotFound
+	next, err := fn(m.userDevices(userID))
+	if err != nil {
+		return err
 	}
-	if d.Verified {
-		return DeviceRecord{}, ErrAlreadyConfirmed
-	}
-	if step <= d.LastStep {
-		return DeviceRecord{}, ErrStepUsed
-	}
-	hasDefault := false
-	for _, x := range m.devices[userID] {
-		if x.Default {
-			hasDefault = true
-			break
+	for _, d := range next {
+		if owner, ok := m.owners[d.ID]; ok && owner != userID {
+			return ErrDuplicate
 		}
 	}
-	d.Verified = true
-	d.VerifiedAt = now
-	d.LastStep = step
-	d.Default = !hasDefault
-	m.devices[userID][deviceID] = d
-	return cloneDevice(d), nil
+	for id := range m.devices[userID] {
+		delete(m.owners, id)
+	}
+	if len(next) == 0 {
+		delete(m.devices, userID)
+		return nil
+	}
+	byID := make(map[string]DeviceRecord, len(next))
+	for _, d := range next {
+		byID[d.ID] = cloneDevice(d)
+		m.owners[d.ID] = userID
+	}
+	m.devices[userID] = byID
+	return nil
 }
 
 // MarkStepUsed implements DeviceStore.
@@ -165,52 +144,6 @@ func (m *MemoryStore) MarkStepUsed(ctx context.Context, userID, deviceID string,
 	}
 	d.LastStep = step
 	m.devices[userID][deviceID] = d
-	return nil
-}
-
-// DeleteDevice implements DeviceStore.
-func (m *MemoryStore) DeleteDevice(ctx context.Context, userID, deviceID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.devices[userID][deviceID]
-	if !ok {
-		return ErrNotFound
-	}
-	delete(m.devices[userID], deviceID)
-	delete(m.owners, deviceID)
-	if len(m.devices[userID]) == 0 {
-		delete(m.devices, userID)
-	}
-	if !d.Default {
-		return nil
-	}
-	for _, x := range m.userDevices(userID) { // oldest first
-		if x.Verified {
-			x.Default = true
-			m.devices[userID][x.ID] = x
-			break
-		}
-	}
-	return nil
-}
-
-// SetDefaultDevice implements DeviceStore.
-func (m *MemoryStore) SetDefaultDevice(ctx context.Context, userID, deviceID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if d, ok := m.devices[userID][deviceID]; !ok || !d.Verified {
-		return ErrNotFound
-	}
-	for id, x := range m.devices[userID] {
-		x.Default = id == deviceID
-		m.devices[userID][id] = x
-	}
 	return nil
 }
 

@@ -60,8 +60,8 @@ func seed(t *testing.T, s *postgres.Store) *fixture {
 	must(s.Verifications().Create(ctx, verification.Record{ID: f.verifID, Channel: verification.ChannelSMS, Destination: "+19172113333",
 		CodeHash: f.codeHash, Sends: 1, CreatedAt: f.now, SentAt: f.now, ExpiresAt: f.now.Add(time.Hour), PurgeAt: f.now.Add(2 * time.Hour)}))
 	m := s.MFA()
-	must(m.CreateDevice(ctx, mfa.DeviceRecord{ID: f.deviceID, UserID: f.userID, Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: f.now}, 10))
-	_, err := m.ConfirmDevice(ctx, f.userID, f.deviceID, 100, f.now)
+	must(createDevice(ctx, m, mfa.DeviceRecord{ID: f.deviceID, UserID: f.userID, Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: f.now}, 10))
+	_, err := confirmDevice(ctx, m, f.userID, f.deviceID, 100, f.now)
 	must(err)
 	must(m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: f.userID, CreatedAt: f.now, Acknowledgement: authkit.AcknowledgementPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: f.recovery, Sealed: []byte{2}}, {Digest: digestOf("other"), Sealed: []byte{3}}}}))
@@ -107,7 +107,7 @@ func (f *fixture) ops(t *testing.T) []op {
 			return err == nil, err
 		}},
 		{"mfa.CreateDevice", func(ctx context.Context) (bool, error) {
-			return false, m.CreateDevice(ctx, mfa.DeviceRecord{ID: "new-" + f.deviceID, UserID: f.userID, SealedSecret: []byte{1}, CreatedAt: now}, 10)
+			return false, createDevice(ctx, m, mfa.DeviceRecord{ID: "new-" + f.deviceID, UserID: f.userID, SealedSecret: []byte{1}, CreatedAt: now}, 10)
 		}},
 		{"mfa.GetDevice", func(ctx context.Context) (bool, error) {
 			_, err := m.GetDevice(ctx, f.userID, f.deviceID)
@@ -115,14 +115,14 @@ func (f *fixture) ops(t *testing.T) []op {
 		}},
 		{"mfa.ListDevices", func(ctx context.Context) (bool, error) { _, err := m.ListDevices(ctx, f.userID); return false, err }},
 		{"mfa.ConfirmDevice", func(ctx context.Context) (bool, error) {
-			_, err := m.ConfirmDevice(ctx, f.userID, f.deviceID, 200, now)
+			_, err := confirmDevice(ctx, m, f.userID, f.deviceID, 200, now)
 			return err == nil, err
 		}},
 		{"mfa.MarkStepUsed", func(ctx context.Context) (bool, error) {
 			err := m.MarkStepUsed(ctx, f.userID, f.deviceID, 101)
 			return err == nil, err
 		}},
-		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return false, m.DeleteDevice(ctx, f.userID, f.deviceID) }},
+		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return false, deleteDevice(ctx, m, f.userID, f.deviceID) }},
 		{"mfa.ReserveAttempt", func(ctx context.Context) (bool, error) {
 			ok, _, err := m.ReserveAttempt(ctx, "totp:"+f.userID, now, time.Minute, 5, 100)
 			return ok, err

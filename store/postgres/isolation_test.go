@@ -116,8 +116,8 @@ func TestDeviceLimitIsolation(t *testing.T) {
 				errs := make([]error, n)
 				together(n, func(i int) {
 					s := []*postgres.Store{a, b}[i%2]
-					errs[i] = s.MFA().CreateDevice(context.Background(), mfa.DeviceRecord{ID: fmt.Sprintf("dev-%d-%d", round, i), UserID: user,
-						SealedSecret: []byte{1}, CreatedAt: farPast}, limit)
+					errs[i] = createDevice(context.Background(), s.MFA(), mfa.DeviceRecord{ID: fmt.Sprintf("dev-%d-%d", round, i), UserID: user,
+						Verified: true, SealedSecret: []byte{1}, CreatedAt: farPast}, limit)
 				})
 				ok := 0
 				for _, err := range errs {

@@ -157,8 +157,8 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		}
 	}
 	must(s.Verifications().Create(ctx, v))
-	must(s.MFA().CreateDevice(ctx, dev, 5))
-	_, err := s.MFA().ConfirmDevice(ctx, uid, dev.ID, 1, now)
+	must(createDevice(ctx, s.MFA(), dev, 5))
+	_, err := confirmDevice(ctx, s.MFA(), uid, dev.ID, 1, now)
 	must(err)
 	_, _, err = s.MFA().CreateRecoverySet(ctx, set)
 	must(err)
@@ -198,7 +198,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 			return ok(err)
 		}},
 		{"mfa.ConfirmDevice", func(ctx context.Context) (bool, error) {
-			_, err := s.MFA().ConfirmDevice(ctx, uid, dev.ID, 2000, now)
+			_, err := confirmDevice(ctx, s.MFA(), uid, dev.ID, 2000, now)
 			return ok(err)
 		}},
 		{"mfa.GetDevice", func(ctx context.Context) (bool, error) { _, err := s.MFA().GetDevice(ctx, uid, dev.ID); return ok(err) }},
@@ -206,9 +206,9 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		{"mfa.CreateDevice", func(ctx context.Context) (bool, error) {
 			d := dev
 			d.ID = id("dev2")
-			return ok(s.MFA().CreateDevice(ctx, d, 5))
+			return ok(createDevice(ctx, s.MFA(), d, 5))
 		}},
-		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return ok(s.MFA().DeleteDevice(ctx, uid, dev.ID)) }},
+		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return ok(deleteDevice(ctx, s.MFA(), uid, dev.ID)) }},
 		{"mfa.GetRecoverySet", func(ctx context.Context) (bool, error) { _, err := s.MFA().GetRecoverySet(ctx, uid); return ok(err) }},
 		{"mfa.CreateRecoverySet", func(ctx context.Context) (bool, error) {
 			_, _, err := s.MFA().CreateRecoverySet(ctx, set)

@@ -175,11 +175,11 @@ func TestKeyLayout(t *testing.T) {
 		{"verification.RecordSend", 1, false, func() error {
 			return ignore(s.Verifications().RecordSend(ctx, "sms:+19172113333", now, verification.SendLimits{Max: 5, Window: time.Minute}), verification.ErrRateLimited)
 		}},
-		{"mfa.CreateDevice", 1, false, func() error { return ignore(s.MFA().CreateDevice(ctx, dev, 5), mfa.ErrDuplicate) }},
+		{"mfa.CreateDevice", 1, false, func() error { return ignore(createDevice(ctx, s.MFA(), dev, 5), mfa.ErrDuplicate) }},
 		{"mfa.GetDevice", 1, false, func() error { _, err := s.MFA().GetDevice(ctx, uid, dev.ID); return err }},
 		{"mfa.ListDevices", 1, false, func() error { _, err := s.MFA().ListDevices(ctx, uid); return err }},
 		{"mfa.ConfirmDevice", 1, false, func() error {
-			_, err := s.MFA().ConfirmDevice(ctx, uid, dev.ID, 1, now)
+			_, err := confirmDevice(ctx, s.MFA(), uid, dev.ID, 1, now)
 			return ignore(err, mfa.ErrAlreadyConfirmed)
 		}},
 		{"mfa.MarkStepUsed", 1, false, func() error { return ignore(s.MFA().MarkStepUsed(ctx, uid, dev.ID, 2), mfa.ErrStepUsed) }},
@@ -202,7 +202,7 @@ func TestKeyLayout(t *testing.T) {
 			_, err := s.MFA().UseToken(ctx, tok.Digest, uid, "", now)
 			return ignore(err, mfa.ErrNotFound)
 		}},
-		{"mfa.DeleteDevice", 1, false, func() error { return ignore(s.MFA().DeleteDevice(ctx, uid, dev.ID), mfa.ErrNotFound) }},
+		{"mfa.DeleteDevice", 1, false, func() error { return ignore(deleteDevice(ctx, s.MFA(), uid, dev.ID), mfa.ErrNotFound) }},
 		{"session.Create", 1, true, func() error {
 			return ignore(s.Sessions().Create(ctx, session.Record{ID: sid, UserID: uid, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}), session.ErrExists)
 		}},
