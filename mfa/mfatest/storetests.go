@@ -1,8 +1,11 @@
 // Package mfatest holds test helpers for hosts of package mfa: the store
 // conformance suite RunStoreTests, which every mfa.Store implementation
 // (memory, Postgres, Redis, or a host's own) must pass, including the
-// concurrency cases: a TOTP step or recovery code is accepted once, and
-// parallel wrong codes never get more evaluations than the limits allow.
+// concurrency cases: a TOTP step or recovery code is accepted once,
+// parallel wrong codes never get more evaluations than the limits allow,
+// and parallel device updates lose nothing (the device cap and the one
+// default device hold); and TOTPCode, the code an authenticator app would
+// show, for a host's own tests.
 package mfatest
 
 import (
@@ -39,7 +42,8 @@ var base = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 // microsecond precision (they are compared with time.Time.Equal); LastStep
 // values above 2^32 round-trip. The "Service/…" cases run an mfa.Service on
 // the store, so that the lifetime cap on TOTP failures is shown to stop
-// the slow-guessing attack end to end, concurrency included.
+// the slow-guessing attack end to end, concurrency included, and the
+// device rules hold when enrollments race each other and a deletion.
 func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 	t.Helper()
 	tests := []struct {

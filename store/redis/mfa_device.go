@@ -180,4 +180,3 @@ func (m *MFAStore) MarkStepUsed(ctx context.Context, userID, deviceID string, st
 	}
 	return errCorrupt("reply", fmt.Errorf("status %v", st))
 }
-
