@@ -19,7 +19,7 @@ type MemoryStore struct {
 	devices  map[string]map[string]DeviceRecord // by user id, then device id
 	owners   map[string]string                  // device id -> user id
 	attempts map[string]attemptWindow
-	recovery map[string]RecoverySet // by user id
+	recovery map[string]*RecoverySet // by user id; changed in place
 	tokens   map[string]TokenRecord // by string(digest)
 	writes   int                    // counts inserts, to prune now and then
 }
@@ -36,7 +36,7 @@ func NewMemoryStore() *MemoryStore {
 		devices:  map[string]map[string]DeviceRecord{},
 		owners:   map[string]string{},
 		attempts: map[string]attemptWindow{},
-		recovery: map[string]RecoverySet{},
+		recovery: map[string]*RecoverySet{},
 		tokens:   map[string]TokenRecord{},
 	}
 }
@@ -213,7 +213,8 @@ func (m *MemoryStore) ReplaceRecoverySet(ctx context.Context, set RecoverySet) e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recovery[set.UserID] = cloneSet(set)
+	c := cloneSet(set)
+	m.recovery[set.UserID] = &c
 	return nil
 }
 
@@ -225,9 +226,10 @@ func (m *MemoryStore) CreateRecoverySet(ctx context.Context, set RecoverySet) (R
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur, ok := m.recovery[set.UserID]; ok {
-		return cloneSet(cur), false, nil
+		return cloneSet(*cur), false, nil
 	}
-	m.recovery[set.UserID] = cloneSet(set)
+	c := cloneSet(set)
+	m.recovery[set.UserID] = &c
 	return cloneSet(set), true, nil
 }
 
@@ -242,7 +244,7 @@ func (m *MemoryStore) GetRecoverySet(ctx context.Context, userID string) (Recove
 	if !ok {
 		return RecoverySet{}, ErrNotFound
 	}
-	return cloneSet(cur), nil
+	return cloneSet(*cur), nil
 }
 
 // ConsumeRecoveryCode implements RecoveryStore.
@@ -258,9 +260,8 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 	}
 	for i, c := range cur.Codes {
 		if bytes.Equal(c.Digest, digest) {
-			// In place: the store's slice is never handed out (reads clone).
+			// In place: the store's set is never handed out (reads clone).
 			cur.Codes = append(cur.Codes[:i], cur.Codes[i+1:]...)
-			m.recovery[userID] = cur
 			return len(cur.Codes), nil
 		}
 	}
@@ -279,7 +280,6 @@ func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, sta
 		return ErrNotFound
 	}
 	cur.Acknowledgement = state
-	m.recovery[userID] = cur
 	return nil
 }
 

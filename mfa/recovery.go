@@ -45,6 +45,24 @@ func FormatRecoveryCode(canonical string) string {
 	return canonical[0:4] + "-" + canonical[4:8] + "-" + canonical[8:12] + "-" + canonical[12:16]
 }
 
+// recoveryInput maps an input byte to its canonical character, to
+// skipByte for a separator, or to 0 for a byte no code contains.
+var recoveryInput = func() (t [256]byte) {
+	for _, c := range []byte(crockford) {
+		t[c] = c
+		if c >= 'A' && c <= 'Z' {
+			t[c+'a'-'A'] = c
+		}
+	}
+	for in, out := range map[byte]byte{'I': '1', 'i': '1', 'L': '1', 'l': '1', 'O': '0', 'o': '0'} {
+		t[in] = out
+	}
+	t[' '], t['-'], t['\t'] = skipByte, skipByte, skipByte
+	return t
+}()
+
+const skipByte = 0xff
+
 // NormalizeRecoveryCode turns user input into the canonical 16-character
 // code: case is ignored, spaces and dashes are dropped, and the letters
 // Crockford's base32 treats as confusable are mapped (I and L to 1, O to 0).
@@ -56,23 +74,11 @@ func NormalizeRecoveryCode(s string) (string, bool) {
 	var out [recoveryChars]byte
 	n := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
+		c := recoveryInput[s[i]]
 		switch {
-		case c == ' ' || c == '-' || c == '\t':
+		case c == skipByte:
 			continue
-		case c >= 'a' && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		switch c {
-		case 'I', 'L':
-			c = '1'
-		case 'O':
-			c = '0'
-		}
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') || c == 'U' {
-			return "", false
-		}
-		if n == recoveryChars {
+		case c == 0 || n == recoveryChars:
 			return "", false
 		}
 		out[n] = c

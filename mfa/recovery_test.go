@@ -317,3 +317,32 @@ func TestRemoveDeviceAndHasVerified(t *testing.T) {
 		t.Fatal("a removed device still counts")
 	}
 }
+
+// TestRecoveryInputTable checks the lookup table byte by byte against the
+// rule written out: separators skipped, letters upper-cased, I and L read
+// as 1, O as 0, U and anything outside [0-9A-Z] refused.
+func TestRecoveryInputTable(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		c := byte(b)
+		want := byte(0)
+		switch {
+		case c == ' ' || c == '-' || c == '\t':
+			want = skipByte
+		case c >= '0' && c <= '9':
+			want = c
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+			want = c &^ 0x20 // upper case
+			switch want {
+			case 'I', 'L':
+				want = '1'
+			case 'O':
+				want = '0'
+			case 'U':
+				want = 0
+			}
+		}
+		if got := recoveryInput[c]; got != want {
+			t.Errorf("recoveryInput[%q] = %q, want %q", c, got, want)
+		}
+	}
+}
