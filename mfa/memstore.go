@@ -20,8 +20,8 @@ type MemoryStore struct {
 	owners   map[string]string                  // device id -> user id
 	attempts map[string]attemptWindow
 	recovery map[string]*RecoverySet // by user id; changed in place
-	tokens   map[string]TokenRecord // by string(digest)
-	writes   int                    // counts inserts, to prune now and then
+	tokens   map[string]TokenRecord  // by string(digest)
+	writes   int                     // counts inserts, to prune now and then
 }
 
 type attemptWindow struct {
