@@ -40,12 +40,12 @@ func TestTTLs(t *testing.T) {
 	if err := s.Sessions().ConsumeJTI(ctx, "j", now.Add(5*time.Minute), now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.OAuthStates().Save(ctx, oauth.State{State: "st", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
+	if err := s.OAuthStates().Create(ctx, oauth.State{State: "st", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
 		t.Fatal(err)
 	}
 	// Completed sign-ins go at their expiry, not StateRetention later.
 	for _, st := range []string{"st-called", "st-used"} {
-		if err := s.OAuthStates().Save(ctx, oauth.State{State: st, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
+		if err := s.OAuthStates().Create(ctx, oauth.State{State: st, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -149,12 +149,12 @@ func TestInvalidRecords(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	for _, r := range []session.Record{{UserID: "u", ExpiresAt: now}, {ID: "s", UserID: "u"}} {
-		if err := s.Sessions().Create(ctx, r); !errors.Is(err, ErrInvalidRecord) {
-			t.Errorf("Create(%+v) = %v, want ErrInvalidRecord", r, err)
+		if err := s.Sessions().Create(ctx, r); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("Create(%+v) = %v, want ErrInvalidArgument", r, err)
 		}
 	}
-	if err := s.Sessions().ConsumeJTI(ctx, "", now, now); !errors.Is(err, ErrInvalidRecord) {
-		t.Errorf("ConsumeJTI(\"\") = %v, want ErrInvalidRecord", err)
+	if err := s.Sessions().ConsumeJTI(ctx, "", now, now); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("ConsumeJTI(\"\") = %v, want ErrInvalidArgument", err)
 	}
 }
 

@@ -21,13 +21,15 @@ import (
 // operation that returned it.
 var ErrUnavailable = errors.New("redis: store unavailable")
 
-// ErrConfig is returned by New and Store.Limiter for an invalid configuration.
+// ErrConfig is returned by New and Store.Limiter for an invalid
+// configuration: a nil client, a prefix with a brace, a limiter without a
+// name or with an invalid rule.
 var ErrConfig = errors.New("redis: invalid config")
 
-// ErrInvalidRecord is returned, before anything is sent, for a record the
+// ErrInvalidArgument is returned, before anything is sent, for arguments the
 // store cannot keep safely: a session without an id or an ExpiresAt, an
-// empty jti.
-var ErrInvalidRecord = errors.New("redis: invalid record")
+// empty jti, user id or challenge digest.
+var ErrInvalidArgument = errors.New("redis: invalid argument")
 
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
 const DefaultPrefix = "authkit"
@@ -43,7 +45,8 @@ type Options struct {
 
 // Store keeps every authkit record in Redis. Its accessors return values
 // that implement the store interfaces of the packages verification, mfa,
-// session and oauth; Limiter returns a ratelimit.Limiter. A Store is safe for
+// session, oauth, account, passkey and devicebind; Limiter returns a
+// ratelimit.Limiter. A Store is safe for
 // concurrent use and holds no state of its own besides the client.
 type Store struct {
 	c      goredis.UniversalClient
@@ -92,7 +95,7 @@ func (s *Store) MFA() *MFAStore { return &MFAStore{s: s} }
 // Sessions returns the session.Store.
 func (s *Store) Sessions() *SessionStore { return &SessionStore{s: s} }
 
-// OAuthStates returns the oauth.StateStore.
+// OAuthStates returns the oauth.Store.
 func (s *Store) OAuthStates() *OAuthStateStore { return &OAuthStateStore{s: s} }
 
 // maxIDLen is the longest identifier used in a key as is; longer ones are
