@@ -15,7 +15,7 @@ import (
 // Defaults of Config: what a zero field means.
 const (
 	DefaultSkew          = 1
-	DefaultMaxFailures   = 5
+	DefaultMaxAttempts   = 5
 	DefaultFailureWindow = 5 * time.Minute
 	// DefaultMaxLifetimeFailures is NIST SP 800-63B-4 §3.2.2's bound on
 	// failed attempts for one account.
@@ -58,14 +58,14 @@ type Config struct {
 	// code is accepted for. 0 means DefaultSkew (1, i.e. ±30 s); a negative
 	// value means the current step only; at most 2.
 	Skew int
-	// MaxFailures is how many failed TOTP attempts (and, counted apart,
+	// MaxAttempts is how many failed TOTP attempts (and, counted apart,
 	// recovery-code attempts) a user gets in any FailureWindow; after that
 	// every attempt, even a right one, fails with *ratelimit.LimitedError
-	// until the oldest failure leaves the window. 0 means DefaultMaxFailures
+	// until the oldest failure leaves the window. 0 means DefaultMaxAttempts
 	// (5).
-	MaxFailures int
+	MaxAttempts int
 	// FailureWindow is the sliding window over which failures are counted
-	// (a ratelimit Sliding rule: at most MaxFailures failures in any span of
+	// (a ratelimit Sliding rule: at most MaxAttempts failures in any span of
 	// FailureWindow). 0 means DefaultFailureWindow (5 min).
 	FailureWindow time.Duration
 	// MaxLifetimeFailures caps a user's failed TOTP attempts across all
@@ -106,7 +106,7 @@ type Service struct {
 	maxFailures int
 	window      time.Duration
 	lifetimeMax int
-	// Failure counts: MaxFailures per FailureWindow, and for TOTP also
+	// Failure counts: MaxAttempts per FailureWindow, and for TOTP also
 	// MaxLifetimeFailures.
 	totpFailures, recoveryFailures ratelimit.Counter
 	maxDevices                     int
@@ -138,7 +138,7 @@ func New(cfg Config) (*Service, error) {
 		rand:        cfg.Rand,
 		log:         cfg.Logger,
 		skew:        orInt(cfg.Skew, DefaultSkew),
-		maxFailures: orInt(cfg.MaxFailures, DefaultMaxFailures),
+		maxFailures: orInt(cfg.MaxAttempts, DefaultMaxAttempts),
 		window:      orDur(cfg.FailureWindow, DefaultFailureWindow),
 		lifetimeMax: orInt(cfg.MaxLifetimeFailures, DefaultMaxLifetimeFailures),
 		maxDevices:  orInt(cfg.MaxDevices, DefaultMaxDevices),
@@ -190,13 +190,13 @@ func orDur(v, def time.Duration) time.Duration {
 
 // Names under which the Service asks its Store for its failure limiters.
 // Services sharing a store share these counts, so they must agree on
-// MaxFailures, FailureWindow and MaxLifetimeFailures.
+// MaxAttempts, FailureWindow and MaxLifetimeFailures.
 const (
 	TOTPFailureLimiterName     = "mfa-totp-failures"
 	RecoveryFailureLimiterName = "mfa-recovery-failures"
 )
 
-// limiters gets the failure limiters from the store: MaxFailures per
+// limiters gets the failure limiters from the store: MaxAttempts per
 // sliding FailureWindow, and for TOTP MaxLifetimeFailures in the same
 // atomic step.
 func (s *Service) limiters() error {

@@ -81,6 +81,7 @@ func ExampleMigrations() {
 	// 5 0005_session_rotation.sql
 	// 7 0007_device_nonces.sql
 	// 8 0008_ratelimit_sliding.sql
+	// 9 0009_mfa_device_owners.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN
