@@ -80,7 +80,6 @@ type DeviceStore interface {
 	MarkStepUsed(ctx context.Context, userID, deviceID string, step uint64) error
 }
 
-
 // RecoveryCodeRecord is one unused recovery code.
 type RecoveryCodeRecord struct {
 	// Digest is the keyed hash (HMAC-SHA256, context = user id) of the
