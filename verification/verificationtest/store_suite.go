@@ -149,7 +149,7 @@ func testCreateExisting(t *testing.T, s verification.Store) {
 	mustCreate(t, s, r)
 	r2 := r
 	r2.CodeHash = hashOf("other")
-	if err := s.Create(context.Background(), r2); !errors.Is(err, verification.ErrExists) {
+	if err := s.Create(context.Background(), r2); !errors.Is(err, verification.ErrDuplicate) {
 		t.Fatalf("second Create = %v, want ErrExists", err)
 	}
 	if got := mustGet(t, s, r.ID); !bytes.Equal(got.CodeHash, r.CodeHash) {
