@@ -12,6 +12,8 @@ import (
 
 	"github.com/pquerna/otp"
 	"github.com/pquerna/otp/hotp"
+
+	"github.com/authkit/authkit/internal/otpcode"
 )
 
 // TOTP parameters. They are fixed, not configurable: Google Authenticator
@@ -81,21 +83,10 @@ func matchStep(secretB32, code string, now time.Time, skew int) (uint64, bool, e
 
 // normalizeTOTPCode accepts six ASCII digits, optionally with surrounding
 // white space and one space or dash in the middle ("123 456", as some apps
-// display codes). It returns the six digits.
+// display codes). It returns the six digits. verification.Check applies
+// the same rule to its codes.
 func normalizeTOTPCode(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) == TOTPDigits+1 && (s[3] == ' ' || s[3] == '-') {
-		s = s[:3] + s[4:]
-	}
-	if len(s) != TOTPDigits {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
-	}
-	return s, true
+	return otpcode.Normalize(s, TOTPDigits)
 }
 
 // validLabel checks an issuer or account name for the Key URI label: the
