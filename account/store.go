@@ -45,7 +45,9 @@ type Store interface {
 	// credential instead. ErrNotFound for an unknown user;
 	// ErrCredentialTaken, changing nothing, when another user holds the
 	// key. Of concurrent links of one key to different users at most one
-	// succeeds.
+	// succeeds. Attach order is the order links take effect in: the user
+	// a Link returns holds every credential attached before cred, so the
+	// last of concurrent links sees all the others.
 	Link(ctx context.Context, userID string, cred Credential, now time.Time) (authkit.User, error)
 	// Unlink removes the user's credential credentialID and frees its key.
 	// ErrNotFound for an unknown user, ErrCredentialNotFound when the user

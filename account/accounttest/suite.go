@@ -55,6 +55,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) account.Store) {
 		{"Parallel/FindOrCreateOneKey", testParallelFindOrCreate},
 		{"Parallel/FindOrCreateDistinctKeys", testParallelDistinct},
 		{"Parallel/LinkOneKey", testParallelLink},
+		{"Parallel/LinkOrder", testParallelLinkOrder},
 		{"Parallel/UnlinkRacesLink", testUnlinkRacesLink},
 		{"Parallel/UnlinkAll", testParallelUnlinkAll},
 		{"Parallel/UpdateProfile", testParallelUpdate},
@@ -573,6 +574,41 @@ func testParallelLink(t *testing.T, s account.Store) {
 	owner, created, err := s.FindOrCreate(ctx, newUser(t, base), cred, base)
 	if err != nil || created || owner.ID != users[winner].ID {
 		t.Fatalf("sign-in with the contested credential = %s, %v, %v; want the winner %s", owner.ID, created, err, users[winner].ID)
+	}
+}
+
+// testParallelLinkOrder: the credentials each concurrent Link returns are a
+// prefix of the user's final list, so attach order is the order the links
+// took effect in. A host that keeps only the latest credential of a format
+// (an email change) relies on it: the link that returns last sees every
+// earlier one before its own.
+func testParallelLinkOrder(t *testing.T, s account.Store) {
+	ctx := ctxT(t)
+	for round := range 4 {
+		u := create(t, s, email(t))
+		got := make([][]string, Parallelism)
+		errs := race.Run(Parallelism, func(i int) error {
+			r, err := s.Link(ctx, u.ID, email(t), base)
+			for _, c := range r.VerifiedCredentials {
+				got[i] = append(got[i], c.ID)
+			}
+			return err
+		})
+		if err := errors.Join(errs...); err != nil {
+			t.Fatal(err)
+		}
+		var final []string
+		for _, c := range get(t, s, u.ID).VerifiedCredentials {
+			final = append(final, c.ID)
+		}
+		if len(final) != Parallelism+1 {
+			t.Fatalf("round %d: %d credentials after %d links, want %d", round, len(final), Parallelism, Parallelism+1)
+		}
+		for i, ids := range got {
+			if len(ids) > len(final) || !reflect.DeepEqual(ids, final[:len(ids)]) {
+				t.Fatalf("round %d: link %d returned %v, not a prefix of the final order %v", round, i, ids, final)
+			}
+		}
 	}
 }
 

@@ -189,6 +189,12 @@ func (a *AccountStore) Link(ctx context.Context, userID string, c account.Creden
 			)
 			SELECT (SELECT count(*) FROM u), (SELECT count(*) FROM c)`,
 			c.ID, userID, c.Key, c.SignInEnabled, data, now)
+		// The insert drew its position before the user's row was locked,
+		// so two links of one user could commit in the other order. A new
+		// credential (the only row with c.ID) draws again under the lock:
+		// positions then follow commit order, and the read below, a new
+		// snapshot, holds every credential attached before this one.
+		b.Queue(`UPDATE authkit_user_credentials SET position = DEFAULT WHERE id = $1 AND user_id = $2`, c.ID, userID)
 		b.Queue(userSelect+`WHERE u.id = $1`, userID)
 		return a.s.batch(ctx, b, func(br pgx.BatchResults) error {
 			var nu, nc int
@@ -196,6 +202,9 @@ func (a *AccountStore) Link(ctx context.Context, userID string, c account.Creden
 				if isForeignKey(err) {
 					return decided(account.ErrNotFound)
 				}
+				return err
+			}
+			if _, err := br.Exec(); err != nil {
 				return err
 			}
 			var found bool

@@ -10,11 +10,11 @@ import (
 	"github.com/authkit/authkit/oauth"
 )
 
-// StateStore implements oauth.StateStore on PostgreSQL. Get it from
+// OAuthStateStore implements oauth.StateStore on PostgreSQL. Get it from
 // Store.OAuthStates.
-type StateStore struct{ s *Store }
+type OAuthStateStore struct{ s *Store }
 
-var _ oauth.StateStore = (*StateStore)(nil)
+var _ oauth.StateStore = (*OAuthStateStore)(nil)
 
 const stateCols = `state, provider, redirect_url, return_url, code_verifier, code_challenge, nonce,
 	created_at, expires_at, callback_at, code, error, error_description, callback_user, consumed_at`
@@ -49,7 +49,7 @@ func (n *nullState) record() oauth.State {
 
 // Save implements oauth.StateStore in one upsert that replaces only an
 // expired record.
-func (st *StateStore) Save(ctx context.Context, rec oauth.State, now time.Time) error {
+func (st *OAuthStateStore) Save(ctx context.Context, rec oauth.State, now time.Time) error {
 	return st.s.run(ctx, "oauth save state", func(ctx context.Context) error {
 		tag, err := st.s.pool.Exec(ctx, `
 			INSERT INTO authkit_oauth_states AS s (`+stateCols+`)
@@ -77,7 +77,7 @@ func (st *StateStore) Save(ctx context.Context, rec oauth.State, now time.Time) 
 }
 
 // Get implements oauth.StateStore.
-func (st *StateStore) Get(ctx context.Context, state string, now time.Time) (oauth.State, error) {
+func (st *OAuthStateStore) Get(ctx context.Context, state string, now time.Time) (oauth.State, error) {
 	now = micro(now)
 	var rec oauth.State
 	err := st.s.run(ctx, "oauth get state", func(ctx context.Context) error {
@@ -103,7 +103,7 @@ func (st *StateStore) Get(ctx context.Context, state string, now time.Time) (oau
 
 // RecordCallback implements oauth.StateStore in one conditional UPDATE
 // (… WHERE consumed_at IS NULL AND callback_at IS NULL).
-func (st *StateStore) RecordCallback(ctx context.Context, state string, cb oauth.Callback, now time.Time) (oauth.State, error) {
+func (st *OAuthStateStore) RecordCallback(ctx context.Context, state string, cb oauth.Callback, now time.Time) (oauth.State, error) {
 	return st.update(ctx, "oauth record callback", `
 		UPDATE authkit_oauth_states
 		SET callback_at = $2, code = $3, error = $4, error_description = $5, callback_user = $6
@@ -114,7 +114,7 @@ func (st *StateStore) RecordCallback(ctx context.Context, state string, cb oauth
 
 // Consume implements oauth.StateStore in one conditional UPDATE
 // (… WHERE consumed_at IS NULL).
-func (st *StateStore) Consume(ctx context.Context, state string, now time.Time) (oauth.State, error) {
+func (st *OAuthStateStore) Consume(ctx context.Context, state string, now time.Time) (oauth.State, error) {
 	return st.update(ctx, "oauth consume state", `
 		UPDATE authkit_oauth_states SET consumed_at = $2
 		WHERE state = $1 AND expires_at > $2 AND consumed_at IS NULL
@@ -125,7 +125,7 @@ func (st *StateStore) Consume(ctx context.Context, state string, now time.Time) 
 // update runs a conditional UPDATE of one state (its $1 is the state) with
 // the snapshot of the row beside it, and classifies a refusal in the order
 // the interface gives: not found, expired, used, callback recorded.
-func (st *StateStore) update(ctx context.Context, name, upd string, now time.Time, callback bool, args ...any) (oauth.State, error) {
+func (st *OAuthStateStore) update(ctx context.Context, name, upd string, now time.Time, callback bool, args ...any) (oauth.State, error) {
 	var rec oauth.State
 	err := st.s.run(ctx, name, func(ctx context.Context) error {
 		var (

@@ -32,15 +32,15 @@ func unreachableStore(t *testing.T, opts postgres.Options) *postgres.Store {
 }
 
 func TestNewValidates(t *testing.T) {
-	if _, err := postgres.New(nil, postgres.Options{}); !errors.Is(err, postgres.ErrInvalidArgument) {
-		t.Fatalf("New(nil pool) = %v, want ErrInvalidArgument", err)
+	if _, err := postgres.New(nil, postgres.Options{}); !errors.Is(err, postgres.ErrConfig) {
+		t.Fatalf("New(nil pool) = %v, want ErrConfig", err)
 	}
 	s := unreachableStore(t, postgres.Options{})
-	if _, err := s.Limiter("", ratelimit.Rule{Limit: 1, Window: time.Second}); !errors.Is(err, postgres.ErrInvalidArgument) {
-		t.Fatalf("Limiter with no name = %v, want ErrInvalidArgument", err)
+	if _, err := s.Limiter("", ratelimit.Rule{Limit: 1, Window: time.Second}); !errors.Is(err, postgres.ErrConfig) {
+		t.Fatalf("Limiter with no name = %v, want ErrConfig", err)
 	}
-	if _, err := s.Limiter("x", ratelimit.Rule{}); !errors.Is(err, ratelimit.ErrInvalidRule) {
-		t.Fatalf("Limiter with a zero rule = %v, want ErrInvalidRule", err)
+	if _, err := s.Limiter("x", ratelimit.Rule{}); !errors.Is(err, ratelimit.ErrInvalidRule) || !errors.Is(err, postgres.ErrConfig) {
+		t.Fatalf("Limiter with a zero rule = %v, want ErrConfig wrapping ErrInvalidRule", err)
 	}
 }
 

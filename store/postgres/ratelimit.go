@@ -31,10 +31,10 @@ const maxKeyLen = 128
 // limit use the same name and rule. The clock is Options.Now.
 func (s *Store) Limiter(name string, rule ratelimit.Rule) (*Limiter, error) {
 	if err := rule.Validate(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	if name == "" {
-		return nil, fmt.Errorf("%w: empty limiter name", ErrInvalidArgument)
+		return nil, fmt.Errorf("%w: empty limiter name", ErrConfig)
 	}
 	interval := int64(rule.Window) / int64(rule.Limit)
 	return &Limiter{s: s, name: name, interval: interval, span: interval * int64(rule.Limit)}, nil

@@ -23,9 +23,13 @@ import (
 // It wraps authkit.ErrStoreUnavailable.
 var ErrUnavailable = fmt.Errorf("postgres: %w", authkit.ErrStoreUnavailable)
 
+// ErrConfig is returned by New and Store.Limiter for an invalid
+// configuration: a nil pool, a limiter without a name or with an invalid
+// rule.
+var ErrConfig = errors.New("postgres: invalid config")
+
 // ErrInvalidArgument is returned, before any I/O, for arguments a store
-// cannot hold: an empty id or token id, a TOTP step above 2^63-1, a
-// limiter without a name.
+// cannot hold: an empty id or token id, a TOTP step above 2^63-1.
 var ErrInvalidArgument = errors.New("postgres: invalid argument")
 
 // DefaultTimeout bounds one operation when the caller's context has no
@@ -59,7 +63,7 @@ type Store struct {
 // the search_path (see WithSchema). New does no I/O.
 func New(pool *pgxpool.Pool, opts Options) (*Store, error) {
 	if pool == nil {
-		return nil, fmt.Errorf("%w: nil pool", ErrInvalidArgument)
+		return nil, fmt.Errorf("%w: nil pool", ErrConfig)
 	}
 	timeout := opts.Timeout
 	if timeout == 0 {
@@ -78,7 +82,7 @@ func (s *Store) MFA() *MFAStore { return &MFAStore{s} }
 func (s *Store) Sessions() *SessionStore { return &SessionStore{s} }
 
 // OAuthStates returns the oauth.StateStore view of s.
-func (s *Store) OAuthStates() *StateStore { return &StateStore{s} }
+func (s *Store) OAuthStates() *OAuthStateStore { return &OAuthStateStore{s} }
 
 // op bounds ctx by the store's timeout unless it already ends sooner.
 func (s *Store) op(ctx context.Context) (context.Context, context.CancelFunc) {

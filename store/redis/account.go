@@ -144,7 +144,7 @@ return 0
 func credData(c account.Credential) (string, error) {
 	b, err := json.Marshal(c.VerifiedCredential)
 	if err != nil {
-		return "", fmt.Errorf("%w: credential: %v", ErrInvalidRecord, err)
+		return "", fmt.Errorf("%w: credential: %v", ErrInvalidArgument, err)
 	}
 	var m map[string]json.RawMessage
 	if err := json.Unmarshal(b, &m); err != nil {
@@ -159,7 +159,7 @@ func credData(c account.Credential) (string, error) {
 
 func (a *AccountStore) credArgs(c account.Credential, now time.Time) ([]any, error) {
 	if c.Key == "" || c.ID == "" {
-		return nil, fmt.Errorf("%w: credential without key or id", ErrInvalidRecord)
+		return nil, fmt.Errorf("%w: credential without key or id", ErrInvalidArgument)
 	}
 	data, err := credData(c)
 	if err != nil {
@@ -175,7 +175,7 @@ const maxOwnerRetries = 16
 // FindOrCreate implements account.Store.
 func (a *AccountStore) FindOrCreate(ctx context.Context, u authkit.User, c account.Credential, now time.Time) (authkit.User, bool, error) {
 	if u.ID == "" {
-		return authkit.User{}, false, fmt.Errorf("%w: empty user id", ErrInvalidRecord)
+		return authkit.User{}, false, fmt.Errorf("%w: empty user id", ErrInvalidArgument)
 	}
 	args, err := a.credArgs(c, now)
 	if err != nil {
@@ -241,7 +241,7 @@ func (a *AccountStore) Unlink(ctx context.Context, userID, credentialID string) 
 func (a *AccountStore) UpdateProfile(ctx context.Context, userID string, p account.Profile) (authkit.User, error) {
 	b, err := json.Marshal(p)
 	if err != nil {
-		return authkit.User{}, fmt.Errorf("%w: profile: %v", ErrInvalidRecord, err)
+		return authkit.User{}, fmt.Errorf("%w: profile: %v", ErrInvalidArgument, err)
 	}
 	var patch map[string]json.RawMessage
 	if err := json.Unmarshal(b, &patch); err != nil {

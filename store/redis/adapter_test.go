@@ -149,12 +149,12 @@ func TestInvalidRecords(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	for _, r := range []session.Record{{UserID: "u", ExpiresAt: now}, {ID: "s", UserID: "u"}} {
-		if err := s.Sessions().Create(ctx, r); !errors.Is(err, ErrInvalidRecord) {
-			t.Errorf("Create(%+v) = %v, want ErrInvalidRecord", r, err)
+		if err := s.Sessions().Create(ctx, r); !errors.Is(err, ErrInvalidArgument) {
+			t.Errorf("Create(%+v) = %v, want ErrInvalidArgument", r, err)
 		}
 	}
-	if err := s.Sessions().ConsumeJTI(ctx, "", now, now); !errors.Is(err, ErrInvalidRecord) {
-		t.Errorf("ConsumeJTI(\"\") = %v, want ErrInvalidRecord", err)
+	if err := s.Sessions().ConsumeJTI(ctx, "", now, now); !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("ConsumeJTI(\"\") = %v, want ErrInvalidArgument", err)
 	}
 }
 

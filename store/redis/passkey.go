@@ -55,7 +55,7 @@ var chFields = fields{"cer", "uid", "sid", "rp", "uv", "cat", "exp", "dig"}
 // CreateChallenge implements passkey.ChallengeStore.
 func (p *PasskeyStore) CreateChallenge(ctx context.Context, c passkey.ChallengeRecord) error {
 	if len(c.Digest) == 0 {
-		return fmt.Errorf("%w: empty challenge digest", ErrInvalidRecord)
+		return fmt.Errorf("%w: empty challenge digest", ErrInvalidArgument)
 	}
 	args := []any{ttlMS(c.CreatedAt, c.ExpiresAt),
 		"cer", string(c.Ceremony), "uid", c.UserID, "sid", c.SessionID, "rp", c.RPID, "uv", c.UserVerification,
@@ -154,7 +154,7 @@ return 0
 // CreateCredential implements passkey.CredentialStore.
 func (p *PasskeyStore) CreateCredential(ctx context.Context, c passkey.CredentialRecord, max int) error {
 	if c.ID == "" || c.UserID == "" || len(c.CredentialID) == 0 {
-		return fmt.Errorf("%w: empty passkey, user or credential id", ErrInvalidRecord)
+		return fmt.Errorf("%w: empty passkey, user or credential id", ErrInvalidArgument)
 	}
 	r := enc(c.ID)
 	cf := credField(c.CredentialID)

@@ -97,7 +97,7 @@ func (st *SessionStore) Create(ctx context.Context, rec session.Record) error {
 	if rec.ID == "" || rec.ExpiresAt.IsZero() {
 		// Without ExpiresAt the index entry would be pruned at once and
 		// the session would escape RevokeAllForUser.
-		return fmt.Errorf("%w: session without id or ExpiresAt", ErrInvalidRecord)
+		return fmt.Errorf("%w: session without id or ExpiresAt", ErrInvalidArgument)
 	}
 	s := st.s
 	rk, ik := s.key("sess", rec.ID), s.key("sessu", rec.UserID)
@@ -286,7 +286,7 @@ return 1
 // is still refused twice).
 func (st *SessionStore) ConsumeJTI(ctx context.Context, jti string, expiresAt, now time.Time) error {
 	if jti == "" {
-		return fmt.Errorf("%w: empty jti", ErrInvalidRecord)
+		return fmt.Errorf("%w: empty jti", ErrInvalidArgument)
 	}
 	k := st.s.key("jti", jti)
 	reply, err := run(st.s, ctx, "session consume jti", func(ctx context.Context) (any, error) {

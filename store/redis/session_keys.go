@@ -33,7 +33,7 @@ func (ks *SessionKeyStore) hash() string { return ks.s.key("sgen", "keys") }
 // PublishKey implements session.KeyStore with HSETNX.
 func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKey) error {
 	if k.KID == "" || !json.Valid(k.JWK) {
-		return fmt.Errorf("%w: key without kid or JWK", ErrInvalidRecord)
+		return fmt.Errorf("%w: key without kid or JWK", ErrInvalidArgument)
 	}
 	v, err := json.Marshal(keyEntry{JWK: k.JWK, PublishAt: k.PublishAt.UnixMicro(), SignFrom: k.SignFrom.UnixMicro()})
 	if err != nil {

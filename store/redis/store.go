@@ -23,13 +23,15 @@ import (
 // operation that returned it. It wraps authkit.ErrStoreUnavailable.
 var ErrUnavailable = fmt.Errorf("redis: %w", authkit.ErrStoreUnavailable)
 
-// ErrConfig is returned by New and Store.Limiter for an invalid configuration.
+// ErrConfig is returned by New and Store.Limiter for an invalid
+// configuration: a nil client, a prefix with a brace, a limiter without a
+// name or with an invalid rule.
 var ErrConfig = errors.New("redis: invalid config")
 
-// ErrInvalidRecord is returned, before anything is sent, for a record the
+// ErrInvalidArgument is returned, before anything is sent, for arguments the
 // store cannot keep safely: a session without an id or an ExpiresAt, an
-// empty jti.
-var ErrInvalidRecord = errors.New("redis: invalid record")
+// empty jti, user id or challenge digest.
+var ErrInvalidArgument = errors.New("redis: invalid argument")
 
 // DefaultPrefix is the key prefix used when Options.Prefix is empty.
 const DefaultPrefix = "authkit"
@@ -45,7 +47,8 @@ type Options struct {
 
 // Store keeps every authkit record in Redis. Its accessors return values
 // that implement the store interfaces of the packages verification, mfa,
-// session and oauth; Limiter returns a ratelimit.Limiter. A Store is safe for
+// session, oauth, account, passkey and devicebind; Limiter returns a
+// ratelimit.Limiter. A Store is safe for
 // concurrent use and holds no state of its own besides the client.
 type Store struct {
 	c      goredis.UniversalClient
