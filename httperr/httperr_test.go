@@ -180,10 +180,11 @@ var sentinels = map[string]error{
 	"verification.ErrExists":               verification.ErrExists,
 
 	"postgres.ErrUnavailable":     postgres.ErrUnavailable,
+	"postgres.ErrConfig":          postgres.ErrConfig,
 	"postgres.ErrInvalidArgument": postgres.ErrInvalidArgument,
 	"redis.ErrUnavailable":        redis.ErrUnavailable,
 	"redis.ErrConfig":             redis.ErrConfig,
-	"redis.ErrInvalidRecord":      redis.ErrInvalidRecord,
+	"redis.ErrInvalidArgument":    redis.ErrInvalidArgument,
 }
 
 // adapterOnly are the store adapters' sentinels that have no row, so that
@@ -191,9 +192,10 @@ var sentinels = map[string]error{
 // misconfiguration and is answered 500 like any unknown error. The
 // adapters' outages are mapped through authkit.ErrStoreUnavailable.
 var adapterOnly = map[string]bool{
+	"postgres.ErrConfig":          true,
 	"postgres.ErrInvalidArgument": true,
 	"redis.ErrConfig":             true,
-	"redis.ErrInvalidRecord":      true,
+	"redis.ErrInvalidArgument":    true,
 }
 
 // librarySentinels parses the module's library packages (not internal/,
