@@ -14,7 +14,7 @@ import (
 	"github.com/authkit/authkit/oauth"
 )
 
-// BenchmarkBegin: state + verifier + challenge + store.Save + URL, for a
+// BenchmarkBegin: state + verifier + challenge + store.Create + URL, for a
 // non-OIDC provider (github) and an OIDC one (google, adds a nonce).
 func BenchmarkBegin(b *testing.B) {
 	for _, name := range []string{"github", "google"} {
@@ -24,6 +24,7 @@ func BenchmarkBegin(b *testing.B) {
 			base, n := time.Now(), 0
 			now := func() time.Time { n++; return base.Add(time.Duration(n) * time.Second) }
 			f, err := oauth.New(oauth.Config{
+				Store:     oauth.NewMemoryStore(),
 				Providers: []oauth.Provider{{Name: name, ClientID: "client", ClientSecret: "secret", RedirectURLs: []string{redirectURL}}},
 				Now:       now,
 			})
@@ -80,6 +81,7 @@ func benchClient() *http.Client {
 func BenchmarkComplete(b *testing.B) {
 	srv := loopback(b)
 	f, err := oauth.New(oauth.Config{
+		Store: oauth.NewMemoryStore(),
 		Providers: []oauth.Provider{{Name: "discord", ClientID: "client", ClientSecret: "secret", RedirectURLs: []string{redirectURL},
 			Endpoints: oauth.Endpoints{TokenURL: srv.URL + "/token", UserInfoURL: srv.URL + "/user"}}},
 		HTTPClient: benchClient(),

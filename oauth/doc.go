@@ -4,10 +4,14 @@
 //
 // A sign-in has three steps. Begin (or Init, then AuthCodeURL) creates a
 // state, a PKCE S256 verifier and, for OpenID providers, a nonce, stores
-// them in a StateStore and returns the provider's authorization URL.
+// them in a Store and returns the provider's authorization URL.
 // Callback records what the provider's redirect carried (a code or an
 // error) under the state. Complete consumes the state, exchanges the code
 // with the verifier, verifies the ID token and fetches the profile.
+//
+// Config.Store is required, as in every authkit package: NewMemoryStore
+// keeps states in one process; store/postgres and store/redis share them
+// between instances. New reports an unusable Config as ErrConfig.
 //
 // Security reasoning, briefly:
 //

@@ -5,10 +5,13 @@ import (
 	"fmt"
 )
 
-// Errors of the sign-in flow. The state errors are in state_store.go; all
+// Errors of the sign-in flow. The state errors are with the Store interface; all
 // of them wrap ErrInvalidState. A host maps each sentinel to its own
 // response (the reference server: see the comment on each).
 var (
+	// ErrConfig is wrapped by every error New returns: the Config is
+	// unusable (no providers, no Store, a provider without credentials).
+	ErrConfig = errors.New("oauth: invalid config")
 	// ErrUnknownProvider: no provider of that name is configured (404/400).
 	ErrUnknownProvider = errors.New("oauth: unknown provider")
 	// ErrRedirectURLNotAllowed: a redirect or return URL that is not exactly

@@ -34,7 +34,7 @@ func TestDiscoveryErrorHidesResponseBody(t *testing.T) {
 		http.Error(w, internal, http.StatusForbidden)
 	}))
 	defer srv.Close()
-	f, err := oauth.New(oauth.Config{Providers: []oauth.Provider{{
+	f, err := oauth.New(oauth.Config{Store: oauth.NewMemoryStore(), Providers: []oauth.Provider{{
 		Name: "acme-sso", ClientID: "cid", ClientSecret: "secret",
 		RedirectURLs: []string{"https://api.example.com/cb"}, Issuer: srv.URL,
 	}}})
@@ -69,7 +69,7 @@ func TestDiscoveryDocumentIsBounded(t *testing.T) {
 			`"token_endpoint":"` + srv.URL + `/token","jwks_uri":"` + srv.URL + `/jwks"}`))
 	}))
 	defer srv.Close()
-	f, err := oauth.New(oauth.Config{Providers: []oauth.Provider{{
+	f, err := oauth.New(oauth.Config{Store: oauth.NewMemoryStore(), Providers: []oauth.Provider{{
 		Name: "acme-sso", ClientID: "cid", ClientSecret: "secret",
 		RedirectURLs: []string{"https://api.example.com/cb"}, Issuer: srv.URL,
 	}}})
@@ -132,16 +132,16 @@ func TestCallbackKeepsOnlyWhatTheProviderSends(t *testing.T) {
 	for _, st := range []string{strings.Repeat("s", 129), "short", "has space in it 0123", strings.Repeat("s", 64<<10)} {
 		bad := p
 		bad.State = st
-		if _, err := e.flow.Callback(t.Context(), "acme", bad); !errors.Is(err, oauth.ErrStateNotFound) {
+		if _, err := e.flow.Callback(t.Context(), "acme", bad); !errors.Is(err, oauth.ErrNotFound) {
 			t.Errorf("callback state of %d bytes: err = %v", len(st), err)
 		}
-		if _, err := e.flow.Result(t.Context(), "acme", st); !errors.Is(err, oauth.ErrStateNotFound) {
+		if _, err := e.flow.Result(t.Context(), "acme", st); !errors.Is(err, oauth.ErrNotFound) {
 			t.Errorf("result state of %d bytes: err = %v", len(st), err)
 		}
-		if _, err := e.flow.AuthCodeURL(t.Context(), "acme", st); !errors.Is(err, oauth.ErrStateNotFound) {
+		if _, err := e.flow.AuthCodeURL(t.Context(), "acme", st); !errors.Is(err, oauth.ErrNotFound) {
 			t.Errorf("loginUrl state of %d bytes: err = %v", len(st), err)
 		}
-		if _, err := e.flow.Complete(t.Context(), oauth.CompleteRequest{Provider: "acme", State: st}); !errors.Is(err, oauth.ErrStateNotFound) {
+		if _, err := e.flow.Complete(t.Context(), oauth.CompleteRequest{Provider: "acme", State: st}); !errors.Is(err, oauth.ErrNotFound) {
 			t.Errorf("complete state of %d bytes: err = %v", len(st), err)
 		}
 	}

@@ -32,6 +32,7 @@ func Example() {
 
 	const callback = "https://api.example.com/providers/acme/redirect"
 	flow, err := oauth.New(oauth.Config{
+		Store:      oauth.NewMemoryStore(),
 		Providers:  []oauth.Provider{fake.OIDCProvider("acme", callback)},
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})

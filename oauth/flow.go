@@ -32,13 +32,14 @@ const (
 	DefaultJWKSCacheTTL = time.Hour
 )
 
-// Config configures a Flow. Zero values are safe defaults.
+// Config configures a Flow. Providers and Store are required; every other
+// zero value means the documented default.
 type Config struct {
 	// Providers are the providers users may sign in with. At least one.
 	Providers []Provider
-	// StateStore keeps sign-in states; nil means a new MemoryStateStore
-	// (fine for one process; use a shared store across instances).
-	StateStore StateStore
+	// Store keeps sign-in states. Required: NewMemoryStore for one
+	// process, store/postgres or store/redis for several, or the host's own.
+	Store Store
 	// ReturnURLs are the URLs a sign-in may ask to be sent back to after
 	// the provider's callback (Dynamic's redirectUrl), compared by exact
 	// string. Empty: no return URL is accepted.
@@ -70,7 +71,7 @@ type Config struct {
 type Flow struct {
 	cfg        Config
 	now        func() time.Time
-	store      StateStore
+	store      Store
 	httpClient *http.Client
 	providers  map[string]*provider
 	returnURLs map[string]bool
@@ -81,7 +82,7 @@ type Flow struct {
 // OpenID Connect providers are discovered on first use.
 func New(cfg Config) (*Flow, error) {
 	if cfg.StateTTL < 0 || cfg.JWKSRefetchInterval < 0 || cfg.JWKSCacheTTL < 0 {
-		return nil, errors.New("oauth: durations must not be negative")
+		return nil, fmt.Errorf("%w: durations must not be negative", ErrConfig)
 	}
 	if cfg.StateTTL == 0 {
 		cfg.StateTTL = DefaultStateTTL
@@ -93,19 +94,19 @@ func New(cfg Config) (*Flow, error) {
 		cfg.JWKSCacheTTL = DefaultJWKSCacheTTL
 	}
 	if len(cfg.Providers) == 0 {
-		return nil, errors.New("oauth: no providers configured")
+		return nil, fmt.Errorf("%w: no providers configured", ErrConfig)
+	}
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
 	}
 	f := &Flow{
 		cfg:        cfg,
 		now:        clock.Or(cfg.Now),
-		store:      cfg.StateStore,
+		store:      cfg.Store,
 		httpClient: cfg.HTTPClient,
 		providers:  make(map[string]*provider, len(cfg.Providers)),
 		returnURLs: make(map[string]bool, len(cfg.ReturnURLs)),
 		log:        cfg.Logger,
-	}
-	if f.store == nil {
-		f.store = NewMemoryStateStore()
 	}
 	if f.httpClient == nil {
 		f.httpClient = &http.Client{Timeout: DefaultHTTPTimeout}
@@ -115,13 +116,13 @@ func New(cfg Config) (*Flow, error) {
 	}
 	for _, u := range cfg.ReturnURLs {
 		if err := checkAbsoluteURL(u); err != nil {
-			return nil, fmt.Errorf("oauth: return URL %q: %w", u, err)
+			return nil, fmt.Errorf("%w: return URL %q: %w", ErrConfig, u, err)
 		}
 		f.returnURLs[u] = true
 	}
 	for _, p := range cfg.Providers {
 		if _, dup := f.providers[p.Name]; dup {
-			return nil, fmt.Errorf("oauth: provider %q configured twice", p.Name)
+			return nil, fmt.Errorf("%w: provider %q configured twice", ErrConfig, p.Name)
 		}
 		pr, err := f.newProvider(p)
 		if err != nil {
@@ -218,7 +219,7 @@ func (f *Flow) Init(ctx context.Context, req InitRequest) (State, error) {
 		}
 	}
 	if req.ClientBuiltURL {
-		if err := f.store.Save(ctx, rec, now); err != nil {
+		if err := f.store.Create(ctx, rec, now); err != nil {
 			return State{}, err
 		}
 		f.log.DebugContext(ctx, "oauth: sign-in started", "provider", rec.Provider, "client_built_url", true)
@@ -235,7 +236,7 @@ func (f *Flow) Init(ctx context.Context, req InitRequest) (State, error) {
 			return State{}, err
 		}
 	}
-	if err := f.store.Save(ctx, rec, now); err != nil {
+	if err := f.store.Create(ctx, rec, now); err != nil {
 		return State{}, err
 	}
 	f.log.DebugContext(ctx, "oauth: sign-in started", "provider", rec.Provider, "client_verifier", req.CodeChallenge != "")
@@ -263,7 +264,7 @@ func (f *Flow) Begin(ctx context.Context, req InitRequest) (authURL, state strin
 // this provider.
 func (f *Flow) AuthCodeURL(ctx context.Context, provider, state string) (string, error) {
 	if !validStateValue(state) {
-		return "", ErrStateNotFound
+		return "", ErrNotFound
 	}
 	rec, err := f.store.Get(ctx, state, f.now())
 	if err != nil {
@@ -358,7 +359,7 @@ func ParseCallback(r *http.Request) (CallbackParams, error) {
 		ErrorDescription: vals.Get("error_description"), User: vals.Get("user"),
 	}}
 	if p.State == "" {
-		return p, ErrStateNotFound
+		return p, ErrNotFound
 	}
 	if p.Code == "" && p.Error == "" {
 		return p, fmt.Errorf("%w: callback carries neither code nor error", ErrExchangeFailed)
@@ -381,7 +382,7 @@ func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) 
 	// Anyone holding a live state (their own sign-in will do) chooses
 	// these values, and the store keeps them for StateTTL+StateRetention.
 	if !validStateValue(p.State) {
-		return State{}, ErrStateNotFound // no state this package makes or accepts
+		return State{}, ErrNotFound // no state this package makes or accepts
 	}
 	if len(p.Code) > maxCodeLen {
 		return State{}, fmt.Errorf("%w: authorization code over %d bytes", ErrExchangeFailed, maxCodeLen)
@@ -479,7 +480,7 @@ type Result struct {
 // and what it carried. It does not consume the state.
 func (f *Flow) Result(ctx context.Context, provider, state string) (Result, error) {
 	if !validStateValue(state) {
-		return Result{}, ErrStateNotFound
+		return Result{}, ErrNotFound
 	}
 	rec, err := f.store.Get(ctx, state, f.now())
 	if err != nil {
@@ -530,7 +531,7 @@ func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, er
 		return nil, err
 	}
 	if !validStateValue(req.State) {
-		return nil, ErrStateNotFound
+		return nil, ErrNotFound
 	}
 	rec, err := f.store.Consume(ctx, req.State, f.now())
 	if err != nil {

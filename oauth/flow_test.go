@@ -144,7 +144,7 @@ func TestInitThenAuthCodeURL(t *testing.T) {
 	}
 	// The same client state cannot be registered twice.
 	_, err = e.flow.Init(t.Context(), oauth.InitRequest{Provider: "acme", State: clientState})
-	if !errors.Is(err, oauth.ErrStateExists) || !errors.Is(err, oauth.ErrInvalidState) {
+	if !errors.Is(err, oauth.ErrDuplicate) || !errors.Is(err, oauth.ErrInvalidState) {
 		t.Fatalf("reused client state: %v", err)
 	}
 }
@@ -196,7 +196,7 @@ func TestStateRejections(t *testing.T) {
 	t.Run("unknown", func(t *testing.T) {
 		e := newTwo(t)
 		_, err := e.flow.Complete(t.Context(), oauth.CompleteRequest{Provider: "acme", State: "never-issued-state-123", Code: "c"})
-		if !errors.Is(err, oauth.ErrStateNotFound) {
+		if !errors.Is(err, oauth.ErrNotFound) {
 			t.Fatalf("err = %v", err)
 		}
 	})
@@ -398,7 +398,7 @@ func TestResultPolling(t *testing.T) {
 	if _, err := e.flow.AuthCodeURL(t.Context(), "acme", state); !errors.Is(err, oauth.ErrCallbackRecorded) {
 		t.Fatalf("login URL after callback: %v", err)
 	}
-	if _, err := e.flow.Result(t.Context(), "acme", "never-issued-state-123"); !errors.Is(err, oauth.ErrStateNotFound) {
+	if _, err := e.flow.Result(t.Context(), "acme", "never-issued-state-123"); !errors.Is(err, oauth.ErrNotFound) {
 		t.Fatalf("unknown: %v", err)
 	}
 }
@@ -721,7 +721,7 @@ func TestMicrosoftTenantIssuer(t *testing.T) {
 		})
 	}
 	// Endpoints carry the configured tenant.
-	f, err := oauth.New(oauth.Config{Providers: []oauth.Provider{{Name: "microsoft", ClientID: "c", ClientSecret: "s", RedirectURLs: []string{redirectURL}, Tenant: "contoso.onmicrosoft.com"}}})
+	f, err := oauth.New(oauth.Config{Store: oauth.NewMemoryStore(), Providers: []oauth.Provider{{Name: "microsoft", ClientID: "c", ClientSecret: "s", RedirectURLs: []string{redirectURL}, Tenant: "contoso.onmicrosoft.com"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -839,20 +839,26 @@ func TestNewValidation(t *testing.T) {
 			p.Name, p.AppleKey, p.AppleTeamID, p.AppleKeyID = "apple", []byte("not pem"), "T", "K"
 		})}},
 		{"bad tenant", oauth.Config{Providers: with(func(p *oauth.Provider) { p.Name, p.Tenant = "microsoft", "a/b" })}},
+		{"no store", oauth.Config{Providers: []oauth.Provider{ok}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if _, err := oauth.New(tc.cfg); err == nil {
-				t.Fatal("New accepted a bad config")
+			// Every case but "no store" has a store, so that it fails for
+			// its own reason.
+			if tc.name != "no store" {
+				tc.cfg.Store = oauth.NewMemoryStore()
+			}
+			if _, err := oauth.New(tc.cfg); !errors.Is(err, oauth.ErrConfig) {
+				t.Fatalf("New = %v, want ErrConfig", err)
 			}
 		})
 	}
 	// Every catalogue provider can be configured from the zero defaults.
 	for _, typ := range oauth.CatalogueProviders() {
-		if _, err := oauth.New(oauth.Config{Providers: []oauth.Provider{{Name: string(typ), ClientID: "c", ClientSecret: "s", RedirectURLs: []string{redirectURL}}}}); err != nil {
+		if _, err := oauth.New(oauth.Config{Store: oauth.NewMemoryStore(), Providers: []oauth.Provider{{Name: string(typ), ClientID: "c", ClientSecret: "s", RedirectURLs: []string{redirectURL}}}}); err != nil {
 			t.Errorf("%s: %v", typ, err)
 		}
 	}
-	if _, err := oauth.New(oauth.Config{Providers: []oauth.Provider{{Name: "okta", Issuer: "https://dev-1.okta.com", ClientID: "c", ClientSecret: "s", RedirectURLs: []string{redirectURL}}}}); err != nil {
+	if _, err := oauth.New(oauth.Config{Store: oauth.NewMemoryStore(), Providers: []oauth.Provider{{Name: "okta", Issuer: "https://dev-1.okta.com", ClientID: "c", ClientSecret: "s", RedirectURLs: []string{redirectURL}}}}); err != nil {
 		t.Errorf("okta: %v", err)
 	}
 }
@@ -862,8 +868,8 @@ func TestNewValidation(t *testing.T) {
 func TestSharedStoreAcrossInstances(t *testing.T) {
 	e := newEnv(t, oauthtest.Config{}, nil)
 	other, err := oauth.New(oauth.Config{
-		Providers:  []oauth.Provider{e.fake.OIDCProvider("acme", redirectURL)},
-		StateStore: e.store, Now: e.clk.Now, HTTPClient: &http.Client{Timeout: 5 * time.Second},
+		Providers: []oauth.Provider{e.fake.OIDCProvider("acme", redirectURL)},
+		Store:     e.store, Now: e.clk.Now, HTTPClient: &http.Client{Timeout: 5 * time.Second},
 	})
 	if err != nil {
 		t.Fatal(err)

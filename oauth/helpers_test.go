@@ -25,7 +25,7 @@ type env struct {
 	clk   *clock.Fake
 	fake  *oauthtest.Provider
 	flow  *oauth.Flow
-	store *oauth.MemoryStateStore
+	store *oauth.MemoryStore
 }
 
 func newEnv(t *testing.T, fcfg oauthtest.Config, providers func(fake *oauthtest.Provider) []oauth.Provider) *env {
@@ -39,10 +39,10 @@ func newEnv(t *testing.T, fcfg oauthtest.Config, providers func(fake *oauthtest.
 			return []oauth.Provider{fake.OIDCProvider("acme", redirectURL)}
 		}
 	}
-	store := oauth.NewMemoryStateStore()
+	store := oauth.NewMemoryStore()
 	flow, err := oauth.New(oauth.Config{
 		Providers:  providers(fake),
-		StateStore: store,
+		Store:      store,
 		ReturnURLs: []string{returnURL},
 		HTTPClient: &http.Client{Timeout: 5 * time.Second},
 		Now:        clk.Now,

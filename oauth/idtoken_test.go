@@ -15,6 +15,7 @@ import (
 func TestLineHS256IDToken(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	f, err := New(Config{
+		Store:     NewMemoryStore(),
 		Providers: []Provider{{Name: "line", ClientID: "1234567890", ClientSecret: "channel-secret-0123456789abcdefg", RedirectURLs: []string{"https://api.example.com/cb"}}},
 		Now:       func() time.Time { return now },
 	})
@@ -61,6 +62,7 @@ func TestLineHS256IDToken(t *testing.T) {
 func TestNoHS256ForAsymmetricProviders(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	f, err := New(Config{
+		Store:     NewMemoryStore(),
 		Providers: []Provider{{Name: "google", ClientID: "cid", ClientSecret: "secret", RedirectURLs: []string{"https://api.example.com/cb"}}},
 		Now:       func() time.Time { return now },
 	})
@@ -80,6 +82,7 @@ func TestNoHS256ForAsymmetricProviders(t *testing.T) {
 func TestIDTokenNotBeforeLeeway(t *testing.T) {
 	now := time.Unix(1_800_000_000, 0)
 	f, err := New(Config{
+		Store:     NewMemoryStore(),
 		Providers: []Provider{{Name: "line", ClientID: "1234567890", ClientSecret: "channel-secret-0123456789abcdefg", RedirectURLs: []string{"https://api.example.com/cb"}}},
 		Now:       func() time.Time { return now },
 	})

@@ -90,17 +90,17 @@ type provider struct {
 
 func (f *Flow) newProvider(p Provider) (*provider, error) {
 	if p.Name == "" {
-		return nil, errors.New("oauth: provider without a Name")
+		return nil, fmt.Errorf("%w: provider without a Name", ErrConfig)
 	}
 	if p.ClientID == "" {
-		return nil, fmt.Errorf("oauth: provider %q: ClientID is required", p.Name)
+		return nil, fmt.Errorf("%w: provider %q: ClientID is required", ErrConfig, p.Name)
 	}
 	if len(p.RedirectURLs) == 0 {
-		return nil, fmt.Errorf("oauth: provider %q: at least one RedirectURL is required", p.Name)
+		return nil, fmt.Errorf("%w: provider %q: at least one RedirectURL is required", ErrConfig, p.Name)
 	}
 	for _, u := range p.RedirectURLs {
 		if err := checkAbsoluteURL(u); err != nil {
-			return nil, fmt.Errorf("oauth: provider %q: redirect URL %q: %w", p.Name, u, err)
+			return nil, fmt.Errorf("%w: provider %q: redirect URL %q: %w", ErrConfig, p.Name, u, err)
 		}
 	}
 	typ := p.Type
@@ -114,10 +114,10 @@ func (f *Flow) newProvider(p Provider) (*provider, error) {
 	}
 	if !ok {
 		if p.Issuer == "" {
-			return nil, fmt.Errorf("oauth: provider %q: not in the catalogue and no Issuer for OpenID Connect discovery", p.Name)
+			return nil, fmt.Errorf("%w: provider %q: not in the catalogue and no Issuer for OpenID Connect discovery", ErrConfig, p.Name)
 		}
 		if err := checkAbsoluteURL(p.Issuer); err != nil {
-			return nil, fmt.Errorf("oauth: provider %q: issuer: %w", p.Name, err)
+			return nil, fmt.Errorf("%w: provider %q: issuer: %w", ErrConfig, p.Name, err)
 		}
 		pr.generic = true
 		pr.scopes = []string{"openid", "email", "profile"}
@@ -132,7 +132,7 @@ func (f *Flow) newProvider(p Provider) (*provider, error) {
 			tenant = "common"
 		}
 		if strings.ContainsAny(tenant, "/?#{}") {
-			return nil, fmt.Errorf("oauth: provider %q: bad tenant %q", p.Name, tenant)
+			return nil, fmt.Errorf("%w: provider %q: bad tenant %q", ErrConfig, p.Name, tenant)
 		}
 		r := strings.NewReplacer("{tenant}", url.PathEscape(tenant))
 		sp.endpoints.AuthURL = r.Replace(sp.endpoints.AuthURL)
@@ -157,18 +157,18 @@ func (f *Flow) newProvider(p Provider) (*provider, error) {
 	if typ == authkit.ProviderApple && len(p.AppleKey) > 0 {
 		k, err := ParseAppleKey(p.AppleKey)
 		if err != nil {
-			return nil, fmt.Errorf("oauth: provider %q: %w", p.Name, err)
+			return nil, fmt.Errorf("%w: provider %q: %w", ErrConfig, p.Name, err)
 		}
 		if p.AppleTeamID == "" || p.AppleKeyID == "" {
-			return nil, fmt.Errorf("oauth: provider %q: AppleTeamID and AppleKeyID are required with AppleKey", p.Name)
+			return nil, fmt.Errorf("%w: provider %q: AppleTeamID and AppleKeyID are required with AppleKey", ErrConfig, p.Name)
 		}
 		pr.appleKey = k
 	} else if p.ClientSecret == "" {
-		return nil, fmt.Errorf("oauth: provider %q: ClientSecret is required", p.Name)
+		return nil, fmt.Errorf("%w: provider %q: ClientSecret is required", ErrConfig, p.Name)
 	}
 	if sp.oidc {
 		if sp.endpoints.Issuer == "" || sp.endpoints.JWKSURL == "" {
-			return nil, fmt.Errorf("oauth: provider %q: OpenID provider without issuer or JWKS URL", p.Name)
+			return nil, fmt.Errorf("%w: provider %q: OpenID provider without issuer or JWKS URL", ErrConfig, p.Name)
 		}
 		pr.verifier = f.newVerifier(pr, sp.endpoints.JWKSURL, sp.idTokenAlgs)
 	}

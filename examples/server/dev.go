@@ -37,7 +37,7 @@ func (s *server) devMessages(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	msgs := s.devOutbox.Messages(to)
-	out := make([]devMessage, len(msgs))
+	out := make(devMessageList, len(msgs))
 	for i, m := range msgs {
 		out[i] = devMessage{Channel: string(m.Channel), To: m.To, Code: m.Code, SentAt: m.SentAt.UTC().Format(time.RFC3339)}
 	}

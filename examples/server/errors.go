@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -144,22 +143,6 @@ func writeError(w http.ResponseWriter, err error) *apiError {
 	}
 	writeJSON(w, ae.Status, errorBody{Error: ae.Msg, Code: ae.Code})
 	return ae
-}
-
-// writeJSON answers with v as JSON. API answers are never cached: most
-// carry tokens or personal data.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		status = http.StatusInternalServerError
-		b = []byte(`{"error":"Internal error.","code":"internal_error"}`)
-	}
-	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Length", strconv.Itoa(len(b)+1))
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
 }
 
 // classifyVerification maps the errors of verification and phone to

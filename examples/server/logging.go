@@ -58,15 +58,24 @@ func (s *statusRecorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach the real writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
+// requestState is the per-request state of logRequests, one allocation:
+// the status recorder handed to the handlers and the info they fill in.
+type requestState struct {
+	statusRecorder
+	info requestInfo
+}
+
 // logRequests logs one line per request and turns a panic into a 500.
+// The line is built only when the logger takes its level, so a server
+// logging at warn pays nothing per successful request.
 func (s *server) logRequests(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		// Every answer is JSON or a fixed page: never let a browser sniff
 		// it into something else.
-		w.Header().Set("X-Content-Type-Options", "nosniff")
-		ri := &requestInfo{}
-		rec := &statusRecorder{ResponseWriter: w}
+		w.Header()["X-Content-Type-Options"] = hdrNosniff
+		st := &requestState{statusRecorder: statusRecorder{ResponseWriter: w}}
+		rec, ri := &st.statusRecorder, &st.info
 		r = r.WithContext(context.WithValue(r.Context(), requestInfoKey{}, ri))
 		defer func() {
 			if p := recover(); p != nil {
@@ -78,24 +87,34 @@ func (s *server) logRequests(next http.Handler) http.Handler {
 					writeError(rec, errInternal(nil))
 				}
 			}
-			level := slog.LevelInfo
-			if rec.status >= 500 {
-				level = slog.LevelError
-			}
-			attrs := []slog.Attr{
-				slog.String("method", r.Method),
-				slog.String("route", ri.route),
-				slog.String("path", strings.ToValidUTF8(r.URL.Path, "?")),
-				slog.Int("status", rec.status),
-				slog.Int("bytes", rec.bytes),
-				slog.Duration("dur", time.Since(start)),
-				slog.String("ip", clientIP(r)),
-			}
-			if ri.errorCode != "" {
-				attrs = append(attrs, slog.String("error_code", ri.errorCode))
-			}
-			s.log.LogAttrs(r.Context(), level, "request", attrs...)
+			s.logRequest(r, rec, ri, time.Since(start))
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// logRequest writes the line of one request, if the logger wants it.
+func (s *server) logRequest(r *http.Request, rec *statusRecorder, ri *requestInfo, dur time.Duration) {
+	level := slog.LevelInfo
+	if rec.status >= 500 {
+		level = slog.LevelError
+	}
+	ctx := r.Context()
+	if !s.log.Enabled(ctx, level) {
+		return
+	}
+	var buf [8]slog.Attr
+	attrs := append(buf[:0],
+		slog.String("method", r.Method),
+		slog.String("route", ri.route),
+		slog.String("path", strings.ToValidUTF8(r.URL.Path, "?")),
+		slog.Int("status", rec.status),
+		slog.Int("bytes", rec.bytes),
+		slog.Duration("dur", dur),
+		slog.String("ip", clientIP(r)),
+	)
+	if ri.errorCode != "" {
+		attrs = append(attrs, slog.String("error_code", ri.errorCode))
+	}
+	s.log.LogAttrs(ctx, level, "request", attrs...)
 }

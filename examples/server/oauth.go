@@ -74,7 +74,7 @@ func (s *server) buildOAuth(opt serverOptions) error {
 	}
 	flow, err := oauth.New(oauth.Config{
 		Providers:  providers,
-		StateStore: s.stores.OAuthStates,
+		Store:      s.stores.OAuthStates,
 		ReturnURLs: s.cfg.RedirectURLs,
 		HTTPClient: client,
 		Now:        s.now,

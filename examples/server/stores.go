@@ -33,7 +33,7 @@ type storeSet struct {
 	// Sessions holds session records and consumed token ids.
 	Sessions session.Store
 	// OAuthStates holds OAuth sign-ins between initAuth and signIn.
-	OAuthStates oauth.StateStore
+	OAuthStates oauth.Store
 	// Accounts holds users and their credentials.
 	Accounts account.Store
 	// Passkeys holds WebAuthn challenges and passkeys.
@@ -55,7 +55,7 @@ func newMemoryStores(env string) *storeSet {
 		Verification: verification.NewMemoryStore(),
 		MFA:          mfa.NewMemoryStore(),
 		Sessions:     session.NewMemoryStore(),
-		OAuthStates:  oauth.NewMemoryStateStore(),
+		OAuthStates:  oauth.NewMemoryStore(),
 		Accounts:     account.NewMemoryStore(),
 		Passkeys:     passkey.NewMemoryStore(),
 		DeviceNonces: devicebind.NewMemoryStore(),

@@ -84,7 +84,10 @@ func decodeJSON(r *http.Request, v any) error {
 	if ct != "" && !isJSONContentType(ct) {
 		return errUnsupportedMediaType()
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	buf := getBuffer()
+	defer putBuffer(buf) // Unmarshal copies what it keeps
+	_, err := buf.ReadFrom(io.LimitReader(r.Body, maxBodyBytes+1))
+	b := buf.Bytes()
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -123,85 +126,310 @@ func unmarshalStrict(b []byte, v any) error {
 	return nil
 }
 
-// checkStrictJSON scans b token by token, walking t (the Go type it will
-// be decoded into) alongside, and refuses invalid JSON, trailing data,
-// duplicate keys at any depth, keys that match a field of t only
-// case-insensitively, and nesting deeper than maxJSONDepth.
+// checkStrictJSON scans b once, walking t (the Go type it will be decoded
+// into) alongside, and refuses invalid JSON, trailing data, duplicate
+// keys at any depth, keys that match a field of t only case-insensitively,
+// and nesting deeper than maxJSONDepth. It accepts exactly the grammar of
+// RFC 8259 (as encoding/json does, bytes of invalid UTF-8 included) and,
+// unlike json.Decoder.Token, allocates nothing for ordinary bodies.
 func checkStrictJSON(b []byte, t reflect.Type) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber() // numbers are only skipped; never lose one to float64
-	if err := scanJSONValue(dec, t, 0); err != nil {
+	sc := strictScanner{b: b}
+	sc.skipSpace()
+	if err := sc.value(t, 0); err != nil {
 		return err
 	}
-	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+	sc.skipSpace()
+	if sc.i != len(b) {
 		return &jsonBodyError{err: errJSONTrailing}
 	}
 	return nil
 }
 
-// scanJSONValue consumes one value. t is the type it decodes into, or nil
-// when only its syntax and key uniqueness matter.
-func scanJSONValue(dec *json.Decoder, t reflect.Type, depth int) error {
-	tok, err := dec.Token()
-	if err != nil {
+// errJSONSyntax is any violation of the JSON grammar; it is not a
+// jsonBodyError, so the client sees "Malformed JSON body."
+var errJSONSyntax = errors.New("invalid JSON")
+
+// smallObjectKeys is how many keys of one object are checked for
+// duplicates by comparison before a map takes over (quadratic otherwise).
+const smallObjectKeys = 16
+
+// strictScanner is checkStrictJSON's cursor over the body.
+type strictScanner struct {
+	b []byte
+	i int
+}
+
+func (sc *strictScanner) skipSpace() {
+	for sc.i < len(sc.b) {
+		switch sc.b[sc.i] {
+		case ' ', '\t', '\n', '\r':
+			sc.i++
+		default:
+			return
+		}
+	}
+}
+
+// value consumes one value starting at sc.i (no leading space). t is the
+// type it decodes into, or nil when only its syntax and key uniqueness
+// matter.
+func (sc *strictScanner) value(t reflect.Type, depth int) error {
+	if sc.i >= len(sc.b) {
+		return errJSONSyntax
+	}
+	switch c := sc.b[sc.i]; {
+	case c == '{' || c == '[':
+		if depth >= maxJSONDepth {
+			return &jsonBodyError{err: errJSONTooDeep}
+		}
+		sc.i++
+		if c == '{' {
+			return sc.object(jsonTarget(t), depth)
+		}
+		return sc.array(jsonTarget(t), depth)
+	case c == '"':
+		_, _, err := sc.str()
 		return err
+	case c == 't':
+		return sc.literal("true")
+	case c == 'f':
+		return sc.literal("false")
+	case c == 'n':
+		return sc.literal("null")
+	default:
+		return sc.number()
 	}
-	d, ok := tok.(json.Delim)
-	if !ok {
-		return nil // a scalar
-	}
-	if depth >= maxJSONDepth {
-		return &jsonBodyError{err: errJSONTooDeep}
-	}
-	t = jsonTarget(t)
-	switch d {
-	case '{':
-		var fields *jsonFields
-		var elem reflect.Type
-		if t != nil {
-			switch t.Kind() {
-			case reflect.Struct:
-				fields = fieldsOf(t)
-			case reflect.Map:
-				elem = t.Elem()
-			}
-		}
-		seen := map[string]bool{}
-		for dec.More() {
-			kt, err := dec.Token()
-			if err != nil {
-				return err
-			}
-			key, _ := kt.(string) // the decoder guarantees a string here
-			if seen[key] {
-				return &jsonBodyError{err: errJSONDuplicateKey}
-			}
-			seen[key] = true
-			next := elem
-			if fields != nil {
-				if ft, ok := fields.exact[key]; ok {
-					next = ft
-				} else if name, ok := fields.folded(key); ok {
-					return &jsonBodyError{err: errJSONKeyCase, Key: name}
-				}
-			}
-			if err := scanJSONValue(dec, next, depth+1); err != nil {
-				return err
-			}
-		}
-	case '[':
-		var elem reflect.Type
-		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+}
+
+// object consumes the members of an object after its '{'.
+func (sc *strictScanner) object(t reflect.Type, depth int) error {
+	var fields *jsonFields
+	var elem reflect.Type
+	if t != nil {
+		switch t.Kind() {
+		case reflect.Struct:
+			fields = fieldsOf(t)
+		case reflect.Map:
 			elem = t.Elem()
 		}
-		for dec.More() {
-			if err := scanJSONValue(dec, elem, depth+1); err != nil {
-				return err
+	}
+	var small [smallObjectKeys][]byte
+	keys := small[:0]
+	var many map[string]struct{}
+	sc.skipSpace()
+	if sc.i < len(sc.b) && sc.b[sc.i] == '}' {
+		sc.i++
+		return nil
+	}
+	for {
+		if sc.i >= len(sc.b) || sc.b[sc.i] != '"' {
+			return errJSONSyntax
+		}
+		key, err := sc.key()
+		if err != nil {
+			return err
+		}
+		switch {
+		case many != nil:
+			if _, dup := many[string(key)]; dup {
+				return &jsonBodyError{err: errJSONDuplicateKey}
+			}
+			many[string(key)] = struct{}{}
+		default:
+			for _, k := range keys {
+				if bytes.Equal(k, key) {
+					return &jsonBodyError{err: errJSONDuplicateKey}
+				}
+			}
+			if len(keys) < smallObjectKeys {
+				keys = append(keys, key)
+			} else {
+				many = make(map[string]struct{}, 2*smallObjectKeys)
+				for _, k := range keys {
+					many[string(k)] = struct{}{}
+				}
+				many[string(key)] = struct{}{}
 			}
 		}
+		next := elem
+		if fields != nil {
+			if ft, ok := fields.exact[string(key)]; ok {
+				next = ft
+			} else if name, ok := fields.folded(key); ok {
+				return &jsonBodyError{err: errJSONKeyCase, Key: name}
+			}
+		}
+		sc.skipSpace()
+		if sc.i >= len(sc.b) || sc.b[sc.i] != ':' {
+			return errJSONSyntax
+		}
+		sc.i++
+		sc.skipSpace()
+		if err := sc.value(next, depth+1); err != nil {
+			return err
+		}
+		sc.skipSpace()
+		if sc.i >= len(sc.b) {
+			return errJSONSyntax
+		}
+		switch sc.b[sc.i] {
+		case ',':
+			sc.i++
+			sc.skipSpace()
+		case '}':
+			sc.i++
+			return nil
+		default:
+			return errJSONSyntax
+		}
 	}
-	_, err = dec.Token() // the closing delimiter
-	return err
+}
+
+// array consumes the elements of an array after its '['.
+func (sc *strictScanner) array(t reflect.Type, depth int) error {
+	var elem reflect.Type
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		elem = t.Elem()
+	}
+	sc.skipSpace()
+	if sc.i < len(sc.b) && sc.b[sc.i] == ']' {
+		sc.i++
+		return nil
+	}
+	for {
+		if err := sc.value(elem, depth+1); err != nil {
+			return err
+		}
+		sc.skipSpace()
+		if sc.i >= len(sc.b) {
+			return errJSONSyntax
+		}
+		switch sc.b[sc.i] {
+		case ',':
+			sc.i++
+			sc.skipSpace()
+		case ']':
+			sc.i++
+			return nil
+		default:
+			return errJSONSyntax
+		}
+	}
+}
+
+// key consumes a string and returns its decoded value: the raw bytes
+// when it is plain ASCII without escapes, otherwise what encoding/json
+// decodes it to (invalid UTF-8 becomes U+FFFD), so that duplicates and
+// field names compare as encoding/json will see them.
+func (sc *strictScanner) key() ([]byte, error) {
+	start := sc.i
+	plain, end, err := sc.str()
+	if err != nil {
+		return nil, err
+	}
+	if plain {
+		return sc.b[start+1 : end-1], nil
+	}
+	var s string
+	if err := json.Unmarshal(sc.b[start:end], &s); err != nil {
+		return nil, errJSONSyntax
+	}
+	return []byte(s), nil
+}
+
+// str consumes a string at sc.i (its opening quote) and reports whether
+// it holds only printable ASCII without escapes, and where it ends.
+func (sc *strictScanner) str() (plain bool, end int, err error) {
+	plain = true
+	for i := sc.i + 1; i < len(sc.b); i++ {
+		switch c := sc.b[i]; {
+		case c == '"':
+			sc.i = i + 1
+			return plain, sc.i, nil
+		case c < 0x20:
+			return false, 0, errJSONSyntax
+		case c == '\\':
+			plain = false
+			i++
+			if i >= len(sc.b) {
+				return false, 0, errJSONSyntax
+			}
+			switch sc.b[i] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			case 'u':
+				if i+4 >= len(sc.b) {
+					return false, 0, errJSONSyntax
+				}
+				for _, h := range sc.b[i+1 : i+5] {
+					if !isHexDigit(h) {
+						return false, 0, errJSONSyntax
+					}
+				}
+				i += 4
+			default:
+				return false, 0, errJSONSyntax
+			}
+		case c >= 0x80:
+			plain = false
+		}
+	}
+	return false, 0, errJSONSyntax
+}
+
+func isHexDigit(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
+}
+
+// literal consumes true, false or null.
+func (sc *strictScanner) literal(lit string) error {
+	if !bytes.HasPrefix(sc.b[sc.i:], []byte(lit)) {
+		return errJSONSyntax
+	}
+	sc.i += len(lit)
+	return nil
+}
+
+// number consumes a number: -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
+func (sc *strictScanner) number() error {
+	b, i := sc.b, sc.i
+	if i < len(b) && b[i] == '-' {
+		i++
+	}
+	switch {
+	case i < len(b) && b[i] == '0':
+		i++
+	case i < len(b) && '1' <= b[i] && b[i] <= '9':
+		i = skipDigits(b, i)
+	default:
+		return errJSONSyntax
+	}
+	if i < len(b) && b[i] == '.' {
+		j := skipDigits(b, i+1)
+		if j == i+1 {
+			return errJSONSyntax
+		}
+		i = j
+	}
+	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
+		i++
+		if i < len(b) && (b[i] == '+' || b[i] == '-') {
+			i++
+		}
+		j := skipDigits(b, i)
+		if j == i {
+			return errJSONSyntax
+		}
+		i = j
+	}
+	sc.i = i
+	return nil
+}
+
+func skipDigits(b []byte, i int) int {
+	for i < len(b) && '0' <= b[i] && b[i] <= '9' {
+		i++
+	}
+	return i
 }
 
 var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
@@ -227,9 +455,9 @@ type jsonFields struct {
 
 // folded returns the documented key that key matches only
 // case-insensitively: strings.EqualFold is the folding encoding/json uses.
-func (f *jsonFields) folded(key string) (string, bool) {
+func (f *jsonFields) folded(key []byte) (string, bool) {
 	for _, n := range f.names {
-		if strings.EqualFold(n, key) {
+		if bytes.EqualFold([]byte(n), key) {
 			return n, true
 		}
 	}

@@ -167,7 +167,7 @@ func FuzzStrictJSON(f *testing.F) {
 		}
 		for k := range top {
 			if _, exact := fields.exact[k]; !exact {
-				if name, ok := fields.folded(k); ok {
+				if name, ok := fields.folded([]byte(k)); ok {
 					t.Fatalf("accepted %q for %q", k, name)
 				}
 			}

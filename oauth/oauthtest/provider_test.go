@@ -193,7 +193,7 @@ func TestFakeMountedUnderPrefix(t *testing.T) {
 	if doc["issuer"] != srv.URL+"/dev/oauth" || doc["token_endpoint"] != srv.URL+"/dev/oauth/token" {
 		t.Fatalf("discovery %v", doc)
 	}
-	flow, err := oauth.New(oauth.Config{Providers: []oauth.Provider{p.OIDCProvider("github", cb)}})
+	flow, err := oauth.New(oauth.Config{Store: oauth.NewMemoryStore(), Providers: []oauth.Provider{p.OIDCProvider("github", cb)}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,24 +12,24 @@ import (
 	"github.com/authkit/authkit/oauth"
 )
 
-// RunStoreTests runs the StateStore conformance suite against stores made
+// RunStoreTests runs the Store conformance suite against stores made
 // by newStore (a fresh, empty store per call). It exercises every method's
 // contract, expiry through explicit now values, and the concurrency cases:
-// of 32 simultaneous Consume (or RecordCallback, or Save) calls for one
+// of 32 simultaneous Consume (or RecordCallback, or Create) calls for one
 // state exactly one succeeds. Run it under -race.
 //
 // Times used are whole seconds near the real clock, so backends with
 // second precision or real-time TTLs (Redis) pass too.
-func RunStoreTests(t *testing.T, newStore func(t *testing.T) oauth.StateStore) {
+func RunStoreTests(t *testing.T, newStore func(t *testing.T) oauth.Store) {
 	t.Helper()
 	base := time.Now().UTC().Truncate(time.Second)
 	for _, tc := range []struct {
 		name string
-		fn   func(t *testing.T, s oauth.StateStore, base time.Time)
+		fn   func(t *testing.T, s oauth.Store, base time.Time)
 	}{
-		{"SaveGetRoundTrip", testSaveGet},
-		{"SaveExisting", testSaveExisting},
-		{"SaveReplacesExpired", testSaveReplacesExpired},
+		{"CreateGetRoundTrip", testCreateGet},
+		{"CreateExisting", testCreateExisting},
+		{"CreateReplacesExpired", testCreateReplacesExpired},
 		{"GetUnknown", testGetUnknown},
 		{"GetExpired", testGetExpired},
 		{"RecordCallback", testRecordCallback},
@@ -41,7 +41,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) oauth.StateStore) {
 		{"StatesIndependent", testIndependent},
 		{"ConcurrentConsume", testConcurrentConsume},
 		{"ConcurrentRecordCallback", testConcurrentCallback},
-		{"ConcurrentSave", testConcurrentSave},
+		{"ConcurrentCreate", testConcurrentCreate},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.fn(t, newStore(t), base)
@@ -106,10 +106,10 @@ func equalState(t *testing.T, got, want oauth.State) {
 	tm("ConsumedAt", got.ConsumedAt, want.ConsumedAt)
 }
 
-func mustSave(t *testing.T, s oauth.StateStore, rec oauth.State, now time.Time) {
+func mustCreate(t *testing.T, s oauth.Store, rec oauth.State, now time.Time) {
 	t.Helper()
-	if err := s.Save(ctx(t), rec, now); err != nil {
-		t.Fatalf("Save: %v", err)
+	if err := s.Create(ctx(t), rec, now); err != nil {
+		t.Fatalf("Create: %v", err)
 	}
 }
 
@@ -123,9 +123,9 @@ func wantErr(t *testing.T, op string, err, want error) {
 	}
 }
 
-func testSaveGet(t *testing.T, s oauth.StateStore, base time.Time) {
+func testCreateGet(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	got, err := s.Get(ctx(t), rec.State, base.Add(time.Minute))
 	if err != nil {
 		t.Fatalf("Get: %v", err)
@@ -135,7 +135,7 @@ func testSaveGet(t *testing.T, s oauth.StateStore, base time.Time) {
 	// A record without the optional fields round-trips with them empty.
 	bare := newRecord(base)
 	bare.ReturnURL, bare.CodeVerifier, bare.Nonce = "", "", ""
-	mustSave(t, s, bare, base)
+	mustCreate(t, s, bare, base)
 	got, err = s.Get(ctx(t), bare.State, base)
 	if err != nil {
 		t.Fatalf("Get: %v", err)
@@ -143,13 +143,13 @@ func testSaveGet(t *testing.T, s oauth.StateStore, base time.Time) {
 	equalState(t, got, bare)
 }
 
-func testSaveExisting(t *testing.T, s oauth.StateStore, base time.Time) {
+func testCreateExisting(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	other := rec
 	other.Provider = "google"
 	other.CodeVerifier = "another-verifier-another-verifier-another-ve"
-	wantErr(t, "Save twice", s.Save(ctx(t), other, base.Add(time.Minute)), oauth.ErrStateExists)
+	wantErr(t, "Create twice", s.Create(ctx(t), other, base.Add(time.Minute)), oauth.ErrDuplicate)
 	got, err := s.Get(ctx(t), rec.State, base.Add(time.Minute))
 	if err != nil {
 		t.Fatalf("Get: %v", err)
@@ -160,18 +160,18 @@ func testSaveExisting(t *testing.T, s oauth.StateStore, base time.Time) {
 	if _, err := s.Consume(ctx(t), rec.State, base.Add(2*time.Minute)); err != nil {
 		t.Fatalf("Consume: %v", err)
 	}
-	wantErr(t, "Save after Consume", s.Save(ctx(t), other, base.Add(3*time.Minute)), oauth.ErrStateExists)
+	wantErr(t, "Create after Consume", s.Create(ctx(t), other, base.Add(3*time.Minute)), oauth.ErrDuplicate)
 }
 
-func testSaveReplacesExpired(t *testing.T, s oauth.StateStore, base time.Time) {
+func testCreateReplacesExpired(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	later := base.Add(11 * time.Minute)
 	fresh := rec
 	fresh.Provider = "google"
 	fresh.CreatedAt = later
 	fresh.ExpiresAt = later.Add(10 * time.Minute)
-	mustSave(t, s, fresh, later)
+	mustCreate(t, s, fresh, later)
 	got, err := s.Get(ctx(t), rec.State, later.Add(time.Minute))
 	if err != nil {
 		t.Fatalf("Get: %v", err)
@@ -179,14 +179,14 @@ func testSaveReplacesExpired(t *testing.T, s oauth.StateStore, base time.Time) {
 	equalState(t, got, fresh)
 }
 
-func testGetUnknown(t *testing.T, s oauth.StateStore, base time.Time) {
+func testGetUnknown(t *testing.T, s oauth.Store, base time.Time) {
 	_, err := s.Get(ctx(t), "no-such-state-0123456789", base)
-	wantErr(t, "Get", err, oauth.ErrStateNotFound)
+	wantErr(t, "Get", err, oauth.ErrNotFound)
 }
 
-func testGetExpired(t *testing.T, s oauth.StateStore, base time.Time) {
+func testGetExpired(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	if _, err := s.Get(ctx(t), rec.State, rec.ExpiresAt.Add(-time.Second)); err != nil {
 		t.Fatalf("Get just before expiry: %v", err)
 	}
@@ -196,9 +196,9 @@ func testGetExpired(t *testing.T, s oauth.StateStore, base time.Time) {
 	}
 }
 
-func testRecordCallback(t *testing.T, s oauth.StateStore, base time.Time) {
+func testRecordCallback(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	at := base.Add(time.Minute)
 	cb := oauth.Callback{Code: "SplxlOBeZQQYbYS6WxSbIA", User: `{"name":{"firstName":"Ada","lastName":"Lovelace"}}`}
 	got, err := s.RecordCallback(ctx(t), rec.State, cb, at)
@@ -221,9 +221,9 @@ func testRecordCallback(t *testing.T, s oauth.StateStore, base time.Time) {
 	equalState(t, got, want)
 }
 
-func testRecordCallbackError(t *testing.T, s oauth.StateStore, base time.Time) {
+func testRecordCallbackError(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	at := base.Add(time.Minute)
 	cb := oauth.Callback{Error: "access_denied", ErrorDescription: "The user denied the request"}
 	got, err := s.RecordCallback(ctx(t), rec.State, cb, at)
@@ -235,19 +235,19 @@ func testRecordCallbackError(t *testing.T, s oauth.StateStore, base time.Time) {
 	equalState(t, got, want)
 }
 
-func testRecordCallbackRejections(t *testing.T, s oauth.StateStore, base time.Time) {
+func testRecordCallbackRejections(t *testing.T, s oauth.Store, base time.Time) {
 	_, err := s.RecordCallback(ctx(t), "no-such-state-0123456789", oauth.Callback{Code: "c"}, base)
-	wantErr(t, "unknown", err, oauth.ErrStateNotFound)
+	wantErr(t, "unknown", err, oauth.ErrNotFound)
 
 	expired := newRecord(base)
-	mustSave(t, s, expired, base)
+	mustCreate(t, s, expired, base)
 	_, err = s.RecordCallback(ctx(t), expired.State, oauth.Callback{Code: "c"}, expired.ExpiresAt)
 	wantErr(t, "expired", err, oauth.ErrStateExpired)
 	got, _ := s.Get(ctx(t), expired.State, base)
 	equalState(t, got, expired)
 
 	used := newRecord(base)
-	mustSave(t, s, used, base)
+	mustCreate(t, s, used, base)
 	consumed, err := s.Consume(ctx(t), used.State, base.Add(time.Second))
 	if err != nil {
 		t.Fatalf("Consume: %v", err)
@@ -258,9 +258,9 @@ func testRecordCallbackRejections(t *testing.T, s oauth.StateStore, base time.Ti
 	equalState(t, got, consumed)
 }
 
-func testConsume(t *testing.T, s oauth.StateStore, base time.Time) {
+func testConsume(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	at := base.Add(2 * time.Minute)
 	got, err := s.Consume(ctx(t), rec.State, at)
 	if err != nil {
@@ -280,12 +280,12 @@ func testConsume(t *testing.T, s oauth.StateStore, base time.Time) {
 	equalState(t, got, want) // the failed attempt changed nothing
 }
 
-func testConsumeRejections(t *testing.T, s oauth.StateStore, base time.Time) {
+func testConsumeRejections(t *testing.T, s oauth.Store, base time.Time) {
 	_, err := s.Consume(ctx(t), "no-such-state-0123456789", base)
-	wantErr(t, "unknown", err, oauth.ErrStateNotFound)
+	wantErr(t, "unknown", err, oauth.ErrNotFound)
 
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	_, err = s.Consume(ctx(t), rec.State, rec.ExpiresAt)
 	wantErr(t, "at expiry", err, oauth.ErrStateExpired)
 	_, err = s.Consume(ctx(t), rec.State, rec.ExpiresAt.Add(5*time.Minute))
@@ -294,9 +294,9 @@ func testConsumeRejections(t *testing.T, s oauth.StateStore, base time.Time) {
 	equalState(t, got, rec) // not marked consumed
 }
 
-func testConsumeAfterCallback(t *testing.T, s oauth.StateStore, base time.Time) {
+func testConsumeAfterCallback(t *testing.T, s oauth.Store, base time.Time) {
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	cbAt, useAt := base.Add(time.Minute), base.Add(90*time.Second)
 	if _, err := s.RecordCallback(ctx(t), rec.State, oauth.Callback{Code: "the-code"}, cbAt); err != nil {
 		t.Fatalf("RecordCallback: %v", err)
@@ -310,11 +310,11 @@ func testConsumeAfterCallback(t *testing.T, s oauth.StateStore, base time.Time) 
 	equalState(t, got, want)
 }
 
-func testIndependent(t *testing.T, s oauth.StateStore, base time.Time) {
+func testIndependent(t *testing.T, s oauth.Store, base time.Time) {
 	a, b := newRecord(base), newRecord(base)
 	b.Provider = "google"
-	mustSave(t, s, a, base)
-	mustSave(t, s, b, base)
+	mustCreate(t, s, a, base)
+	mustCreate(t, s, b, base)
 	if _, err := s.Consume(ctx(t), a.State, base.Add(time.Second)); err != nil {
 		t.Fatalf("Consume a: %v", err)
 	}
@@ -348,10 +348,10 @@ func exactlyOne(t *testing.T, errs []error, loser error) {
 // Parallel is how many goroutines the concurrency cases use.
 const Parallel = 32
 
-func testConcurrentConsume(t *testing.T, s oauth.StateStore, base time.Time) {
+func testConcurrentConsume(t *testing.T, s oauth.Store, base time.Time) {
 	c := t.Context()
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	errs := race.Run(Parallel, func(int) error {
 		_, err := s.Consume(c, rec.State, base.Add(time.Minute))
 		return err
@@ -359,10 +359,10 @@ func testConcurrentConsume(t *testing.T, s oauth.StateStore, base time.Time) {
 	exactlyOne(t, errs, oauth.ErrStateUsed)
 }
 
-func testConcurrentCallback(t *testing.T, s oauth.StateStore, base time.Time) {
+func testConcurrentCallback(t *testing.T, s oauth.Store, base time.Time) {
 	c := t.Context()
 	rec := newRecord(base)
-	mustSave(t, s, rec, base)
+	mustCreate(t, s, rec, base)
 	var mu sync.Mutex
 	var codes []string
 	n := 0
@@ -389,11 +389,11 @@ func testConcurrentCallback(t *testing.T, s oauth.StateStore, base time.Time) {
 	}
 }
 
-func testConcurrentSave(t *testing.T, s oauth.StateStore, base time.Time) {
+func testConcurrentCreate(t *testing.T, s oauth.Store, base time.Time) {
 	c := t.Context()
 	rec := newRecord(base)
 	errs := race.Run(Parallel, func(int) error {
-		return s.Save(c, rec, base)
+		return s.Create(c, rec, base)
 	})
-	exactlyOne(t, errs, oauth.ErrStateExists)
+	exactlyOne(t, errs, oauth.ErrDuplicate)
 }

@@ -28,7 +28,7 @@ func (r CleanupResult) Total() int64 {
 const jtiSkew = time.Minute
 
 // cleanupStatesSQL deletes the OAuth states a store may forget at $1
-// (oauth.StateStore).
+// (oauth.Store).
 var cleanupStatesSQL = fmt.Sprintf(`DELETE FROM authkit_oauth_states WHERE expires_at <= $1::timestamptz - interval '%d microseconds'
 	OR (expires_at <= $1 AND (callback_at IS NOT NULL OR consumed_at IS NOT NULL))`, oauth.StateRetention.Microseconds())
 

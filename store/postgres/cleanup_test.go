@@ -83,14 +83,14 @@ func TestCleanup(t *testing.T) {
 		"state-live-012345678": now.Add(-oauth.StateRetention + time.Second),
 	} {
 		rec := oauth.State{State: state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c", CreatedAt: exp.Add(-10 * time.Minute), ExpiresAt: exp}
-		if err := st.Save(ctx, rec, rec.CreatedAt); err != nil {
+		if err := st.Create(ctx, rec, rec.CreatedAt); err != nil {
 			t.Fatal(err)
 		}
 	}
 	// A completed sign-in goes at its expiry, not StateRetention later.
 	for state, exp := range map[string]time.Time{"state-done-old-01234": now, "state-done-live-0123": now.Add(time.Second)} {
 		rec := oauth.State{State: state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c", CreatedAt: exp.Add(-10 * time.Minute), ExpiresAt: exp}
-		if err := st.Save(ctx, rec, rec.CreatedAt); err != nil {
+		if err := st.Create(ctx, rec, rec.CreatedAt); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := st.Consume(ctx, state, rec.CreatedAt.Add(time.Minute)); err != nil {

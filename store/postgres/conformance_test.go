@@ -35,9 +35,9 @@ func TestSessionStore(t *testing.T) {
 	sessiontest.RunStoreTests(t, func(*testing.T) session.Store { return s.Sessions() })
 }
 
-func TestStateStore(t *testing.T) {
+func TestOAuthStateStore(t *testing.T) {
 	s, _ := newStore(t, postgres.Options{})
-	oauthtest.RunStoreTests(t, func(*testing.T) oauth.StateStore { return s.OAuthStates() })
+	oauthtest.RunStoreTests(t, func(*testing.T) oauth.Store { return s.OAuthStates() })
 }
 
 func TestLimiter(t *testing.T) {

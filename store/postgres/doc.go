@@ -5,7 +5,7 @@
 //   - verification.Store: [Store.Verifications]
 //   - mfa.Store (devices, attempt windows, recovery codes, MFA tokens): [Store.MFA]
 //   - session.Store: [Store.Sessions]
-//   - oauth.StateStore: [Store.OAuthStates]
+//   - oauth.Store: [Store.OAuthStates]
 //   - account.Store (users and their credentials): [Store.Accounts]
 //   - ratelimit.Limiter, one per named rule: [Store.Limiter]
 //

@@ -47,7 +47,7 @@ func Example() {
 	_ = verification.Config{Store: store.Verifications()}
 	_ = mfa.Config{Store: store.MFA()}
 	_ = session.Config{Store: store.Sessions()}
-	_ = oauth.Config{StateStore: store.OAuthStates()}
+	_ = oauth.Config{Store: store.OAuthStates()}
 	signIns, err := store.Limiter("signin-per-ip", ratelimit.Rule{Limit: 300, Window: time.Minute})
 	if err != nil {
 		log.Fatal(err)

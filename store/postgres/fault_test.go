@@ -65,7 +65,7 @@ func seed(t *testing.T, s *postgres.Store) *fixture {
 	must(m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: f.userID, CreatedAt: f.now, Acknowledgement: mfa.AckPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: f.recovery, Sealed: []byte{2}}, {Digest: digestOf("other"), Sealed: []byte{3}}}}))
 	must(m.CreateToken(ctx, mfa.TokenRecord{Digest: f.token, UserID: f.userID, SingleUse: true, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}))
-	must(s.OAuthStates().Save(ctx, oauth.State{State: f.state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c",
+	must(s.OAuthStates().Create(ctx, oauth.State{State: f.state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c",
 		CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}, f.now))
 	must(s.Sessions().Create(ctx, session.Record{ID: f.session, UserID: f.userID, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}))
 	return f
@@ -163,7 +163,7 @@ func (f *fixture) ops(t *testing.T) []op {
 			err := ss.ConsumeJTI(ctx, f.jti, now.Add(time.Hour), now)
 			return err == nil, err
 		}},
-		{"oauth.Save", func(ctx context.Context) (bool, error) { return false, st.Save(ctx, state, now) }},
+		{"oauth.Create", func(ctx context.Context) (bool, error) { return false, st.Create(ctx, state, now) }},
 		{"oauth.Get", func(ctx context.Context) (bool, error) { _, err := st.Get(ctx, f.state, now); return err == nil, err }},
 		{"oauth.RecordCallback", func(ctx context.Context) (bool, error) {
 			_, err := st.RecordCallback(ctx, f.state, oauth.Callback{Code: "c"}, now)

@@ -199,7 +199,7 @@ func TestSuitesIsolation(t *testing.T) {
 		sessiontest.RunStoreTests(t, func(*testing.T) session.Store { return a.Sessions() })
 	})
 	t.Run("oauth", func(t *testing.T) {
-		oauthtest.RunStoreTests(t, func(*testing.T) oauth.StateStore { return a.OAuthStates() })
+		oauthtest.RunStoreTests(t, func(*testing.T) oauth.Store { return a.OAuthStates() })
 	})
 	t.Run("ratelimit", func(t *testing.T) {
 		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {

@@ -10,11 +10,11 @@ import (
 	"github.com/authkit/authkit/oauth"
 )
 
-// OAuthStateStore implements oauth.StateStore on PostgreSQL. Get it from
+// OAuthStateStore implements oauth.Store on PostgreSQL. Get it from
 // Store.OAuthStates.
 type OAuthStateStore struct{ s *Store }
 
-var _ oauth.StateStore = (*OAuthStateStore)(nil)
+var _ oauth.Store = (*OAuthStateStore)(nil)
 
 const stateCols = `state, provider, redirect_url, return_url, code_verifier, code_challenge, nonce,
 	created_at, expires_at, callback_at, code, error, error_description, callback_user, consumed_at`
@@ -47,9 +47,9 @@ func (n *nullState) record() oauth.State {
 	}
 }
 
-// Save implements oauth.StateStore in one upsert that replaces only an
+// Create implements oauth.Store in one upsert that replaces only an
 // expired record.
-func (st *OAuthStateStore) Save(ctx context.Context, rec oauth.State, now time.Time) error {
+func (st *OAuthStateStore) Create(ctx context.Context, rec oauth.State, now time.Time) error {
 	return st.s.run(ctx, "oauth save state", func(ctx context.Context) error {
 		tag, err := st.s.pool.Exec(ctx, `
 			INSERT INTO authkit_oauth_states AS s (`+stateCols+`)
@@ -70,13 +70,13 @@ func (st *OAuthStateStore) Save(ctx context.Context, rec oauth.State, now time.T
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return decided(oauth.ErrStateExists)
+			return decided(oauth.ErrDuplicate)
 		}
 		return nil
 	})
 }
 
-// Get implements oauth.StateStore.
+// Get implements oauth.Store.
 func (st *OAuthStateStore) Get(ctx context.Context, state string, now time.Time) (oauth.State, error) {
 	now = micro(now)
 	var rec oauth.State
@@ -85,7 +85,7 @@ func (st *OAuthStateStore) Get(ctx context.Context, state string, now time.Time)
 		err := st.s.pool.QueryRow(ctx, `SELECT `+stateCols+` FROM authkit_oauth_states WHERE state = $1`, state).Scan(n.targets()...)
 		switch {
 		case errors.Is(err, pgx.ErrNoRows):
-			return decided(oauth.ErrStateNotFound)
+			return decided(oauth.ErrNotFound)
 		case err != nil:
 			return err
 		}
@@ -101,7 +101,7 @@ func (st *OAuthStateStore) Get(ctx context.Context, state string, now time.Time)
 	return rec, nil
 }
 
-// RecordCallback implements oauth.StateStore in one conditional UPDATE
+// RecordCallback implements oauth.Store in one conditional UPDATE
 // (… WHERE consumed_at IS NULL AND callback_at IS NULL).
 func (st *OAuthStateStore) RecordCallback(ctx context.Context, state string, cb oauth.Callback, now time.Time) (oauth.State, error) {
 	return st.update(ctx, "oauth record callback", `
@@ -112,7 +112,7 @@ func (st *OAuthStateStore) RecordCallback(ctx context.Context, state string, cb 
 		micro(now), true, state, micro(now), cb.Code, cb.Error, cb.ErrorDescription, cb.User)
 }
 
-// Consume implements oauth.StateStore in one conditional UPDATE
+// Consume implements oauth.Store in one conditional UPDATE
 // (… WHERE consumed_at IS NULL).
 func (st *OAuthStateStore) Consume(ctx context.Context, state string, now time.Time) (oauth.State, error) {
 	return st.update(ctx, "oauth consume state", `
@@ -146,7 +146,7 @@ func (st *OAuthStateStore) update(ctx context.Context, name, upd string, now tim
 			rec = u.record()
 			return nil
 		case curExp == nil:
-			return decided(oauth.ErrStateNotFound)
+			return decided(oauth.ErrNotFound)
 		case !now.Before(*curExp):
 			return decided(oauth.ErrStateExpired)
 		case curConsumed != nil:

@@ -56,7 +56,7 @@ func TestRoundTrips(t *testing.T) {
 	step := uint64(1)
 	newState := func() string {
 		id := fresh("state")
-		if err := st.Save(ctx, oauth.State{State: id, Provider: "p", RedirectURL: "r", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now); err != nil {
+		if err := st.Create(ctx, oauth.State{State: id, Provider: "p", RedirectURL: "r", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now); err != nil {
 			t.Fatal(err)
 		}
 		return id

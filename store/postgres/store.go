@@ -81,7 +81,7 @@ func (s *Store) MFA() *MFAStore { return &MFAStore{s} }
 // Sessions returns the session.Store view of s.
 func (s *Store) Sessions() *SessionStore { return &SessionStore{s} }
 
-// OAuthStates returns the oauth.StateStore view of s.
+// OAuthStates returns the oauth.Store view of s.
 func (s *Store) OAuthStates() *OAuthStateStore { return &OAuthStateStore{s} }
 
 // op bounds ctx by the store's timeout unless it already ends sooner.

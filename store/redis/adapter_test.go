@@ -40,12 +40,12 @@ func TestTTLs(t *testing.T) {
 	if err := s.Sessions().ConsumeJTI(ctx, "j", now.Add(5*time.Minute), now); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.OAuthStates().Save(ctx, oauth.State{State: "st", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
+	if err := s.OAuthStates().Create(ctx, oauth.State{State: "st", CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
 		t.Fatal(err)
 	}
 	// Completed sign-ins go at their expiry, not StateRetention later.
 	for _, st := range []string{"st-called", "st-used"} {
-		if err := s.OAuthStates().Save(ctx, oauth.State{State: st, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
+		if err := s.OAuthStates().Create(ctx, oauth.State{State: st, CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}, now); err != nil {
 			t.Fatal(err)
 		}
 	}

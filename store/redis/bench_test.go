@@ -184,7 +184,7 @@ func BenchmarkStateConsume(b *testing.B) {
 						RedirectURL:  "https://api.example.com/providers/github/redirect",
 						CodeVerifier: "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk", CodeChallenge: "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM",
 						CreatedAt: now, ExpiresAt: now.Add(10 * time.Minute)}
-					if err := s.OAuthStates().Save(context.Background(), rec, now); err != nil {
+					if err := s.OAuthStates().Create(context.Background(), rec, now); err != nil {
 						b.Error(err)
 						return
 					}

@@ -53,7 +53,7 @@ func TestCluster(t *testing.T) {
 		sessiontest.RunStoreTests(t, func(t *testing.T) session.Store { return newStore(t).Sessions() })
 	})
 	t.Run("OAuthState", func(t *testing.T) {
-		oauthtest.RunStoreTests(t, func(t *testing.T) oauth.StateStore { return newStore(t).OAuthStates() })
+		oauthtest.RunStoreTests(t, func(t *testing.T) oauth.Store { return newStore(t).OAuthStates() })
 	})
 	t.Run("Limiter", func(t *testing.T) {
 		ratelimittest.RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Limiter {

@@ -32,7 +32,7 @@ func TestSessionConformance(t *testing.T) {
 }
 
 func TestOAuthStateConformance(t *testing.T) {
-	oauthtest.RunStoreTests(t, func(t *testing.T) oauth.StateStore { return newTestStore(t).OAuthStates() })
+	oauthtest.RunStoreTests(t, func(t *testing.T) oauth.Store { return newTestStore(t).OAuthStates() })
 }
 
 func TestLimiterConformance(t *testing.T) {

@@ -5,7 +5,7 @@
 //	verification.Config{Store: store.Verifications(), …}
 //	mfa.Config{Store: store.MFA(), …}
 //	session.Config{Store: store.Sessions(), …}
-//	oauth.Config{StateStore: store.OAuthStates(), …}
+//	oauth.Config{Store: store.OAuthStates(), …}
 //	account.Config{Store: store.Accounts(), …}
 //	limiter, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: rule})
 //

@@ -85,7 +85,7 @@ func Example() {
 	var sessions session.Config
 	sessions.Store = store.Sessions()
 	var flows oauth.Config
-	flows.StateStore = store.OAuthStates()
+	flows.Store = store.OAuthStates()
 
 	signins, err := store.Limiter(redis.LimiterConfig{Name: "signin", Rule: ratelimit.Rule{Limit: 300, Window: time.Minute}})
 	if err != nil {

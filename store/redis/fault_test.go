@@ -162,8 +162,8 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 	_, _, err = s.MFA().CreateRecoverySet(ctx, set)
 	must(err)
 	must(s.MFA().CreateToken(ctx, tok))
-	must(s.OAuthStates().Save(ctx, st, now))
-	must(s.OAuthStates().Save(ctx, st2, now))
+	must(s.OAuthStates().Create(ctx, st, now))
+	must(s.OAuthStates().Create(ctx, st2, now))
 	must(s.Sessions().Create(ctx, sess))
 	lim, err := s.Limiter(LimiterConfig{Name: "fault", Rule: ratelimit.Rule{Limit: 1000, Window: time.Minute}})
 	must(err)
@@ -234,10 +234,10 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 			_, err := s.OAuthStates().Get(ctx, st2.State, now)
 			return ok(err)
 		}},
-		{"oauth.Save", func(ctx context.Context) (bool, error) {
+		{"oauth.Create", func(ctx context.Context) (bool, error) {
 			x := st
 			x.State = id("state3")
-			return ok(s.OAuthStates().Save(ctx, x, now))
+			return ok(s.OAuthStates().Create(ctx, x, now))
 		}},
 		{"session.Get", func(ctx context.Context) (bool, error) { _, err := s.Sessions().Get(ctx, sess.ID); return ok(err) }},
 		{"session.ConsumeJTI", func(ctx context.Context) (bool, error) {
@@ -379,7 +379,7 @@ func TestFaultStopUnderLoad(t *testing.T) {
 	now := time.Now().UTC().Truncate(time.Second)
 	const states = 200
 	for i := range states {
-		if err := s.OAuthStates().Save(ctx, oauth.State{State: fmt.Sprint("load-", i), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now); err != nil {
+		if err := s.OAuthStates().Create(ctx, oauth.State{State: fmt.Sprint("load-", i), CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -409,7 +409,7 @@ func TestFaultStopUnderLoad(t *testing.T) {
 					accepted[i]++
 				case errors.Is(err, ErrUnavailable):
 					failures++
-				case errors.Is(err, oauth.ErrStateUsed), errors.Is(err, oauth.ErrStateNotFound):
+				case errors.Is(err, oauth.ErrStateUsed), errors.Is(err, oauth.ErrNotFound):
 				default:
 					t.Errorf("Consume: unexpected error %v", err)
 				}
@@ -427,10 +427,10 @@ func TestFaultStopUnderLoad(t *testing.T) {
 	waitFor(func() bool { mu.Lock(); defer mu.Unlock(); return failures >= 20 })
 	p.services("start")
 	// Back up: fresh states are consumed again.
-	if _, err := waitUntilServing(t, faultOp{"oauth.Save", func(ctx context.Context) (bool, error) {
-		return false, s.OAuthStates().Save(ctx, oauth.State{State: "after", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now)
+	if _, err := waitUntilServing(t, faultOp{"oauth.Create", func(ctx context.Context) (bool, error) {
+		return false, s.OAuthStates().Create(ctx, oauth.State{State: "after", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}, now)
 	}}); err != nil {
-		t.Fatalf("Save after restart: %v", err)
+		t.Fatalf("Create after restart: %v", err)
 	}
 	close(stop)
 	wg.Wait()

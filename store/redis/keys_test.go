@@ -212,7 +212,7 @@ func TestKeyLayout(t *testing.T) {
 		{"session.ConsumeJTI", 1, false, func() error {
 			return ignore(s.Sessions().ConsumeJTI(ctx, "jti-1", now.Add(time.Minute), now), session.ErrAlreadyUsed)
 		}},
-		{"oauth.Save", 1, false, func() error { return ignore(s.OAuthStates().Save(ctx, st, now), oauth.ErrStateExists) }},
+		{"oauth.Create", 1, false, func() error { return ignore(s.OAuthStates().Create(ctx, st, now), oauth.ErrDuplicate) }},
 		{"oauth.Get", 1, false, func() error { _, err := s.OAuthStates().Get(ctx, st.State, now); return err }},
 		{"oauth.RecordCallback", 1, false, func() error {
 			_, err := s.OAuthStates().RecordCallback(ctx, st.State, oauth.Callback{Code: "c"}, now)

@@ -10,13 +10,13 @@ import (
 	"github.com/authkit/authkit/oauth"
 )
 
-// OAuthStateStore implements oauth.StateStore. A sign-in state is one hash
+// OAuthStateStore implements oauth.Store. A sign-in state is one hash
 // "{prefix:oauth:<state>}" kept until ExpiresAt + oauth.StateRetention, so
-// that a late callback gets ErrStateExpired rather than ErrStateNotFound,
+// that a late callback gets ErrStateExpired rather than ErrNotFound,
 // or only until ExpiresAt once its callback arrived or it was consumed.
 type OAuthStateStore struct{ s *Store }
 
-var _ oauth.StateStore = (*OAuthStateStore)(nil)
+var _ oauth.Store = (*OAuthStateStore)(nil)
 
 // sFields are a state hash's fields, in the order stateOf reads them.
 var sFields = fields{"st", "prov", "redir", "ret", "ver", "chal", "nonce", "code", "err", "errd", "user", "cat", "exp", "cbat", "used"}
@@ -62,8 +62,8 @@ redis.call('PEXPIRE', KEYS[1], ARGV[2])
 return 0
 `)
 
-// Save implements oauth.StateStore.
-func (o *OAuthStateStore) Save(ctx context.Context, rec oauth.State, now time.Time) error {
+// Create implements oauth.Store.
+func (o *OAuthStateStore) Create(ctx context.Context, rec oauth.State, now time.Time) error {
 	k := o.s.key("oauth", rec.State)
 	args := append([]any{us(now), ttlMS(now, rec.ExpiresAt.Add(oauth.StateRetention))}, stateFields(rec)...)
 	st, err := run(o.s, ctx, "oauth save state", func(ctx context.Context) (any, error) {
@@ -76,12 +76,12 @@ func (o *OAuthStateStore) Save(ctx context.Context, rec oauth.State, now time.Ti
 	case int64(sOK):
 		return nil
 	case int64(sExists):
-		return oauth.ErrStateExists
+		return oauth.ErrDuplicate
 	}
 	return errCorrupt("reply", fmt.Errorf("status %v", st))
 }
 
-// Get implements oauth.StateStore.
+// Get implements oauth.Store.
 func (o *OAuthStateStore) Get(ctx context.Context, state string, now time.Time) (oauth.State, error) {
 	k := o.s.key("oauth", state)
 	reply, err := run(o.s, ctx, "oauth get state", func(ctx context.Context) ([]any, error) {
@@ -95,7 +95,7 @@ func (o *OAuthStateStore) Get(ctx context.Context, state string, now time.Time) 
 		return oauth.State{}, errCorrupt("reply", err)
 	}
 	if !found {
-		return oauth.State{}, oauth.ErrStateNotFound
+		return oauth.State{}, oauth.ErrNotFound
 	}
 	r, err := stateOf(vals)
 	if err != nil {
@@ -118,7 +118,7 @@ if r[2] ~= '' then return {3} end
 
 // luaExpireAtExpiry makes a state whose callback arrived or that was
 // consumed go at its ExpiresAt instead of StateRetention later: it has
-// nothing left to tell a late caller (oauth.StateStore). r[1] is exp, in
+// nothing left to tell a late caller (oauth.Store). r[1] is exp, in
 // microseconds, after now by luaStateCheck.
 const luaExpireAtExpiry = `
 redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((tonumber(r[1]) - tonumber(ARGV[1])) / 1000)))
@@ -132,7 +132,7 @@ redis.call('HSET', KEYS[1], 'cbat', ARGV[1], 'code', ARGV[2], 'err', ARGV[3], 'e
 return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
-// RecordCallback implements oauth.StateStore.
+// RecordCallback implements oauth.Store.
 func (o *OAuthStateStore) RecordCallback(ctx context.Context, state string, cb oauth.Callback, now time.Time) (oauth.State, error) {
 	k := o.s.key("oauth", state)
 	reply, err := run(o.s, ctx, "oauth record callback", func(ctx context.Context) (any, error) {
@@ -151,7 +151,7 @@ redis.call('HSET', KEYS[1], 'used', ARGV[1])
 return {0, redis.call('HMGET', KEYS[1], unpack(F))}
 `)
 
-// Consume implements oauth.StateStore: one script, so of concurrent
+// Consume implements oauth.Store: one script, so of concurrent
 // completions exactly one gets past the state check.
 func (o *OAuthStateStore) Consume(ctx context.Context, state string, now time.Time) (oauth.State, error) {
 	k := o.s.key("oauth", state)
@@ -177,7 +177,7 @@ func stateResult(reply any) (oauth.State, error) {
 		}
 		return stateOf(vals)
 	case sNotFound:
-		return oauth.State{}, oauth.ErrStateNotFound
+		return oauth.State{}, oauth.ErrNotFound
 	case sExpired:
 		return oauth.State{}, oauth.ErrStateExpired
 	case sUsed:

@@ -97,7 +97,7 @@ func (s *Store) MFA() *MFAStore { return &MFAStore{s: s} }
 // Sessions returns the session.Store.
 func (s *Store) Sessions() *SessionStore { return &SessionStore{s: s} }
 
-// OAuthStates returns the oauth.StateStore.
+// OAuthStates returns the oauth.Store.
 func (s *Store) OAuthStates() *OAuthStateStore { return &OAuthStateStore{s: s} }
 
 // maxIDLen is the longest identifier used in a key as is; longer ones are

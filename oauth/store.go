@@ -14,16 +14,16 @@ import (
 var (
 	// ErrInvalidState is the parent of every state error below.
 	ErrInvalidState = errors.New("oauth: invalid state")
-	// ErrStateNotFound: no sign-in was started with this state (or the store
+	// ErrNotFound: no sign-in was started with this state (or the store
 	// has already forgotten it, some time after its expiry).
-	ErrStateNotFound = fmt.Errorf("%w: unknown state", ErrInvalidState)
+	ErrNotFound = fmt.Errorf("%w: unknown state", ErrInvalidState)
 	// ErrStateExpired: the state outlived its lifetime (10 minutes by default).
 	ErrStateExpired = fmt.Errorf("%w: expired state", ErrInvalidState)
 	// ErrStateUsed: the state was already consumed by a completion attempt.
 	ErrStateUsed = fmt.Errorf("%w: state already used", ErrInvalidState)
-	// ErrStateExists: Save was given a state that is already live. A client
+	// ErrDuplicate: Create was given a state that is already live. A client
 	// that picks its own state must pick a fresh one.
-	ErrStateExists = fmt.Errorf("%w: state already exists", ErrInvalidState)
+	ErrDuplicate = fmt.Errorf("%w: state already exists", ErrInvalidState)
 	// ErrStateMismatch: the state was made for another provider or another
 	// redirect URL than the one it is being used with.
 	ErrStateMismatch = fmt.Errorf("%w: state made for another provider or redirect URL", ErrInvalidState)
@@ -92,7 +92,7 @@ type Callback struct {
 	User string
 }
 
-// StateStore keeps sign-in states. Each method is one atomic operation;
+// Store keeps sign-in states. Each method is one atomic operation;
 // none is a read-modify-write left to the caller. Implementations compare
 // expiry against the now they are given (never their own clock), so the
 // same conformance suite runs against every backend:
@@ -100,7 +100,7 @@ type Callback struct {
 //
 // A store keeps a record at least until its ExpiresAt and may forget it
 // any time after ExpiresAt + StateRetention; until it forgets, methods
-// report ErrStateExpired for it, afterwards ErrStateNotFound. A record
+// report ErrStateExpired for it, afterwards ErrNotFound. A record
 // with a callback recorded or consumed has nothing left to tell a late
 // caller, so it may be forgotten from its ExpiresAt on: completed sign-ins
 // (and the codes they carry) do not linger for StateRetention.
@@ -112,17 +112,17 @@ type Callback struct {
 //
 // followed, only when no row came back, by a SELECT that tells
 // not-found, expired and used apart; RecordCallback is the same UPDATE with
-// "callback_at IS NULL" added; Save is INSERT … ON CONFLICT (state) DO
+// "callback_at IS NULL" added; Create is INSERT … ON CONFLICT (state) DO
 // UPDATE … WHERE oauth_states.expires_at <= $now (no row affected means
-// ErrStateExists). In Redis each is a short Lua script over a hash whose
+// ErrDuplicate). In Redis each is a short Lua script over a hash whose
 // key expires at ExpiresAt + StateRetention.
-type StateStore interface {
-	// Save stores a new record. If a record with the same State exists and
-	// has not expired at now, it fails with ErrStateExists and changes
+type Store interface {
+	// Create stores a new record. If a record with the same State exists and
+	// has not expired at now, it fails with ErrDuplicate and changes
 	// nothing; an expired record with that State is replaced.
-	Save(ctx context.Context, rec State, now time.Time) error
+	Create(ctx context.Context, rec State, now time.Time) error
 
-	// Get returns the record for state: ErrStateNotFound if there is none,
+	// Get returns the record for state: ErrNotFound if there is none,
 	// ErrStateExpired if now is at or after its ExpiresAt. A consumed record
 	// is returned as is (ConsumedAt set).
 	Get(ctx context.Context, state string, now time.Time) (State, error)
@@ -130,7 +130,7 @@ type StateStore interface {
 	// RecordCallback stores what the provider's callback carried, once:
 	// it sets CallbackAt to now and Code, Error, ErrorDescription and
 	// CallbackUser from cb, and returns the updated record. It fails with
-	// ErrStateNotFound, ErrStateExpired, ErrStateUsed (already consumed) or
+	// ErrNotFound, ErrStateExpired, ErrStateUsed (already consumed) or
 	// ErrCallbackRecorded (a callback was already stored), changing nothing.
 	// Of concurrent calls for one state, exactly one succeeds.
 	RecordCallback(ctx context.Context, state string, cb Callback, now time.Time) (State, error)
@@ -138,13 +138,13 @@ type StateStore interface {
 	// Consume marks the record used (ConsumedAt = now) and returns the
 	// updated record, so that exactly one completion gets past the state
 	// check.
-	// It fails with ErrStateNotFound, ErrStateExpired or ErrStateUsed,
+	// It fails with ErrNotFound, ErrStateExpired or ErrStateUsed,
 	// changing nothing. Of concurrent calls for one state, exactly one
 	// succeeds.
 	Consume(ctx context.Context, state string, now time.Time) (State, error)
 }
 
 // StateRetention is how long after ExpiresAt a store must at least keep
-// reporting ErrStateExpired (rather than ErrStateNotFound); stores may keep
+// reporting ErrStateExpired (rather than ErrNotFound); stores may keep
 // records longer.
 const StateRetention = time.Hour

@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// MemoryStateStore is an in-process StateStore, safe for concurrent use.
+// MemoryStore is an in-process Store, safe for concurrent use.
 // It suits a single server instance; several instances need a shared store
 // (store/postgres, store/redis) so that a callback landing on one instance
 // is seen by the completion landing on another.
@@ -16,23 +16,23 @@ import (
 // the records whose time has come, found through a queue ordered by that
 // time, so no request ever scans the whole map under the lock, and the
 // store shrinks as fast as it grows.
-type MemoryStateStore struct {
+type MemoryStore struct {
 	mu      sync.Mutex
 	records map[string]State
 	queue   forgetQueue
 }
 
-// NewMemoryStateStore returns an empty MemoryStateStore.
-func NewMemoryStateStore() *MemoryStateStore {
-	return &MemoryStateStore{records: make(map[string]State)}
+// NewMemoryStore returns an empty MemoryStore.
+func NewMemoryStore() *MemoryStore {
+	return &MemoryStore{records: make(map[string]State)}
 }
 
 // sweepBatch is how many due records a write may drop: more than the one
 // record a write can add, so the backlog never grows.
 const sweepBatch = 4
 
-// Save implements StateStore.
-func (m *MemoryStateStore) Save(ctx context.Context, rec State, now time.Time) error {
+// Create implements Store.
+func (m *MemoryStore) Create(ctx context.Context, rec State, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -40,14 +40,14 @@ func (m *MemoryStateStore) Save(ctx context.Context, rec State, now time.Time) e
 	defer m.mu.Unlock()
 	m.sweepLocked(now)
 	if old, ok := m.records[rec.State]; ok && now.Before(old.ExpiresAt) {
-		return ErrStateExists
+		return ErrDuplicate
 	}
 	m.putLocked(rec)
 	return nil
 }
 
 // putLocked stores rec and queues the time it may be forgotten.
-func (m *MemoryStateStore) putLocked(rec State) {
+func (m *MemoryStore) putLocked(rec State) {
 	m.records[rec.State] = rec
 	heap.Push(&m.queue, forgetEntry{at: forgetAt(rec), state: rec.State})
 }
@@ -66,7 +66,7 @@ func forgetAt(r State) time.Time {
 // sweepLocked drops up to sweepBatch records whose time has come. Queue
 // entries left behind by a record that was replaced or re-queued are
 // recognised by the record's current forgetAt and skipped.
-func (m *MemoryStateStore) sweepLocked(now time.Time) {
+func (m *MemoryStore) sweepLocked(now time.Time) {
 	for range sweepBatch {
 		if len(m.queue) == 0 || now.Before(m.queue[0].at) {
 			return
@@ -100,10 +100,10 @@ func (q *forgetQueue) Pop() any {
 }
 
 // lookupLocked returns the record for state if it exists and is live at now.
-func (m *MemoryStateStore) lookupLocked(state string, now time.Time) (State, error) {
+func (m *MemoryStore) lookupLocked(state string, now time.Time) (State, error) {
 	r, ok := m.records[state]
 	if !ok {
-		return State{}, ErrStateNotFound
+		return State{}, ErrNotFound
 	}
 	if !now.Before(r.ExpiresAt) {
 		return State{}, ErrStateExpired
@@ -111,8 +111,8 @@ func (m *MemoryStateStore) lookupLocked(state string, now time.Time) (State, err
 	return r, nil
 }
 
-// Get implements StateStore.
-func (m *MemoryStateStore) Get(ctx context.Context, state string, now time.Time) (State, error) {
+// Get implements Store.
+func (m *MemoryStore) Get(ctx context.Context, state string, now time.Time) (State, error) {
 	if err := ctx.Err(); err != nil {
 		return State{}, err
 	}
@@ -121,8 +121,8 @@ func (m *MemoryStateStore) Get(ctx context.Context, state string, now time.Time)
 	return m.lookupLocked(state, now)
 }
 
-// RecordCallback implements StateStore.
-func (m *MemoryStateStore) RecordCallback(ctx context.Context, state string, cb Callback, now time.Time) (State, error) {
+// RecordCallback implements Store.
+func (m *MemoryStore) RecordCallback(ctx context.Context, state string, cb Callback, now time.Time) (State, error) {
 	if err := ctx.Err(); err != nil {
 		return State{}, err
 	}
@@ -148,8 +148,8 @@ func (m *MemoryStateStore) RecordCallback(ctx context.Context, state string, cb 
 	return r, nil
 }
 
-// Consume implements StateStore.
-func (m *MemoryStateStore) Consume(ctx context.Context, state string, now time.Time) (State, error) {
+// Consume implements Store.
+func (m *MemoryStore) Consume(ctx context.Context, state string, now time.Time) (State, error) {
 	if err := ctx.Err(); err != nil {
 		return State{}, err
 	}
