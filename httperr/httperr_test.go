@@ -85,10 +85,11 @@ var sentinels = map[string]error{
 	"mfa.ErrQRCode":                    mfa.ErrQRCode,
 
 	"oauth.ErrInvalidState":            oauth.ErrInvalidState,
-	"oauth.ErrStateNotFound":           oauth.ErrStateNotFound,
+	"oauth.ErrNotFound":                oauth.ErrNotFound,
 	"oauth.ErrStateExpired":            oauth.ErrStateExpired,
 	"oauth.ErrStateUsed":               oauth.ErrStateUsed,
-	"oauth.ErrStateExists":             oauth.ErrStateExists,
+	"oauth.ErrDuplicate":               oauth.ErrDuplicate,
+	"oauth.ErrConfig":                  oauth.ErrConfig,
 	"oauth.ErrStateMismatch":           oauth.ErrStateMismatch,
 	"oauth.ErrCallbackRecorded":        oauth.ErrCallbackRecorded,
 	"oauth.ErrUnknownProvider":         oauth.ErrUnknownProvider,

@@ -140,10 +140,10 @@ var rows = []row{
 	{session.ErrKeySchedule, s500, CodeInternal},
 	{session.ErrKeyNotExportable, s500, CodeInternal},
 
-	{oauth.ErrStateNotFound, s400, "oauth_state_not_found"},
+	{oauth.ErrNotFound, s400, "oauth_state_not_found"},
 	{oauth.ErrStateExpired, s400, "oauth_state_expired"},
 	{oauth.ErrStateUsed, s400, "oauth_state_used"},
-	{oauth.ErrStateExists, s409, "oauth_state_exists"},
+	{oauth.ErrDuplicate, s409, "oauth_state_exists"},
 	{oauth.ErrStateMismatch, s400, "oauth_state_mismatch"},
 	{oauth.ErrCallbackRecorded, s400, "oauth_callback_recorded"},
 	{oauth.ErrInvalidState, s400, "oauth_invalid_state"},
@@ -157,6 +157,7 @@ var rows = []row{
 	{oauth.ErrInvalidIDToken, s422, "oauth_invalid_id_token"},
 	{oauth.ErrProviderError, s422, "oauth_provider_error"},
 	{oauth.ErrProviderUnavailable, s502, "oauth_provider_unavailable"},
+	{oauth.ErrConfig, s500, CodeInternal},
 
 	{passkey.ErrInvalidUser, s400, "passkey_invalid_user"},
 	{passkey.ErrUnknownRPID, s400, "passkey_unknown_rp_id"},
