@@ -92,6 +92,7 @@ var sentinels = map[string]error{
 	"oauth.ErrConfig":                  oauth.ErrConfig,
 	"oauth.ErrStateMismatch":           oauth.ErrStateMismatch,
 	"oauth.ErrCallbackRecorded":        oauth.ErrCallbackRecorded,
+	"oauth.ErrBrowserMismatch":         oauth.ErrBrowserMismatch,
 	"oauth.ErrUnknownProvider":         oauth.ErrUnknownProvider,
 	"oauth.ErrRedirectURLNotAllowed":   oauth.ErrRedirectURLNotAllowed,
 	"oauth.ErrInvalidStateValue":       oauth.ErrInvalidStateValue,

@@ -146,6 +146,7 @@ var rows = []row{
 	{oauth.ErrDuplicate, s409, "oauth_state_exists"},
 	{oauth.ErrStateMismatch, s400, "oauth_state_mismatch"},
 	{oauth.ErrCallbackRecorded, s400, "oauth_callback_recorded"},
+	{oauth.ErrBrowserMismatch, s403, "oauth_browser_mismatch"},
 	{oauth.ErrInvalidState, s400, "oauth_invalid_state"},
 	{oauth.ErrUnknownProvider, s404, "oauth_unknown_provider"},
 	{oauth.ErrRedirectURLNotAllowed, s400, "oauth_redirect_url_not_allowed"},
