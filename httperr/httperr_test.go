@@ -50,10 +50,10 @@ var sentinels = map[string]error{
 	"account.ErrPurge":              account.ErrPurge,
 	"account.ErrConfig":             account.ErrConfig,
 
-	"captcha.ErrMissingToken":  captcha.ErrMissingToken,
-	"captcha.ErrFailed":        captcha.ErrFailed,
-	"captcha.ErrUnavailable":   captcha.ErrUnavailable,
-	"captcha.ErrInvalidConfig": captcha.ErrInvalidConfig,
+	"captcha.ErrMissingToken": captcha.ErrMissingToken,
+	"captcha.ErrFailed":       captcha.ErrFailed,
+	"captcha.ErrUnavailable":  captcha.ErrUnavailable,
+	"captcha.ErrConfig":       captcha.ErrConfig,
 
 	"devicebind.ErrInvalidProof": devicebind.ErrInvalidProof,
 	"devicebind.ErrMalformed":    devicebind.ErrMalformed,
@@ -61,6 +61,7 @@ var sentinels = map[string]error{
 	"devicebind.ErrUnknownNonce": devicebind.ErrUnknownNonce,
 	"devicebind.ErrNotFound":     devicebind.ErrNotFound,
 	"devicebind.ErrDuplicate":    devicebind.ErrDuplicate,
+	"devicebind.ErrConfig":       devicebind.ErrConfig,
 
 	"mfa.ErrNotFound":                  mfa.ErrNotFound,
 	"mfa.ErrDuplicate":                 mfa.ErrDuplicate,

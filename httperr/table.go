@@ -59,7 +59,7 @@ var rows = []row{
 	{captcha.ErrUnavailable, s503, "captcha_unavailable"},
 	{captcha.ErrMissingToken, s400, "captcha_required"},
 	{captcha.ErrFailed, s422, "captcha_failed"},
-	{captcha.ErrInvalidConfig, s500, CodeInternal},
+	{captcha.ErrConfig, s500, CodeInternal},
 
 	{phone.ErrInvalidInput, s400, "phone_invalid_input"},
 	{phone.ErrUnknownRegion, s400, "phone_unknown_region"},
@@ -183,6 +183,7 @@ var rows = []row{
 	{devicebind.ErrInvalidProof, s403, "invalid_device_proof"},
 	{devicebind.ErrNotFound, s403, "invalid_device_proof"},
 	{devicebind.ErrDuplicate, s500, CodeInternal},
+	{devicebind.ErrConfig, s500, CodeInternal},
 
 	{account.ErrNotFound, s404, "account_not_found"},
 	{account.ErrCredentialNotFound, s404, "account_credential_not_found"},
