@@ -180,7 +180,8 @@ var sentinels = map[string]error{
 	"verification.ErrInvalidDestination":   verification.ErrInvalidDestination,
 	"verification.ErrChannelUnavailable":   verification.ErrChannelUnavailable,
 	"verification.ErrSendFailed":           verification.ErrSendFailed,
-	"verification.ErrExists":               verification.ErrExists,
+	"verification.ErrDuplicate":            verification.ErrDuplicate,
+	"verification.ErrConfig":               verification.ErrConfig,
 
 	"postgres.ErrUnavailable":     postgres.ErrUnavailable,
 	"postgres.ErrConfig":          postgres.ErrConfig,

@@ -80,7 +80,8 @@ var rows = []row{
 	{verification.ErrInvalidDestination, s400, "verification_invalid_destination"},
 	{verification.ErrChannelUnavailable, s404, "verification_channel_unavailable"},
 	{verification.ErrSendFailed, s502, "verification_send_failed"},
-	{verification.ErrExists, s500, CodeInternal},
+	{verification.ErrDuplicate, s500, CodeInternal},
+	{verification.ErrConfig, s500, CodeInternal},
 
 	{mfa.ErrLockedOut, s429, "mfa_locked_out"},
 	{mfa.ErrRateLimited, s429, "mfa_rate_limited"},

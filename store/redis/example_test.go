@@ -73,9 +73,9 @@ func Example() {
 
 	secret := []byte("a 32-byte or longer random secret, from your vault")
 	codes, err := verification.New(verification.Config{
-		Store:   store.Verifications(),
-		Email:   &verificationtest.Recorder{}, // in production: verification.NewSMTPSender(...)
-		Secrets: [][]byte{secret},
+		Store:    store.Verifications(),
+		Email:    &verificationtest.Recorder{}, // in production: verification.NewSMTPSender(...)
+		HashKeys: [][]byte{secret},
 	})
 	if err != nil {
 		log.Fatal(err)

@@ -27,7 +27,7 @@ func TestVerificationServiceFlow(t *testing.T) {
 	ctx := context.Background()
 	outbox := &verificationtest.Recorder{}
 	svc, err := verification.New(verification.Config{
-		Store: s.Verifications(), SMS: outbox, Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)},
+		Store: s.Verifications(), SMS: outbox, HashKeys: [][]byte{bytes.Repeat([]byte("k"), 32)},
 	})
 	if err != nil {
 		t.Fatal(err)
