@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -216,4 +217,55 @@ func BenchmarkRawFloorTwoES256Mints(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLiveHeapPerUser: the live heap that b.N first sign-ins leave
+// behind in the memory stores (user, credential, session, verification
+// record, send limits, dev outbox), after a GC; reports bytes per user.
+func BenchmarkLiveHeapPerUser(b *testing.B) {
+	srv, _, _ := benchServer(b)
+	h := srv.Handler()
+	numbers := benchNumbers(b, b.N+1)
+	call := func(method, path string, body any, v any) {
+		var rd io.Reader
+		if body != nil {
+			j, _ := json.Marshal(body)
+			rd = bytes.NewReader(j)
+		}
+		r := httptest.NewRequest(method, path, rd)
+		if body != nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code/100 != 2 {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	signIn := func(national string) {
+		var created smsCreateResponse
+		call("POST", apiPrefix+testEnvID+"/smsVerifications/create", smsBody(national), &created)
+		var msgs []devMessage
+		call("GET", "/dev/messages?to="+url.QueryEscape("+1"+national), nil, &msgs)
+		var v verifyResponse
+		call("POST", apiPrefix+testEnvID+"/smsVerifications/signin", map[string]any{
+			"verificationUUID": created.VerificationUUID, "verificationToken": msgs[len(msgs)-1].Code,
+		}, &v)
+	}
+	signIn(numbers[b.N]) // warm-up: lazily built tables
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := range b.N {
+		signIn(numbers[i])
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "live-B/user")
+	runtime.KeepAlive(srv)
 }
