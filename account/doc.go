@@ -55,4 +55,8 @@
 // columns (Profile.Apply shows the rules: nil leaves a field unchanged). A
 // host whose ids come from a sequence ignores the ids the Service proposes
 // and returns its own.
+//
+// Config.Store is required, as in every authkit package: NewMemoryStore
+// for one process, store/postgres or store/redis for several. New reports
+// an unusable Config as ErrConfig.
 package account

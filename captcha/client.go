@@ -76,10 +76,10 @@ type Client struct {
 // New validates cfg, applies defaults and returns a Client.
 func New(cfg Config) (*Client, error) {
 	if cfg.Provider.endpoint() == "" {
-		return nil, fmt.Errorf("%w: unknown provider %q", ErrInvalidConfig, cfg.Provider)
+		return nil, fmt.Errorf("%w: unknown provider %q", ErrConfig, cfg.Provider)
 	}
 	if cfg.Secret == "" {
-		return nil, fmt.Errorf("%w: Secret is required", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: Secret is required", ErrConfig)
 	}
 	if cfg.Endpoint == "" {
 		cfg.Endpoint = cfg.Provider.endpoint()
@@ -88,21 +88,21 @@ func New(cfg Config) (*Client, error) {
 		return nil, err
 	}
 	if cfg.Timeout < 0 {
-		return nil, fmt.Errorf("%w: negative Timeout", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: negative Timeout", ErrConfig)
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = DefaultTimeout
 	}
 	switch {
 	case cfg.MinScore != 0 && cfg.Provider != ReCaptchaV3:
-		return nil, fmt.Errorf("%w: MinScore applies to %s only", ErrInvalidConfig, ReCaptchaV3)
+		return nil, fmt.Errorf("%w: MinScore applies to %s only", ErrConfig, ReCaptchaV3)
 	case cfg.MinScore < 0 || cfg.MinScore > 1 || cfg.MinScore != cfg.MinScore:
-		return nil, fmt.Errorf("%w: MinScore must be in (0, 1]", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: MinScore must be in (0, 1]", ErrConfig)
 	case cfg.MinScore == 0 && cfg.Provider == ReCaptchaV3:
 		cfg.MinScore = DefaultMinScore
 	}
 	if cfg.ExpectedAction != "" && !cfg.Provider.hasAction() {
-		return nil, fmt.Errorf("%w: %s responses carry no action to check", ErrInvalidConfig, cfg.Provider)
+		return nil, fmt.Errorf("%w: %s responses carry no action to check", ErrConfig, cfg.Provider)
 	}
 	c := &Client{cfg: cfg, endpoint: cfg.Endpoint, http: cfg.HTTPClient, log: cfg.Logger}
 	if c.http == nil {
@@ -117,7 +117,7 @@ func New(cfg Config) (*Client, error) {
 func checkEndpoint(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
-		return fmt.Errorf("%w: Endpoint is not an absolute URL", ErrInvalidConfig)
+		return fmt.Errorf("%w: Endpoint is not an absolute URL", ErrConfig)
 	}
 	switch u.Scheme {
 	case "https":
@@ -128,7 +128,7 @@ func checkEndpoint(raw string) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("%w: Endpoint must use https (the secret travels in the request)", ErrInvalidConfig)
+	return fmt.Errorf("%w: Endpoint must use https (the secret travels in the request)", ErrConfig)
 }
 
 // siteverifyResponse is the union of the three providers' JSON answers.

@@ -316,8 +316,8 @@ func TestNewValidatesConfig(t *testing.T) {
 		{"action for v2", captcha.Config{Provider: captcha.ReCaptchaV2, Secret: testSecret, ExpectedAction: "login"}},
 	} {
 		c, err := captcha.New(tc.cfg)
-		if !errors.Is(err, captcha.ErrInvalidConfig) || c != nil {
-			t.Errorf("%s: New = %v, %v; want ErrInvalidConfig", tc.name, c, err)
+		if !errors.Is(err, captcha.ErrConfig) || c != nil {
+			t.Errorf("%s: New = %v, %v; want ErrConfig", tc.name, c, err)
 		}
 		if err != nil && strings.Contains(err.Error(), testSecret) {
 			t.Errorf("%s: error %q contains the secret", tc.name, err)

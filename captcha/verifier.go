@@ -34,6 +34,6 @@ var (
 	// timeout, non-200 status, undecodable response) or the provider
 	// rejected our secret or request. The check still failed.
 	ErrUnavailable = errors.New("captcha: verification unavailable")
-	// ErrInvalidConfig: New was given an unusable Config.
-	ErrInvalidConfig = errors.New("captcha: invalid config")
+	// ErrConfig: New was given an unusable Config.
+	ErrConfig = errors.New("captcha: invalid config")
 )

@@ -59,10 +59,10 @@ type Service struct {
 // New validates cfg and returns a Service.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
-		return nil, errors.New("devicebind: Store is required")
+		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
 	}
 	if cfg.NonceTTL < 0 {
-		return nil, errors.New("devicebind: NonceTTL must not be negative")
+		return nil, fmt.Errorf("%w: NonceTTL must not be negative", ErrConfig)
 	}
 	if cfg.NonceTTL == 0 {
 		cfg.NonceTTL = DefaultNonceTTL
@@ -86,7 +86,7 @@ func (s *Service) Issue(ctx context.Context, n int) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := s.store.SaveNonce(ctx, digest(v), exp); err != nil {
+		if err := s.store.CreateNonce(ctx, digest(v), exp); err != nil {
 			return nil, fmt.Errorf("devicebind: store: %w", err)
 		}
 		out = append(out, v)

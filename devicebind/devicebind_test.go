@@ -96,11 +96,11 @@ func TestIssue(t *testing.T) {
 			t.Errorf("Issue(%d) succeeded", n)
 		}
 	}
-	if _, err := devicebind.New(devicebind.Config{}); err == nil {
-		t.Error("New without a Store succeeded")
+	if _, err := devicebind.New(devicebind.Config{}); !errors.Is(err, devicebind.ErrConfig) {
+		t.Errorf("New without a Store = %v, want ErrConfig", err)
 	}
-	if _, err := devicebind.New(devicebind.Config{Store: devicebind.NewMemoryStore(), NonceTTL: -time.Second}); err == nil {
-		t.Error("New with a negative TTL succeeded")
+	if _, err := devicebind.New(devicebind.Config{Store: devicebind.NewMemoryStore(), NonceTTL: -time.Second}); !errors.Is(err, devicebind.ErrConfig) {
+		t.Errorf("New with a negative TTL = %v, want ErrConfig", err)
 	}
 }
 

@@ -20,4 +20,8 @@
 //   - A request without the headers is an unknown device, not an error
 //     (cookie-mode and generic clients never send them); a host that wants
 //     every request device-bound refuses Device.Known == false itself.
+//
+// Config.Store is required, as in every authkit package: NewMemoryStore
+// for one process, store/postgres or store/redis for several. New reports
+// an unusable Config as ErrConfig.
 package devicebind

@@ -24,6 +24,9 @@ var (
 // does not hold unexpired at now.
 var ErrNotFound = errors.New("devicebind: nonce not found")
 
-// ErrDuplicate is what a Store returns from SaveNonce for a digest it
+// ErrDuplicate is what a Store returns from CreateNonce for a digest it
 // already holds.
 var ErrDuplicate = errors.New("devicebind: nonce exists")
+
+// ErrConfig is wrapped by every error New returns: the Config is unusable.
+var ErrConfig = errors.New("devicebind: invalid config")

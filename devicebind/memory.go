@@ -20,8 +20,8 @@ func NewMemoryStore() *MemoryStore { return &MemoryStore{nonces: map[string]time
 
 var _ Store = (*MemoryStore)(nil)
 
-// SaveNonce implements Store.
-func (m *MemoryStore) SaveNonce(ctx context.Context, digest []byte, expiresAt time.Time) error {
+// CreateNonce implements Store.
+func (m *MemoryStore) CreateNonce(ctx context.Context, digest []byte, expiresAt time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}

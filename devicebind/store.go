@@ -10,9 +10,9 @@ import (
 // clock, so one conformance suite (devicebindtest.RunStoreTests) runs on
 // every backend.
 type Store interface {
-	// SaveNonce stores a digest valid until expiresAt; ErrDuplicate if the
+	// CreateNonce stores a digest valid until expiresAt; ErrDuplicate if the
 	// digest is already held.
-	SaveNonce(ctx context.Context, digest []byte, expiresAt time.Time) error
+	CreateNonce(ctx context.Context, digest []byte, expiresAt time.Time) error
 	// ConsumeNonce removes the digest if it is held and unexpired at now;
 	// otherwise it returns ErrNotFound. Of concurrent calls with one digest
 	// exactly one succeeds.

@@ -25,10 +25,10 @@ func benchService(b *testing.B) (*passkey.Service, *passkey.MemoryStore) {
 	b.Helper()
 	store := passkey.NewMemoryStore()
 	svc, err := passkey.New(passkey.Config{
-		RP:         passkey.RelyingParty{ID: "example.com", Origins: []string{"https://example.com"}},
-		Name:       "bench",
-		Store:      store,
-		MaxPerUser: 1 << 30,
+		RP:          passkey.RelyingParty{ID: "example.com", Origins: []string{"https://example.com"}},
+		Name:        "bench",
+		Store:       store,
+		MaxPasskeys: 1 << 30,
 	})
 	if err != nil {
 		b.Fatal(err)

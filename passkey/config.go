@@ -21,8 +21,8 @@ var ErrConfig = errors.New("passkey: invalid config")
 const (
 	// DefaultChallengeTTL is how long a challenge can be answered.
 	DefaultChallengeTTL = 5 * time.Minute
-	// DefaultMaxPerUser caps the passkeys one user may register.
-	DefaultMaxPerUser = 10
+	// DefaultMaxPasskeys caps the passkeys one user may register.
+	DefaultMaxPasskeys = 10
 	// MaxAliasLen is the longest alias (in bytes) Rename accepts.
 	MaxAliasLen = 255
 	// MaxUserIDLen is the longest user id: the id is the WebAuthn user
@@ -81,8 +81,8 @@ type Config struct {
 	// Accounts says whether a user can sign in without passkeys. nil means
 	// never: a user's last passkey can then not be deleted.
 	Accounts Accounts
-	// MaxPerUser caps the passkeys of one user. 0 means DefaultMaxPerUser.
-	MaxPerUser int
+	// MaxPasskeys caps the passkeys of one user. 0 means DefaultMaxPasskeys.
+	MaxPasskeys int
 	// ChallengeTTL is how long a challenge can be answered; it is also the
 	// timeout the options carry. 0 means DefaultChallengeTTL (5 min); at
 	// most 10 min (WebAuthn Level 3 §15.4 recommends 5).

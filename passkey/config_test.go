@@ -29,7 +29,7 @@ func TestNewValidatesConfig(t *testing.T) {
 			c.Related = []passkey.RelyingParty{{ID: "example.org", Origins: []string{"https://example.org"}}}
 		}, true},
 		{"all options", func(c *passkey.Config) {
-			c.MaxPerUser, c.ChallengeTTL, c.UserVerification = 3, time.Minute, passkey.UVRequired
+			c.MaxPasskeys, c.ChallengeTTL, c.UserVerification = 3, time.Minute, passkey.UVRequired
 		}, true},
 		{"no store", func(c *passkey.Config) { c.Store = nil }, false},
 		{"no name", func(c *passkey.Config) { c.Name = "" }, false},
@@ -50,7 +50,7 @@ func TestNewValidatesConfig(t *testing.T) {
 			c.Related = []passkey.RelyingParty{{ID: "example.com", Origins: []string{"https://example.com"}}}
 		}, false},
 		{"bad related RP", func(c *passkey.Config) { c.Related = []passkey.RelyingParty{{ID: "example.org"}} }, false},
-		{"negative maximum", func(c *passkey.Config) { c.MaxPerUser = -1 }, false},
+		{"negative maximum", func(c *passkey.Config) { c.MaxPasskeys = -1 }, false},
 		{"TTL too short", func(c *passkey.Config) { c.ChallengeTTL = time.Second }, false},
 		{"TTL too long", func(c *passkey.Config) { c.ChallengeTTL = time.Hour }, false},
 		{"unknown user verification", func(c *passkey.Config) { c.UserVerification = "sometimes" }, false},

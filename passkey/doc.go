@@ -27,7 +27,9 @@
 // and stored in one atomic step (WebAuthn Level 3 §6.1.1); a counter that
 // does not advance is ErrSignCount, a possible cloned authenticator.
 //
-// The Store holds challenges and credentials: NewMemoryStore for one
-// process, store/postgres and store/redis for several. passkeytest has the
-// conformance suite and a virtual authenticator for host tests.
+// The Store holds challenges and credentials. Config.Store is required, as
+// in every authkit package: NewMemoryStore for one process, store/postgres
+// or store/redis for several. New reports an unusable Config as ErrConfig.
+// passkeytest has the conformance suite and a virtual authenticator for
+// host tests.
 package passkey

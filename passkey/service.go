@@ -95,14 +95,14 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, accounts: cfg.Accounts, name: cfg.Name, primary: cfg.RP.ID,
 		rps: map[string]*webauthn.WebAuthn{}, origins: map[string][]string{},
-		max: cfg.MaxPerUser, ttl: cfg.ChallengeTTL, uv: cfg.UserVerification,
+		max: cfg.MaxPasskeys, ttl: cfg.ChallengeTTL, uv: cfg.UserVerification,
 		now: clock.Or(cfg.Now), rand: cfg.Rand, log: cfg.Logger,
 	}
 	switch {
 	case s.max == 0:
-		s.max = DefaultMaxPerUser
+		s.max = DefaultMaxPasskeys
 	case s.max < 0:
-		return bad("MaxPerUser must not be negative")
+		return bad("MaxPasskeys must not be negative")
 	}
 	switch {
 	case s.ttl == 0:

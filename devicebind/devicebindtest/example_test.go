@@ -21,7 +21,7 @@ func Example() {
 	var s devicebind.Store = devicebind.NewMemoryStore()
 	ctx, now := context.Background(), time.Now()
 	digest := make([]byte, 32)
-	_ = s.SaveNonce(ctx, digest, now.Add(time.Hour))
+	_ = s.CreateNonce(ctx, digest, now.Add(time.Hour))
 	fmt.Println(s.ConsumeNonce(ctx, digest, now))
 	fmt.Println(errors.Is(s.ConsumeNonce(ctx, digest, now), devicebind.ErrNotFound))
 	// Output:

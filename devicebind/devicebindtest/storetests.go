@@ -63,7 +63,7 @@ func wantErr(t *testing.T, what string, err, want error) {
 func testSaveConsume(t *testing.T, s devicebind.Store) {
 	a, b := fresh(t), fresh(t)
 	for _, d := range [][]byte{a, b} {
-		if err := s.SaveNonce(ctx, d, base.Add(time.Hour)); err != nil {
+		if err := s.CreateNonce(ctx, d, base.Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -80,10 +80,10 @@ func testSaveConsume(t *testing.T, s devicebind.Store) {
 
 func testDuplicate(t *testing.T, s devicebind.Store) {
 	d := fresh(t)
-	if err := s.SaveNonce(ctx, d, base.Add(time.Hour)); err != nil {
+	if err := s.CreateNonce(ctx, d, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	wantErr(t, "SaveNonce twice", s.SaveNonce(ctx, d, base.Add(2*time.Hour)), devicebind.ErrDuplicate)
+	wantErr(t, "CreateNonce twice", s.CreateNonce(ctx, d, base.Add(2*time.Hour)), devicebind.ErrDuplicate)
 	// The refused save changed nothing: still usable once.
 	if err := s.ConsumeNonce(ctx, d, base); err != nil {
 		t.Fatal(err)
@@ -94,14 +94,14 @@ func testDuplicate(t *testing.T, s devicebind.Store) {
 func testExpiry(t *testing.T, s devicebind.Store) {
 	d := fresh(t)
 	exp := base.Add(time.Hour)
-	if err := s.SaveNonce(ctx, d, exp); err != nil {
+	if err := s.CreateNonce(ctx, d, exp); err != nil {
 		t.Fatal(err)
 	}
 	wantErr(t, "ConsumeNonce at expiry", s.ConsumeNonce(ctx, d, exp), devicebind.ErrNotFound)
 	wantErr(t, "ConsumeNonce after expiry", s.ConsumeNonce(ctx, d, exp.Add(time.Second)), devicebind.ErrNotFound)
 	// Just before expiry it works, once.
 	d2 := fresh(t)
-	if err := s.SaveNonce(ctx, d2, exp); err != nil {
+	if err := s.CreateNonce(ctx, d2, exp); err != nil {
 		t.Fatal(err)
 	}
 	if err := s.ConsumeNonce(ctx, d2, exp.Add(-time.Millisecond)); err != nil {
@@ -111,7 +111,7 @@ func testExpiry(t *testing.T, s devicebind.Store) {
 
 func testParallelConsume(t *testing.T, s devicebind.Store) {
 	d := fresh(t)
-	if err := s.SaveNonce(ctx, d, base.Add(time.Hour)); err != nil {
+	if err := s.CreateNonce(ctx, d, base.Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	wins := 0

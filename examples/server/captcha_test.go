@@ -345,8 +345,8 @@ func TestCaptchaConfig(t *testing.T) {
 	}
 	// The endpoint refusal keeps captcha.New's sentinel.
 	_, err := parseConfig([]string{"-captcha", "turnstile", "-captcha-secret", "s", "-captcha-endpoint", "http://captcha.example.com/"}, nil, io.Discard)
-	if !errors.Is(err, captcha.ErrInvalidConfig) {
-		t.Errorf("endpoint error %v does not wrap captcha.ErrInvalidConfig", err)
+	if !errors.Is(err, captcha.ErrConfig) {
+		t.Errorf("endpoint error %v does not wrap captcha.ErrConfig", err)
 	}
 	// A bad AUTHKIT_CAPTCHA_MIN_SCORE is a parse error.
 	if _, err := parseConfig(nil, func(k string) string {

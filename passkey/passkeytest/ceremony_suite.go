@@ -97,13 +97,13 @@ func newEnv(t *testing.T, store passkey.Store, accounts passkey.Accounts) *env {
 	t.Helper()
 	fc := clock.NewFake(base)
 	svc, err := passkey.New(passkey.Config{
-		RP:         passkey.RelyingParty{ID: RPID, Origins: []string{Origin}},
-		Related:    []passkey.RelyingParty{{ID: RelatedRPID, Origins: []string{RelatedOrigin}}},
-		Name:       "authkit test",
-		Store:      store,
-		Accounts:   accounts,
-		MaxPerUser: 3,
-		Now:        fc.Now,
+		RP:          passkey.RelyingParty{ID: RPID, Origins: []string{Origin}},
+		Related:     []passkey.RelyingParty{{ID: RelatedRPID, Origins: []string{RelatedOrigin}}},
+		Name:        "authkit test",
+		Store:       store,
+		Accounts:    accounts,
+		MaxPasskeys: 3,
+		Now:         fc.Now,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -631,7 +631,7 @@ func testParallelAssertions(t *testing.T, e *env) {
 }
 
 func testParallelRegistrations(t *testing.T, e *env) {
-	const n = 8 // MaxPerUser is 3
+	const n = 8 // MaxPasskeys is 3
 	user := newUser(t)
 	resps := make([][]byte, n)
 	for i := range resps {

@@ -119,7 +119,7 @@ func TestCleanup(t *testing.T) {
 
 	// Device nonces: one expired at now, one live.
 	for name, exp := range map[string]time.Time{"n-old": now, "n-live": now.Add(time.Second)} {
-		if err := s.DeviceNonces().SaveNonce(ctx, digestOf(name), exp); err != nil {
+		if err := s.DeviceNonces().CreateNonce(ctx, digestOf(name), exp); err != nil {
 			t.Fatal(err)
 		}
 	}

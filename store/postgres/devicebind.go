@@ -17,8 +17,8 @@ var _ devicebind.Store = (*DeviceNonceStore)(nil)
 // DeviceNonces returns the devicebind.Store on this database.
 func (s *Store) DeviceNonces() *DeviceNonceStore { return &DeviceNonceStore{s} }
 
-// SaveNonce implements devicebind.Store.
-func (d *DeviceNonceStore) SaveNonce(ctx context.Context, digest []byte, expiresAt time.Time) error {
+// CreateNonce implements devicebind.Store.
+func (d *DeviceNonceStore) CreateNonce(ctx context.Context, digest []byte, expiresAt time.Time) error {
 	return d.s.run(ctx, "device nonce save", func(ctx context.Context) error {
 		_, err := d.s.pool.Exec(ctx, `INSERT INTO authkit_device_nonces (digest, expires_at) VALUES ($1, $2)`, digest, expiresAt)
 		if isUniqueViolation(err) {

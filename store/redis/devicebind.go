@@ -38,8 +38,8 @@ redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 0
 `)
 
-// SaveNonce implements devicebind.Store.
-func (d *DeviceNonceStore) SaveNonce(ctx context.Context, digest []byte, expiresAt time.Time) error {
+// CreateNonce implements devicebind.Store.
+func (d *DeviceNonceStore) CreateNonce(ctx context.Context, digest []byte, expiresAt time.Time) error {
 	k := d.key(digest)
 	st, err := run(d.s, ctx, "device nonce save", func(ctx context.Context) (any, error) {
 		return d.s.script(ctx, saveNonceScript, k, us(expiresAt), ttlMS(time.Now(), expiresAt))
