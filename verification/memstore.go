@@ -30,7 +30,7 @@ var errHashLen = errors.New("verification: CodeHash must be 32 bytes")
 // Records are kept in a compact form (times as Unix nanoseconds, the hash
 // inline), so times come back in UTC, and CodeHash must be 32 bytes.
 type MemoryStore struct {
-	mu       sync.Mutex
+	mu      sync.Mutex
 	records map[string]*memRecord
 	due     expiry.Queue[string] // record ids by PurgeAt
 
