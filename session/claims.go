@@ -2,14 +2,12 @@ package session
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/authkit/authkit"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // Kind is a token kind, or a set of kinds (bits). Each kind has its own typ
@@ -78,31 +76,6 @@ func kindOfTyp(typ string) Kind {
 	return 0
 }
 
-// Audience is the aud claim. It is written as a single string when it has
-// one entry (as Dynamic does) and read from a string or an array.
-type Audience []string
-
-// MarshalJSON writes one audience as a string, several as an array.
-func (a Audience) MarshalJSON() ([]byte, error) {
-	if len(a) == 1 {
-		return json.Marshal(a[0])
-	}
-	return json.Marshal([]string(a))
-}
-
-// UnmarshalJSON reads a string or an array of strings.
-func (a *Audience) UnmarshalJSON(b []byte) error {
-	var cs jwt.ClaimStrings
-	if err := json.Unmarshal(b, &cs); err != nil {
-		return err
-	}
-	*a = Audience(cs)
-	return nil
-}
-
-// Contains reports whether s is one of the audiences.
-func (a Audience) Contains(s string) bool { return slices.Contains(a, s) }
-
 // CredentialHashes is the minified token's verifiedCredentialsHashes: for
 // each credential format, a hash of the ids of the user's credentials of
 // that format. All five members are always present (the hash of no ids for
@@ -131,12 +104,21 @@ func HashCredentials(creds []authkit.VerifiedCredential) CredentialHashes {
 	}
 	var out [5]string
 	for i := range ids {
+		if len(ids[i]) == 0 {
+			out[i] = emptyCredentialHash
+			continue
+		}
 		slices.Sort(ids[i])
 		sum := sha256.Sum256([]byte(strings.Join(ids[i], ",")))
 		out[i] = b64.EncodeToString(sum[:16])
 	}
 	return CredentialHashes{Blockchain: out[0], Email: out[1], OAuth: out[2], PhoneNumber: out[3], ExternalUser: out[4]}
 }
+
+// emptyCredentialHash is the hash of no ids, the first 128 bits of
+// SHA-256("") (FIPS 180-4 test vector e3b0c442…), so that most formats of
+// most users cost no hashing.
+const emptyCredentialHash = "47DEQpj8HBSa-_TImW-5JA"
 
 func hashSlot(f authkit.CredentialFormat) int {
 	switch f {
@@ -155,82 +137,115 @@ func hashSlot(f authkit.CredentialFormat) int {
 }
 
 // Claims are the claims of every token kind (full, minified, elevated); each
-// kind sets the subset listed on its fields. Verify returns them after all
-// checks passed.
+// kind sets the subset listed on its fields, under the JSON name given
+// first in each field's comment. Verify returns them after all checks
+// passed. json.Marshal of Claims writes the token's payload, and
+// json.Unmarshal reads one under Verify's rules (RFC 7519: unique claim
+// names, NumericDate times).
 type Claims struct {
 	// Kind is the verified token's kind (from its typ header); not a claim.
-	Kind Kind `json:"-"`
+	Kind Kind
 
-	// Registered claims (all kinds). NotBefore is never minted here but
-	// is checked when present.
-	Issuer    string           `json:"iss"`
-	Subject   string           `json:"sub"`
-	Audience  Audience         `json:"aud"`
-	ExpiresAt *jwt.NumericDate `json:"exp"`
-	NotBefore *jwt.NumericDate `json:"nbf,omitempty"`
-	IssuedAt  *jwt.NumericDate `json:"iat"`
-	ID        string           `json:"jti"`
+	// Issuer (iss), all kinds.
+	Issuer string
+	// Subject (sub) is the user id, all kinds.
+	Subject string
+	// Audience (aud), all kinds: written as a string when it has one
+	// entry (as Dynamic does), read from a string or an array.
+	Audience []string
+	// ExpiresAt (exp), all kinds; required.
+	ExpiresAt time.Time
+	// NotBefore (nbf) is never minted here but is checked when present.
+	NotBefore time.Time
+	// IssuedAt (iat), all kinds; required.
+	IssuedAt time.Time
+	// ID (jti) is the token id, all kinds.
+	ID string
 
-	// KeyID repeats the header kid, as Dynamic's tokens do (full, minified).
-	KeyID string `json:"kid,omitempty"`
-	// SessionID binds the token to a session (all kinds).
-	SessionID string `json:"sid"`
-	// Generation is the session's refresh generation the token was minted
-	// at (full, minified; absent means 0). Verify accepts only the
+	// KeyID (kid) repeats the header kid, as Dynamic's tokens do (full,
+	// minified).
+	KeyID string
+	// SessionID (sid) binds the token to a session (all kinds).
+	SessionID string
+	// Generation (gen) is the session's refresh generation the token was
+	// minted at (full, minified; absent means 0). Verify accepts only the
 	// session's current generation, or the previous one within the
 	// refresh grace window.
-	Generation uint64 `json:"gen,omitempty"`
-	// EnvironmentID is the environment (tenant) the user belongs to (all kinds).
-	EnvironmentID string `json:"environment_id"`
-	// ClientID is the environment again, as RFC 9068 requires of an
-	// access token (minified).
-	ClientID string `json:"client_id,omitempty"`
-	// Scope is the space-separated scope: "user:basic" and extra grants,
-	// or "requiresAdditionalAuth" while MFA is pending (session kinds); the
+	Generation uint64
+	// EnvironmentID (environment_id) is the environment (tenant) the user
+	// belongs to (all kinds).
+	EnvironmentID string
+	// ClientID (client_id) is the environment again, as RFC 9068 requires
+	// of an access token (minified).
+	ClientID string
+	// Scope (scope) is space-separated: "user:basic" and extra grants, or
+	// "requiresAdditionalAuth" while MFA is pending (session kinds); the
 	// requested token scopes (elevated). Use Scopes() to split it.
-	Scope string `json:"scope,omitempty"`
-	// PendingScope holds, on an MFA-pending session token only, the extra
-	// scopes (MintOptions.Scopes) the session gets once MFA passed; it
-	// grants nothing itself. Upgrade and UpgradeMFA restore them.
-	PendingScope string `json:"pending_scope,omitempty"`
+	Scope string
+	// PendingScope (pending_scope) holds, on an MFA-pending session token
+	// only, the extra scopes (MintOptions.Scopes) the session gets once
+	// MFA passed; it grants nothing itself. Upgrade and UpgradeMFA restore
+	// them.
+	PendingScope string
 
-	// Profile (full; Email and Username also minified).
-	Alias         string                       `json:"alias,omitempty"`
-	Email         string                       `json:"email,omitempty"`
-	Username      string                       `json:"username,omitempty"`
-	GivenName     string                       `json:"given_name,omitempty"`
-	FamilyName    string                       `json:"family_name,omitempty"`
-	Lists         []string                     `json:"lists,omitempty"`
-	MissingFields []authkit.ProjectSettingsKyc `json:"missing_fields,omitzero"` // [] in every full token: a required claim of Dynamic's model
-	FirstVisit    *time.Time                   `json:"first_visit,omitempty"`
-	LastVisit     *time.Time                   `json:"last_visit,omitempty"`
-	NewUser       *bool                        `json:"new_user,omitempty"`
+	// Profile (full; Email and Username also minified): alias, email,
+	// username, given_name, family_name, lists.
+	Alias, Email, Username, GivenName, FamilyName string
+	Lists                                         []string
+	// MissingFields (missing_fields) is [] in every full token: a required
+	// claim of Dynamic's model.
+	MissingFields []authkit.ProjectSettingsKyc
+	// FirstVisit, LastVisit (first_visit, last_visit; RFC 3339 strings)
+	// and NewUser (new_user), full.
+	FirstVisit, LastVisit *time.Time
+	NewUser               *bool
 
-	// VerifiedCredentials is the user's credential list (full only).
-	VerifiedCredentials []authkit.VerifiedCredential `json:"verified_credentials,omitzero"` // [] in every full token, likewise
-	// VerifiedAccount is the legacy copy of the last verified credential (full).
-	VerifiedAccount *authkit.VerifiedCredential `json:"verified_account,omitempty"`
-	// LastVerifiedCredentialID is the credential used to sign in last
-	// (full, minified).
-	LastVerifiedCredentialID string `json:"last_verified_credential_id,omitempty"`
-	// SigninCredentialID is the credential of this sign-in (minified).
-	SigninCredentialID string `json:"signin_credential_id,omitempty"`
-	// VerifiedCredentialsHashes stand in for the list (minified).
-	VerifiedCredentialsHashes *CredentialHashes `json:"verifiedCredentialsHashes,omitempty"`
-	// SessionPublicKey is the client's compressed P-256 key in hex, if it
-	// sent one (full, minified).
-	SessionPublicKey string `json:"session_public_key,omitempty"`
-	// DevicePublicKey is the device key the sign-in proved (package
-	// devicebind), if it did (full, minified); a refresh may demand it.
-	DevicePublicKey string `json:"device_public_key,omitempty"`
+	// VerifiedCredentials (verified_credentials) is the user's credential
+	// list (full only; [] when the user has none).
+	VerifiedCredentials []authkit.VerifiedCredential
+	// VerifiedAccount (verified_account) is the legacy copy of the last
+	// verified credential (full).
+	VerifiedAccount *authkit.VerifiedCredential
+	// LastVerifiedCredentialID (last_verified_credential_id) is the
+	// credential used to sign in last (full, minified).
+	LastVerifiedCredentialID string
+	// SigninCredentialID (signin_credential_id) is the credential of this
+	// sign-in (minified).
+	SigninCredentialID string
+	// VerifiedCredentialsHashes (verifiedCredentialsHashes) stand in for
+	// the list (minified).
+	VerifiedCredentialsHashes *CredentialHashes
+	// SessionPublicKey (session_public_key) is the client's compressed
+	// P-256 key in hex, if it sent one (full, minified).
+	SessionPublicKey string
+	// DevicePublicKey (device_public_key) is the device key the sign-in
+	// proved (package devicebind), if it did (full, minified); a refresh
+	// may demand it.
+	DevicePublicKey string
 
-	// AuthTime is when the user re-authenticated for an elevated token.
-	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
-	// AMR lists how the user re-authenticated (RFC 8176 values such as
-	// "otp", "sms", "mfa") (elevated).
-	AMR []string `json:"amr,omitempty"`
-	// SingleUse marks an elevated token that VerifyElevated accepts once.
-	SingleUse bool `json:"single_use,omitempty"`
+	// AuthTime (auth_time) is when the user last proved a second factor
+	// (session kinds) or re-authenticated (elevated); zero when absent.
+	AuthTime time.Time
+	// AMR (amr) lists how (RFC 8176 values such as "otp", "sms", "mfa").
+	AMR []string
+	// SingleUse (single_use) marks an elevated token that VerifyElevated
+	// accepts once.
+	SingleUse bool
+}
+
+// MarshalJSON writes the claims as a token payload.
+func (c Claims) MarshalJSON() ([]byte, error) { return appendClaims(nil, &c) }
+
+// UnmarshalJSON reads a token payload under Verify's rules; it checks no
+// signature, time or issuer.
+func (c *Claims) UnmarshalJSON(b []byte) error {
+	var n Claims
+	if err := decodeClaims(string(b), &n); err != nil {
+		return err
+	}
+	n.Kind = c.Kind
+	*c = n
+	return nil
 }
 
 // Scopes splits the scope claim.
@@ -258,31 +273,3 @@ func (c *Claims) HasScope(s authkit.Scope) bool {
 func (c *Claims) MFAPending() bool {
 	return c.HasScope(authkit.ScopeRequiresAdditionalAuth) || !c.HasScope(authkit.ScopeUserBasic)
 }
-
-// Expiry returns exp as a time (zero if absent).
-func (c *Claims) Expiry() time.Time {
-	if c.ExpiresAt == nil {
-		return time.Time{}
-	}
-	return c.ExpiresAt.Time
-}
-
-// The jwt.Claims interface, used by golang-jwt's validator.
-
-// GetExpirationTime implements jwt.Claims.
-func (c *Claims) GetExpirationTime() (*jwt.NumericDate, error) { return c.ExpiresAt, nil }
-
-// GetIssuedAt implements jwt.Claims.
-func (c *Claims) GetIssuedAt() (*jwt.NumericDate, error) { return c.IssuedAt, nil }
-
-// GetNotBefore implements jwt.Claims.
-func (c *Claims) GetNotBefore() (*jwt.NumericDate, error) { return c.NotBefore, nil }
-
-// GetIssuer implements jwt.Claims.
-func (c *Claims) GetIssuer() (string, error) { return c.Issuer, nil }
-
-// GetSubject implements jwt.Claims.
-func (c *Claims) GetSubject() (string, error) { return c.Subject, nil }
-
-// GetAudience implements jwt.Claims.
-func (c *Claims) GetAudience() (jwt.ClaimStrings, error) { return jwt.ClaimStrings(c.Audience), nil }

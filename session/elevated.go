@@ -7,7 +7,6 @@ import (
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/random"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // ElevatedOptions describe an elevated-access (step-up) token.
@@ -106,13 +105,13 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 	}
 	c := &Claims{
 		Kind:   KindElevated,
-		Issuer: m.cfg.Issuer, Subject: session.Subject, Audience: Audience{aud},
-		ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now), ID: jti,
+		Issuer: m.cfg.Issuer, Subject: session.Subject, Audience: []string{aud},
+		ExpiresAt: exp, IssuedAt: now, ID: jti,
 		SessionID: session.SessionID, EnvironmentID: env, Scope: scopes.String(),
-		AuthTime: jwt.NewNumericDate(authTime.Truncate(time.Second)), AMR: opts.AMR,
+		AuthTime: authTime.Truncate(time.Second), AMR: opts.AMR,
 		SingleUse: opts.SingleUse,
 	}
-	tok, err := sign(m.cfg.Keys.activeAt(m.now()), TypElevated, c)
+	tok, err := sign(m.cfg.Keys.activeAt(m.now()), KindElevated, c)
 	if err != nil {
 		return ElevatedToken{}, err
 	}
@@ -149,7 +148,7 @@ func (m *Manager) VerifyElevated(ctx context.Context, token string, required aut
 		}
 		// Verify accepts the token until exp + Leeway, so the jti must stay
 		// consumed that long: a store may forget it once this time passes.
-		if err := m.cfg.Store.ConsumeJTI(ctx, c.ID, c.Expiry().Add(m.cfg.Leeway), m.now()); err != nil {
+		if err := m.cfg.Store.ConsumeJTI(ctx, c.ID, c.ExpiresAt.Add(m.cfg.Leeway), m.now()); err != nil {
 			return nil, err
 		}
 	}

@@ -53,7 +53,7 @@ func TestElevatedSingleUse(t *testing.T) {
 	if err != nil {
 		t.Fatalf("first use: %v", err)
 	}
-	if c.Kind != session.KindElevated || c.AuthTime == nil || len(c.AMR) != 2 {
+	if c.Kind != session.KindElevated || c.AuthTime.IsZero() || len(c.AMR) != 2 {
 		t.Fatalf("claims %+v", c)
 	}
 	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); !errors.Is(err, session.ErrAlreadyUsed) {

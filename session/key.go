@@ -64,6 +64,9 @@ type Key struct {
 	signer crypto.Signer    // nil for a verification-only key
 	public crypto.PublicKey // *ecdsa.PublicKey, ed25519.PublicKey or *rsa.PublicKey
 	method jwt.SigningMethod
+	// headers are the encoded protected headers of the three token
+	// kinds (encodeHeaders).
+	headers [3]string
 }
 
 // GenerateKey makes a new private key for alg from crypto/rand: P-256 for
@@ -152,6 +155,7 @@ func NewPublicKey(public crypto.PublicKey) (*Key, error) {
 		return nil, err
 	}
 	k.kid = j.thumbprint()
+	k.encodeHeaders()
 	return k, nil
 }
 

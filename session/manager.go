@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/authkit/authkit/internal/clock"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // MaxTokenSize is the largest token Verify parses, in bytes (8 KiB).
@@ -99,7 +98,6 @@ type Config struct {
 type Manager struct {
 	cfg       Config
 	now       func() time.Time
-	parser    *jwt.Parser
 	audiences map[string]struct{}
 }
 
@@ -161,14 +159,6 @@ func New(cfg Config) (*Manager, error) {
 		}
 		m.audiences[a] = struct{}{}
 	}
-	m.parser = jwt.NewParser(
-		jwt.WithLeeway(cfg.Leeway),
-		jwt.WithTimeFunc(m.now),
-		jwt.WithIssuedAt(),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuer(cfg.Issuer),
-		jwt.WithStrictDecoding(),
-	)
 	return m, nil
 }
 

@@ -2,15 +2,16 @@ package session
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/random"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // MintOptions are the per-sign-in inputs of Mint.
@@ -173,8 +174,8 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	}
 
 	full := &Claims{
-		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
-		ExpiresAt: jwt.NewNumericDate(exp), IssuedAt: jwt.NewNumericDate(now),
+		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: []string{aud},
+		ExpiresAt: exp, IssuedAt: now,
 		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, Scope: scope, PendingScope: pendingScope,
 		Alias: user.Alias, Email: user.Email, Username: user.Username,
 		GivenName: user.FirstName, FamilyName: user.LastName,
@@ -189,10 +190,23 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	if vc, ok := user.Credential(user.LastVerifiedCredentialID); ok {
 		full.VerifiedAccount = vc
 	}
+	// One read of the random source for both token ids.
+	var ids [32]byte
+	src := m.cfg.Rand
+	if src == nil {
+		src = rand.Reader
+	}
+	if _, err := io.ReadFull(src, ids[:]); err != nil {
+		return Tokens{}, fmt.Errorf("%w: %v", random.ErrShortRead, err)
+	}
+	full.ID = b64.EncodeToString(ids[:16])
+	full.Kind = KindFull
+	// The minified token is the full one's claims without the profile and
+	// credential list, with the access-token members added.
 	hashes := HashCredentials(user.VerifiedCredentials)
-	mini := &Claims{
-		Issuer: m.cfg.Issuer, Subject: user.ID, Audience: Audience{aud},
-		ExpiresAt: full.ExpiresAt, IssuedAt: full.IssuedAt,
+	mini := Claims{
+		Kind: KindMinified, Issuer: full.Issuer, Subject: full.Subject, Audience: full.Audience,
+		ExpiresAt: exp, IssuedAt: now, ID: b64.EncodeToString(ids[16:]),
 		KeyID: key.kid, SessionID: sid, Generation: gen, EnvironmentID: env, ClientID: env, Scope: scope, PendingScope: pendingScope,
 		Email: user.Email, Username: user.Username,
 		LastVerifiedCredentialID:  user.LastVerifiedCredentialID,
@@ -202,18 +216,11 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		DevicePublicKey:           opts.DevicePublicKey,
 		AMR:                       amr, AuthTime: authTime,
 	}
-	if full.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
-		return Tokens{}, err
-	}
-	if mini.ID, err = random.Token(m.cfg.Rand, 16); err != nil {
-		return Tokens{}, err
-	}
-	full.Kind, mini.Kind = KindFull, KindMinified
 	t := Tokens{ExpiresAt: exp, SessionID: sid, SessionExpiresAt: sessionEnd, Claims: full}
-	if t.JWT, err = sign(key, TypFull, full); err != nil {
+	if t.JWT, err = sign(key, KindFull, full); err != nil {
 		return Tokens{}, err
 	}
-	if t.MinifiedJWT, err = sign(key, TypMinified, mini); err != nil {
+	if t.MinifiedJWT, err = sign(key, KindMinified, &mini); err != nil {
 		return Tokens{}, err
 	}
 	return t, nil
@@ -260,7 +267,7 @@ func (m *Manager) RevokeAll(ctx context.Context, userID string) (int, error) {
 	return m.cfg.Store.RevokeAllForUser(ctx, userID, m.now())
 }
 
-func firstAudience(a Audience) string {
+func firstAudience(a []string) string {
 	if len(a) == 0 {
 		return ""
 	}
@@ -299,31 +306,6 @@ func validSessionPublicKey(s string) bool {
 	}
 	b, err := hex.DecodeString(s)
 	return err == nil && (b[0] == 2 || b[0] == 3)
-}
-
-// sign produces a compact JWS with alg, kid and typ headers, signed by the
-// key's crypto.Signer (signDigest).
-func sign(key *Key, typ string, c *Claims) (string, error) {
-	if key == nil || key.signer == nil {
-		return "", ErrNoSigningKey
-	}
-	t := &jwt.Token{
-		Header: map[string]any{"alg": key.method.Alg(), "kid": key.kid, "typ": typ},
-		Claims: c,
-		Method: key.method,
-	}
-	input, err := t.SigningString()
-	if err != nil {
-		return "", fmt.Errorf("session: sign: %w", err)
-	}
-	sig, err := signDigest(key, []byte(input))
-	if err != nil {
-		return "", fmt.Errorf("session: sign: %w", err)
-	}
-	if key.alg == ES256 {
-		lowS(sig)
-	}
-	return input + "." + b64.EncodeToString(sig), nil
 }
 
 // nonNil returns s, or an empty slice for nil: a claim that must be

@@ -125,7 +125,7 @@ func TestMintClaims(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Kind != session.KindFull || len(c.VerifiedCredentials) != 3 || !c.HasScope("gate:vip") || c.MFAPending() || !c.Expiry().Equal(tok.ExpiresAt) {
+	if c.Kind != session.KindFull || len(c.VerifiedCredentials) != 3 || !c.HasScope("gate:vip") || c.MFAPending() || !c.ExpiresAt.Equal(tok.ExpiresAt) {
 		t.Fatalf("verified claims %+v", c)
 	}
 }

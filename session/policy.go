@@ -183,9 +183,9 @@ func required(r Rule, st StepUpState) bool {
 // its auth_time is at most window old (and not in the future beyond
 // leeway). Tokens without these claims are never fresh.
 func (c *Claims) FreshMFA(now time.Time, window, leeway time.Duration) bool {
-	if c == nil || c.Kind&KindSession == 0 || c.AuthTime == nil || !slices.Contains(c.AMR, AMRMultiFactor) {
+	if c == nil || c.Kind&KindSession == 0 || c.AuthTime.IsZero() || !slices.Contains(c.AMR, AMRMultiFactor) {
 		return false
 	}
-	at := c.AuthTime.Time
+	at := c.AuthTime
 	return !at.After(now.Add(leeway)) && now.Sub(at) <= window
 }

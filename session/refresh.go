@@ -117,10 +117,10 @@ func (m *Manager) Refresh(ctx context.Context, token string, lookup UserLookup) 
 		SigninCredentialID: c.SigninCredentialID,
 		continued:          &rec,
 	}
-	if c.AuthTime != nil && len(c.AMR) > 0 {
+	if !c.AuthTime.IsZero() && len(c.AMR) > 0 {
 		// The last second-factor proof carries over unchanged: a refresh
 		// proves nothing new, so auth_time keeps ageing.
-		opts.AMR, opts.AuthTime = c.AMR, c.AuthTime.Time
+		opts.AMR, opts.AuthTime = c.AMR, c.AuthTime
 	}
 	return m.Mint(ctx, user, opts)
 }

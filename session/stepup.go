@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/authkit/authkit"
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // DefaultElevatedHeader is the request header RequireElevated reads the
@@ -132,22 +131,22 @@ const maxAMR = 8
 
 // sessionAMR validates MintOptions.AMR and AuthTime. An MFA-pending
 // session carries neither: it has proven nothing beyond the first factor.
-func (m *Manager) sessionAMR(opts MintOptions) ([]string, *jwt.NumericDate, error) {
+func (m *Manager) sessionAMR(opts MintOptions) ([]string, time.Time, error) {
 	if opts.MFAPending || (len(opts.AMR) == 0 && opts.AuthTime.IsZero()) {
-		return nil, nil, nil
+		return nil, time.Time{}, nil
 	}
 	if len(opts.AMR) == 0 || len(opts.AMR) > maxAMR || opts.AuthTime.IsZero() {
-		return nil, nil, fmt.Errorf("%w: amr needs 1 to %d values and an auth time", ErrInvalidRequest, maxAMR)
+		return nil, time.Time{}, fmt.Errorf("%w: amr needs 1 to %d values and an auth time", ErrInvalidRequest, maxAMR)
 	}
 	for _, a := range opts.AMR {
 		if a == "" || len(a) > 32 || strings.ContainsAny(a, " \t\r\n\"\\") {
-			return nil, nil, fmt.Errorf("%w: amr value", ErrInvalidRequest)
+			return nil, time.Time{}, fmt.Errorf("%w: amr value", ErrInvalidRequest)
 		}
 	}
 	if opts.AuthTime.After(m.now().Add(m.cfg.Leeway)) {
-		return nil, nil, fmt.Errorf("%w: auth_time in the future", ErrInvalidRequest)
+		return nil, time.Time{}, fmt.Errorf("%w: auth_time in the future", ErrInvalidRequest)
 	}
-	return slices.Clone(opts.AMR), jwt.NewNumericDate(opts.AuthTime.Truncate(time.Second)), nil
+	return slices.Clone(opts.AMR), opts.AuthTime.Truncate(time.Second), nil
 }
 
 // UpgradeMFA is Upgrade for a session whose user has just proven a second

@@ -402,7 +402,7 @@ func TestUpgradeMFAFreshness(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if pending.Claims.AMR != nil || pending.Claims.AuthTime != nil {
+	if pending.Claims.AMR != nil || !pending.Claims.AuthTime.IsZero() {
 		t.Fatal("an MFA-pending session carries amr")
 	}
 	plain, err := f.m.Upgrade(ctx, pending.Claims, u, nil)
@@ -425,7 +425,7 @@ func TestUpgradeMFAFreshness(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if strings.Join(c.AMR, " ") != "otp mfa" || c.AuthTime == nil || !c.AuthTime.Equal(t0.Add(10*time.Second)) || c.SessionID != pending.SessionID {
+		if strings.Join(c.AMR, " ") != "otp mfa" || c.AuthTime.IsZero() || !c.AuthTime.Equal(t0.Add(10*time.Second)) || c.SessionID != pending.SessionID {
 			t.Fatalf("claims amr %v auth_time %v sid %s", c.AMR, c.AuthTime, c.SessionID)
 		}
 		now := f.clk.Now()

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-
-	"github.com/golang-jwt/jwt/v5"
 )
 
 // Verify checks a token of the expected kind(s) and returns its claims.
@@ -46,95 +44,6 @@ func (m *Manager) Verify(ctx context.Context, token string, kind Kind) (*Claims,
 
 const allKinds = KindFull | KindMinified | KindElevated
 
-func (m *Manager) parse(token string, want Kind) (*Claims, error) {
-	if len(token) > MaxTokenSize {
-		return nil, ErrTooLarge
-	}
-	if want == 0 || want&^allKinds != 0 {
-		return nil, fmt.Errorf("%w: kind %d", ErrInvalidRequest, want)
-	}
-	c := new(Claims)
-	var kerr error
-	_, err := m.parser.ParseWithClaims(token, c, func(t *jwt.Token) (any, error) {
-		var k *Key
-		k, kerr = m.checkHeader(t, want, c)
-		if kerr != nil {
-			return nil, kerr
-		}
-		if err := checkTimeClaims(token); err != nil {
-			kerr = fmt.Errorf("%w: %w", ErrMalformed, err)
-			return nil, kerr
-		}
-		return k.public, nil
-	})
-	if err != nil {
-		if kerr != nil {
-			return nil, kerr
-		}
-		return nil, mapJWTError(err)
-	}
-	if len(c.Audience) == 0 {
-		return nil, fmt.Errorf("%w: no aud", ErrAudience)
-	}
-	ok := false
-	for _, a := range c.Audience {
-		if _, ok = m.audiences[a]; ok {
-			break
-		}
-	}
-	if !ok {
-		return nil, ErrAudience
-	}
-	if c.Subject == "" || c.SessionID == "" || c.ID == "" || c.IssuedAt == nil {
-		return nil, fmt.Errorf("%w: sub, sid, jti and iat are required", ErrMalformed)
-	}
-	if m.cfg.EnvironmentID != "" && c.EnvironmentID != m.cfg.EnvironmentID {
-		return nil, fmt.Errorf("%w: other environment", ErrIssuer)
-	}
-	if c.Kind == KindElevated && c.Scope == "" {
-		return nil, fmt.Errorf("%w: elevated token without scope", ErrMalformed)
-	}
-	return c, nil
-}
-
-// checkHeader runs before the signature check (golang-jwt's key function).
-// It records the token kind in c.
-func (m *Manager) checkHeader(t *jwt.Token, want Kind, c *Claims) (*Key, error) {
-	if _, ok := t.Header["crit"]; ok {
-		// RFC 7515 §4.1.11: we understand no extension, so any crit fails.
-		return nil, fmt.Errorf("%w: crit header", ErrMalformed)
-	}
-	alg := t.Method.Alg()
-	if alg != string(ES256) && alg != string(EdDSA) && alg != string(RS256) {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithm, alg)
-	}
-	typ, _ := t.Header["typ"].(string)
-	k := kindOfTyp(typ)
-	if k == 0 || k&want == 0 {
-		return nil, ErrWrongKind
-	}
-	c.Kind = k
-	kid, _ := t.Header["kid"].(string)
-	if !validKID(kid) {
-		return nil, ErrUnknownKey
-	}
-	key, ok := m.cfg.Keys.Lookup(kid, m.now())
-	if !ok {
-		return nil, ErrUnknownKey
-	}
-	if alg != string(key.alg) {
-		// The key decides the algorithm (RFC 8725 §3.1): this is where an
-		// HS256 token "signed" with a public key ends.
-		return nil, fmt.Errorf("%w: %s token for a %s key", ErrAlgorithm, alg, key.alg)
-	}
-	if key.alg == ES256 && highS(t.Signature) {
-		// Mint signs in low-S form only; the high-S twin of a token is a
-		// second encoding of it, refused before the curve arithmetic.
-		return nil, fmt.Errorf("%w: %w", ErrBadSignature, ErrHighS)
-	}
-	return key, nil
-}
-
 // validKID accepts what a key id may look like: 1 to 128 base64url
 // characters. Anything else (paths, quotes, SQL) is refused before the map
 // lookup, so it can never reach a log line or a store as a key name.
@@ -149,29 +58,6 @@ func validKID(kid string) bool {
 		}
 	}
 	return true
-}
-
-// mapJWTError turns golang-jwt's errors into our sentinels.
-func mapJWTError(err error) error {
-	switch {
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		return ErrMalformed
-	case errors.Is(err, jwt.ErrTokenUnverifiable):
-		// alg missing or not implemented by the library
-		return ErrAlgorithm
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid):
-		return ErrBadSignature
-	case errors.Is(err, jwt.ErrTokenExpired):
-		return ErrExpired
-	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
-		return ErrNotYetValid
-	case errors.Is(err, jwt.ErrTokenInvalidIssuer):
-		return ErrIssuer
-	case errors.Is(err, jwt.ErrTokenInvalidAudience):
-		return ErrAudience
-	}
-	// Missing exp, claims of the wrong JSON type, …
-	return ErrMalformed
 }
 
 // checkSession loads the session record and checks it is live and belongs

@@ -185,12 +185,7 @@ func (s *server) stepUpCredentials(ctx context.Context, c *session.Claims) ([]st
 
 // authTimeOf is the auth_time of c, zero when absent: a re-issued session
 // keeps the time of its last second-factor proof, never a later one.
-func authTimeOf(c *session.Claims) time.Time {
-	if c.AuthTime == nil {
-		return time.Time{}
-	}
-	return c.AuthTime.Time
-}
+func authTimeOf(c *session.Claims) time.Time { return c.AuthTime }
 
 // reauthenticates reports whether cred is a credential the user already
 // held before this request, which is what makes a verify a
