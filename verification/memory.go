@@ -116,7 +116,7 @@ func (m *MemoryStore) Create(_ context.Context, rec Record) error {
 	defer m.mu.Unlock()
 	m.dropDue(rec.CreatedAt.UnixNano(), createSweep)
 	if _, ok := m.records[rec.ID]; ok {
-		return ErrExists
+		return ErrDuplicate
 	}
 	m.records[rec.ID] = r
 	m.due.Push(rec.ID, r.purge)
