@@ -69,7 +69,7 @@
 // the reverse; then the signature, iss, aud, exp, nbf and iat with the
 // leeway. With a Store, the session must exist, be unrevoked and be within
 // its maximum age. Every refusal wraps one sentinel error ([ErrExpired],
-// [ErrRevoked], [ErrWrongKind], …) for errors.Is.
+// [ErrRevoked], …), and every one [ErrInvalidToken], for errors.Is.
 //
 // # Sessions
 //
@@ -125,11 +125,14 @@
 // [Middleware] authenticates requests from "Authorization: Bearer" or, in
 // cookie mode, from the HttpOnly cookie (default name "DYNAMIC_JWT_TOKEN"),
 // refusing cookie requests from foreign Origins, and puts the claims in the
-// context ([ClaimsFromContext]). [RequireScope] answers 401 or 403 with an
-// RFC 6750 WWW-Authenticate challenge. [RequireElevated] guards a sensitive
+// context ([ClaimsFromContext]). [MiddlewareConfig.RequireScope] answers 401
+// or 403 with an RFC 6750 WWW-Authenticate challenge, through the same
+// ErrorHandler; [MiddlewareConfig.Token] and [MiddlewareConfig.SameOrigin]
+// are the token extraction and Origin check for handlers that read the
+// token themselves. [MiddlewareConfig.RequireElevated] guards a sensitive
 // action with an elevated token from a request header, answering 401 with
 // RFC 9470's insufficient_user_authentication when a step-up is needed.
-// [SetCookie] and [ClearCookie] write
+// [MiddlewareConfig.SetCookie] and [MiddlewareConfig.ClearCookie] write
 // the cookie (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age to exp).
 //
 // Tokens and keys never appear in errors or logs.

@@ -44,14 +44,17 @@ const (
 	maxRSABits = 8192
 )
 
-// Key errors.
+// Key errors, each matching ErrKeyInvalid.
 var (
-	// ErrKeyInvalid: key material that cannot be used (wrong curve, RSA
-	// under 2048 bits, a JWK whose members do not match, …).
-	ErrKeyInvalid = errors.New("session: invalid key")
-	// ErrKeyAlgorithm: an algorithm other than ES256, EdDSA or RS256, or
+	// errKeyAlgorithm: an algorithm other than ES256, EdDSA or RS256, or
 	// an alg that does not fit the key.
-	ErrKeyAlgorithm = errors.New("session: unsupported key algorithm")
+	errKeyAlgorithm = fmt.Errorf("%w: unsupported algorithm", ErrKeyInvalid)
+	// errNoSigningKey: the key set's active key has no private key.
+	errNoSigningKey = fmt.Errorf("%w: active key cannot sign", ErrKeyInvalid)
+	// errKeyNotExportable: MarshalPEM or MarshalJWK of a key whose signer
+	// is not an in-memory standard-library key (a KMS or HSM signer):
+	// there is no private key to export.
+	errKeyNotExportable = fmt.Errorf("%w: private key not exportable", ErrKeyInvalid)
 )
 
 // Key is a signing or verification key bound to one Algorithm. Its kid is
@@ -82,7 +85,7 @@ func GenerateKey(alg Algorithm) (*Key, error) {
 	case RS256:
 		s, err = rsa.GenerateKey(rand.Reader, minRSABits)
 	default:
-		return nil, fmt.Errorf("%w: %q", ErrKeyAlgorithm, alg)
+		return nil, fmt.Errorf("%w: %q", errKeyAlgorithm, alg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: generate key: %w", err)
@@ -186,7 +189,7 @@ func (k *Key) MarshalPEM() ([]byte, error) {
 		return k.PublicPEM()
 	}
 	if !exportable(k.signer) {
-		return nil, ErrKeyNotExportable
+		return nil, errKeyNotExportable
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.signer)
 	if err != nil {
@@ -317,7 +320,7 @@ func (j JWK) Thumbprint() (string, error) {
 func (k *Key) MarshalJWK() ([]byte, error) {
 	j := k.PublicJWK()
 	if k.signer != nil && !exportable(k.signer) {
-		return nil, ErrKeyNotExportable
+		return nil, errKeyNotExportable
 	}
 	switch s := k.signer.(type) {
 	case *ecdsa.PrivateKey:
@@ -462,7 +465,7 @@ func (j JWK) Key() (*Key, error) {
 		return nil, err
 	}
 	if j.Alg != "" && Algorithm(j.Alg) != k.alg {
-		return nil, fmt.Errorf("%w: alg %q for a %s key", ErrKeyAlgorithm, j.Alg, k.alg)
+		return nil, fmt.Errorf("%w: alg %q for a %s key", errKeyAlgorithm, j.Alg, k.alg)
 	}
 	return k, nil
 }

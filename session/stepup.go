@@ -2,7 +2,6 @@ package session
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -13,23 +12,13 @@ import (
 	"github.com/authkit/authkit"
 )
 
-// DefaultElevatedHeader is the request header RequireElevated reads the
-// elevated-access token from. Dynamic does not document one; this name is
-// our choice.
-const DefaultElevatedHeader = "X-Elevated-Access-Token"
-
-// ErrStepUpRequired: the action needs a valid elevated-access token and the
-// request has none, or one that is expired, used, for another session or
-// another scope. The cause is wrapped in a *StepUpError.
-var ErrStepUpRequired = errors.New("session: step-up authentication required")
-
 // StepUpError says which scope an action needs an elevated token for, and
 // why the presented one (if any) was refused. errors.Is(err,
 // ErrStepUpRequired) holds, and so does errors.Is with the cause.
 type StepUpError struct {
 	// Scope is the token scope the action requires.
 	Scope authkit.Scope
-	// Err is why the request's elevated token was refused (ErrNoToken
+	// Err is why the request's elevated token was refused (errNoToken
 	// when there was none).
 	Err error
 	// ACR is the acr_values of the challenge (RFC 9470 §3); "" for none.
@@ -80,32 +69,34 @@ func ElevatedClaimsFromContext(ctx context.Context) (*Claims, bool) {
 // RequireElevated protects a sensitive action: the request must carry, in
 // header (default DefaultElevatedHeader), an elevated-access token of the
 // request's own session (Middleware must run first) with scope. A
-// single-use token is consumed. Otherwise the answer is 401 with
+// single-use token is consumed. Otherwise ErrorHandler gets a
+// *StepUpError, by default a 401 with
 // `WWW-Authenticate: Bearer error="insufficient_user_authentication"`
 // (RFC 9470) naming the scope, so the client knows to step up.
-func RequireElevated(m *Manager, scope authkit.Scope, header string) func(http.Handler) http.Handler {
+func (cfg MiddlewareConfig) RequireElevated(m *Manager, scope authkit.Scope, header string) func(http.Handler) http.Handler {
 	if header == "" {
 		header = DefaultElevatedHeader
 	}
+	onErr := cfg.onError()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sess, ok := ClaimsFromContext(r.Context())
 			if !ok {
-				WriteError(w, r, ErrNoToken)
+				onErr(w, r, errNoToken)
 				return
 			}
 			tok := r.Header.Get(header)
 			if tok == "" {
-				WriteError(w, r, &StepUpError{Scope: scope, Err: ErrNoToken})
+				onErr(w, r, &StepUpError{Scope: scope, Err: errNoToken})
 				return
 			}
 			c, err := m.VerifyElevated(r.Context(), tok, scope, sess)
 			if err != nil {
 				if HTTPStatus(err) == http.StatusInternalServerError {
-					WriteError(w, r, err)
+					onErr(w, r, err)
 					return
 				}
-				WriteError(w, r, &StepUpError{Scope: scope, Err: err})
+				onErr(w, r, &StepUpError{Scope: scope, Err: err})
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), elevatedKey{}, c)))
@@ -157,10 +148,10 @@ func (m *Manager) sessionAMR(opts MintOptions) ([]string, time.Time, error) {
 // fully authenticated (a re-authentication).
 func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.User, extra authkit.Scopes, amr ...string) (Tokens, error) {
 	if session == nil || session.Kind&KindSession == 0 {
-		return Tokens{}, fmt.Errorf("%w: UpgradeMFA needs session token claims", ErrWrongKind)
+		return Tokens{}, fmt.Errorf("%w: UpgradeMFA needs session token claims", errWrongKind)
 	}
 	if session.Subject != user.ID {
-		return Tokens{}, ErrSessionMismatch
+		return Tokens{}, errSessionMismatch
 	}
 	methods := slices.Clone(amr)
 	if !slices.Contains(methods, AMRMultiFactor) {
@@ -177,15 +168,6 @@ func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.
 		AuthTime:           m.now(),
 	})
 }
-
-// DefaultMFATokenHeader is the request header StepUp reads an MFA token
-// from (Dynamic's x-mfa-auth-token).
-const DefaultMFATokenHeader = "X-Mfa-Auth-Token"
-
-// DefaultACR is the acr_values of StepUp's challenge: an authentication
-// context meaning "stepped up for this action". RFC 9470 leaves the values
-// to the deployment.
-const DefaultACR = "step-up"
 
 // Factors is what StepUp needs to know from the host's second factors
 // (TOTP devices, passkeys) and MFA tokens. A host using package mfa
@@ -306,7 +288,7 @@ func (g *StepUp) FreshFor() time.Duration { return g.fresh }
 // fully authenticated session: an MFA-pending one is refused.
 func (g *StepUp) state(ctx context.Context, sess *Claims, r Rule) (StepUpState, error) {
 	if sess == nil {
-		return StepUpState{}, ErrNoToken
+		return StepUpState{}, errNoToken
 	}
 	if sess.MFAPending() {
 		return StepUpState{}, &ScopeError{Required: authkit.ScopeUserBasic}
@@ -330,7 +312,7 @@ func (g *StepUp) Required(ctx context.Context, sess *Claims, scope authkit.Scope
 	r, ok := g.policy.byScope[scope]
 	if !ok {
 		if sess == nil {
-			return false, ErrNoToken
+			return false, errNoToken
 		}
 		if sess.MFAPending() {
 			return false, &ScopeError{Required: authkit.ScopeUserBasic}
@@ -368,7 +350,7 @@ func (g *StepUp) Authorize(r *http.Request, action Action) (Proof, error) {
 		}
 		return ProofNotRequired, nil
 	}
-	refusal := &StepUpError{Scope: rule.Scope, Err: ErrNoToken, ACR: g.acr}
+	refusal := &StepUpError{Scope: rule.Scope, Err: errNoToken, ACR: g.acr}
 	if rule.FreshMFA {
 		refusal.MaxAge = g.fresh
 	}
@@ -394,10 +376,6 @@ func (g *StepUp) Authorize(r *http.Request, action Action) (Proof, error) {
 	}
 	return 0, refusal
 }
-
-// ErrMFATokenInvalid: the request's MFA token is unknown, expired, used or
-// another user's. It is the cause of a *StepUpError.
-var ErrMFATokenInvalid = errors.New("session: invalid MFA token")
 
 type proofKey struct{}
 
