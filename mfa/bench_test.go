@@ -14,7 +14,7 @@ import (
 var rawOpts = totp.ValidateOpts{Period: TOTPPeriod, Skew: 1, Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 
 func noLimit(c *Config) {
-	c.MaxFailures = 1 << 30
+	c.MaxAttempts = 1 << 30
 	c.Logger = nil
 }
 
@@ -193,4 +193,100 @@ func BenchmarkRawTokenFloor(b *testing.B) {
 		_ = h.Sum("u", tok)
 		_ = h.Sum("u", tok)
 	}
+}
+
+// pairedChunk is how many operations of one side run between switches in
+// the paired benchmarks: long enough that the clock reads cost nothing,
+// short enough that both sides see the same machine load.
+const pairedChunk = 256
+
+// paired runs check and floor in alternating chunks of pairedChunk and
+// reports each side's CPU ns/op (thread CPU time, see threadClock) and
+// their ratio: on a busy machine the ratio of two separate wall-clock
+// benchmarks mostly measures the load that differed between them.
+// prepare, if not nil, runs off the clock before each chunk with the
+// chunk's first index and length.
+func paired(b *testing.B, prepare func(first, n int), check, floor func(i int)) {
+	b.Helper()
+	now, release := threadClock()
+	defer release()
+	var tCheck, tFloor time.Duration
+	b.ReportAllocs()
+	b.ResetTimer()
+	for done := 0; done < b.N; done += pairedChunk {
+		n := min(pairedChunk, b.N-done)
+		if prepare != nil {
+			prepare(done, n)
+		}
+		start := now()
+		for i := range n {
+			check(done + i)
+		}
+		mid := now()
+		for i := range n {
+			floor(done + i)
+		}
+		end := now()
+		tCheck += mid - start
+		tFloor += end - mid
+	}
+	b.ReportMetric(float64(tCheck.Nanoseconds())/float64(b.N), "check-cpu-ns/op")
+	b.ReportMetric(float64(tFloor.Nanoseconds())/float64(b.N), "floor-cpu-ns/op")
+	b.ReportMetric(float64(tCheck)/float64(tFloor), "ratio")
+}
+
+// BenchmarkPairedRecovery: AuthenticateRecovery of a right code (memory
+// store, default 10-code sets of 26 users drawn off the clock before each
+// chunk) against its floor, one keyed hash of a canonical code.
+func BenchmarkPairedRecovery(b *testing.B) {
+	f := newFixture(b, noLimit)
+	h, _ := keyedhash.New([][]byte{hashKey(7)})
+	users := make([]string, (pairedChunk+DefaultRecoveryCodeCount-1)/DefaultRecoveryCodeCount)
+	for i := range users {
+		users[i] = "u" + strconv.Itoa(i)
+	}
+	var codes []string
+	paired(b, func(int, int) {
+		codes = codes[:0]
+		for _, u := range users {
+			set, err := f.svc.RegenerateRecoveryCodes(bg, u)
+			if err != nil {
+				b.Fatal(err)
+			}
+			codes = append(codes, set...)
+		}
+	}, func(i int) {
+		i %= pairedChunk
+		if _, err := f.svc.AuthenticateRecovery(bg, users[i/DefaultRecoveryCodeCount], codes[i]); err != nil {
+			b.Fatal(err)
+		}
+	}, func(int) {
+		_ = h.Sum("u", "0000000000000000")
+	})
+}
+
+// BenchmarkPairedTOTP: AuthenticateTOTP of a right code (memory store, a
+// fresh step each time) against pquerna/otp's ValidateCustom of a right
+// code of the current step, in alternating chunks.
+func BenchmarkPairedTOTP(b *testing.B) {
+	f := newFixture(b, noLimit)
+	e := f.enrolled(b, "u")
+	start := f.clock.Now()
+	at := func(i int) time.Time { return start.Add(time.Duration(i) * TOTPPeriod * time.Second) }
+	codes := make([]string, b.N)
+	for i := range codes {
+		codes[i] = codeAt(b, e.Secret, at(i), 0)
+	}
+	secret := "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ"
+	raw := codeAt(b, secret, t0, 0)
+	paired(b, nil, func(i int) {
+		f.clock.Set(at(i))
+		if _, err := f.svc.AuthenticateTOTP(bg, "u", e.DeviceID, codes[i]); err != nil {
+			b.Fatal(err)
+		}
+	}, func(int) {
+		if ok, _ := totp.ValidateCustom(raw, secret, t0, rawOpts); !ok {
+			b.Fatal("not valid")
+		}
+	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/authkit/authkit/internal/random"
@@ -77,16 +78,7 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID, account string) (Enrol
 		return Enrollment{}, fmt.Errorf("mfa: seal secret: %w", err)
 	}
 	rec := DeviceRecord{ID: id, UserID: userID, Type: DeviceTypeTOTP, SealedSecret: sealed, CreatedAt: s.now()}
-	err = s.store.CreateDevice(ctx, rec, s.maxDevices)
-	if errors.Is(err, ErrDeviceLimit) {
-		// Each visit to an enrollment page makes an unverified device, and
-		// deleting a device needs an MFA token that a user without a
-		// verified device cannot get: rather than lock the user out, the
-		// oldest unverified device (its secret never confirmed) gives way.
-		if err = s.dropOldestUnverified(ctx, userID); err == nil {
-			err = s.store.CreateDevice(ctx, rec, s.maxDevices)
-		}
-	}
+	err = s.store.UpdateDevices(ctx, userID, func(ds Devices) (Devices, error) { return ds.Add(rec, s.maxDevices) })
 	if err != nil {
 		if errors.Is(err, ErrDeviceLimit) {
 			return Enrollment{}, ErrTooManyDevices
@@ -97,32 +89,16 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID, account string) (Enrol
 	return Enrollment{DeviceID: id, Type: DeviceTypeTOTP, Secret: b32, URI: uri}, nil
 }
 
-// dropOldestUnverified deletes the user's oldest unverified device, or
-// returns ErrDeviceLimit when every device is verified.
-func (s *Service) dropOldestUnverified(ctx context.Context, userID string) error {
-	list, err := s.store.ListDevices(ctx, userID)
+// checkCode opens the device's sealed secret and returns the step within
+// ±Skew of now whose code is code. The opened secret is wiped after use.
+func (s *Service) checkCode(d DeviceRecord, code string, now time.Time) (uint64, bool, error) {
+	secret, err := s.sealer.Open(d.SealedSecret, sealAD(d.ID))
 	if err != nil {
-		return err
+		return 0, false, fmt.Errorf("mfa: open secret of device %s: %w", d.ID, err)
 	}
-	for _, d := range list { // oldest first
-		if !d.Verified {
-			err := s.store.DeleteDevice(ctx, userID, d.ID)
-			if errors.Is(err, ErrNotFound) { // a concurrent enrollment took it
-				return nil
-			}
-			return err
-		}
-	}
-	return ErrDeviceLimit
-}
-
-// secretOf opens a device's sealed secret and returns it in base32.
-func (s *Service) secretOf(d DeviceRecord) (string, error) {
-	raw, err := s.sealer.Open(d.SealedSecret, sealAD(d.ID))
-	if err != nil {
-		return "", fmt.Errorf("mfa: open secret of device %s: %w", d.ID, err)
-	}
-	return b32NoPad.EncodeToString(raw), nil
+	step, ok := matchStep(secret, code, now, s.skew)
+	clear(secret)
+	return step, ok, nil
 }
 
 // ConfirmTOTP verifies the user's newest unverified device with a first code
@@ -185,11 +161,7 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 	if err := s.reserve(ctx, key, s.lifetimeMax, now); err != nil {
 		return Device{}, err
 	}
-	secret, err := s.secretOf(pending)
-	if err != nil {
-		return Device{}, err
-	}
-	step, ok, err := matchStep(secret, code, now, s.skew)
+	step, ok, err := s.checkCode(pending, code, now)
 	if err != nil {
 		return Device{}, err
 	}
@@ -197,7 +169,14 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 		s.log.InfoContext(ctx, "mfa: totp confirmation failed", "user", userID, "device", pending.ID, "reason", "wrong code")
 		return Device{}, ErrInvalidCode
 	}
-	rec, err := s.store.ConfirmDevice(ctx, userID, pending.ID, step, now)
+	var rec DeviceRecord
+	err = s.store.UpdateDevices(ctx, userID, func(ds Devices) (Devices, error) {
+		ds, err := ds.Confirm(pending.ID, step, now)
+		if err == nil {
+			rec = ds[ds.index(pending.ID)]
+		}
+		return ds, err
+	})
 	switch {
 	case errors.Is(err, ErrStepUsed), errors.Is(err, ErrAlreadyConfirmed), errors.Is(err, ErrNotFound):
 		// A concurrent request confirmed (or deleted) the device first with
@@ -218,7 +197,7 @@ func (s *Service) confirm(ctx context.Context, userID string, pending DeviceReco
 // guess by the number of devices.) A code is accepted for the current time
 // step ±Skew, and only if its step is later than the last step accepted on
 // that device, so a code (or any earlier one) never works twice (RFC 6238
-// §5.2). A wrong or replayed code counts as a failure; after MaxFailures in
+// §5.2). A wrong or replayed code counts as a failure; after MaxAttempts in
 // FailureWindow every attempt fails with *TooManyAttemptsError until the
 // window ends; after MaxLifetimeFailures in all, with ErrLockedOut until
 // ResetFailures. Errors: ErrDeviceNotFound (also when the user has no
@@ -240,16 +219,14 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	if err := s.reserve(ctx, key, s.lifetimeMax, now); err != nil {
 		return Device{}, err
 	}
-	secret, err := s.secretOf(d)
-	if err != nil {
-		return Device{}, err
-	}
-	step, ok, err := matchStep(secret, code, now, s.skew)
+	step, ok, err := s.checkCode(d, code, now)
 	if err != nil {
 		return Device{}, err
 	}
 	if !ok {
-		s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "wrong code")
+		if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+			s.log.InfoContext(ctx, "mfa: totp authentication failed", "user", userID, "device", d.ID, "reason", "wrong code")
+		}
 		return Device{}, ErrInvalidCode
 	}
 	err = s.store.MarkStepUsed(ctx, userID, d.ID, step)
@@ -262,7 +239,9 @@ func (s *Service) AuthenticateTOTP(ctx context.Context, userID, deviceID, code s
 	}
 	s.release(ctx, key, now)
 	d.LastStep = step
-	s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
+	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+		s.log.InfoContext(ctx, "mfa: totp authenticated", "user", userID, "device", d.ID)
+	}
 	return deviceOf(d), nil
 }
 
@@ -281,22 +260,11 @@ func (s *Service) deviceFor(ctx context.Context, userID, deviceID string) (Devic
 	if err != nil {
 		return DeviceRecord{}, err
 	}
-	var first *DeviceRecord
-	for i := range list {
-		if !list[i].Verified {
-			continue
-		}
-		if list[i].Default {
-			return list[i], nil
-		}
-		if first == nil {
-			first = &list[i]
-		}
-	}
-	if first == nil {
+	d, ok := Devices(list).Default()
+	if !ok {
 		return DeviceRecord{}, ErrDeviceNotFound
 	}
-	return *first, nil
+	return d, nil
 }
 
 // ListDevices returns the user's devices, oldest first, unverified ones
@@ -332,7 +300,7 @@ func (s *Service) DeleteDevice(ctx context.Context, userID, deviceID, sessionID,
 	if err := s.ConsumeToken(ctx, userID, sessionID, mfaToken); err != nil {
 		return err
 	}
-	if err := s.store.DeleteDevice(ctx, userID, deviceID); err != nil {
+	if err := s.deleteDevice(ctx, userID, deviceID); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return ErrDeviceNotFound
 		}
@@ -340,4 +308,9 @@ func (s *Service) DeleteDevice(ctx context.Context, userID, deviceID, sessionID,
 	}
 	s.log.InfoContext(ctx, "mfa: device deleted", "user", userID, "device", deviceID)
 	return nil
+}
+
+// deleteDevice removes the device, promoting another to default if needed.
+func (s *Service) deleteDevice(ctx context.Context, userID, deviceID string) error {
+	return s.store.UpdateDevices(ctx, userID, func(ds Devices) (Devices, error) { return ds.Delete(deviceID) })
 }

@@ -15,7 +15,7 @@ func (s *Service) SetDefaultDevice(ctx context.Context, userID, deviceID string)
 	if deviceID == "" {
 		return ErrDeviceNotFound
 	}
-	err := s.store.SetDefaultDevice(ctx, userID, deviceID)
+	err := s.store.UpdateDevices(ctx, userID, func(ds Devices) (Devices, error) { return ds.SetDefault(deviceID) })
 	if errors.Is(err, ErrNotFound) {
 		return ErrDeviceNotFound
 	}

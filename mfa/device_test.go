@@ -26,7 +26,7 @@ func TestNewConfig(t *testing.T) {
 		"short hash key": func(c *Config) { c.HashKeys = [][]byte{make([]byte, 31)} },
 		"skew 3":         func(c *Config) { c.Skew = 3 },
 		"negative ttl":   func(c *Config) { c.SingleUseTokenTTL = -time.Second },
-		"negative max":   func(c *Config) { c.MaxFailures = -1 },
+		"negative max":   func(c *Config) { c.MaxAttempts = -1 },
 		"huge recovery":  func(c *Config) { c.RecoveryCodeCount = 1000 },
 	} {
 		c := good()
@@ -129,7 +129,7 @@ func TestSkew(t *testing.T) {
 }
 
 func TestReplay(t *testing.T) {
-	f := newFixture(t, func(c *Config) { c.MaxFailures = 100 })
+	f := newFixture(t, func(c *Config) { c.MaxAttempts = 100 })
 	e := f.enrolled(t, "u")
 	now := f.clock.Now()
 	cur := codeAt(t, e.Secret, now, 0)
@@ -274,10 +274,10 @@ func TestParallelWrongCodes(t *testing.T) {
 	}
 	close(start)
 	wg.Wait()
-	if evaluated := f.sealer.opens.Load() - before; evaluated != DefaultMaxFailures {
-		t.Fatalf("32 parallel wrong codes: %d evaluated, want exactly %d", evaluated, DefaultMaxFailures)
+	if evaluated := f.sealer.opens.Load() - before; evaluated != DefaultMaxAttempts {
+		t.Fatalf("32 parallel wrong codes: %d evaluated, want exactly %d", evaluated, DefaultMaxAttempts)
 	}
-	if invalid != DefaultMaxFailures || limited != 32-DefaultMaxFailures {
+	if invalid != DefaultMaxAttempts || limited != 32-DefaultMaxAttempts {
 		t.Fatalf("invalid %d, limited %d", invalid, limited)
 	}
 }

@@ -22,12 +22,18 @@
 //
 // # Security
 //
-// Replay: RFC 6238 §5.2 forbids accepting an OTP twice. pquerna/otp's
-// validator only answers yes or no, so the Service computes the codes of the
-// allowed steps itself (with pquerna/otp), compares them in constant time to
-// learn which step matched, and the store's MarkStepUsed accepts the step
-// only if it is later than the device's last one, atomically. A code, or any
-// code of an earlier step, therefore works once, even under concurrency.
+// Replay: RFC 6238 §5.2 forbids accepting an OTP twice. A yes/no validator
+// is not enough, so the Service computes the codes of the allowed steps
+// itself (HOTP, RFC 4226 §5.3, from the raw secret), compares them in
+// constant time to learn which step matched, and the store's MarkStepUsed
+// accepts the step only if it is later than the device's last one,
+// atomically. A code, or any code of an earlier step, therefore works once,
+// even under concurrency.
+//
+// Devices: the rules that span a user's devices (the MaxDevices cap, the
+// oldest unverified device giving way to a new one, the default device on
+// confirmation, deletion and SetDefaultDevice) are Devices' methods, run
+// atomically by every store through DeviceStore.UpdateDevices.
 //
 // Guessing: failed TOTP attempts are limited per user (5 per 5 minutes, fixed
 // window from the first failure); after that every attempt, a right one

@@ -3,7 +3,9 @@ package mfa
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -89,6 +91,26 @@ func newFixture(t testing.TB, mod ...func(*Config)) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+// totpCode is the 6-digit code of secret (base32) for step, computed by the
+// Service's own HOTP.
+func totpCode(secretB32 string, step uint64) (string, error) {
+	raw, err := b32NoPad.DecodeString(strings.TrimRight(strings.ToUpper(secretB32), "="))
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("%06d", newHOTPKey(raw).value(step)), nil
+}
+
+// mustB32 decodes an unpadded base32 secret.
+func mustB32(t testing.TB, secretB32 string) []byte {
+	t.Helper()
+	raw, err := b32NoPad.DecodeString(secretB32)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
 }
 
 // codeAt returns the code of secret for the step at now + offset steps.

@@ -11,7 +11,7 @@ func FuzzUserInput(f *testing.F) {
 	for _, s := range []string{"123456", "", "ABCD-EFGH-JKMN-PQRS", "\x00", "123 456", "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"} {
 		f.Add(s)
 	}
-	fx := newFixture(f, func(c *Config) { c.MaxFailures = 1 << 30; c.Logger = nil })
+	fx := newFixture(f, func(c *Config) { c.MaxAttempts = 1 << 30; c.Logger = nil })
 	e := fx.enrolled(f, "u")
 	if _, err := fx.svc.RecoveryCodes(bg, "u"); err != nil {
 		f.Fatal(err)

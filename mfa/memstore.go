@@ -6,6 +6,8 @@ import (
 	"sort"
 	"sync"
 	"time"
+
+	"github.com/authkit/authkit"
 )
 
 // MemoryStore is an in-memory Store for tests, development and single-process
@@ -17,9 +19,9 @@ type MemoryStore struct {
 	devices  map[string]map[string]DeviceRecord // by user id, then device id
 	owners   map[string]string                  // device id -> user id
 	attempts map[string]attemptWindow
-	recovery map[string]RecoverySet // by user id
-	tokens   map[string]TokenRecord // by string(digest)
-	writes   int                    // counts inserts, to prune now and then
+	recovery map[string]*RecoverySet // by user id; changed in place
+	tokens   map[string]TokenRecord  // by string(digest)
+	writes   int                     // counts inserts, to prune now and then
 }
 
 type attemptWindow struct {
@@ -34,7 +36,7 @@ func NewMemoryStore() *MemoryStore {
 		devices:  map[string]map[string]DeviceRecord{},
 		owners:   map[string]string{},
 		attempts: map[string]attemptWindow{},
-		recovery: map[string]RecoverySet{},
+		recovery: map[string]*RecoverySet{},
 		tokens:   map[string]TokenRecord{},
 	}
 }
@@ -53,27 +55,6 @@ func cloneSet(s RecoverySet) RecoverySet {
 	}
 	s.Codes = codes
 	return s
-}
-
-// CreateDevice implements DeviceStore.
-func (m *MemoryStore) CreateDevice(ctx context.Context, d DeviceRecord, maxDevices int) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if _, ok := m.owners[d.ID]; ok {
-		return ErrDuplicate
-	}
-	if len(m.devices[d.UserID]) >= maxDevices {
-		return ErrDeviceLimit
-	}
-	if m.devices[d.UserID] == nil {
-		m.devices[d.UserID] = map[string]DeviceRecord{}
-	}
-	m.devices[d.UserID][d.ID] = cloneDevice(d)
-	m.owners[d.ID] = d.UserID
-	return nil
 }
 
 // GetDevice implements DeviceStore.
@@ -115,36 +96,36 @@ func (m *MemoryStore) ListDevices(ctx context.Context, userID string) ([]DeviceR
 	return m.userDevices(userID), nil
 }
 
-// ConfirmDevice implements DeviceStore.
-func (m *MemoryStore) ConfirmDevice(ctx context.Context, userID, deviceID string, step uint64, now time.Time) (DeviceRecord, error) {
+// UpdateDevices implements DeviceStore: fn runs under the store's mutex.
+func (m *MemoryStore) UpdateDevices(ctx context.Context, userID string, fn func(Devices) (Devices, error)) error {
 	if err := ctx.Err(); err != nil {
-		return DeviceRecord{}, err
+		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	d, ok := m.devices[userID][deviceID]
-	if !ok {
-		return DeviceRecord{}, ErrNotFound
+	next, err := fn(m.userDevices(userID))
+	if err != nil {
+		return err
 	}
-	if d.Verified {
-		return DeviceRecord{}, ErrAlreadyConfirmed
-	}
-	if step <= d.LastStep {
-		return DeviceRecord{}, ErrStepUsed
-	}
-	hasDefault := false
-	for _, x := range m.devices[userID] {
-		if x.Default {
-			hasDefault = true
-			break
+	for _, d := range next {
+		if owner, ok := m.owners[d.ID]; ok && owner != userID {
+			return ErrDuplicate
 		}
 	}
-	d.Verified = true
-	d.VerifiedAt = now
-	d.LastStep = step
-	d.Default = !hasDefault
-	m.devices[userID][deviceID] = d
-	return cloneDevice(d), nil
+	for id := range m.devices[userID] {
+		delete(m.owners, id)
+	}
+	if len(next) == 0 {
+		delete(m.devices, userID)
+		return nil
+	}
+	byID := make(map[string]DeviceRecord, len(next))
+	for _, d := range next {
+		byID[d.ID] = cloneDevice(d)
+		m.owners[d.ID] = userID
+	}
+	m.devices[userID] = byID
+	return nil
 }
 
 // MarkStepUsed implements DeviceStore.
@@ -163,52 +144,6 @@ func (m *MemoryStore) MarkStepUsed(ctx context.Context, userID, deviceID string,
 	}
 	d.LastStep = step
 	m.devices[userID][deviceID] = d
-	return nil
-}
-
-// DeleteDevice implements DeviceStore.
-func (m *MemoryStore) DeleteDevice(ctx context.Context, userID, deviceID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	d, ok := m.devices[userID][deviceID]
-	if !ok {
-		return ErrNotFound
-	}
-	delete(m.devices[userID], deviceID)
-	delete(m.owners, deviceID)
-	if len(m.devices[userID]) == 0 {
-		delete(m.devices, userID)
-	}
-	if !d.Default {
-		return nil
-	}
-	for _, x := range m.userDevices(userID) { // oldest first
-		if x.Verified {
-			x.Default = true
-			m.devices[userID][x.ID] = x
-			break
-		}
-	}
-	return nil
-}
-
-// SetDefaultDevice implements DeviceStore.
-func (m *MemoryStore) SetDefaultDevice(ctx context.Context, userID, deviceID string) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if d, ok := m.devices[userID][deviceID]; !ok || !d.Verified {
-		return ErrNotFound
-	}
-	for id, x := range m.devices[userID] {
-		x.Default = id == deviceID
-		m.devices[userID][id] = x
-	}
 	return nil
 }
 
@@ -278,7 +213,8 @@ func (m *MemoryStore) ReplaceRecoverySet(ctx context.Context, set RecoverySet) e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.recovery[set.UserID] = cloneSet(set)
+	c := cloneSet(set)
+	m.recovery[set.UserID] = &c
 	return nil
 }
 
@@ -290,9 +226,10 @@ func (m *MemoryStore) CreateRecoverySet(ctx context.Context, set RecoverySet) (R
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur, ok := m.recovery[set.UserID]; ok {
-		return cloneSet(cur), false, nil
+		return cloneSet(*cur), false, nil
 	}
-	m.recovery[set.UserID] = cloneSet(set)
+	c := cloneSet(set)
+	m.recovery[set.UserID] = &c
 	return cloneSet(set), true, nil
 }
 
@@ -307,7 +244,7 @@ func (m *MemoryStore) GetRecoverySet(ctx context.Context, userID string) (Recove
 	if !ok {
 		return RecoverySet{}, ErrNotFound
 	}
-	return cloneSet(cur), nil
+	return cloneSet(*cur), nil
 }
 
 // ConsumeRecoveryCode implements RecoveryStore.
@@ -323,9 +260,8 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 	}
 	for i, c := range cur.Codes {
 		if bytes.Equal(c.Digest, digest) {
-			// In place: the store's slice is never handed out (reads clone).
+			// In place: the store's set is never handed out (reads clone).
 			cur.Codes = append(cur.Codes[:i], cur.Codes[i+1:]...)
-			m.recovery[userID] = cur
 			return len(cur.Codes), nil
 		}
 	}
@@ -333,7 +269,7 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 }
 
 // SetAcknowledgement implements RecoveryStore.
-func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, state Acknowledgement) error {
+func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, state authkit.BackupCodeAcknowledgement) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -344,7 +280,6 @@ func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, sta
 		return ErrNotFound
 	}
 	cur.Acknowledgement = state
-	m.recovery[userID] = cur
 	return nil
 }
 

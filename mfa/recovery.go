@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/random"
 )
 
@@ -43,6 +45,24 @@ func FormatRecoveryCode(canonical string) string {
 	return canonical[0:4] + "-" + canonical[4:8] + "-" + canonical[8:12] + "-" + canonical[12:16]
 }
 
+// recoveryInput maps an input byte to its canonical character, to
+// skipByte for a separator, or to 0 for a byte no code contains.
+var recoveryInput = func() (t [256]byte) {
+	for _, c := range []byte(crockford) {
+		t[c] = c
+		if c >= 'A' && c <= 'Z' {
+			t[c+'a'-'A'] = c
+		}
+	}
+	for in, out := range map[byte]byte{'I': '1', 'i': '1', 'L': '1', 'l': '1', 'O': '0', 'o': '0'} {
+		t[in] = out
+	}
+	t[' '], t['-'], t['\t'] = skipByte, skipByte, skipByte
+	return t
+}()
+
+const skipByte = 0xff
+
 // NormalizeRecoveryCode turns user input into the canonical 16-character
 // code: case is ignored, spaces and dashes are dropped, and the letters
 // Crockford's base32 treats as confusable are mapped (I and L to 1, O to 0).
@@ -54,23 +74,11 @@ func NormalizeRecoveryCode(s string) (string, bool) {
 	var out [recoveryChars]byte
 	n := 0
 	for i := 0; i < len(s); i++ {
-		c := s[i]
+		c := recoveryInput[s[i]]
 		switch {
-		case c == ' ' || c == '-' || c == '\t':
+		case c == skipByte:
 			continue
-		case c >= 'a' && c <= 'z':
-			c -= 'a' - 'A'
-		}
-		switch c {
-		case 'I', 'L':
-			c = '1'
-		case 'O':
-			c = '0'
-		}
-		if !(c >= '0' && c <= '9' || c >= 'A' && c <= 'Z') || c == 'U' {
-			return "", false
-		}
-		if n == recoveryChars {
+		case c == 0 || n == recoveryChars:
 			return "", false
 		}
 		out[n] = c
@@ -87,7 +95,7 @@ func recoveryAD(userID string) []byte { return []byte("recovery:" + userID) }
 // newRecoverySet draws a fresh set of codes and returns the stored form and
 // the formatted codes.
 func (s *Service) newRecoverySet(userID string) (RecoverySet, []string, error) {
-	set := RecoverySet{UserID: userID, CreatedAt: s.now(), Acknowledgement: AckPending}
+	set := RecoverySet{UserID: userID, CreatedAt: s.now(), Acknowledgement: authkit.AcknowledgementPending}
 	shown := make([]string, 0, s.recoveryN)
 	for i := 0; i < s.recoveryN; i++ {
 		raw, err := random.Bytes(s.rand, recoveryBytes)
@@ -166,7 +174,7 @@ func (s *Service) RecoveryCodes(ctx context.Context, userID string) ([]string, e
 
 // reveal opens a stored set unless it was acknowledged.
 func (s *Service) reveal(set RecoverySet) ([]string, error) {
-	if set.Acknowledgement == AckComplete {
+	if set.Acknowledgement == authkit.AcknowledgementComplete {
 		return nil, ErrRecoveryCodesAcknowledged
 	}
 	return s.openSet(set)
@@ -178,8 +186,8 @@ func (s *Service) reveal(set RecoverySet) ([]string, error) {
 type RecoveryStatus struct {
 	// Count is the number of unused codes.
 	Count int
-	// Acknowledgement is "" without a set, else AckPending or AckComplete.
-	Acknowledgement Acknowledgement
+	// Acknowledgement is "" without a set, else authkit.AcknowledgementPending or authkit.AcknowledgementComplete.
+	Acknowledgement authkit.BackupCodeAcknowledgement
 }
 
 // RecoveryStatus returns the user's RecoveryStatus.
@@ -246,17 +254,21 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 			return 0, err
 		}
 		s.release(ctx, key, now)
-		s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
+		if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+			s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
+		}
 		return n, nil
 	}
-	s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
+	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+		s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
+	}
 	return 0, ErrInvalidRecoveryCode
 }
 
 // RecoveryAcknowledgement returns the user's acknowledgement state (the
-// mfaBackupCodeAcknowledgement field): "" without a set, AckPending after a
-// set was issued, AckComplete once acknowledged.
-func (s *Service) RecoveryAcknowledgement(ctx context.Context, userID string) (Acknowledgement, error) {
+// mfaBackupCodeAcknowledgement field): "" without a set, authkit.AcknowledgementPending after a
+// set was issued, authkit.AcknowledgementComplete once acknowledged.
+func (s *Service) RecoveryAcknowledgement(ctx context.Context, userID string) (authkit.BackupCodeAcknowledgement, error) {
 	set, err := s.store.GetRecoverySet(ctx, userID)
 	if errors.Is(err, ErrNotFound) {
 		return "", nil
@@ -270,7 +282,7 @@ func (s *Service) RecoveryAcknowledgement(ctx context.Context, userID string) (A
 // AcknowledgeRecoveryCodes records that the user has saved their codes
 // (pending → complete). ErrNoRecoveryCodes if the user has no set.
 func (s *Service) AcknowledgeRecoveryCodes(ctx context.Context, userID string) error {
-	err := s.store.SetAcknowledgement(ctx, userID, AckComplete)
+	err := s.store.SetAcknowledgement(ctx, userID, authkit.AcknowledgementComplete)
 	if errors.Is(err, ErrNotFound) {
 		return ErrNoRecoveryCodes
 	}

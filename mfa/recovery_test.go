@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/authkit/authkit"
 )
 
 var recoveryShape = regexp.MustCompile(`^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$`)
@@ -107,13 +109,13 @@ func TestRecoveryCodes(t *testing.T) {
 	if strings.Join(again, ",") != strings.Join(codes, ",") {
 		t.Fatalf("second call returned another set")
 	}
-	if ack, _ := f.svc.RecoveryAcknowledgement(bg, "u"); ack != AckPending {
+	if ack, _ := f.svc.RecoveryAcknowledgement(bg, "u"); ack != authkit.AcknowledgementPending {
 		t.Fatalf("acknowledgement = %q, want pending", ack)
 	}
 	if err := f.svc.AcknowledgeRecoveryCodes(bg, "u"); err != nil {
 		t.Fatal(err)
 	}
-	if ack, _ := f.svc.RecoveryAcknowledgement(bg, "u"); ack != AckComplete {
+	if ack, _ := f.svc.RecoveryAcknowledgement(bg, "u"); ack != authkit.AcknowledgementComplete {
 		t.Fatalf("acknowledgement = %q, want complete", ack)
 	}
 
@@ -136,7 +138,7 @@ func TestRecoveryCodes(t *testing.T) {
 	if left, err := f.svc.RecoveryCodes(bg, "u"); !errors.Is(err, ErrRecoveryCodesAcknowledged) || left != nil {
 		t.Fatalf("RecoveryCodes after acknowledgement = %v, %v", left, err)
 	}
-	if st, err := f.svc.RecoveryStatus(bg, "u"); err != nil || st.Count != 9 || st.Acknowledgement != AckComplete {
+	if st, err := f.svc.RecoveryStatus(bg, "u"); err != nil || st.Count != 9 || st.Acknowledgement != authkit.AcknowledgementComplete {
 		t.Fatalf("RecoveryStatus = %+v, %v", st, err)
 	}
 	want := append(append([]string{}, codes[:3]...), codes[4:]...)
@@ -151,7 +153,7 @@ func TestRecoveryCodes(t *testing.T) {
 			t.Fatalf("old code after regenerate = %v", err)
 		}
 	}
-	if ack, _ := f.svc.RecoveryAcknowledgement(bg, "u"); ack != AckPending {
+	if ack, _ := f.svc.RecoveryAcknowledgement(bg, "u"); ack != authkit.AcknowledgementPending {
 		t.Fatalf("acknowledgement after regenerate = %q, want pending", ack)
 	}
 	// The new set is pending, so it can be shown again until acknowledged.
@@ -178,7 +180,7 @@ func TestRecoveryStatus(t *testing.T) {
 	if _, err := f.svc.AuthenticateRecovery(bg, "u", codes[0]); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := f.svc.RecoveryStatus(bg, "u"); err != nil || st.Count != 9 || st.Acknowledgement != AckPending {
+	if st, err := f.svc.RecoveryStatus(bg, "u"); err != nil || st.Count != 9 || st.Acknowledgement != authkit.AcknowledgementPending {
 		t.Fatalf("status = %+v, %v", st, err)
 	}
 }
@@ -257,7 +259,7 @@ func TestRecoveryFailureLimit(t *testing.T) {
 	f := newFixture(t)
 	e := f.enrolled(t, "u")
 	codes, _ := f.svc.RecoveryCodes(bg, "u")
-	for i := 0; i < DefaultMaxFailures; i++ {
+	for i := 0; i < DefaultMaxAttempts; i++ {
 		if _, err := f.svc.AuthenticateRecovery(bg, "u", "0000-0000-0000-0000"); !errors.Is(err, ErrInvalidRecoveryCode) {
 			t.Fatalf("wrong code %d = %v", i, err)
 		}
@@ -265,7 +267,7 @@ func TestRecoveryFailureLimit(t *testing.T) {
 	_, err := f.svc.AuthenticateRecovery(bg, "u", codes[0])
 	var tm *TooManyAttemptsError
 	if !errors.As(err, &tm) || tm.RetryAfter != DefaultFailureWindow {
-		t.Fatalf("right code after %d failures = %v, want *TooManyAttemptsError with %v", DefaultMaxFailures, err, DefaultFailureWindow)
+		t.Fatalf("right code after %d failures = %v, want *TooManyAttemptsError with %v", DefaultMaxAttempts, err, DefaultFailureWindow)
 	}
 	// The TOTP counter is separate.
 	if _, err := f.svc.AuthenticateTOTP(bg, "u", "", codeAt(t, e.Secret, f.clock.Now(), 0)); err != nil {
@@ -313,5 +315,34 @@ func TestRemoveDeviceAndHasVerified(t *testing.T) {
 	}
 	if has, _ := f.svc.HasVerifiedDevice(bg, "u"); has {
 		t.Fatal("a removed device still counts")
+	}
+}
+
+// TestRecoveryInputTable checks the lookup table byte by byte against the
+// rule written out: separators skipped, letters upper-cased, I and L read
+// as 1, O as 0, U and anything outside [0-9A-Z] refused.
+func TestRecoveryInputTable(t *testing.T) {
+	for b := 0; b < 256; b++ {
+		c := byte(b)
+		want := byte(0)
+		switch {
+		case c == ' ' || c == '-' || c == '\t':
+			want = skipByte
+		case c >= '0' && c <= '9':
+			want = c
+		case c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z':
+			want = c &^ 0x20 // upper case
+			switch want {
+			case 'I', 'L':
+				want = '1'
+			case 'O':
+				want = '0'
+			case 'U':
+				want = 0
+			}
+		}
+		if got := recoveryInput[c]; got != want {
+			t.Errorf("recoveryInput[%q] = %q, want %q", c, got, want)
+		}
 	}
 }

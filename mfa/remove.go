@@ -15,7 +15,7 @@ func (s *Service) RemoveDevice(ctx context.Context, userID, deviceID string) err
 	if userID == "" {
 		return ErrInvalidUser
 	}
-	if err := s.store.DeleteDevice(ctx, userID, deviceID); err != nil {
+	if err := s.deleteDevice(ctx, userID, deviceID); err != nil {
 		if errors.Is(err, ErrNotFound) {
 			return ErrDeviceNotFound
 		}

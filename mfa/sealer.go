@@ -129,9 +129,9 @@ func (s *AESGCMSealer) Open(sealed, ad []byte) ([]byte, error) {
 	if n == 0 || len(sealed) < 1+n {
 		return nil, ErrSealedOpen
 	}
-	id := string(sealed[1 : 1+n])
+	id := sealed[1 : 1+n]
 	for _, k := range s.keys {
-		if k.id != id {
+		if k.id != string(id) {
 			continue
 		}
 		rest := sealed[1+n:]
@@ -139,7 +139,12 @@ func (s *AESGCMSealer) Open(sealed, ad []byte) ([]byte, error) {
 		if len(rest) < ns+k.aead.Overhead() {
 			return nil, ErrSealedOpen
 		}
-		pt, err := k.aead.Open(nil, rest[:ns], rest[ns:], fullAD(id, ad))
+		// One allocation holds the full associated data and, after it,
+		// the plaintext.
+		ct := rest[ns:]
+		buf := make([]byte, 0, 1+n+len(ad)+len(ct)-k.aead.Overhead())
+		full := append(append(append(buf, byte(n)), id...), ad...)
+		pt, err := k.aead.Open(full[len(full):], rest[:ns], ct, full)
 		if err != nil {
 			return nil, ErrSealedOpen
 		}

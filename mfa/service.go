@@ -15,7 +15,7 @@ import (
 // Defaults of Config: what a zero field means.
 const (
 	DefaultSkew          = 1
-	DefaultMaxFailures   = 5
+	DefaultMaxAttempts   = 5
 	DefaultFailureWindow = 5 * time.Minute
 	// DefaultMaxLifetimeFailures is NIST SP 800-63B-4 §3.2.2's bound on
 	// failed attempts for one account.
@@ -58,11 +58,11 @@ type Config struct {
 	// code is accepted for. 0 means DefaultSkew (1, i.e. ±30 s); a negative
 	// value means the current step only; at most 2.
 	Skew int
-	// MaxFailures is how many failed TOTP attempts (and, counted apart,
+	// MaxAttempts is how many failed TOTP attempts (and, counted apart,
 	// recovery-code attempts) a user gets per FailureWindow; after that every
 	// attempt, even a right one, fails with *TooManyAttemptsError until the
-	// window ends. 0 means DefaultMaxFailures (5).
-	MaxFailures int
+	// window ends. 0 means DefaultMaxAttempts (5).
+	MaxAttempts int
 	// FailureWindow is the fixed window, starting at the first failed
 	// attempt, over which failures are counted. 0 means DefaultFailureWindow
 	// (5 min).
@@ -134,7 +134,7 @@ func New(cfg Config) (*Service, error) {
 		rand:        cfg.Rand,
 		log:         cfg.Logger,
 		skew:        orInt(cfg.Skew, DefaultSkew),
-		maxFailures: orInt(cfg.MaxFailures, DefaultMaxFailures),
+		maxFailures: orInt(cfg.MaxAttempts, DefaultMaxAttempts),
 		window:      orDur(cfg.FailureWindow, DefaultFailureWindow),
 		lifetimeMax: orInt(cfg.MaxLifetimeFailures, DefaultMaxLifetimeFailures),
 		maxDevices:  orInt(cfg.MaxDevices, DefaultMaxDevices),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/authkit/authkit"
 )
 
 // Errors returned by Store implementations. The Service translates them into
@@ -17,9 +19,10 @@ var (
 	ErrDuplicate = errors.New("mfa: duplicate record")
 	// ErrStepUsed: the TOTP step is not later than the device's last accepted step.
 	ErrStepUsed = errors.New("mfa: time step already used")
-	// ErrAlreadyConfirmed: ConfirmDevice on a device that is already verified.
+	// ErrAlreadyConfirmed: Devices.Confirm of a device that is already verified.
 	ErrAlreadyConfirmed = errors.New("mfa: device already confirmed")
-	// ErrDeviceLimit: CreateDevice when the user already holds the maximum number of devices.
+	// ErrDeviceLimit: Devices.Add when the user already holds the maximum
+	// number of devices, all verified.
 	ErrDeviceLimit = errors.New("mfa: too many devices")
 )
 
@@ -48,37 +51,32 @@ type DeviceRecord struct {
 	LastStep uint64
 }
 
-// DeviceStore holds TOTP devices. Every method is atomic on its own.
+// DeviceStore holds TOTP devices. The rules that span a user's devices live
+// in Devices' methods; a store runs them atomically through UpdateDevices
+// and keeps one per-device operation, the hot TOTP replay guard.
 type DeviceStore interface {
-	// CreateDevice inserts d unless the user already holds maxDevices or more
-	// devices (ErrDeviceLimit) or d.ID exists (ErrDuplicate).
-	CreateDevice(ctx context.Context, d DeviceRecord, maxDevices int) error
 	// GetDevice returns the user's device, or ErrNotFound (also when the
 	// device belongs to another user).
 	GetDevice(ctx context.Context, userID, deviceID string) (DeviceRecord, error)
 	// ListDevices returns the user's devices, oldest (CreatedAt, then ID) first;
 	// an empty slice when there are none.
 	ListDevices(ctx context.Context, userID string) ([]DeviceRecord, error)
-	// ConfirmDevice atomically marks an unverified device verified: it sets
-	// Verified, VerifiedAt = now and LastStep = step, and makes the device the
-	// default when the user has no default device yet. It returns the updated
-	// record, ErrNotFound, ErrAlreadyConfirmed, or ErrStepUsed when step is not
-	// greater than LastStep. Of concurrent calls for one device exactly one wins.
-	ConfirmDevice(ctx context.Context, userID, deviceID string, step uint64, now time.Time) (DeviceRecord, error)
+	// UpdateDevices atomically replaces the user's devices with what fn
+	// returns. fn gets a copy of the current devices, oldest first (empty,
+	// not nil, for a user with none); the devices missing from its result
+	// are deleted, the new ones inserted and the others overwritten. If fn
+	// returns an error, nothing changes and UpdateDevices returns that error
+	// as it is. Concurrent UpdateDevices and MarkStepUsed calls for one user
+	// take effect one after the other, none lost; a store may run fn more
+	// than once (after a conflict), so fn must have no other effect. Every
+	// record fn returns belongs to userID, with a distinct ID; a store
+	// returns ErrDuplicate for an ID that another user's device holds (if it
+	// can see other users' devices).
+	UpdateDevices(ctx context.Context, userID string, fn func(Devices) (Devices, error)) error
 	// MarkStepUsed atomically sets LastStep = step on a verified device if
 	// step > LastStep, else returns ErrStepUsed (ErrNotFound for a missing or
 	// unverified device). Of concurrent calls with one step exactly one wins.
 	MarkStepUsed(ctx context.Context, userID, deviceID string, step uint64) error
-	// DeleteDevice removes the device (ErrNotFound if absent). If it was the
-	// default, the oldest remaining verified device (CreatedAt, then ID)
-	// becomes the default, in the same atomic operation.
-	DeleteDevice(ctx context.Context, userID, deviceID string) error
-	// SetDefaultDevice atomically makes the user's verified device the
-	// default and clears the flag on the user's other devices. It returns
-	// ErrNotFound for a missing or unverified device (also another user's),
-	// changing nothing. Of concurrent calls for one user, each leaves
-	// exactly one default.
-	SetDefaultDevice(ctx context.Context, userID, deviceID string) error
 }
 
 // AttemptStore counts failed attempts per key in fixed windows, and in a
@@ -107,17 +105,6 @@ type AttemptStore interface {
 	ResetAttempts(ctx context.Context, key string) error
 }
 
-// Acknowledgement is the user's acknowledgement state of their recovery codes
-// (the mfaBackupCodeAcknowledgement user field): "" when no set exists,
-// pending after a set was issued, complete once acknowledged.
-type Acknowledgement string
-
-// Acknowledgement states.
-const (
-	AckPending  Acknowledgement = "pending"
-	AckComplete Acknowledgement = "complete"
-)
-
 // RecoveryCodeRecord is one unused recovery code.
 type RecoveryCodeRecord struct {
 	// Digest is the keyed hash (HMAC-SHA256, context = user id) of the
@@ -130,10 +117,12 @@ type RecoveryCodeRecord struct {
 
 // RecoverySet is a user's current recovery codes. Used codes are removed.
 type RecoverySet struct {
-	UserID          string
-	Codes           []RecoveryCodeRecord // unused codes, in issue order
-	CreatedAt       time.Time
-	Acknowledgement Acknowledgement
+	UserID    string
+	Codes     []RecoveryCodeRecord // unused codes, in issue order
+	CreatedAt time.Time
+	// Acknowledgement is AcknowledgementPending after a set was issued,
+	// AcknowledgementComplete once the user acknowledged it.
+	Acknowledgement authkit.BackupCodeAcknowledgement
 }
 
 // RecoveryStore holds one recovery-code set per user.
@@ -153,7 +142,7 @@ type RecoveryStore interface {
 	ConsumeRecoveryCode(ctx context.Context, userID string, digest []byte) (remaining int, err error)
 	// SetAcknowledgement sets the acknowledgement state of the user's set
 	// (ErrNotFound if there is none).
-	SetAcknowledgement(ctx context.Context, userID string, state Acknowledgement) error
+	SetAcknowledgement(ctx context.Context, userID string, state authkit.BackupCodeAcknowledgement) error
 }
 
 // TokenRecord is a stored MFA token. The token itself is never stored.

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/authkit/authkit"
 )
 
 var errBackend = errors.New("backend down")
@@ -24,11 +26,11 @@ func (f *failingStore) err(name string) error {
 	return nil
 }
 
-func (f *failingStore) CreateDevice(ctx context.Context, d DeviceRecord, max int) error {
-	if err := f.err("CreateDevice"); err != nil {
+func (f *failingStore) UpdateDevices(ctx context.Context, u string, fn func(Devices) (Devices, error)) error {
+	if err := f.err("UpdateDevices"); err != nil {
 		return err
 	}
-	return f.Store.CreateDevice(ctx, d, max)
+	return f.Store.UpdateDevices(ctx, u, fn)
 }
 
 func (f *failingStore) GetDevice(ctx context.Context, u, d string) (DeviceRecord, error) {
@@ -45,25 +47,11 @@ func (f *failingStore) ListDevices(ctx context.Context, u string) ([]DeviceRecor
 	return f.Store.ListDevices(ctx, u)
 }
 
-func (f *failingStore) ConfirmDevice(ctx context.Context, u, d string, step uint64, now time.Time) (DeviceRecord, error) {
-	if err := f.err("ConfirmDevice"); err != nil {
-		return DeviceRecord{}, err
-	}
-	return f.Store.ConfirmDevice(ctx, u, d, step, now)
-}
-
 func (f *failingStore) MarkStepUsed(ctx context.Context, u, d string, step uint64) error {
 	if err := f.err("MarkStepUsed"); err != nil {
 		return err
 	}
 	return f.Store.MarkStepUsed(ctx, u, d, step)
-}
-
-func (f *failingStore) DeleteDevice(ctx context.Context, u, d string) error {
-	if err := f.err("DeleteDevice"); err != nil {
-		return err
-	}
-	return f.Store.DeleteDevice(ctx, u, d)
 }
 
 func (f *failingStore) ReserveAttempt(ctx context.Context, k string, now time.Time, w time.Duration, max, lifetimeMax int) (bool, time.Duration, error) {
@@ -108,7 +96,7 @@ func (f *failingStore) ConsumeRecoveryCode(ctx context.Context, u string, d []by
 	return f.Store.ConsumeRecoveryCode(ctx, u, d)
 }
 
-func (f *failingStore) SetAcknowledgement(ctx context.Context, u string, a Acknowledgement) error {
+func (f *failingStore) SetAcknowledgement(ctx context.Context, u string, a authkit.BackupCodeAcknowledgement) error {
 	if err := f.err("SetAcknowledgement"); err != nil {
 		return err
 	}
@@ -154,13 +142,13 @@ func TestStoreErrorsPropagate(t *testing.T) {
 		method string
 		call   func(v *env) error
 	}{
-		{"CreateDevice", func(v *env) error { _, err := v.f.svc.EnrollTOTP(bg, "u", "x"); return err }},
+		{"UpdateDevices", func(v *env) error { _, err := v.f.svc.EnrollTOTP(bg, "u", "x"); return err }},
 		{"ListDevices", func(v *env) error { _, err := v.f.svc.ConfirmTOTP(bg, "u", "123456"); return err }},
 		{"ListDevices", func(v *env) error { _, err := v.f.svc.AuthenticateTOTP(bg, "u", "", "123456"); return err }},
 		{"ListDevices", func(v *env) error { _, err := v.f.svc.ListDevices(bg, "u"); return err }},
 		{"ReserveAttempt", func(v *env) error { _, err := v.f.svc.ConfirmTOTP(bg, "u", "123456"); return err }},
 		{"ReserveAttempt", func(v *env) error { _, err := v.f.svc.AuthenticateRecovery(bg, "u", v.codes[0]); return err }},
-		{"ConfirmDevice", func(v *env) error {
+		{"UpdateDevices", func(v *env) error {
 			_, err := v.f.svc.ConfirmTOTP(bg, "u", codeAt(t, v.second.Secret, v.f.clock.Now(), 0))
 			return err
 		}},
@@ -171,7 +159,9 @@ func TestStoreErrorsPropagate(t *testing.T) {
 			return err
 		}},
 		{"UseToken", func(v *env) error { return v.f.svc.DeleteDevice(bg, "u", v.e.DeviceID, "", v.token) }},
-		{"DeleteDevice", func(v *env) error { return v.f.svc.DeleteDevice(bg, "u", v.e.DeviceID, "", v.token) }},
+		{"UpdateDevices", func(v *env) error { return v.f.svc.RemoveDevice(bg, "u", v.e.DeviceID) }},
+		{"UpdateDevices", func(v *env) error { return v.f.svc.SetDefaultDevice(bg, "u", v.e.DeviceID) }},
+		{"UpdateDevices", func(v *env) error { return v.f.svc.DeleteDevice(bg, "u", v.e.DeviceID, "", v.token) }},
 		{"GetRecoverySet", func(v *env) error { _, err := v.f.svc.RecoveryCodes(bg, "u"); return err }},
 		{"GetRecoverySet", func(v *env) error { _, err := v.f.svc.RecoveryAcknowledgement(bg, "u"); return err }},
 		{"CreateRecoverySet", func(v *env) error { _, err := v.f.svc.RecoveryCodes(bg, "fresh"); return err }},
@@ -205,14 +195,12 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(bg)
 	cancel()
 	var errs []error
-	errs = append(errs, m.CreateDevice(ctx, DeviceRecord{ID: "d", UserID: "u"}, 10))
+	errs = append(errs, m.UpdateDevices(ctx, "u", func(ds Devices) (Devices, error) { return ds.Add(DeviceRecord{ID: "d", UserID: "u"}, 10) }))
 	_, err := m.GetDevice(ctx, "u", "d")
 	errs = append(errs, err)
 	_, err = m.ListDevices(ctx, "u")
 	errs = append(errs, err)
-	_, err = m.ConfirmDevice(ctx, "u", "d", 1, t0)
-	errs = append(errs, err)
-	errs = append(errs, m.MarkStepUsed(ctx, "u", "d", 1), m.DeleteDevice(ctx, "u", "d"))
+	errs = append(errs, m.MarkStepUsed(ctx, "u", "d", 1))
 	_, _, err = m.ReserveAttempt(ctx, "k", t0, time.Minute, 1, 0)
 	errs = append(errs, err, m.ReleaseAttempt(ctx, "k", t0), m.ReplaceRecoverySet(ctx, RecoverySet{UserID: "u"}))
 	_, _, err = m.CreateRecoverySet(ctx, RecoverySet{UserID: "u"})
@@ -220,7 +208,7 @@ func TestMemoryStoreCanceledContext(t *testing.T) {
 	_, err = m.GetRecoverySet(ctx, "u")
 	errs = append(errs, err)
 	_, err = m.ConsumeRecoveryCode(ctx, "u", nil)
-	errs = append(errs, err, m.SetAcknowledgement(ctx, "u", AckComplete), m.CreateToken(ctx, TokenRecord{}))
+	errs = append(errs, err, m.SetAcknowledgement(ctx, "u", authkit.AcknowledgementComplete), m.CreateToken(ctx, TokenRecord{}))
 	_, err = m.UseToken(ctx, nil, "u", "", t0)
 	errs = append(errs, err)
 	for i, err := range errs {

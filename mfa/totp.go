@@ -1,17 +1,16 @@
 package mfa
 
 import (
+	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/base32"
+	"encoding/binary"
 	"errors"
 	"net/url"
 	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/pquerna/otp"
-	"github.com/pquerna/otp/hotp"
 )
 
 // TOTP parameters. They are fixed, not configurable: Google Authenticator
@@ -29,7 +28,6 @@ const (
 
 var (
 	b32NoPad  = base32.StdEncoding.WithPadding(base32.NoPadding)
-	hotpOpts  = hotp.ValidateOpts{Digits: otp.DigitsSix, Algorithm: otp.AlgorithmSHA1}
 	errLabel  = errors.New("mfa: issuer and account label must be 1-255 bytes of printable UTF-8 without ':'")
 	totpSteps = [...]int64{0, -1, 1, -2, 2} // current step first, then outwards
 )
@@ -46,19 +44,66 @@ func stepAt(t time.Time) uint64 {
 	return uint64(u) / TOTPPeriod
 }
 
-// totpCode returns the 6-digit code of secret (base32) for step, computed by
-// pquerna/otp.
-func totpCode(secretB32 string, step uint64) (string, error) {
-	return hotp.GenerateCodeCustom(secretB32, step, hotpOpts)
+// hotpKey holds the HMAC-SHA1 (RFC 2104 §2) pads of a TOTP secret, so that
+// each step checked costs two SHA-1 sums over stack buffers: no key
+// re-derivation, no base32 round trip and no allocation per step.
+type hotpKey struct {
+	inner [sha1.BlockSize + 8]byte         // K ⊕ ipad ‖ counter
+	outer [sha1.BlockSize + sha1.Size]byte // K ⊕ opad ‖ inner hash
 }
 
-// matchStep reports the step within ±skew of now whose code equals code.
-// pquerna/otp's ValidateCustom only returns a boolean, so the codes of the
-// allowed steps are computed here and compared in constant time, to learn
-// which step matched (the replay guard needs it). The search stops at the
-// first match: by then the guess is known to be right, so the early exit
-// reveals nothing an attacker did not already hold.
-func matchStep(secretB32, code string, now time.Time, skew int) (uint64, bool, error) {
+func newHOTPKey(secret []byte) *hotpKey {
+	k := &hotpKey{}
+	key := secret
+	if len(key) > sha1.BlockSize { // RFC 2104 §2: longer keys are hashed first
+		h := sha1.Sum(key)
+		key = h[:]
+	}
+	for i := range sha1.BlockSize {
+		var b byte
+		if i < len(key) {
+			b = key[i]
+		}
+		k.inner[i] = b ^ 0x36
+		k.outer[i] = b ^ 0x5c
+	}
+	return k
+}
+
+// value returns HOTP(K, counter) mod 10^6: HMAC-SHA1 of the 8-byte
+// big-endian counter with dynamic truncation (RFC 4226 §5.3).
+func (k *hotpKey) value(counter uint64) uint32 {
+	binary.BigEndian.PutUint64(k.inner[sha1.BlockSize:], counter)
+	ih := sha1.Sum(k.inner[:])
+	copy(k.outer[sha1.BlockSize:], ih[:])
+	sum := sha1.Sum(k.outer[:])
+	off := sum[sha1.Size-1] & 0x0f
+	return (binary.BigEndian.Uint32(sum[off:off+4]) & 0x7fffffff) % 1_000_000
+}
+
+// wipe clears the key material.
+func (k *hotpKey) wipe() { clear(k.inner[:]); clear(k.outer[:]) }
+
+// codeValue is the number six ASCII digits (normalizeTOTPCode's output)
+// spell.
+func codeValue(code string) uint32 {
+	var v uint32
+	for i := 0; i < len(code); i++ {
+		v = v*10 + uint32(code[i]-'0')
+	}
+	return v
+}
+
+// matchStep reports the step within ±skew of now whose code equals code
+// (six digits). pquerna/otp's ValidateCustom only returns a boolean, so the
+// codes of the allowed steps are computed here and compared in constant
+// time, to learn which step matched (the replay guard needs it). The search
+// stops at the first match: by then the guess is known to be right, so the
+// early exit reveals nothing an attacker did not already hold.
+func matchStep(secret []byte, code string, now time.Time, skew int) (uint64, bool) {
+	want := int32(codeValue(code))
+	k := newHOTPKey(secret)
+	defer k.wipe()
 	cur := stepAt(now)
 	for _, d := range totpSteps[:1+2*skew] {
 		if d < 0 && cur <= uint64(-d) {
@@ -68,15 +113,11 @@ func matchStep(secretB32, code string, now time.Time, skew int) (uint64, bool, e
 		if step == 0 {
 			continue
 		}
-		want, err := totpCode(secretB32, step)
-		if err != nil {
-			return 0, false, err
-		}
-		if subtle.ConstantTimeCompare([]byte(want), []byte(code)) == 1 {
-			return step, true, nil
+		if subtle.ConstantTimeEq(int32(k.value(step)), want) == 1 {
+			return step, true
 		}
 	}
-	return 0, false, nil
+	return 0, false
 }
 
 // normalizeTOTPCode accepts six ASCII digits, optionally with surrounding

@@ -119,7 +119,7 @@ func tool(t *testing.T, name string) string {
 // independent implementation, and the Service accepts oathtool's codes.
 func TestCrossCheckOathtool(t *testing.T) {
 	oathtool := tool(t, "oathtool")
-	f := newFixture(t, func(c *Config) { c.MaxFailures = 100 })
+	f := newFixture(t, func(c *Config) { c.MaxAttempts = 100 })
 	e := f.enrolled(t, "u")
 	for i, at := range []time.Time{
 		f.clock.Now(),

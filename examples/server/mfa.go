@@ -268,7 +268,7 @@ func (s *server) mfaRecoveryGet(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	if !hasMFA || st.Acknowledgement == mfa.AckComplete {
+	if !hasMFA || st.Acknowledgement == authkit.AcknowledgementComplete {
 		writeJSON(w, http.StatusOK, resp)
 		return nil
 	}

@@ -164,8 +164,7 @@ func (s *server) decorateUser(ctx context.Context, u *authkit.User) error {
 		return err
 	}
 	if ack != "" {
-		a := authkit.BackupCodeAcknowledgement(ack)
-		u.MFABackupCodeAcknowledgement = &a
+		u.MFABackupCodeAcknowledgement = &ack
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 )
 
@@ -32,13 +33,13 @@ func testRecoveryAckReplaceParallel(t *testing.T, s mfa.Store) {
 		if i%2 == 0 {
 			return s.ReplaceRecoverySet(ctx, sets[i])
 		}
-		return s.SetAcknowledgement(ctx, u, mfa.AckComplete)
+		return s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete)
 	})
 	got, err := s.GetRecoverySet(ctx, u)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Acknowledgement != mfa.AckPending && got.Acknowledgement != mfa.AckComplete {
+	if got.Acknowledgement != authkit.AcknowledgementPending && got.Acknowledgement != authkit.AcknowledgementComplete {
 		t.Fatalf("acknowledgement %q after the race", got.Acknowledgement)
 	}
 	owner := -1
@@ -58,7 +59,7 @@ func testRecoveryAckReplaceParallel(t *testing.T, s mfa.Store) {
 	if err := s.ReplaceRecoverySet(ctx, last); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.GetRecoverySet(ctx, u); err != nil || got.Acknowledgement != mfa.AckPending {
+	if got, err := s.GetRecoverySet(ctx, u); err != nil || got.Acknowledgement != authkit.AcknowledgementPending {
 		t.Fatalf("after a replacement: %q, %v; want pending", got.Acknowledgement, err)
 	}
 }
@@ -77,7 +78,7 @@ func testRecoveryAckConsumeParallel(t *testing.T, s mfa.Store) {
 	seen := map[int]bool{}
 	parallel(t, nil, func(i int) error {
 		if i%2 == 1 {
-			return s.SetAcknowledgement(ctx, u, mfa.AckComplete)
+			return s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete)
 		}
 		left, err := s.ConsumeRecoveryCode(ctx, u, set.Codes[i/2].Digest)
 		if err != nil {
@@ -95,7 +96,7 @@ func testRecoveryAckConsumeParallel(t *testing.T, s mfa.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Acknowledgement != mfa.AckComplete || len(got.Codes) != 0 {
+	if got.Acknowledgement != authkit.AcknowledgementComplete || len(got.Codes) != 0 {
 		t.Fatalf("after the race: %q with %d codes; want complete with none", got.Acknowledgement, len(got.Codes))
 	}
 	for _, c := range set.Codes {

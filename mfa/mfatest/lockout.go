@@ -41,7 +41,7 @@ func newLockoutFixture(t *testing.T, s mfa.Store, maxFailures int) *lockoutFixtu
 		t.Fatal(err)
 	}
 	f.svc, err = mfa.New(mfa.Config{Store: s, Sealer: sealer, HashKeys: [][]byte{bytes.Repeat([]byte("h"), 32)},
-		Issuer: "ACME", Now: f.clock, MaxFailures: maxFailures})
+		Issuer: "ACME", Now: f.clock, MaxAttempts: maxFailures})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func testServiceLifetimeLockout(t *testing.T, s mfa.Store) {
 		if _, err := f.svc.AuthenticateTOTP(ctx, f.user, "", f.code(t)); err != nil {
 			t.Fatalf("user's sign-in after %d failures: %v", failures, err)
 		}
-		for i := 0; i < mfa.DefaultMaxFailures; i++ {
+		for i := 0; i < mfa.DefaultMaxAttempts; i++ {
 			if _, err := f.svc.AuthenticateTOTP(ctx, f.user, "", f.wrong(t)); !errors.Is(err, mfa.ErrInvalidCode) {
 				t.Fatalf("guess %d = %v, want ErrInvalidCode", failures, err)
 			}

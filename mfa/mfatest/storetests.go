@@ -1,8 +1,11 @@
 // Package mfatest holds test helpers for hosts of package mfa: the store
 // conformance suite RunStoreTests, which every mfa.Store implementation
 // (memory, Postgres, Redis, or a host's own) must pass, including the
-// concurrency cases: a TOTP step or recovery code is accepted once, and
-// parallel wrong codes never get more evaluations than the limits allow.
+// concurrency cases: a TOTP step or recovery code is accepted once,
+// parallel wrong codes never get more evaluations than the limits allow,
+// and parallel device updates lose nothing (the device cap and the one
+// default device hold); and TOTPCode, the code an authenticator app would
+// show, for a host's own tests.
 package mfatest
 
 import (
@@ -15,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/mfa"
@@ -38,7 +42,8 @@ var base = time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 // microsecond precision (they are compared with time.Time.Equal); LastStep
 // values above 2^32 round-trip. The "Service/…" cases run an mfa.Service on
 // the store, so that the lifetime cap on TOTP failures is shown to stop
-// the slow-guessing attack end to end, concurrency included.
+// the slow-guessing attack end to end, concurrency included, and the
+// device rules hold when enrollments race each other and a deletion.
 func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 	t.Helper()
 	tests := []struct {
@@ -55,6 +60,11 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Device/ParallelConfirm", testParallelConfirm},
 		{"Device/SetDefault", testSetDefault},
 		{"Device/ParallelSetDefault", testParallelSetDefault},
+		{"Device/UpdateError", testUpdateError},
+		{"Device/UpdateParallel", testUpdateParallel},
+		{"Device/UpdateWithMarkStep", testUpdateWithMarkStep},
+		{"Service/DeviceCapParallel", testServiceDeviceCap},
+		{"Service/DeleteDefaultWhileAdding", testServiceDeleteDefaultWhileAdding},
 		{"Attempt/Window", testAttemptWindow},
 		{"Attempt/Release", testAttemptRelease},
 		{"Attempt/Parallel", testAttemptParallel},
@@ -119,18 +129,50 @@ func device(t *testing.T, userID string, created time.Time) mfa.DeviceRecord {
 	}
 }
 
+// createDevice adds d to its user's devices through the store's updater
+// and the Devices.Add rule (at most maxDevices devices).
+func createDevice(s mfa.Store, d mfa.DeviceRecord, maxDevices int) error {
+	return s.UpdateDevices(ctx, d.UserID, func(ds mfa.Devices) (mfa.Devices, error) { return ds.Add(d, maxDevices) })
+}
+
+// confirmDevice runs the Devices.Confirm rule through the store's updater
+// and returns the confirmed record.
+func confirmDevice(s mfa.Store, userID, deviceID string, step uint64, now time.Time) (mfa.DeviceRecord, error) {
+	var got mfa.DeviceRecord
+	err := s.UpdateDevices(ctx, userID, func(ds mfa.Devices) (mfa.Devices, error) {
+		ds, err := ds.Confirm(deviceID, step, now)
+		for _, d := range ds {
+			if d.ID == deviceID {
+				got = d
+			}
+		}
+		return ds, err
+	})
+	return got, err
+}
+
+// deleteDevice runs the Devices.Delete rule through the store's updater.
+func deleteDevice(s mfa.Store, userID, deviceID string) error {
+	return s.UpdateDevices(ctx, userID, func(ds mfa.Devices) (mfa.Devices, error) { return ds.Delete(deviceID) })
+}
+
+// setDefault runs the Devices.SetDefault rule through the store's updater.
+func setDefault(s mfa.Store, userID, deviceID string) error {
+	return s.UpdateDevices(ctx, userID, func(ds mfa.Devices) (mfa.Devices, error) { return ds.SetDefault(deviceID) })
+}
+
 func mustCreate(t *testing.T, s mfa.Store, d mfa.DeviceRecord) {
 	t.Helper()
-	if err := s.CreateDevice(ctx, d, 100); err != nil {
-		t.Fatalf("CreateDevice: %v", err)
+	if err := createDevice(s, d, 100); err != nil {
+		t.Fatalf("create device: %v", err)
 	}
 }
 
 func mustConfirm(t *testing.T, s mfa.Store, d mfa.DeviceRecord, step uint64) mfa.DeviceRecord {
 	t.Helper()
-	got, err := s.ConfirmDevice(ctx, d.UserID, d.ID, step, base.Add(time.Minute))
+	got, err := confirmDevice(s, d.UserID, d.ID, step, base.Add(time.Minute))
 	if err != nil {
-		t.Fatalf("ConfirmDevice: %v", err)
+		t.Fatalf("confirm device: %v", err)
 	}
 	return got
 }
@@ -168,7 +210,7 @@ func testDeviceCreateGet(t *testing.T, s mfa.Store) {
 	wantErr(t, "GetDevice missing", err, mfa.ErrNotFound)
 	dup := device(t, u, base)
 	dup.ID = d.ID
-	wantErr(t, "CreateDevice duplicate id", s.CreateDevice(ctx, dup, 100), mfa.ErrDuplicate)
+	wantErr(t, "create device with a duplicate id", createDevice(s, dup, 100), mfa.ErrDuplicate)
 	// A caller mutating what it got back must not change the store.
 	got.SealedSecret[0] = 99
 	again, err := s.GetDevice(ctx, u, d.ID)
@@ -178,20 +220,39 @@ func testDeviceCreateGet(t *testing.T, s mfa.Store) {
 	sameDevice(t, again, d)
 }
 
+// testDeviceLimit: at the cap, a new device replaces the oldest unverified
+// one; with every device verified it is refused, changing nothing.
 func testDeviceLimit(t *testing.T, s mfa.Store) {
 	u := uniq(t, "user")
-	for i := 0; i < 2; i++ {
-		if err := s.CreateDevice(ctx, device(t, u, base), 2); err != nil {
-			t.Fatalf("CreateDevice %d: %v", i, err)
-		}
+	first, second := device(t, u, base), device(t, u, base.Add(time.Second))
+	mustCreate(t, s, second) // created first, but younger
+	mustCreate(t, s, first)
+	third := device(t, u, base.Add(2*time.Second))
+	if err := createDevice(s, third, 2); err != nil {
+		t.Fatalf("third device with max 2: %v", err)
 	}
-	wantErr(t, "third device with max 2", s.CreateDevice(ctx, device(t, u, base), 2), mfa.ErrDeviceLimit)
-	if err := s.CreateDevice(ctx, device(t, uniq(t, "other"), base), 2); err != nil {
+	ids := func(u string) []string {
+		list, err := s.ListDevices(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, d := range list {
+			out = append(out, d.ID)
+		}
+		return out
+	}
+	if got := ids(u); len(got) != 2 || got[0] != second.ID || got[1] != third.ID {
+		t.Fatalf("devices after the third = %v, want [%s %s] (the oldest unverified gave way)", got, second.ID, third.ID)
+	}
+	mustConfirm(t, s, second, 1)
+	mustConfirm(t, s, third, 1)
+	wantErr(t, "device beyond max 2 verified ones", createDevice(s, device(t, u, base.Add(3*time.Second)), 2), mfa.ErrDeviceLimit)
+	if err := createDevice(s, device(t, uniq(t, "other"), base), 2); err != nil {
 		t.Fatalf("another user's device: %v", err)
 	}
-	list, err := s.ListDevices(ctx, u)
-	if err != nil || len(list) != 2 {
-		t.Fatalf("ListDevices = %d devices, %v; want 2", len(list), err)
+	if got := ids(u); len(got) != 2 || got[0] != second.ID || got[1] != third.ID {
+		t.Fatalf("devices after a refused one = %v, want [%s %s]", got, second.ID, third.ID)
 	}
 }
 
@@ -230,17 +291,17 @@ func testDeviceConfirm(t *testing.T, s mfa.Store) {
 	mustCreate(t, s, a)
 	mustCreate(t, s, b)
 
-	_, err := s.ConfirmDevice(ctx, u, a.ID, 0, base)
-	wantErr(t, "ConfirmDevice with step 0 (not > LastStep 0)", err, mfa.ErrStepUsed)
-	_, err = s.ConfirmDevice(ctx, uniq(t, "other"), a.ID, 5, base)
-	wantErr(t, "ConfirmDevice by another user", err, mfa.ErrNotFound)
-	_, err = s.ConfirmDevice(ctx, u, uniq(t, "missing"), 5, base)
-	wantErr(t, "ConfirmDevice missing", err, mfa.ErrNotFound)
+	_, err := confirmDevice(s, u, a.ID, 0, base)
+	wantErr(t, "confirm device with step 0 (not > LastStep 0)", err, mfa.ErrStepUsed)
+	_, err = confirmDevice(s, uniq(t, "other"), a.ID, 5, base)
+	wantErr(t, "confirm device by another user", err, mfa.ErrNotFound)
+	_, err = confirmDevice(s, u, uniq(t, "missing"), 5, base)
+	wantErr(t, "confirm device missing", err, mfa.ErrNotFound)
 
 	when := base.Add(time.Minute)
-	got, err := s.ConfirmDevice(ctx, u, a.ID, 5, when)
+	got, err := confirmDevice(s, u, a.ID, 5, when)
 	if err != nil {
-		t.Fatalf("ConfirmDevice: %v", err)
+		t.Fatalf("confirm device: %v", err)
 	}
 	want := a
 	want.Verified, want.VerifiedAt, want.LastStep, want.Default = true, when, 5, true
@@ -251,8 +312,8 @@ func testDeviceConfirm(t *testing.T, s mfa.Store) {
 	}
 	sameDevice(t, stored, want)
 
-	_, err = s.ConfirmDevice(ctx, u, a.ID, 6, when)
-	wantErr(t, "ConfirmDevice twice", err, mfa.ErrAlreadyConfirmed)
+	_, err = confirmDevice(s, u, a.ID, 6, when)
+	wantErr(t, "confirm device twice", err, mfa.ErrAlreadyConfirmed)
 
 	second := mustConfirm(t, s, b, 7)
 	if second.Default {
@@ -306,11 +367,11 @@ func testDeleteDefault(t *testing.T, s mfa.Store) {
 	mustConfirm(t, s, c, 1)
 	mustConfirm(t, s, other, 1)
 
-	wantErr(t, "DeleteDevice by another user", s.DeleteDevice(ctx, other.UserID, a.ID), mfa.ErrNotFound)
-	wantErr(t, "DeleteDevice missing", s.DeleteDevice(ctx, u, uniq(t, "missing")), mfa.ErrNotFound)
+	wantErr(t, "delete device by another user", deleteDevice(s, other.UserID, a.ID), mfa.ErrNotFound)
+	wantErr(t, "delete device missing", deleteDevice(s, u, uniq(t, "missing")), mfa.ErrNotFound)
 
 	// Deleting a non-default device leaves the default alone.
-	if err := s.DeleteDevice(ctx, u, d.ID); err != nil {
+	if err := deleteDevice(s, u, d.ID); err != nil {
 		t.Fatal(err)
 	}
 	defaults := func() []string {
@@ -329,7 +390,7 @@ func testDeleteDefault(t *testing.T, s mfa.Store) {
 	if got := defaults(); len(got) != 1 || got[0] != a.ID {
 		t.Fatalf("defaults after deleting a non-default = %v, want [%s]", got, a.ID)
 	}
-	if err := s.DeleteDevice(ctx, u, a.ID); err != nil {
+	if err := deleteDevice(s, u, a.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := defaults(); len(got) != 1 || got[0] != c.ID {
@@ -343,7 +404,7 @@ func testDeleteDefault(t *testing.T, s mfa.Store) {
 		t.Fatalf("other user's device = %+v, %v; want still default", o, err)
 	}
 	// Deleting the last verified device leaves only the unverified one, not default.
-	if err := s.DeleteDevice(ctx, u, c.ID); err != nil {
+	if err := deleteDevice(s, u, c.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := defaults(); len(got) != 0 {
@@ -388,13 +449,13 @@ func testSetDefault(t *testing.T, s mfa.Store) {
 		{"another user's device", u, other.ID},
 		{"by another user", other.UserID, b.ID},
 	} {
-		wantErr(t, "SetDefaultDevice "+tc.name, s.SetDefaultDevice(ctx, tc.user, tc.dev), mfa.ErrNotFound)
+		wantErr(t, "set default "+tc.name, setDefault(s, tc.user, tc.dev), mfa.ErrNotFound)
 		if got := defaultsOf(t, s, u); len(got) != 1 || got[0] != a.ID {
-			t.Fatalf("after refused SetDefaultDevice (%s): defaults = %v, want [%s]", tc.name, got, a.ID)
+			t.Fatalf("after refused default change (%s): defaults = %v, want [%s]", tc.name, got, a.ID)
 		}
 	}
 	for _, want := range []string{b.ID, b.ID, a.ID} { // idempotent, and back
-		if err := s.SetDefaultDevice(ctx, u, want); err != nil {
+		if err := setDefault(s, u, want); err != nil {
 			t.Fatal(err)
 		}
 		if got := defaultsOf(t, s, u); len(got) != 1 || got[0] != want {
@@ -405,10 +466,10 @@ func testSetDefault(t *testing.T, s mfa.Store) {
 		t.Fatalf("other user's defaults = %v, want [%s]", got, other.ID)
 	}
 	// Deleting the new default still promotes the oldest verified device.
-	if err := s.SetDefaultDevice(ctx, u, b.ID); err != nil {
+	if err := setDefault(s, u, b.ID); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.DeleteDevice(ctx, u, b.ID); err != nil {
+	if err := deleteDevice(s, u, b.ID); err != nil {
 		t.Fatal(err)
 	}
 	if got := defaultsOf(t, s, u); len(got) != 1 || got[0] != a.ID {
@@ -425,9 +486,9 @@ func testParallelSetDefault(t *testing.T, s mfa.Store) {
 		mustConfirm(t, s, x, 1)
 		devs = append(devs, x)
 	}
-	parallel(t, nil, func(i int) error { return s.SetDefaultDevice(ctx, u, devs[i].ID) })
+	parallel(t, nil, func(i int) error { return setDefault(s, u, devs[i].ID) })
 	if got := defaultsOf(t, s, u); len(got) != 1 {
-		t.Fatalf("%d parallel SetDefaultDevice: defaults = %v, want exactly one", Parallelism, got)
+		t.Fatalf("%d parallel default changes: defaults = %v, want exactly one", Parallelism, got)
 	}
 }
 
@@ -475,11 +536,11 @@ func testParallelConfirm(t *testing.T, s mfa.Store) {
 	d := device(t, u, base)
 	mustCreate(t, s, d)
 	wins := parallel(t, mfa.ErrAlreadyConfirmed, func(int) error {
-		_, err := s.ConfirmDevice(ctx, u, d.ID, 50, base)
+		_, err := confirmDevice(s, u, d.ID, 50, base)
 		return err
 	})
 	if wins != 1 {
-		t.Fatalf("%d parallel ConfirmDevice: %d succeeded, want exactly 1", Parallelism, wins)
+		t.Fatalf("%d parallel confirmations: %d succeeded, want exactly 1", Parallelism, wins)
 	}
 	// Two devices confirmed at once: exactly one becomes the default.
 	u2 := uniq(t, "user")
@@ -490,7 +551,7 @@ func testParallelConfirm(t *testing.T, s mfa.Store) {
 		devs = append(devs, x)
 	}
 	parallel(t, nil, func(i int) error {
-		_, err := s.ConfirmDevice(ctx, u2, devs[i].ID, 1, base)
+		_, err := confirmDevice(s, u2, devs[i].ID, 1, base)
 		return err
 	})
 	list, err := s.ListDevices(ctx, u2)
@@ -782,7 +843,7 @@ func testAttemptLifetimeParallel(t *testing.T, s mfa.Store) {
 }
 
 func recoverySet(t *testing.T, userID string, n int) mfa.RecoverySet {
-	set := mfa.RecoverySet{UserID: userID, CreatedAt: base, Acknowledgement: mfa.AckPending}
+	set := mfa.RecoverySet{UserID: userID, CreatedAt: base, Acknowledgement: authkit.AcknowledgementPending}
 	for i := 0; i < n; i++ {
 		set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{
 			Digest: digest(uniq(t, "code")),
@@ -861,7 +922,7 @@ func testRecoveryReplace(t *testing.T, s mfa.Store) {
 	if _, _, err := s.CreateRecoverySet(ctx, old); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetAcknowledgement(ctx, u, mfa.AckComplete); err != nil {
+	if err := s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete); err != nil {
 		t.Fatal(err)
 	}
 	next := recoverySet(t, u, 10)
@@ -896,19 +957,19 @@ func testRecoveryReplace(t *testing.T, s mfa.Store) {
 
 func testRecoveryAck(t *testing.T, s mfa.Store) {
 	u := uniq(t, "user")
-	wantErr(t, "SetAcknowledgement with no set", s.SetAcknowledgement(ctx, u, mfa.AckComplete), mfa.ErrNotFound)
+	wantErr(t, "SetAcknowledgement with no set", s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete), mfa.ErrNotFound)
 	set := recoverySet(t, u, 10)
 	if _, _, err := s.CreateRecoverySet(ctx, set); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetAcknowledgement(ctx, u, mfa.AckComplete); err != nil {
+	if err := s.SetAcknowledgement(ctx, u, authkit.AcknowledgementComplete); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.GetRecoverySet(ctx, u)
-	if err != nil || got.Acknowledgement != mfa.AckComplete {
+	if err != nil || got.Acknowledgement != authkit.AcknowledgementComplete {
 		t.Fatalf("Acknowledgement = %q, %v; want complete", got.Acknowledgement, err)
 	}
-	set.Acknowledgement = mfa.AckComplete
+	set.Acknowledgement = authkit.AcknowledgementComplete
 	sameSet(t, got, set) // nothing else changed
 }
 

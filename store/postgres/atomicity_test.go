@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/store/postgres"
 )
@@ -50,7 +51,7 @@ func together(n int, f func(i int)) {
 	wg.Wait()
 }
 
-// TestDeviceLimitConcurrent: 24 devices created at once for one user with a
+// TestDeviceLimitConcurrent: 24 verified devices created at once for one user with a
 // limit of 3 leave exactly 3.
 func TestDeviceLimitConcurrent(t *testing.T) {
 	a, b := twoStores(t)
@@ -60,8 +61,8 @@ func TestDeviceLimitConcurrent(t *testing.T) {
 		errs := make([]error, n)
 		together(n, func(i int) {
 			s := []*postgres.Store{a, b}[i%2]
-			errs[i] = s.MFA().CreateDevice(context.Background(), mfa.DeviceRecord{ID: fmt.Sprintf("dev-%d-%d", round, i), UserID: user,
-				SealedSecret: []byte{1}, CreatedAt: farPast}, limit)
+			errs[i] = createDevice(context.Background(), s.MFA(), mfa.DeviceRecord{ID: fmt.Sprintf("dev-%d-%d", round, i), UserID: user,
+				Verified: true, SealedSecret: []byte{1}, CreatedAt: farPast}, limit)
 		})
 		ok := 0
 		for _, err := range errs {
@@ -88,7 +89,7 @@ func TestRecoveryReplaceConcurrent(t *testing.T) {
 	const n, size = 16, 10
 	sets := make([]mfa.RecoverySet, n)
 	for i := range sets {
-		sets[i] = mfa.RecoverySet{UserID: "u", CreatedAt: farPast.Add(time.Duration(i) * time.Second), Acknowledgement: mfa.AckPending}
+		sets[i] = mfa.RecoverySet{UserID: "u", CreatedAt: farPast.Add(time.Duration(i) * time.Second), Acknowledgement: authkit.AcknowledgementPending}
 		for j := range size {
 			sets[i].Codes = append(sets[i].Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%d/%d", i, j)), Sealed: []byte{byte(i), byte(j)}})
 		}
@@ -133,11 +134,11 @@ func TestDeleteDefaultConcurrent(t *testing.T) {
 	const n = 12
 	for i := range n {
 		d := mfa.DeviceRecord{ID: fmt.Sprintf("d-%02d", i), UserID: "u", SealedSecret: []byte{1}, CreatedAt: farPast.Add(time.Duration(i) * time.Second)}
-		if err := a.MFA().CreateDevice(ctx, d, 100); err != nil {
+		if err := createDevice(ctx, a.MFA(), d, 100); err != nil {
 			t.Fatal(err)
 		}
 		if i < n/2 {
-			if _, err := a.MFA().ConfirmDevice(ctx, "u", d.ID, 1, farPast); err != nil {
+			if _, err := confirmDevice(ctx, a.MFA(), "u", d.ID, 1, farPast); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -148,9 +149,9 @@ func TestDeleteDefaultConcurrent(t *testing.T) {
 		s := []*postgres.Store{a, b}[i%2]
 		var err error
 		if i < n/2-1 {
-			err = s.MFA().DeleteDevice(ctx, "u", fmt.Sprintf("d-%02d", i))
+			err = deleteDevice(ctx, s.MFA(), "u", fmt.Sprintf("d-%02d", i))
 		} else if i >= n/2 {
-			_, err = s.MFA().ConfirmDevice(ctx, "u", fmt.Sprintf("d-%02d", i), 1, farPast)
+			_, err = confirmDevice(ctx, s.MFA(), "u", fmt.Sprintf("d-%02d", i), 1, farPast)
 		}
 		if err != nil {
 			t.Error(err)

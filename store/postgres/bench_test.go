@@ -180,10 +180,10 @@ func setupDevices(b *testing.B, m *postgres.MFAStore, n int) {
 	now := time.Now()
 	for c := range n {
 		u, d := fmt.Sprintf("u-%d", c), fmt.Sprintf("d-%d", c)
-		if err := m.CreateDevice(context.Background(), mfa.DeviceRecord{ID: d, UserID: u, SealedSecret: []byte{1}, CreatedAt: now}, 10); err != nil {
+		if err := createDevice(context.Background(), m, mfa.DeviceRecord{ID: d, UserID: u, SealedSecret: []byte{1}, CreatedAt: now}, 10); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := m.ConfirmDevice(context.Background(), u, d, 1, now); err != nil {
+		if _, err := confirmDevice(context.Background(), m, u, d, 1, now); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -110,7 +110,7 @@ func TestCleanup(t *testing.T) {
 	}
 
 	// Devices and recovery sets never expire.
-	if err := m.CreateDevice(ctx, mfa.DeviceRecord{ID: "dev", UserID: "u", Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: farPast}, 10); err != nil {
+	if err := createDevice(ctx, m, mfa.DeviceRecord{ID: "dev", UserID: "u", Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: farPast}, 10); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: "u", CreatedAt: farPast, Codes: []mfa.RecoveryCodeRecord{{Digest: digestOf("rc"), Sealed: []byte{2}}}}); err != nil {

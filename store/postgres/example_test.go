@@ -80,6 +80,7 @@ func ExampleMigrations() {
 	// 4 0004_totp_lifetime_failures.sql
 	// 5 0005_session_rotation.sql
 	// 7 0007_device_nonces.sql
+	// 9 0009_mfa_device_owners.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN

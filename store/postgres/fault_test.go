@@ -14,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -59,10 +60,10 @@ func seed(t *testing.T, s *postgres.Store) *fixture {
 	must(s.Verifications().Create(ctx, verification.Record{ID: f.verifID, Channel: verification.ChannelSMS, Destination: "+19172113333",
 		CodeHash: f.codeHash, Sends: 1, CreatedAt: f.now, SentAt: f.now, ExpiresAt: f.now.Add(time.Hour), PurgeAt: f.now.Add(2 * time.Hour)}))
 	m := s.MFA()
-	must(m.CreateDevice(ctx, mfa.DeviceRecord{ID: f.deviceID, UserID: f.userID, Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: f.now}, 10))
-	_, err := m.ConfirmDevice(ctx, f.userID, f.deviceID, 100, f.now)
+	must(createDevice(ctx, m, mfa.DeviceRecord{ID: f.deviceID, UserID: f.userID, Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}, CreatedAt: f.now}, 10))
+	_, err := confirmDevice(ctx, m, f.userID, f.deviceID, 100, f.now)
 	must(err)
-	must(m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: f.userID, CreatedAt: f.now, Acknowledgement: mfa.AckPending,
+	must(m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: f.userID, CreatedAt: f.now, Acknowledgement: authkit.AcknowledgementPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: f.recovery, Sealed: []byte{2}}, {Digest: digestOf("other"), Sealed: []byte{3}}}}))
 	must(m.CreateToken(ctx, mfa.TokenRecord{Digest: f.token, UserID: f.userID, SingleUse: true, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}))
 	must(s.OAuthStates().Create(ctx, oauth.State{State: f.state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c",
@@ -106,7 +107,7 @@ func (f *fixture) ops(t *testing.T) []op {
 			return err == nil, err
 		}},
 		{"mfa.CreateDevice", func(ctx context.Context) (bool, error) {
-			return false, m.CreateDevice(ctx, mfa.DeviceRecord{ID: "new-" + f.deviceID, UserID: f.userID, SealedSecret: []byte{1}, CreatedAt: now}, 10)
+			return false, createDevice(ctx, m, mfa.DeviceRecord{ID: "new-" + f.deviceID, UserID: f.userID, SealedSecret: []byte{1}, CreatedAt: now}, 10)
 		}},
 		{"mfa.GetDevice", func(ctx context.Context) (bool, error) {
 			_, err := m.GetDevice(ctx, f.userID, f.deviceID)
@@ -114,14 +115,14 @@ func (f *fixture) ops(t *testing.T) []op {
 		}},
 		{"mfa.ListDevices", func(ctx context.Context) (bool, error) { _, err := m.ListDevices(ctx, f.userID); return false, err }},
 		{"mfa.ConfirmDevice", func(ctx context.Context) (bool, error) {
-			_, err := m.ConfirmDevice(ctx, f.userID, f.deviceID, 200, now)
+			_, err := confirmDevice(ctx, m, f.userID, f.deviceID, 200, now)
 			return err == nil, err
 		}},
 		{"mfa.MarkStepUsed", func(ctx context.Context) (bool, error) {
 			err := m.MarkStepUsed(ctx, f.userID, f.deviceID, 101)
 			return err == nil, err
 		}},
-		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return false, m.DeleteDevice(ctx, f.userID, f.deviceID) }},
+		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return false, deleteDevice(ctx, m, f.userID, f.deviceID) }},
 		{"mfa.ReserveAttempt", func(ctx context.Context) (bool, error) {
 			ok, _, err := m.ReserveAttempt(ctx, "totp:"+f.userID, now, time.Minute, 5, 100)
 			return ok, err
@@ -138,7 +139,7 @@ func (f *fixture) ops(t *testing.T) []op {
 			return err == nil, err
 		}},
 		{"mfa.SetAcknowledgement", func(ctx context.Context) (bool, error) {
-			return false, m.SetAcknowledgement(ctx, f.userID, mfa.AckComplete)
+			return false, m.SetAcknowledgement(ctx, f.userID, authkit.AcknowledgementComplete)
 		}},
 		{"mfa.CreateToken", func(ctx context.Context) (bool, error) {
 			return false, m.CreateToken(ctx, mfa.TokenRecord{Digest: digestOf("new" + f.userID), UserID: f.userID, CreatedAt: now, ExpiresAt: now})

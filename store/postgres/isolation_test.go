@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/mfa/mfatest"
 	"github.com/authkit/authkit/oauth"
@@ -115,8 +116,8 @@ func TestDeviceLimitIsolation(t *testing.T) {
 				errs := make([]error, n)
 				together(n, func(i int) {
 					s := []*postgres.Store{a, b}[i%2]
-					errs[i] = s.MFA().CreateDevice(context.Background(), mfa.DeviceRecord{ID: fmt.Sprintf("dev-%d-%d", round, i), UserID: user,
-						SealedSecret: []byte{1}, CreatedAt: farPast}, limit)
+					errs[i] = createDevice(context.Background(), s.MFA(), mfa.DeviceRecord{ID: fmt.Sprintf("dev-%d-%d", round, i), UserID: user,
+						Verified: true, SealedSecret: []byte{1}, CreatedAt: farPast}, limit)
 				})
 				ok := 0
 				for _, err := range errs {
@@ -146,7 +147,7 @@ func TestRecoveryRemainingIsolation(t *testing.T) {
 			const size = 10
 			for round := range 3 {
 				user := fmt.Sprintf("u-%d", round)
-				set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: mfa.AckPending}
+				set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: authkit.AcknowledgementPending}
 				for j := range size {
 					set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%s/%d", user, j)), Sealed: []byte{byte(j)}})
 				}

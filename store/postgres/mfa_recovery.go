@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 )
 
@@ -34,7 +35,7 @@ func scanRecoverySet(row pgx.Row, userID string) (mfa.RecoverySet, error) {
 		return mfa.RecoverySet{}, err
 	}
 	set.CreatedAt = set.CreatedAt.UTC()
-	set.Acknowledgement = mfa.Acknowledgement(ack)
+	set.Acknowledgement = authkit.BackupCodeAcknowledgement(ack)
 	set.Codes = make([]mfa.RecoveryCodeRecord, len(digests))
 	for i := range digests {
 		set.Codes[i] = mfa.RecoveryCodeRecord{Digest: digests[i], Sealed: sealed[i]}
@@ -173,7 +174,7 @@ func (m *MFAStore) ConsumeRecoveryCode(ctx context.Context, userID string, diges
 }
 
 // SetAcknowledgement implements mfa.RecoveryStore.
-func (m *MFAStore) SetAcknowledgement(ctx context.Context, userID string, state mfa.Acknowledgement) error {
+func (m *MFAStore) SetAcknowledgement(ctx context.Context, userID string, state authkit.BackupCodeAcknowledgement) error {
 	return m.s.run(ctx, "mfa set acknowledgement", func(ctx context.Context) error {
 		tag, err := m.s.pool.Exec(ctx, `UPDATE authkit_mfa_recovery_sets SET acknowledgement = $2 WHERE user_id = $1`, userID, string(state))
 		if err != nil {

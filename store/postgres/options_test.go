@@ -10,6 +10,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/store/postgres"
@@ -59,8 +60,24 @@ func TestInvalidArguments(t *testing.T) {
 			t.Errorf("%s = %v, want ErrInvalidArgument", name, err)
 		}
 	}
-	if _, err := m.ConfirmDevice(ctx, "u", "d", math.MaxUint64, time.Now()); !errors.Is(err, postgres.ErrInvalidArgument) {
+}
+
+// TestInvalidDeviceStep: a TOTP step the bigint column cannot hold is
+// refused by UpdateDevices (once the devices are read: the rules run in Go
+// in between), and nothing is stored truncated.
+func TestInvalidDeviceStep(t *testing.T) {
+	s, _ := newStore(t, postgres.Options{})
+	ctx := context.Background()
+	m := s.MFA()
+	if err := createDevice(ctx, m, mfa.DeviceRecord{ID: "d", UserID: "u", SealedSecret: []byte{1}, CreatedAt: farPast}, 10); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := confirmDevice(ctx, m, "u", "d", math.MaxUint64, time.Now()); !errors.Is(err, postgres.ErrInvalidArgument) {
 		t.Errorf("ConfirmDevice(2^64-1) = %v, want ErrInvalidArgument", err)
+	}
+	d, err := m.GetDevice(ctx, "u", "d")
+	if err != nil || d.Verified || d.LastStep != 0 {
+		t.Fatalf("device after a refused step = %+v, %v; want unchanged", d, err)
 	}
 }
 

@@ -61,7 +61,7 @@ func TestTTLs(t *testing.T) {
 	if _, _, err := s.MFA().ReserveAttempt(ctx, "totp:u", now, 5*time.Minute, 5, 100); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.MFA().CreateDevice(ctx, mfa.DeviceRecord{ID: "d", UserID: "u", CreatedAt: now}, 5); err != nil {
+	if err := createDevice(ctx, s.MFA(), mfa.DeviceRecord{ID: "d", UserID: "u", CreatedAt: now}, 5); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.MFA().CreateRecoverySet(ctx, mfa.RecoverySet{UserID: "u", CreatedAt: now}); err != nil {
@@ -237,14 +237,14 @@ func TestDeleteDeviceZeroCreatedAt(t *testing.T) {
 	m := newTestStore(t).MFA()
 	ctx := context.Background()
 	for _, id := range []string{"a", "b", "c"} {
-		if err := m.CreateDevice(ctx, mfa.DeviceRecord{ID: id, UserID: "u", Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}}, 5); err != nil {
+		if err := createDevice(ctx, m, mfa.DeviceRecord{ID: id, UserID: "u", Type: mfa.DeviceTypeTOTP, SealedSecret: []byte{1}}, 5); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := m.ConfirmDevice(ctx, "u", id, 1, time.Now()); err != nil {
+		if _, err := confirmDevice(ctx, m, "u", id, 1, time.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := m.DeleteDevice(ctx, "u", "a"); err != nil {
+	if err := deleteDevice(ctx, m, "u", "a"); err != nil {
 		t.Fatalf("DeleteDevice of the default = %v, want nil", err)
 	}
 	list, err := m.ListDevices(ctx, "u")

@@ -157,10 +157,10 @@ func totpDevices(b *testing.B, s *Store, clients int) ([]string, []*atomic.Uint6
 		steps[i] = new(atomic.Uint64)
 		steps[i].Store(1)
 		d := mfa.DeviceRecord{ID: "device", UserID: users[i], Type: mfa.DeviceTypeTOTP, SealedSecret: make([]byte, 48), CreatedAt: now}
-		if err := s.MFA().CreateDevice(context.Background(), d, 5); err != nil {
+		if err := createDevice(context.Background(), s.MFA(), d, 5); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.MFA().ConfirmDevice(context.Background(), users[i], "device", 1, now); err != nil {
+		if _, err := confirmDevice(context.Background(), s.MFA(), users[i], "device", 1, now); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -17,6 +17,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
@@ -142,7 +143,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 	v := verification.Record{ID: id("v"), Channel: verification.ChannelEmail, Destination: "a@example.com",
 		CodeHash: []byte("right"), Sends: 1, CreatedAt: now, SentAt: now, ExpiresAt: now.Add(time.Hour), PurgeAt: now.Add(2 * time.Hour)}
 	dev := mfa.DeviceRecord{ID: id("dev"), UserID: uid, Type: mfa.DeviceTypeTOTP, CreatedAt: now}
-	set := mfa.RecoverySet{UserID: uid, CreatedAt: now, Acknowledgement: mfa.AckPending,
+	set := mfa.RecoverySet{UserID: uid, CreatedAt: now, Acknowledgement: authkit.AcknowledgementPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: []byte("code"), Sealed: []byte("sealed")}}}
 	tok := mfa.TokenRecord{Digest: []byte(id("token-digest-padding-padding")), UserID: uid, SingleUse: true, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 	st := oauth.State{State: id("state"), Provider: "github", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
@@ -156,8 +157,8 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		}
 	}
 	must(s.Verifications().Create(ctx, v))
-	must(s.MFA().CreateDevice(ctx, dev, 5))
-	_, err := s.MFA().ConfirmDevice(ctx, uid, dev.ID, 1, now)
+	must(createDevice(ctx, s.MFA(), dev, 5))
+	_, err := confirmDevice(ctx, s.MFA(), uid, dev.ID, 1, now)
 	must(err)
 	_, _, err = s.MFA().CreateRecoverySet(ctx, set)
 	must(err)
@@ -197,7 +198,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 			return ok(err)
 		}},
 		{"mfa.ConfirmDevice", func(ctx context.Context) (bool, error) {
-			_, err := s.MFA().ConfirmDevice(ctx, uid, dev.ID, 2000, now)
+			_, err := confirmDevice(ctx, s.MFA(), uid, dev.ID, 2000, now)
 			return ok(err)
 		}},
 		{"mfa.GetDevice", func(ctx context.Context) (bool, error) { _, err := s.MFA().GetDevice(ctx, uid, dev.ID); return ok(err) }},
@@ -205,9 +206,9 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		{"mfa.CreateDevice", func(ctx context.Context) (bool, error) {
 			d := dev
 			d.ID = id("dev2")
-			return ok(s.MFA().CreateDevice(ctx, d, 5))
+			return ok(createDevice(ctx, s.MFA(), d, 5))
 		}},
-		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return ok(s.MFA().DeleteDevice(ctx, uid, dev.ID)) }},
+		{"mfa.DeleteDevice", func(ctx context.Context) (bool, error) { return ok(deleteDevice(ctx, s.MFA(), uid, dev.ID)) }},
 		{"mfa.GetRecoverySet", func(ctx context.Context) (bool, error) { _, err := s.MFA().GetRecoverySet(ctx, uid); return ok(err) }},
 		{"mfa.CreateRecoverySet", func(ctx context.Context) (bool, error) {
 			_, _, err := s.MFA().CreateRecoverySet(ctx, set)
@@ -215,7 +216,7 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 		}},
 		{"mfa.ReplaceRecoverySet", func(ctx context.Context) (bool, error) { return ok(s.MFA().ReplaceRecoverySet(ctx, set)) }},
 		{"mfa.SetAcknowledgement", func(ctx context.Context) (bool, error) {
-			return ok(s.MFA().SetAcknowledgement(ctx, uid, mfa.AckComplete))
+			return ok(s.MFA().SetAcknowledgement(ctx, uid, authkit.AcknowledgementComplete))
 		}},
 		{"mfa.CreateToken", func(ctx context.Context) (bool, error) {
 			t2 := tok

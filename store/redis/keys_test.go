@@ -132,7 +132,7 @@ func TestKeyLayout(t *testing.T) {
 		CodeHash: []byte("h"), Sends: 1, CreatedAt: now, SentAt: now, ExpiresAt: now.Add(time.Minute), PurgeAt: now.Add(time.Hour)}
 	dev := mfa.DeviceRecord{ID: "d-1", UserID: uid, Type: mfa.DeviceTypeTOTP, CreatedAt: now}
 	tok := mfa.TokenRecord{Digest: []byte("digest-digest-digest-digest-1234"), UserID: uid, SingleUse: true, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
-	set := mfa.RecoverySet{UserID: uid, CreatedAt: now, Acknowledgement: mfa.AckPending,
+	set := mfa.RecoverySet{UserID: uid, CreatedAt: now, Acknowledgement: authkit.AcknowledgementPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: []byte("c1"), Sealed: []byte("s1")}, {Digest: []byte("c2"), Sealed: []byte("s2")}}}
 	pch := passkey.ChallengeRecord{Digest: []byte("challenge-digest-challenge-dige1"), Ceremony: passkey.CeremonySignIn, CreatedAt: now, ExpiresAt: now.Add(time.Minute)}
 	pcred := passkey.CredentialRecord{ID: "pk-1", UserID: uid, CredentialID: []byte("credential-id-16"), CreatedAt: now}
@@ -175,11 +175,11 @@ func TestKeyLayout(t *testing.T) {
 		{"verification.RecordSend", 1, false, func() error {
 			return ignore(s.Verifications().RecordSend(ctx, "sms:+19172113333", now, verification.SendLimits{Max: 5, Window: time.Minute}), verification.ErrRateLimited)
 		}},
-		{"mfa.CreateDevice", 1, false, func() error { return ignore(s.MFA().CreateDevice(ctx, dev, 5), mfa.ErrDuplicate) }},
+		{"mfa.CreateDevice", 1, false, func() error { return ignore(createDevice(ctx, s.MFA(), dev, 5), mfa.ErrDuplicate) }},
 		{"mfa.GetDevice", 1, false, func() error { _, err := s.MFA().GetDevice(ctx, uid, dev.ID); return err }},
 		{"mfa.ListDevices", 1, false, func() error { _, err := s.MFA().ListDevices(ctx, uid); return err }},
 		{"mfa.ConfirmDevice", 1, false, func() error {
-			_, err := s.MFA().ConfirmDevice(ctx, uid, dev.ID, 1, now)
+			_, err := confirmDevice(ctx, s.MFA(), uid, dev.ID, 1, now)
 			return ignore(err, mfa.ErrAlreadyConfirmed)
 		}},
 		{"mfa.MarkStepUsed", 1, false, func() error { return ignore(s.MFA().MarkStepUsed(ctx, uid, dev.ID, 2), mfa.ErrStepUsed) }},
@@ -192,7 +192,7 @@ func TestKeyLayout(t *testing.T) {
 		{"mfa.CreateRecoverySet", 1, false, func() error { _, _, err := s.MFA().CreateRecoverySet(ctx, set); return err }},
 		{"mfa.ReplaceRecoverySet", 1, false, func() error { return s.MFA().ReplaceRecoverySet(ctx, set) }},
 		{"mfa.GetRecoverySet", 1, false, func() error { _, err := s.MFA().GetRecoverySet(ctx, uid); return err }},
-		{"mfa.SetAcknowledgement", 1, false, func() error { return s.MFA().SetAcknowledgement(ctx, uid, mfa.AckComplete) }},
+		{"mfa.SetAcknowledgement", 1, false, func() error { return s.MFA().SetAcknowledgement(ctx, uid, authkit.AcknowledgementComplete) }},
 		{"mfa.ConsumeRecoveryCode", 1, false, func() error {
 			_, err := s.MFA().ConsumeRecoveryCode(ctx, uid, []byte("c1"))
 			return ignore(err, mfa.ErrNotFound)
@@ -202,7 +202,7 @@ func TestKeyLayout(t *testing.T) {
 			_, err := s.MFA().UseToken(ctx, tok.Digest, uid, "", now)
 			return ignore(err, mfa.ErrNotFound)
 		}},
-		{"mfa.DeleteDevice", 1, false, func() error { return ignore(s.MFA().DeleteDevice(ctx, uid, dev.ID), mfa.ErrNotFound) }},
+		{"mfa.DeleteDevice", 1, false, func() error { return ignore(deleteDevice(ctx, s.MFA(), uid, dev.ID), mfa.ErrNotFound) }},
 		{"session.Create", 1, true, func() error {
 			return ignore(s.Sessions().Create(ctx, session.Record{ID: sid, UserID: uid, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}), session.ErrExists)
 		}},

@@ -9,6 +9,7 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 )
 
@@ -28,7 +29,7 @@ func recoveryFields(set mfa.RecoverySet) []any {
 }
 
 func recoveryOf(userID string, h map[string]string) (mfa.RecoverySet, error) {
-	set := mfa.RecoverySet{UserID: userID, Acknowledgement: mfa.Acknowledgement(h["!ack"]), Codes: []mfa.RecoveryCodeRecord{}}
+	set := mfa.RecoverySet{UserID: userID, Acknowledgement: authkit.BackupCodeAcknowledgement(h["!ack"]), Codes: []mfa.RecoveryCodeRecord{}}
 	var err error
 	if set.CreatedAt, err = decTime(h["!cat"]); err != nil {
 		return set, errCorrupt("recovery set", err)
@@ -167,7 +168,7 @@ return 1
 `)
 
 // SetAcknowledgement implements mfa.RecoveryStore.
-func (m *MFAStore) SetAcknowledgement(ctx context.Context, userID string, state mfa.Acknowledgement) error {
+func (m *MFAStore) SetAcknowledgement(ctx context.Context, userID string, state authkit.BackupCodeAcknowledgement) error {
 	k := m.recoveryKey(userID)
 	reply, err := run(m.s, ctx, "mfa set acknowledgement", func(ctx context.Context) (any, error) {
 		return m.s.script(ctx, setAckScript, k, string(state))
