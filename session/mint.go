@@ -56,9 +56,14 @@ type MintOptions struct {
 	// AMR and AuthTime record the session's last proof of a second factor
 	// (the amr and auth_time claims, RFC 8176 and OpenID Connect Core
 	// §2); see UpgradeMFA. A re-issue of the session carries them over.
-	// Mint keeps AMR as given: include AMRMultiFactor for the session to
-	// count as fresh (Claims.FreshMFA), e.g. {AMRHardwareKey,
-	// AMRMultiFactor} after a passkey sign-in with user verification.
+	// Mint adds AMRMultiFactor when AMR names methods of two different
+	// factors (RFC 8176 §2: "mfa" is multiple-factor authentication;
+	// knowledge: pwd, pin, kba; possession: hwk, swk, sc, otp, sms, tel,
+	// pop; inherence: fpt, face, iris, retina, vbm), e.g. {AMRHardwareKey,
+	// "pin"} or {AMRHardwareKey, "face"} after a passkey with user
+	// verification, so the session counts as fresh (Claims.FreshMFA).
+	// Methods of one factor (sms and otp are both possession) never add
+	// it; a host may still list AMRMultiFactor itself.
 	AMR []string
 	// AuthTime is when the AMR methods were proven; required with AMR.
 	AuthTime time.Time

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"slices"
@@ -117,6 +118,30 @@ const (
 	AMRHardwareKey = "hwk"
 )
 
+// amrFactor is the authentication factor of an RFC 8176 §2 method: 1
+// knowledge, 2 possession, 4 inherence; 0 for a method that names none
+// (geo, user, mca, mfa, rba, wia, or one not registered).
+func amrFactor(m string) uint8 {
+	switch m {
+	case "pwd", "pin", "kba":
+		return 1
+	case "hwk", "swk", "sc", "otp", "sms", "tel", "pop":
+		return 2
+	case "fpt", "face", "iris", "retina", "vbm":
+		return 4
+	}
+	return 0
+}
+
+// multiFactor reports whether amr names methods of two different factors.
+func multiFactor(amr []string) bool {
+	var seen uint8
+	for _, m := range amr {
+		seen |= amrFactor(m)
+	}
+	return seen&(seen-1) != 0
+}
+
 // maxAMR bounds the amr values a token carries.
 const maxAMR = 8
 
@@ -137,7 +162,11 @@ func (m *Manager) sessionAMR(opts MintOptions) ([]string, time.Time, error) {
 	if opts.AuthTime.After(m.now().Add(m.cfg.Leeway)) {
 		return nil, time.Time{}, fmt.Errorf("%w: auth_time in the future", ErrInvalidRequest)
 	}
-	return slices.Clone(opts.AMR), opts.AuthTime.Truncate(time.Second), nil
+	amr := slices.Clone(opts.AMR)
+	if !slices.Contains(amr, AMRMultiFactor) && multiFactor(amr) {
+		amr = append(amr, AMRMultiFactor)
+	}
+	return amr, opts.AuthTime.Truncate(time.Second), nil
 }
 
 // UpgradeMFA is Upgrade for a session whose user has just proven a second
@@ -169,28 +198,23 @@ func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.
 	})
 }
 
-// Factors is what StepUp needs to know from the host's second factors
-// (TOTP devices, passkeys) and MFA tokens. A host using package mfa
-// answers HasSecondFactor with mfa.Service.HasVerifiedDevice (or a
-// passkey in passkey.Service.List), and UseMFAToken with
-// mfa.Service.ConsumeToken, whose mfa.ErrTokenInvalid means false.
-type Factors interface {
-	// HasSecondFactor reports whether the user holds a verified second
-	// factor.
-	HasSecondFactor(ctx context.Context, userID string) (bool, error)
-	// UseMFAToken checks an MFA token of the user, bound to sessionID or
-	// to no session, and uses it up if it is single-use. It returns false
-	// for a token that is unknown, expired, used or another user's, and an
-	// error only when the check itself failed.
-	UseMFAToken(ctx context.Context, userID, sessionID, token string) (bool, error)
-}
-
 // StepUpConfig configures a StepUp guard.
 type StepUpConfig struct {
 	// Manager verifies elevated-access tokens. Required.
 	Manager *Manager
-	// Factors answers for the user's second factors. Required.
-	Factors Factors
+	// HasSecondFactor reports whether the user holds a verified second
+	// factor (TOTP device, passkey): mfa.Service.HasVerifiedDevice, or a
+	// function that also looks at passkeys. Required.
+	HasSecondFactor func(ctx context.Context, userID string) (bool, error)
+	// ConsumeMFAToken checks an MFA token of the user, bound to sessionID
+	// or to no session, and uses it up if it is single-use:
+	// mfa.Service.ConsumeToken. Nil: MFA tokens are never accepted.
+	ConsumeMFAToken func(ctx context.Context, userID, sessionID, token string) error
+	// MFATokenInvalid is the error ConsumeMFAToken returns for a token
+	// that is unknown, expired, used or another user's (mfa.ErrTokenInvalid):
+	// the request is refused with ErrMFATokenInvalid. Any other error is a
+	// failed check and is returned as it is. Required with ConsumeMFAToken.
+	MFATokenInvalid error
 	// Rules is the policy table. Default DefaultRules().
 	Rules []Rule
 	// FreshFor is how long after a second-factor proof (UpgradeMFA) a
@@ -230,7 +254,7 @@ const (
 // route accepts the request without a token.
 type StepUp struct {
 	m       *Manager
-	factors Factors
+	cfg     StepUpConfig
 	policy  *Policy
 	fresh   time.Duration
 	acr     string
@@ -241,8 +265,11 @@ type StepUp struct {
 
 // NewStepUp validates cfg and returns the guard.
 func NewStepUp(cfg StepUpConfig) (*StepUp, error) {
-	if cfg.Manager == nil || cfg.Factors == nil {
-		return nil, fmt.Errorf("%w: StepUp needs a Manager and Factors", ErrConfig)
+	if cfg.ConsumeMFAToken != nil && cfg.MFATokenInvalid == nil {
+		return nil, fmt.Errorf("%w: ConsumeMFAToken needs MFATokenInvalid", ErrConfig)
+	}
+	if cfg.Manager == nil || cfg.HasSecondFactor == nil {
+		return nil, fmt.Errorf("%w: StepUp needs a Manager and HasSecondFactor", ErrConfig)
 	}
 	rules := cfg.Rules
 	if rules == nil {
@@ -252,7 +279,7 @@ func NewStepUp(cfg StepUpConfig) (*StepUp, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &StepUp{m: cfg.Manager, factors: cfg.Factors, policy: p, fresh: cfg.FreshFor, acr: cfg.ACR,
+	g := &StepUp{m: cfg.Manager, cfg: cfg, policy: p, fresh: cfg.FreshFor, acr: cfg.ACR,
 		elevHdr: cfg.ElevatedHeader, mfaHdr: cfg.MFATokenHeader, onErr: cfg.ErrorHandler}
 	switch {
 	case g.fresh < 0 || g.fresh > time.Hour:
@@ -295,7 +322,7 @@ func (g *StepUp) state(ctx context.Context, sess *Claims, r Rule) (StepUpState, 
 	}
 	var st StepUpState
 	if r.Applies == IfSecondFactor {
-		has, err := g.factors.HasSecondFactor(ctx, sess.Subject)
+		has, err := g.cfg.HasSecondFactor(ctx, sess.Subject)
 		if err != nil {
 			return StepUpState{}, err
 		}
@@ -365,7 +392,7 @@ func (g *StepUp) Authorize(r *http.Request, action Action) (Proof, error) {
 		refusal.Err = err
 	}
 	if tok := r.Header.Get(g.mfaHdr); rule.MFAToken && tok != "" {
-		ok, err := g.factors.UseMFAToken(ctx, sess.Subject, sess.SessionID, tok)
+		ok, err := g.useMFAToken(ctx, sess, tok)
 		if err != nil {
 			return 0, err
 		}
@@ -375,6 +402,19 @@ func (g *StepUp) Authorize(r *http.Request, action Action) (Proof, error) {
 		refusal.Err = ErrMFATokenInvalid
 	}
 	return 0, refusal
+}
+
+// useMFAToken uses an MFA token of the session's user: false for one the
+// host calls invalid, an error when the check failed.
+func (g *StepUp) useMFAToken(ctx context.Context, sess *Claims, tok string) (bool, error) {
+	if g.cfg.ConsumeMFAToken == nil {
+		return false, nil
+	}
+	err := g.cfg.ConsumeMFAToken(ctx, sess.Subject, sess.SessionID, tok)
+	if errors.Is(err, g.cfg.MFATokenInvalid) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 type proofKey struct{}
