@@ -8,7 +8,7 @@
 //
 // A [Manager] does everything; build it once with [New]:
 //
-//	key, err := session.ParsePEM(pemBytes)       // or GenerateKey(session.ES256)
+//	key, err := session.ParseKey(pemBytes)       // or GenerateKey(session.ES256)
 //	keys, err := session.NewKeySet(key)
 //	m, err := session.New(session.Config{
 //		Keys:      keys,
@@ -25,8 +25,8 @@
 //
 // A [Key] is bound to exactly one [Algorithm]: ES256 (default), EdDSA
 // (Ed25519) or RS256 (≥ 2048 bits). Its kid is the RFC 7638 thumbprint of
-// the public key. Keys load and save as PEM ([ParsePEM], [Key.MarshalPEM])
-// and JWK ([ParseJWK], [Key.MarshalJWK]). A [KeySet] has one active signing
+// the public key. Keys load ([ParseKey]) and save as PEM ([Key.MarshalPEM])
+// and JWK ([Key.MarshalJWK]). A [KeySet] has one active signing
 // key and any number of verification-only keys. [Manager.Rotate] switches
 // the signing key and keeps the old one published until every token it
 // signed has expired; [KeySet.Add] pre-publishes the next key so that

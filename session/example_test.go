@@ -19,7 +19,7 @@ func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
-	key, err := session.GenerateKey(session.ES256) // in production: ParsePEM of a stored key
+	key, err := session.GenerateKey(session.ES256) // in production: ParseKey of a stored key
 	if err != nil {
 		panic(err)
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -207,10 +208,23 @@ func (k *Key) PublicPEM() ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
-// ParsePEM reads the first PEM block of data: "PRIVATE KEY" (PKCS #8),
-// "EC PRIVATE KEY" (SEC 1), "RSA PRIVATE KEY" (PKCS #1) or "PUBLIC KEY"
-// (PKIX). The algorithm follows from the key type.
-func ParsePEM(data []byte) (*Key, error) {
+// ParseKey reads a key saved by Key.MarshalPEM, Key.MarshalJWK or another
+// tool: a JWK (RFC 7517) when data is a JSON object, otherwise the first
+// PEM block (RFC 7468): "PRIVATE KEY" (PKCS #8), "EC PRIVATE KEY" (SEC 1),
+// "RSA PRIVATE KEY" (PKCS #1) or "PUBLIC KEY" (PKIX). The algorithm
+// follows from the key type. A JWK's "alg", if present, must be the
+// algorithm the key type implies and its "use", if present, "sig"; its
+// "kid" is ignored and the thumbprint used instead, so a kid is always
+// derived from the key material.
+func ParseKey(data []byte) (*Key, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return parseJWK(data)
+	}
+	return parsePEM(data)
+}
+
+// parsePEM reads the first PEM block of data.
+func parsePEM(data []byte) (*Key, error) {
 	b, _ := pem.Decode(data)
 	if b == nil {
 		return nil, fmt.Errorf("%w: no PEM block", ErrKeyInvalid)
@@ -346,11 +360,8 @@ func (k *Key) MarshalJWK() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// ParseJWK reads a JWK (public or private). If it has "alg", that must be
-// the algorithm the key type implies; if it has "use", that must be "sig";
-// if it has "kid", that is ignored and the thumbprint used instead, so a
-// kid is always derived from the key material.
-func ParseJWK(data []byte) (*Key, error) {
+// parseJWK reads a JWK (public or private).
+func parseJWK(data []byte) (*Key, error) {
 	var j JWK
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, err)
@@ -358,7 +369,7 @@ func ParseJWK(data []byte) (*Key, error) {
 	return j.Key()
 }
 
-// Key converts the JWK into a Key (see ParseJWK).
+// Key converts the JWK into a Key (see ParseKey).
 func (j JWK) Key() (*Key, error) {
 	if j.Use != "" && j.Use != "sig" {
 		return nil, fmt.Errorf("%w: use %q", ErrKeyInvalid, j.Use)

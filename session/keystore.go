@@ -182,7 +182,7 @@ func (s *KeySync) Sync(ctx context.Context) error {
 	}
 	entries := make([]entry, 0, len(recs))
 	for _, r := range recs {
-		k, err := ParseJWK(r.JWK)
+		k, err := parseJWK(r.JWK)
 		if err != nil {
 			return fmt.Errorf("%w: key %q: %w", ErrKeySchedule, r.KID, err)
 		}

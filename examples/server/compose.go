@@ -122,7 +122,7 @@ func (s *server) signingKey() (*session.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-signing-key: %w", err)
 	}
-	k, err := session.ParsePEM(pem)
+	k, err := session.ParseKey(pem)
 	if err != nil {
 		return nil, fmt.Errorf("-signing-key: %w", err)
 	}
