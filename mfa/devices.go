@@ -36,11 +36,12 @@ func (ds Devices) oldest(keep func(DeviceRecord) bool) int {
 	return best
 }
 
-// Add appends d, a new unverified device. With maxDevices devices already
-// there, the oldest unverified one gives way to it (each visit to an
-// enrollment page makes one, and a user without a verified device cannot
-// get the MFA token that deleting one needs); with maxDevices verified
-// devices it returns ErrDeviceLimit. ErrDuplicate: d.ID is taken.
+// Add appends the new device d (the Service adds unverified ones), never
+// as the default. With maxDevices devices already there, the oldest
+// unverified one gives way to it (each visit to an enrollment page makes
+// one, and a user without a verified device cannot get the MFA token that
+// deleting one needs); with maxDevices verified devices it returns
+// ErrDeviceLimit. ErrDuplicate: d.ID is taken.
 func (ds Devices) Add(d DeviceRecord, maxDevices int) (Devices, error) {
 	if ds.index(d.ID) >= 0 {
 		return nil, ErrDuplicate

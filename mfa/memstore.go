@@ -121,7 +121,9 @@ func (m *MemoryStore) UpdateDevices(ctx context.Context, userID string, fn func(
 	}
 	byID := make(map[string]DeviceRecord, len(next))
 	for _, d := range next {
-		byID[d.ID] = cloneDevice(d)
+		d = cloneDevice(d)
+		d.UserID = userID // as the database stores do: the records are the user's
+		byID[d.ID] = d
 		m.owners[d.ID] = userID
 	}
 	m.devices[userID] = byID

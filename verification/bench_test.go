@@ -28,7 +28,7 @@ import (
 var discard = verification.SenderFunc(func(context.Context, verification.Message) error { return nil })
 
 func benchService(b *testing.B, s verification.Sender) *verification.Service {
-	svc, err := verification.New(verification.Config{Email: s, SMS: s, Secrets: [][]byte{bytes.Repeat([]byte{1}, 32)}})
+	svc, err := verification.New(verification.Config{Store: verification.NewMemoryStore(), Email: s, SMS: s, HashKeys: [][]byte{bytes.Repeat([]byte{1}, 32)}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func BenchmarkCheck(b *testing.B) {
 		b.Fatal(err)
 	}
 	store := verification.NewMemoryStore()
-	svc, err := verification.New(verification.Config{Store: store, Email: discard, Secrets: [][]byte{secret}})
+	svc, err := verification.New(verification.Config{Store: store, Email: discard, HashKeys: [][]byte{secret}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -219,7 +219,7 @@ func BenchmarkMemoryPerPending(b *testing.B) {
 	b.Run("Service", func(b *testing.B) {
 		measure(b, func() any {
 			s := verification.NewMemoryStore()
-			svc, err := verification.New(verification.Config{Store: s, Email: discard, Secrets: [][]byte{bytes.Repeat([]byte{1}, 32)}})
+			svc, err := verification.New(verification.Config{Store: s, Email: discard, HashKeys: [][]byte{bytes.Repeat([]byte{1}, 32)}})
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -242,7 +242,7 @@ func BenchmarkCheckHot(b *testing.B) {
 	secret := bytes.Repeat([]byte{1}, 32)
 	h, _ := keyedhash.New([][]byte{secret})
 	store := verification.NewMemoryStore()
-	svc, err := verification.New(verification.Config{Store: store, Email: discard, Secrets: [][]byte{secret}, MaxAttempts: 1 << 30})
+	svc, err := verification.New(verification.Config{Store: store, Email: discard, HashKeys: [][]byte{secret}, MaxAttempts: 1 << 30})
 	if err != nil {
 		b.Fatal(err)
 	}

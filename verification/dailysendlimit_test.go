@@ -235,8 +235,9 @@ func ExampleConfig_dailySendLimiter() {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC) // a fixed clock for the example
 	svc, err := verification.New(verification.Config{
-		Email:   verification.NewDevSender(verification.DevSenderConfig{}),
-		Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)},
+		Store:    verification.NewMemoryStore(),
+		Email:    verification.NewDevSender(verification.DevSenderConfig{}),
+		HashKeys: [][]byte{bytes.Repeat([]byte("k"), 32)},
 		// One process: nil means an in-memory cap of 20 sends a day. With
 		// several instances, pass a shared limiter instead, such as
 		// pg.Limiter("verification-daily-sends", verification.DefaultDailySendRule()).

@@ -6,11 +6,11 @@
 // # Security
 //
 // Codes are drawn from crypto/rand without modulo bias and stored only as
-// HMAC-SHA256 under a server secret, bound to the verification id, so a
+// HMAC-SHA256 under a server key, bound to the verification id, so a
 // leaked store reveals no code and a hash copied to another record does not
-// verify there. Secrets are a list, newest first: new codes use the newest,
-// and a check computes one hash per secret and lets the store compare them
-// all in constant time, so secrets rotate without breaking pending codes.
+// verify there. Config.HashKeys is a list, newest first: new codes use the
+// newest, and a check computes one hash per key and lets the store compare
+// them all in constant time, so keys rotate without breaking pending codes.
 // Codes never reach a log.
 //
 // A check is one atomic Store operation (Store.Attempt): of N concurrent
@@ -70,4 +70,8 @@
 //
 // The package knows nothing of users, so Start and Resend behave the same for
 // destinations that belong to an account and for those that do not.
+//
+// Config.Store is required, as in every authkit package: NewMemoryStore
+// for one process, store/postgres or store/redis for several. New reports
+// an unusable Config as ErrConfig.
 package verification

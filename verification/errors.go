@@ -47,8 +47,11 @@ var (
 	// are wrapped with it, so errors.Is(err, ErrSendFailed) holds for any
 	// delivery failure, and the sender's own typed error stays reachable.
 	ErrSendFailed = errors.New("verification: send failed")
-	// ErrExists: Store.Create was given an id that is already stored.
-	ErrExists = errors.New("verification: id already exists")
+	// ErrDuplicate: Store.Create was given an id that is already stored.
+	ErrDuplicate = errors.New("verification: id already exists")
+	// ErrConfig is wrapped by every error New returns: the Config is
+	// unusable.
+	ErrConfig = errors.New("verification: invalid config")
 )
 
 // RateLimitError is returned when a send is refused by the per-destination

@@ -15,8 +15,9 @@ func Example() {
 	// NewTwilioSender and NewSMTPSender, and a shared Store.
 	outbox := verification.NewDevSender(verification.DevSenderConfig{})
 	svc, err := verification.New(verification.Config{
-		SMS:     outbox,
-		Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)}, // load from your secret store
+		Store:    verification.NewMemoryStore(), // or a store/postgres or store/redis store
+		SMS:      outbox,
+		HashKeys: [][]byte{bytes.Repeat([]byte("k"), 32)}, // load from your secret store
 	})
 	if err != nil {
 		panic(err)

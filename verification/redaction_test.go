@@ -50,7 +50,7 @@ func TestTwilioErrorNotLoggedInFull(t *testing.T) {
 	}
 	var buf bytes.Buffer
 	svc, err := verification.New(verification.Config{
-		SMS: tw, Secrets: [][]byte{secret1}, Now: clock.NewFake(t0).Now,
+		Store: verification.NewMemoryStore(), SMS: tw, HashKeys: [][]byte{secret1}, Now: clock.NewFake(t0).Now,
 		Logger: slog.New(slog.NewJSONHandler(&buf, nil)),
 	})
 	if err != nil {
@@ -138,7 +138,7 @@ func TestTwilioErrorHidesOtherSpellings(t *testing.T) {
 				return a
 			}
 			svc, err := verification.New(verification.Config{
-				SMS: tw, Secrets: [][]byte{secret1}, Now: clock.NewFake(t0).Now,
+				Store: verification.NewMemoryStore(), SMS: tw, HashKeys: [][]byte{secret1}, Now: clock.NewFake(t0).Now,
 				Logger: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{ReplaceAttr: noRandom})),
 			})
 			if err != nil {

@@ -34,22 +34,23 @@ const (
 	DefaultDailySendWindow = 24 * time.Hour
 )
 
-// Config configures a Service. Zero values mean the documented defaults.
+// Config configures a Service. Store, HashKeys and a Sender are required;
+// every other zero value means the documented default.
 type Config struct {
-	// Store holds verifications. nil = a new MemoryStore, which is right
-	// for one process only: several instances need a shared store.
+	// Store holds verifications. Required: NewMemoryStore for one process,
+	// store/postgres or store/redis for several, or the host's own.
 	Store Store
 	// SMS delivers codes for ChannelSMS; nil disables the channel.
 	SMS Sender
 	// Email delivers codes for ChannelEmail; nil disables the channel.
 	// At least one of SMS and Email is required.
 	Email Sender
-	// Secrets key the code hashes: at least one, each at least 32 bytes,
-	// newest first. New codes are hashed under Secrets[0]; a code hashed
-	// under any listed secret verifies, so a rotation prepends the new
-	// secret and drops the oldest once its codes have expired (after TTL).
-	// Required.
-	Secrets [][]byte
+	// HashKeys are the HMAC-SHA256 keys of the code hashes: at least one,
+	// each at least 32 random bytes, newest first. New codes are hashed
+	// under HashKeys[0]; a code hashed under any listed key verifies, so a
+	// rotation prepends the new key and drops the oldest once its codes
+	// have expired (after TTL). Required.
+	HashKeys [][]byte
 	// CodeLength is the number of digits in a code, 6 to 10. 0 = 6.
 	CodeLength int
 	// TTL is how long a code works after it is sent. 0 = 10 minutes.
@@ -119,7 +120,7 @@ type Config struct {
 // concurrent use; all state lives in the Store.
 type Service struct {
 	cfg     Config
-	hashers []*keyedhash.Hasher // one per secret, newest first
+	hashers []*keyedhash.Hasher // one per hash key, newest first
 	limits  SendLimits
 	daily   ratelimit.Limiter // nil = no daily cap
 	now     func() time.Time
@@ -127,33 +128,33 @@ type Service struct {
 
 // New validates cfg, fills in defaults and returns a Service.
 func New(cfg Config) (*Service, error) {
-	if len(cfg.Secrets) == 0 {
-		return nil, errors.New("verification: Config.Secrets is required (at least one secret of 32 bytes or more)")
+	if len(cfg.HashKeys) == 0 {
+		return nil, fmt.Errorf("%w: HashKeys is required (at least one key of 32 bytes or more)", ErrConfig)
 	}
 	s := &Service{}
-	for i, k := range cfg.Secrets {
-		// One Hasher per secret lets Check hand the store one candidate
-		// hash per secret, compared there atomically.
+	for i, k := range cfg.HashKeys {
+		// One Hasher per key lets Check hand the store one candidate
+		// hash per key, compared there atomically.
 		h, err := keyedhash.New([][]byte{k})
 		if err != nil {
-			return nil, fmt.Errorf("verification: Config.Secrets[%d]: %w", i, err)
+			return nil, fmt.Errorf("%w: HashKeys[%d]: %w", ErrConfig, i, err)
 		}
 		s.hashers = append(s.hashers, h)
 	}
 	if cfg.SMS == nil && cfg.Email == nil {
-		return nil, errors.New("verification: Config needs an SMS or an Email sender")
+		return nil, fmt.Errorf("%w: an SMS or an Email sender is required", ErrConfig)
 	}
 	if cfg.Store == nil {
-		cfg.Store = NewMemoryStore()
+		return nil, fmt.Errorf("%w: Store is required", ErrConfig)
 	}
 	switch {
 	case cfg.CodeLength == 0:
 		cfg.CodeLength = DefaultCodeLength
 	case cfg.CodeLength < 6 || cfg.CodeLength > 10:
-		return nil, fmt.Errorf("verification: CodeLength %d is outside 6-10", cfg.CodeLength)
+		return nil, fmt.Errorf("%w: CodeLength %d is outside 6-10", ErrConfig, cfg.CodeLength)
 	}
 	if cfg.TTL < 0 || cfg.MaxAttempts < 0 || cfg.SendWindow < 0 || cfg.Retention < 0 {
-		return nil, errors.New("verification: TTL, MaxAttempts, SendWindow and Retention must not be negative")
+		return nil, fmt.Errorf("%w: TTL, MaxAttempts, SendWindow and Retention must not be negative", ErrConfig)
 	}
 	if cfg.TTL == 0 {
 		cfg.TTL = DefaultTTL
@@ -174,7 +175,7 @@ func New(cfg Config) (*Service, error) {
 		cfg.Retention = DefaultRetention
 	}
 	if err := cfg.PhonePolicy.Validate(); err != nil {
-		return nil, fmt.Errorf("verification: PhonePolicy: %w", err)
+		return nil, fmt.Errorf("%w: PhonePolicy: %w", ErrConfig, err)
 	}
 	s.limits = SendLimits{Max: max(cfg.SendLimit, 0), Window: cfg.SendWindow, Cooldown: max(cfg.Cooldown, 0)}
 	daily, err := dailySendLimiter(cfg)

@@ -37,11 +37,11 @@ func newFixture(t testing.TB, mod func(*verification.Config)) *fixture {
 	t.Helper()
 	f := &fixture{store: verification.NewMemoryStore(), sent: &verificationtest.Recorder{}, clock: clock.NewFake(t0)}
 	f.cfg = verification.Config{
-		Store:   f.store,
-		SMS:     f.sent,
-		Email:   f.sent,
-		Secrets: [][]byte{secret1},
-		Now:     f.clock.Now,
+		Store:    f.store,
+		SMS:      f.sent,
+		Email:    f.sent,
+		HashKeys: [][]byte{secret1},
+		Now:      f.clock.Now,
 	}
 	if mod != nil {
 		mod(&f.cfg)
@@ -88,23 +88,29 @@ func TestNewValidatesConfig(t *testing.T) {
 		cfg  verification.Config
 	}{
 		{"no secrets", verification.Config{SMS: rec}},
-		{"short secret", verification.Config{SMS: rec, Secrets: [][]byte{make([]byte, 31)}}},
-		{"short older secret", verification.Config{SMS: rec, Secrets: [][]byte{secret1, []byte("short")}}},
-		{"no sender", verification.Config{Secrets: [][]byte{secret1}}},
-		{"code too short", verification.Config{SMS: rec, Secrets: [][]byte{secret1}, CodeLength: 4}},
-		{"code too long", verification.Config{SMS: rec, Secrets: [][]byte{secret1}, CodeLength: 11}},
-		{"negative TTL", verification.Config{SMS: rec, Secrets: [][]byte{secret1}, TTL: -time.Second}},
-		{"negative attempts", verification.Config{SMS: rec, Secrets: [][]byte{secret1}, MaxAttempts: -1}},
-		{"bad policy", verification.Config{SMS: rec, Secrets: [][]byte{secret1}, PhonePolicy: phone.Policy{AllowedRegions: []string{"ZZ"}}}},
+		{"short secret", verification.Config{SMS: rec, HashKeys: [][]byte{make([]byte, 31)}}},
+		{"short older secret", verification.Config{SMS: rec, HashKeys: [][]byte{secret1, []byte("short")}}},
+		{"no sender", verification.Config{HashKeys: [][]byte{secret1}}},
+		{"code too short", verification.Config{SMS: rec, HashKeys: [][]byte{secret1}, CodeLength: 4}},
+		{"code too long", verification.Config{SMS: rec, HashKeys: [][]byte{secret1}, CodeLength: 11}},
+		{"negative TTL", verification.Config{SMS: rec, HashKeys: [][]byte{secret1}, TTL: -time.Second}},
+		{"negative attempts", verification.Config{SMS: rec, HashKeys: [][]byte{secret1}, MaxAttempts: -1}},
+		{"bad policy", verification.Config{SMS: rec, HashKeys: [][]byte{secret1}, PhonePolicy: phone.Policy{AllowedRegions: []string{"ZZ"}}}},
+		{"no store", verification.Config{SMS: rec, HashKeys: [][]byte{secret1}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if s, err := verification.New(tc.cfg); err == nil || s != nil {
-				t.Fatalf("New = %v, %v; want an error", s, err)
+			// Every case but "no store" has a store, so that it fails for
+			// its own reason.
+			if tc.name != "no store" {
+				tc.cfg.Store = verification.NewMemoryStore()
+			}
+			if s, err := verification.New(tc.cfg); !errors.Is(err, verification.ErrConfig) || s != nil {
+				t.Fatalf("New = %v, %v; want ErrConfig", s, err)
 			}
 		})
 	}
-	if _, err := verification.New(verification.Config{Email: rec, Secrets: [][]byte{secret1, secret2}}); err != nil {
+	if _, err := verification.New(verification.Config{Store: verification.NewMemoryStore(), Email: rec, HashKeys: [][]byte{secret1, secret2}}); err != nil {
 		t.Fatalf("minimal config: %v", err)
 	}
 }
@@ -529,14 +535,14 @@ func TestSecretRotation(t *testing.T) {
 	st, _ := f.svc.Start(ctx, smsReq(t))
 	code := f.sent.Code(t, usNumber)
 
-	onlyNew, err := verification.New(verification.Config{Store: f.store, SMS: f.sent, Secrets: [][]byte{secret2}, Now: f.clock.Now})
+	onlyNew, err := verification.New(verification.Config{Store: f.store, SMS: f.sent, HashKeys: [][]byte{secret2}, Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := onlyNew.Check(ctx, st.ID, code); !errors.Is(err, verification.ErrWrongCode) {
 		t.Fatalf("Check under another secret = %v, want ErrWrongCode", err)
 	}
-	rotated, err := verification.New(verification.Config{Store: f.store, SMS: f.sent, Email: f.sent, Secrets: [][]byte{secret2, secret1}, Now: f.clock.Now})
+	rotated, err := verification.New(verification.Config{Store: f.store, SMS: f.sent, Email: f.sent, HashKeys: [][]byte{secret2, secret1}, Now: f.clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -625,11 +631,12 @@ func TestCodesNeverLogged(t *testing.T) {
 	rec := &verificationtest.Recorder{}
 	clk := clock.NewFake(t0)
 	svc, err := verification.New(verification.Config{
+		Store: verification.NewMemoryStore(),
 		SMS: verification.SenderFunc(func(ctx context.Context, m verification.Message) error {
 			_ = rec.Send(ctx, m)
 			return dev.Send(ctx, m)
 		}),
-		Secrets: [][]byte{secret1}, Logger: logger, Now: clk.Now,
+		HashKeys: [][]byte{secret1}, Logger: logger, Now: clk.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

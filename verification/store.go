@@ -30,8 +30,8 @@ type Record struct {
 	PhoneCountryCode string
 	PhoneNational    string
 	PhoneRegion      string
-	// CodeHash is HMAC-SHA256(secret, id ‖ code) of the current code under
-	// the newest secret at the time it was issued. The code itself is never
+	// CodeHash is HMAC-SHA256(key, id ‖ code) of the current code under
+	// the newest hash key at the time it was issued. The code itself is never
 	// stored.
 	CodeHash []byte
 	// Attempts counts wrong submissions, across resends.
@@ -73,7 +73,7 @@ type SendLimits struct {
 // and Lua are given on each method; the failure paths (classifying why an
 // update matched no row) need not be atomic with it.
 type Store interface {
-	// Create stores a new record. It returns ErrExists if the id is taken.
+	// Create stores a new record. It returns ErrDuplicate if the id is taken.
 	Create(ctx context.Context, rec Record) error
 
 	// Get returns the record with id, or ErrNotFound.
@@ -89,7 +89,7 @@ type Store interface {
 	ReplaceCode(ctx context.Context, id string, codeHash []byte, now, expiresAt, purgeAt time.Time, maxAttempts int) (Record, error)
 
 	// Attempt submits a code, as its keyed hashes under each configured
-	// secret (candidates), and atomically decides:
+	// hash key (candidates), and atomically decides:
 	//   - unknown id: ErrNotFound;
 	//   - UsedAt set: ErrAlreadyUsed;
 	//   - now ≥ ExpiresAt: ErrExpired;

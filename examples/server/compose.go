@@ -76,7 +76,7 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 		Store:            s.stores.Verification,
 		SMS:              smsSender,
 		Email:            emailSender,
-		Secrets:          [][]byte{keys.verification},
+		HashKeys:         [][]byte{keys.verification},
 		DailySendLimiter: dailySends,
 		Captcha:          s.captcha,
 		Now:              s.now,

@@ -6,18 +6,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pquerna/otp/totp"
+	"github.com/authkit/authkit/mfa/mfatest"
 )
 
 // totpCode is the code an authenticator app shows for secret at the test
 // server's current time.
 func (e *testEnv) totpCode(secret string) string {
 	e.t.Helper()
-	code, err := totp.GenerateCodeCustom(secret, e.clock.Now(), totp.ValidateOpts{Period: 30, Digits: 6})
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return code
+	return mfatest.TOTPCode(e.t, secret, e.clock.Now())
 }
 
 // mfaDevice is a device as the API lists it.

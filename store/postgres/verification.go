@@ -53,7 +53,7 @@ func (v *VerificationStore) Create(ctx context.Context, r verification.Record) e
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return decided(verification.ErrExists)
+			return decided(verification.ErrDuplicate)
 		}
 		return nil
 	})

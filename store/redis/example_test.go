@@ -72,9 +72,9 @@ func Example() {
 
 	secret := []byte("a 32-byte or longer random secret, from your vault")
 	codes, err := verification.New(verification.Config{
-		Store:   store.Verifications(),
-		Email:   verification.NewDevSender(verification.DevSenderConfig{}),
-		Secrets: [][]byte{secret},
+		Store:    store.Verifications(),
+		Email:    verification.NewDevSender(verification.DevSenderConfig{}),
+		HashKeys: [][]byte{secret},
 	})
 	if err != nil {
 		log.Fatal(err)

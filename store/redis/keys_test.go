@@ -162,7 +162,7 @@ func TestKeyLayout(t *testing.T) {
 		spans bool
 		fn    func() error
 	}{
-		{"verification.Create", 1, false, func() error { return ignore(s.Verifications().Create(ctx, vrec), verification.ErrExists) }},
+		{"verification.Create", 1, false, func() error { return ignore(s.Verifications().Create(ctx, vrec), verification.ErrDuplicate) }},
 		{"verification.Get", 1, false, func() error { _, err := s.Verifications().Get(ctx, vrec.ID); return err }},
 		{"verification.Attempt", 1, false, func() error {
 			_, err := s.Verifications().Attempt(ctx, vrec.ID, [][]byte{[]byte("x")}, now, 5)

@@ -26,7 +26,7 @@ func TestVerificationServiceFlow(t *testing.T) {
 	ctx := context.Background()
 	outbox := verification.NewDevSender(verification.DevSenderConfig{})
 	svc, err := verification.New(verification.Config{
-		Store: s.Verifications(), SMS: outbox, Secrets: [][]byte{bytes.Repeat([]byte("k"), 32)},
+		Store: s.Verifications(), SMS: outbox, HashKeys: [][]byte{bytes.Repeat([]byte("k"), 32)},
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -76,7 +76,7 @@ func (v *VerificationStore) Create(ctx context.Context, rec verification.Record)
 		return err
 	}
 	if created != int64(1) {
-		return verification.ErrExists
+		return verification.ErrDuplicate
 	}
 	return nil
 }

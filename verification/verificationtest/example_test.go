@@ -11,7 +11,7 @@ import (
 
 func ExampleRecorder() {
 	rec := &verificationtest.Recorder{}
-	svc, err := verification.New(verification.Config{Email: rec, Secrets: [][]byte{bytes.Repeat([]byte{7}, 32)}})
+	svc, err := verification.New(verification.Config{Store: verification.NewMemoryStore(), Email: rec, HashKeys: [][]byte{bytes.Repeat([]byte{7}, 32)}})
 	if err != nil {
 		panic(err)
 	}

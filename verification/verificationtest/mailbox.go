@@ -66,7 +66,7 @@ func testMailboxFlood(t *testing.T, s verification.Store) {
 	}
 	local := "bomb" + hex.EncodeToString(b[:])
 	rec := &Recorder{}
-	svc, err := verification.New(verification.Config{Store: s, Email: rec, Secrets: [][]byte{bytes.Repeat([]byte{7}, 32)},
+	svc, err := verification.New(verification.Config{Store: s, Email: rec, HashKeys: [][]byte{bytes.Repeat([]byte{7}, 32)},
 		Now: func() time.Time { return base }})
 	if err != nil {
 		t.Fatal(err)

@@ -149,8 +149,8 @@ func testCreateExisting(t *testing.T, s verification.Store) {
 	mustCreate(t, s, r)
 	r2 := r
 	r2.CodeHash = hashOf("other")
-	if err := s.Create(context.Background(), r2); !errors.Is(err, verification.ErrExists) {
-		t.Fatalf("second Create = %v, want ErrExists", err)
+	if err := s.Create(context.Background(), r2); !errors.Is(err, verification.ErrDuplicate) {
+		t.Fatalf("second Create = %v, want ErrDuplicate", err)
 	}
 	if got := mustGet(t, s, r.ID); !bytes.Equal(got.CodeHash, r.CodeHash) {
 		t.Fatal("a refused Create overwrote the record")

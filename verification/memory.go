@@ -114,7 +114,7 @@ func (m *MemoryStore) Create(_ context.Context, rec Record) error {
 	defer m.mu.Unlock()
 	m.sweepRecords(rec.CreatedAt)
 	if _, ok := m.records[rec.ID]; ok {
-		return ErrExists
+		return ErrDuplicate
 	}
 	m.records[rec.ID] = r
 	return nil
