@@ -47,9 +47,6 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 		return err
 	}
 	s.jwksHandler = s.sessions.JWKSHandler()
-	if s.steps, err = s.newStepUp(); err != nil {
-		return err
-	}
 
 	// One-time codes.
 	smsSender, emailSender, err := s.senders()
@@ -102,6 +99,10 @@ func (s *server) buildMFAAndOAuth(opt serverOptions, keys serverSecrets) error {
 		Now:      s.now,
 		Logger:   s.log,
 	}); err != nil {
+		return err
+	}
+	// The step-up guard takes the MFA service's methods, so it comes after.
+	if s.steps, err = s.newStepUp(); err != nil {
 		return err
 	}
 	if err := s.buildAccounts(); err != nil {
