@@ -13,8 +13,11 @@ import (
 
 // Limits checked before any store call.
 const (
-	// MaxIDLen is the longest user or credential id, in bytes.
-	MaxIDLen = 128
+	// MaxIDLen is the longest user or credential id, in bytes: 64, so that
+	// every user id a Service accepts is also a WebAuthn user handle, which
+	// holds at most 64 bytes (W3C WebAuthn Level 3 §5.4.3, and
+	// passkey.MaxUserIDLen). The ids a Service makes are 36-byte UUIDs.
+	MaxIDLen = 64
 	// MaxKeyLen is the longest credential key, in bytes.
 	MaxKeyLen = 512
 	// maxFieldLen is the longest identity field of a credential (an OAuth

@@ -60,9 +60,8 @@ func purge(ctx context.Context, ps []Purger, userID string) error {
 // closed: nothing half-deleted stays signed in), and again after the
 // removal, to revoke a session minted by a sign-in that found the user in
 // between. A sign-in that found the user before the removal can still
-// mint after the second run; the host closes that by calling Get once its
-// tokens are issued and, on ErrNotFound, running the same purgers and
-// refusing the sign-in. Pending verifications and OAuth states are left to expire: they
+// mint after the second run; ConfirmSignIn, called by every sign-in once
+// its tokens are issued, closes that. Pending verifications and OAuth states are left to expire: they
 // only prove a credential, which after the deletion signs in a new user.
 //
 // ErrNotFound for an unknown user; ErrNoPurgers when no purger is

@@ -30,9 +30,9 @@ type Config struct {
 	// OnDelete are run by Delete, in order, before and again after the user
 	// is removed. Wire at least the session revocation (RevokeSessions) so
 	// that the user's tokens stop working at once, the MFA purge
-	// (DeleteMFA), and the user's passkeys
-	// (PurgerFunc(passkeyService.DeleteUser)), which would otherwise outlive
-	// the user. Delete refuses with ErrNoPurgers when empty.
+	// (DeleteMFA), and the user's passkeys (DeletePasskeys), which would
+	// otherwise outlive the user. Delete refuses with ErrNoPurgers when
+	// empty.
 	OnDelete []Purger
 	// OnResetMFA are run by ResetMFA, in order: typically RevokeSessions then
 	// DeleteMFA (a session minted in between is MFA-pending, and can do

@@ -60,4 +60,8 @@
 //
 // Codes, secrets and tokens are never logged; the Logger receives user and
 // device ids only.
+//
+// Config.Store is required, as in every authkit package: NewMemoryStore
+// for one process, store/postgres or store/redis for several. New reports
+// an unusable Config as ErrConfig.
 package mfa

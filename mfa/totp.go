@@ -11,6 +11,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/authkit/authkit/internal/otpcode"
 )
 
 // TOTP parameters. They are fixed, not configurable: Google Authenticator
@@ -122,21 +124,10 @@ func matchStep(secret []byte, code string, now time.Time, skew int) (uint64, boo
 
 // normalizeTOTPCode accepts six ASCII digits, optionally with surrounding
 // white space and one space or dash in the middle ("123 456", as some apps
-// display codes). It returns the six digits.
+// display codes). It returns the six digits. verification.Check applies
+// the same rule to its codes.
 func normalizeTOTPCode(s string) (string, bool) {
-	s = strings.TrimSpace(s)
-	if len(s) == TOTPDigits+1 && (s[3] == ' ' || s[3] == '-') {
-		s = s[:3] + s[4:]
-	}
-	if len(s) != TOTPDigits {
-		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
-	}
-	return s, true
+	return otpcode.Normalize(s, TOTPDigits)
 }
 
 // validLabel checks an issuer or account name for the Key URI label: the

@@ -9,6 +9,11 @@
 // error) under the state. Complete consumes the state, exchanges the code
 // with the verifier, verifies the ID token and fetches the profile.
 //
+// A server-rendered host that redirects the browser itself needs only two
+// calls: BeginBrowser in its login handler and CompleteBrowser as its whole
+// callback handler. They bind the state to the browser with a cookie,
+// which a state alone cannot do (login CSRF, RFC 9700 §4.7.1).
+//
 // Config.Store is required, as in every authkit package: NewMemoryStore
 // keeps states in one process; store/postgres and store/redis share them
 // between instances. New reports an unusable Config as ErrConfig.
@@ -23,6 +28,11 @@
 //     intercepted code is useless without the verifier (RFC 7636, RFC 9700
 //     §2.1.1). A client may hold the verifier itself; then only the challenge
 //     is stored and the verifier is checked at completion.
+//   - BeginBrowser binds the state to the browser with a __Host- cookie
+//     (HttpOnly, Secure) that CompleteBrowser compares in constant time
+//     and clears, so a callback delivered to another browser, the login
+//     CSRF of RFC 9700 §4.7.1, is refused (ErrBrowserMismatch). A client
+//     that calls Init and Complete itself must bind the state likewise.
 //   - Redirect URLs are compared by exact string match; no prefix or pattern.
 //   - ID tokens are verified per OpenID Connect Core §3.1.3.7 (signature
 //     against the issuer's JWKS, iss, aud, azp, exp, iat, nonce) by

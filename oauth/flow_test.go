@@ -643,7 +643,7 @@ func TestConcurrentComplete(t *testing.T) {
 	if _, err := e.flow.Callback(t.Context(), "acme", p); err != nil {
 		t.Fatal(err)
 	}
-	const n = oauthtest.Parallel
+	const n = oauthtest.Parallelism
 	errs := make([]error, n)
 	var wg sync.WaitGroup
 	start := make(chan struct{})

@@ -53,9 +53,9 @@ type RelyingParty struct {
 }
 
 // Accounts is what the Service asks the host about a user's other
-// credentials, so that a user is never left without a way to sign in. It
-// is implemented by the host's account store; with package account, true
-// when account.Service.Get returns a credential with SignInEnabled set.
+// credentials, so that a user is never left without a way to sign in.
+// *account.Service implements it; a host with its own user store answers
+// true when the user holds a sign-in credential that is not a passkey.
 type Accounts interface {
 	// CanSignInWithoutPasskeys reports whether the user has another
 	// sign-in credential (a verified email or phone number, an OAuth

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/verification"
+	"github.com/authkit/authkit/verification/verificationtest"
 )
 
 // dailyRefill is how often the default daily cap gives one send back:
@@ -41,7 +42,7 @@ func TestDailySendLimit(t *testing.T) {
 				id = st.ID
 				return err
 			}
-			_, err := f.svc.Resend(ctx, id, req)
+			_, err := f.svc.Resend(ctx, id, verification.ResendRequest{})
 			return err
 		}
 	}
@@ -166,7 +167,7 @@ func TestDailySendLimiterFailsClosed(t *testing.T) {
 		send func() error
 	}{
 		{"start", func() error { _, err := f.svc.Start(ctx, smsReq(t)); return err }},
-		{"resend", func() error { _, err := f.svc.Resend(ctx, st.ID, smsReq(t)); return err }},
+		{"resend", func() error { _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{}); return err }},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -236,7 +237,7 @@ func ExampleConfig_dailySendLimiter() {
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC) // a fixed clock for the example
 	svc, err := verification.New(verification.Config{
 		Store:    verification.NewMemoryStore(),
-		Email:    verification.NewDevSender(verification.DevSenderConfig{}),
+		Email:    &verificationtest.Recorder{},
 		HashKeys: [][]byte{bytes.Repeat([]byte("k"), 32)},
 		// One process: nil means an in-memory cap of 20 sends a day. With
 		// several instances, pass a shared limiter instead, such as

@@ -62,8 +62,7 @@
 //
 // # Senders
 //
-// A Sender delivers a Message. DevSender logs (masked destination, the code
-// only in Dev mode) and keeps an outbox for development; TwilioSender sends
+// A Sender delivers a Message. TwilioSender sends
 // SMS through Twilio's Programmable Messaging API; SMTPSender sends email
 // over SMTP with STARTTLS required off loopback. Provider errors that blame
 // the destination unwrap to ErrInvalidDestination or ErrDestinationRejected.

@@ -35,7 +35,8 @@ var (
 	// ErrDestinationRejected: the destination is well-formed but refused by
 	// policy (the SMS region/type policy, or the provider refuses it).
 	ErrDestinationRejected = errors.New("verification: destination rejected")
-	// ErrInvalidCode: the submitted code is not CodeLength decimal digits.
+	// ErrInvalidCode: the submitted code is not CodeLength decimal digits
+	// (white space around it and one space or dash in its middle aside).
 	// No attempt is counted.
 	ErrInvalidCode = errors.New("verification: code is not well-formed")
 	// ErrInvalidDestination: the phone number or email address is missing or

@@ -7,13 +7,14 @@ import (
 
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/verification"
+	"github.com/authkit/authkit/verification/verificationtest"
 )
 
 func Example() {
 	ctx := context.Background()
-	// In development, codes go to an outbox; in production, use
+	// In tests, codes go to a Recorder; in production, use
 	// NewTwilioSender and NewSMTPSender, and a shared Store.
-	outbox := verification.NewDevSender(verification.DevSenderConfig{})
+	outbox := &verificationtest.Recorder{}
 	svc, err := verification.New(verification.Config{
 		Store:    verification.NewMemoryStore(), // or a store/postgres or store/redis store
 		SMS:      outbox,
@@ -33,7 +34,8 @@ func Example() {
 	}
 
 	// The user types the code they received.
-	code := outbox.Messages(n.E164)[0].Code
+	m, _ := outbox.Last(n.E164)
+	code := m.Code
 	cred, err := svc.Check(ctx, st.ID, code)
 	if err != nil {
 		panic(err)

@@ -12,6 +12,7 @@ import (
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/internal/keyedhash"
+	"github.com/authkit/authkit/internal/otpcode"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/ratelimit"
@@ -268,33 +269,67 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 	return started(id, d, exp), nil
 }
 
-// Resend sends a new code for verification id to the same destination
-// (repeated in req, and required to match). The previous code stops working;
-// the failed-attempt count is kept; the id stays the same. An expired
+// ResendRequest asks for a new code for an existing verification. The
+// destination is the verification's own: a zero ResendRequest is enough.
+type ResendRequest struct {
+	// CaptchaToken is checked when Config.Captcha is set.
+	CaptchaToken string
+	// RemoteIP is passed to the captcha verifier. Optional.
+	RemoteIP string
+	// Phone or Email, when one is set, must name the verification's
+	// destination (for an API whose client repeats it); another
+	// destination is ErrNotFound, as if the id were unknown. Leave both
+	// empty to resend to whatever the verification was started for.
+	Phone *phone.Number
+	Email string
+}
+
+// Resend sends a new code for verification id to the destination it was
+// started for, read from the Store. The previous code stops working; the
+// failed-attempt count is kept; the id stays the same. An expired
 // verification may be resent; a used, exhausted or unknown one may not.
+// The destination is validated again (the phone policy may have changed)
+// and the send limits of Start apply to it.
 //
 // Errors: those of Start, and ErrNotFound (unknown id, or another
-// destination), ErrAlreadyUsed, ErrTooManyAttempts.
-func (s *Service) Resend(ctx context.Context, id string, req StartRequest) (Started, error) {
-	d, sender, err := s.prepare(ctx, req)
-	if err != nil {
-		return Started{}, err
-	}
+// destination than req names), ErrAlreadyUsed, ErrTooManyAttempts.
+func (s *Service) Resend(ctx context.Context, id string, req ResendRequest) (Started, error) {
 	id, ok := canonicalID(id)
 	if !ok {
 		return Started{}, ErrNotFound
+	}
+	var want *destination
+	if req.Phone != nil || req.Email != "" {
+		sr := StartRequest{Channel: ChannelSMS, Phone: req.Phone}
+		if req.Phone == nil {
+			sr = StartRequest{Channel: ChannelEmail, Email: req.Email}
+		} else if req.Email != "" {
+			return Started{}, fmt.Errorf("%w: both a phone number and an email", ErrInvalidDestination)
+		}
+		d, err := s.resolveDestination(sr)
+		if err != nil {
+			return Started{}, err
+		}
+		want = &d
+	}
+	if err := s.checkCaptcha(ctx, req.CaptchaToken, req.RemoteIP); err != nil {
+		return Started{}, err
 	}
 	rec, err := s.cfg.Store.Get(ctx, id)
 	if err != nil {
 		return Started{}, err
 	}
 	switch {
-	case rec.Channel != d.channel || rec.Destination != d.to:
+	case want != nil && (rec.Channel != want.channel || rec.Destination != want.to):
 		return Started{}, ErrNotFound
 	case !rec.UsedAt.IsZero():
 		return Started{}, ErrAlreadyUsed
 	case rec.Attempts >= s.cfg.MaxAttempts:
 		return Started{}, ErrTooManyAttempts
+	}
+	d, sender, err := s.recordDestination(rec)
+	if err != nil {
+		return Started{}, err
 	}
 	code, err := random.Digits(s.cfg.Rand, s.cfg.CodeLength)
 	if err != nil {
@@ -316,6 +351,25 @@ func (s *Service) Resend(ctx context.Context, id string, req StartRequest) (Star
 	return started(id, d, exp), nil
 }
 
+// recordDestination validates a stored destination again, as Start would:
+// the phone policy or the configured channels may have changed since.
+func (s *Service) recordDestination(rec Record) (destination, Sender, error) {
+	req := StartRequest{Channel: rec.Channel, Email: rec.Destination}
+	if rec.Channel == ChannelSMS {
+		n, err := phone.ParseE164(rec.Destination)
+		if err != nil {
+			return destination{}, nil, fmt.Errorf("%w: %w", ErrInvalidDestination, err)
+		}
+		req = StartRequest{Channel: ChannelSMS, Phone: &n}
+	}
+	d, err := s.resolveDestination(req)
+	if err != nil {
+		return destination{}, nil, err
+	}
+	sender, err := s.senderFor(d.channel)
+	return d, sender, err
+}
+
 func started(id string, d destination, exp time.Time) Started {
 	st := Started{ID: id, Channel: d.channel, ExpiresAt: exp}
 	if d.channel == ChannelSMS {
@@ -327,29 +381,47 @@ func started(id string, d destination, exp time.Time) Started {
 	return st
 }
 
-// prepare runs the checks shared by Start and Resend, cheapest first and
-// none touching the store: destination, channel, captcha.
+// prepare runs the checks of Start, cheapest first and none touching the
+// store: destination, channel, captcha.
 func (s *Service) prepare(ctx context.Context, req StartRequest) (destination, Sender, error) {
 	d, err := s.resolveDestination(req)
 	if err != nil {
 		return destination{}, nil, err
 	}
+	sender, err := s.senderFor(d.channel)
+	if err != nil {
+		return destination{}, nil, err
+	}
+	if err := s.checkCaptcha(ctx, req.CaptchaToken, req.RemoteIP); err != nil {
+		return destination{}, nil, err
+	}
+	return d, sender, nil
+}
+
+// senderFor returns the channel's Sender, or ErrChannelUnavailable.
+func (s *Service) senderFor(ch Channel) (Sender, error) {
 	sender := s.cfg.SMS
-	if d.channel == ChannelEmail {
+	if ch == ChannelEmail {
 		sender = s.cfg.Email
 	}
 	if sender == nil {
-		return destination{}, nil, fmt.Errorf("%w: %s", ErrChannelUnavailable, d.channel)
+		return nil, fmt.Errorf("%w: %s", ErrChannelUnavailable, ch)
 	}
-	if s.cfg.Captcha != nil {
-		if req.CaptchaToken == "" {
-			return destination{}, nil, fmt.Errorf("%w: %w", ErrCaptchaFailed, captcha.ErrMissingToken)
-		}
-		if err := s.cfg.Captcha.Verify(ctx, req.CaptchaToken, req.RemoteIP); err != nil {
-			return destination{}, nil, fmt.Errorf("%w: %w", ErrCaptchaFailed, err)
-		}
+	return sender, nil
+}
+
+// checkCaptcha asks Config.Captcha, when set, to accept token.
+func (s *Service) checkCaptcha(ctx context.Context, token, remoteIP string) error {
+	if s.cfg.Captcha == nil {
+		return nil
 	}
-	return d, sender, nil
+	if token == "" {
+		return fmt.Errorf("%w: %w", ErrCaptchaFailed, captcha.ErrMissingToken)
+	}
+	if err := s.cfg.Captcha.Verify(ctx, token, remoteIP); err != nil {
+		return fmt.Errorf("%w: %w", ErrCaptchaFailed, err)
+	}
+	return nil
 }
 
 func (s *Service) deliver(ctx context.Context, sender Sender, d destination, id, code string, exp time.Time) error {
@@ -378,13 +450,18 @@ func (s *Service) deliver(ctx context.Context, sender Sender, d destination, id,
 // public_identifier). Its ID is left empty: the host assigns one when it
 // links the credential to a user.
 //
+// The code is read as people type it: surrounding white space and one
+// space or dash in the middle ("123 456", "123-456") are ignored, the rule
+// package mfa applies to TOTP codes.
+//
 // Errors: ErrInvalidCode (not CodeLength digits; no attempt counted),
 // ErrNotFound, ErrAlreadyUsed, ErrExpired, ErrTooManyAttempts, ErrWrongCode.
 func (s *Service) Check(ctx context.Context, id, code string) (authkit.VerifiedCredential, error) {
-	if !s.wellFormedCode(code) {
+	code, ok := otpcode.Normalize(code, s.cfg.CodeLength)
+	if !ok {
 		return authkit.VerifiedCredential{}, ErrInvalidCode
 	}
-	id, ok := canonicalID(id)
+	id, ok = canonicalID(id)
 	if !ok {
 		return authkit.VerifiedCredential{}, ErrNotFound
 	}
@@ -417,18 +494,6 @@ func Credential(rec Record) authkit.VerifiedCredential {
 		Email:            rec.Destination,
 		PublicIdentifier: rec.Destination,
 	}
-}
-
-func (s *Service) wellFormedCode(code string) bool {
-	if len(code) != s.cfg.CodeLength {
-		return false
-	}
-	for i := 0; i < len(code); i++ {
-		if code[i] < '0' || code[i] > '9' {
-			return false
-		}
-	}
-	return true
 }
 
 // canonicalID accepts a UUID in canonical form (8-4-4-4-12 hex digits,

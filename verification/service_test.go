@@ -231,11 +231,28 @@ func TestCheckErrors(t *testing.T) {
 			}
 		}
 	})
+	t.Run("typed spellings", func(t *testing.T) {
+		for _, spell := range []func(string) string{
+			func(c string) string { return c[:3] + " " + c[3:] },
+			func(c string) string { return c[:3] + "-" + c[3:] },
+			func(c string) string { return " " + c + "\n" },
+		} {
+			f := newFixture(t, nil)
+			st, _ := f.svc.Start(ctx, smsReq(t))
+			code := f.sent.Code(t, usNumber)
+			if _, err := f.svc.Check(ctx, st.ID, spell(wrongCode(code))); !errors.Is(err, verification.ErrWrongCode) {
+				t.Fatalf("Check(%q) = %v, want ErrWrongCode", spell(wrongCode(code)), err)
+			}
+			if _, err := f.svc.Check(ctx, st.ID, spell(code)); err != nil {
+				t.Fatalf("Check(%q) = %v", spell(code), err)
+			}
+		}
+	})
 	t.Run("ErrInvalidCode", func(t *testing.T) {
 		f := newFixture(t, nil)
 		st, _ := f.svc.Start(ctx, smsReq(t))
 		code := f.sent.Code(t, usNumber)
-		for _, c := range []string{"", "12345", "1234567", "12345a", " 123456", "１２３４５６", "12345\x00"} {
+		for _, c := range []string{"", "12345", "1234567", "12345a", "12 3456", "123  456", "123_456", "１２３４５６", "12345\x00"} {
 			for i := 0; i < 3; i++ { // more than MaxAttempts in all
 				if _, err := f.svc.Check(ctx, st.ID, c); !errors.Is(err, verification.ErrInvalidCode) {
 					t.Fatalf("Check(%q) = %v", c, err)
@@ -265,7 +282,7 @@ func TestResend(t *testing.T) {
 	}
 	// Within the 30 s cooldown: refused, nothing sent.
 	f.clock.Advance(10 * time.Second)
-	_, err := f.svc.Resend(ctx, st.ID, smsReq(t))
+	_, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{})
 	var rl *verification.RateLimitError
 	if !errors.Is(err, verification.ErrRateLimited) || !errors.As(err, &rl) || rl.RetryAfter != 20*time.Second {
 		t.Fatalf("early Resend = %v, want RetryAfter 20s", err)
@@ -274,7 +291,7 @@ func TestResend(t *testing.T) {
 		t.Fatalf("a refused resend sent a message")
 	}
 	f.clock.Advance(20 * time.Second)
-	st2, err := f.svc.Resend(ctx, st.ID, smsReq(t))
+	st2, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{})
 	if err != nil {
 		t.Fatalf("Resend: %v", err)
 	}
@@ -297,7 +314,7 @@ func TestResend(t *testing.T) {
 	}
 	// The next resend waits 60 s (doubling).
 	f.clock.Advance(59 * time.Second)
-	if _, err := f.svc.Resend(ctx, st.ID, smsReq(t)); !errors.As(err, &rl) || rl.RetryAfter != time.Second {
+	if _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{}); !errors.As(err, &rl) || rl.RetryAfter != time.Second {
 		t.Fatalf("second Resend at +59s = %v, want RetryAfter 1s", err)
 	}
 	if _, err := f.svc.Check(ctx, st.ID, code); err != nil {
@@ -312,7 +329,7 @@ func TestResendRefusals(t *testing.T) {
 		st, _ := f.svc.Start(ctx, smsReq(t))
 		_, _ = f.svc.Check(ctx, st.ID, f.sent.Code(t, usNumber))
 		f.clock.Advance(time.Minute)
-		if _, err := f.svc.Resend(ctx, st.ID, smsReq(t)); !errors.Is(err, verification.ErrAlreadyUsed) {
+		if _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{}); !errors.Is(err, verification.ErrAlreadyUsed) {
 			t.Fatalf("Resend(used) = %v", err)
 		}
 	})
@@ -324,7 +341,7 @@ func TestResendRefusals(t *testing.T) {
 			_, _ = f.svc.Check(ctx, st.ID, wrongCode(code))
 		}
 		f.clock.Advance(time.Minute)
-		if _, err := f.svc.Resend(ctx, st.ID, smsReq(t)); !errors.Is(err, verification.ErrTooManyAttempts) {
+		if _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{}); !errors.Is(err, verification.ErrTooManyAttempts) {
 			t.Fatalf("Resend(exhausted) = %v", err)
 		}
 		if f.sent.Len() != 1 {
@@ -335,26 +352,79 @@ func TestResendRefusals(t *testing.T) {
 		f := newFixture(t, nil)
 		st, _ := f.svc.Start(ctx, smsReq(t))
 		f.clock.Advance(time.Minute)
-		other := verification.StartRequest{Channel: verification.ChannelSMS, Phone: mustPhone(t, "+19172114444")}
 		for _, c := range []struct {
 			id  string
-			req verification.StartRequest
+			req verification.ResendRequest
 		}{
-			{st.ID, other},
-			{st.ID, emailReq("a@example.com")},
-			{"6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a00", smsReq(t)},
-			{"nope", smsReq(t)},
+			{st.ID, verification.ResendRequest{Phone: mustPhone(t, "+19172114444")}},
+			{st.ID, verification.ResendRequest{Email: "a@example.com"}},
+			{"6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a00", verification.ResendRequest{}},
+			{"6f1c1e3a-8a55-4f4e-9f0b-2f1d7c9b1a00", verification.ResendRequest{Phone: smsReq(t).Phone}},
+			{"nope", verification.ResendRequest{}},
 		} {
 			if _, err := f.svc.Resend(ctx, c.id, c.req); !errors.Is(err, verification.ErrNotFound) {
-				t.Fatalf("Resend(%s, %v) = %v", c.id, c.req.Channel, err)
+				t.Fatalf("Resend(%s, %+v) = %v", c.id, c.req, err)
 			}
+		}
+		if f.sent.Len() != 1 {
+			t.Fatal("a refused resend sent a message")
+		}
+		// Both destinations at once, or a malformed one, is a malformed request.
+		for _, req := range []verification.ResendRequest{
+			{Phone: smsReq(t).Phone, Email: "a@example.com"},
+			{Email: "not an address"},
+		} {
+			if _, err := f.svc.Resend(ctx, st.ID, req); !errors.Is(err, verification.ErrInvalidDestination) {
+				t.Fatalf("Resend(%+v) = %v", req, err)
+			}
+		}
+		// The destination it was started for is accepted when repeated.
+		if _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{Phone: smsReq(t).Phone}); err != nil {
+			t.Fatalf("Resend(same phone) = %v", err)
+		}
+	})
+	t.Run("email by id alone", func(t *testing.T) {
+		f := newFixture(t, nil)
+		st, _ := f.svc.Start(ctx, emailReq("Jane@Example.com"))
+		first := f.sent.Code(t, "jane@example.com")
+		f.clock.Advance(time.Minute)
+		st2, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{})
+		if err != nil || st2.ID != st.ID || st2.Email != "jane@example.com" || st2.Channel != verification.ChannelEmail {
+			t.Fatalf("Resend = %+v, %v", st2, err)
+		}
+		if f.sent.Len() != 2 {
+			t.Fatalf("sent %d messages, want 2", f.sent.Len())
+		}
+		if code := f.sent.Code(t, "jane@example.com"); code != first {
+			if _, err := f.svc.Check(ctx, st.ID, code); err != nil {
+				t.Fatal(err)
+			}
+		}
+	})
+	t.Run("policy applies again", func(t *testing.T) {
+		f := newFixture(t, nil)
+		st, _ := f.svc.Start(ctx, smsReq(t))
+		f.clock.Advance(time.Minute)
+		// The same store under a Service whose policy now refuses the region.
+		strict, err := verification.New(verification.Config{
+			SMS: f.sent, HashKeys: f.cfg.HashKeys, Store: f.store, Now: f.clock.Now,
+			PhonePolicy: phone.Policy{AllowedRegions: []string{"GB"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := strict.Resend(ctx, st.ID, verification.ResendRequest{}); !errors.Is(err, verification.ErrDestinationRejected) {
+			t.Fatalf("Resend under a stricter policy = %v", err)
+		}
+		if f.sent.Len() != 1 {
+			t.Fatal("a refused resend sent a message")
 		}
 	})
 	t.Run("expired is allowed", func(t *testing.T) {
 		f := newFixture(t, nil)
 		st, _ := f.svc.Start(ctx, smsReq(t))
 		f.clock.Advance(11 * time.Minute)
-		if _, err := f.svc.Resend(ctx, st.ID, smsReq(t)); err != nil {
+		if _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{}); err != nil {
 			t.Fatalf("Resend(expired) = %v", err)
 		}
 		if _, err := f.svc.Check(ctx, st.ID, f.sent.Code(t, usNumber)); err != nil {
@@ -442,8 +512,7 @@ func TestCaptcha(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.Advance(time.Minute)
-	req.CaptchaToken = "bad"
-	if _, err := f.svc.Resend(ctx, st.ID, req); !errors.Is(err, verification.ErrCaptchaFailed) {
+	if _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{CaptchaToken: "bad", RemoteIP: req.RemoteIP}); !errors.Is(err, verification.ErrCaptchaFailed) {
 		t.Fatalf("Resend(bad token) = %v", err)
 	}
 	if got := cv.ips[len(cv.ips)-1]; got != "203.0.113.7" {
@@ -627,14 +696,14 @@ func TestCodesNeverLogged(t *testing.T) {
 	ctx := context.Background()
 	var buf bytes.Buffer
 	logger := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	dev := verification.NewDevSender(verification.DevSenderConfig{Logger: logger})
 	rec := &verificationtest.Recorder{}
 	clk := clock.NewFake(t0)
 	svc, err := verification.New(verification.Config{
 		Store: verification.NewMemoryStore(),
 		SMS: verification.SenderFunc(func(ctx context.Context, m verification.Message) error {
-			_ = rec.Send(ctx, m)
-			return dev.Send(ctx, m)
+			// A sender that logs what it may: the masked destination.
+			logger.InfoContext(ctx, "verification code sent", "to", m.MaskedTo, "verification_id", m.VerificationID)
+			return rec.Send(ctx, m)
 		}),
 		HashKeys: [][]byte{secret1}, Logger: logger, Now: clk.Now,
 	})

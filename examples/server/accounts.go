@@ -29,23 +29,12 @@ func (s *server) deletePurgers() []account.Purger {
 	return []account.Purger{account.RevokeSessions(s.sessions), account.DeleteMFA(s.mfa), account.PurgerFunc(s.deletePasskeys)}
 }
 
-// stillExists closes the race of a sign-in with DELETE users. A deletion
-// that completed between the sign-in's read of the user and its mint ran
-// its purgers before the new session existed. So the sign-in reads the
-// user again once everything is issued: found, the deletion (if any) has
-// its last purge still to come, which revokes what was issued; gone, the
-// sign-in purges it here and answers 401.
+// stillExists closes the race of a sign-in with DELETE users
+// (account.Service.ConfirmSignIn): called once everything is issued, it
+// answers account.ErrNotFound, having revoked what was issued, for a user
+// deleted meanwhile.
 func (s *server) stillExists(ctx context.Context, userID string) error {
-	_, err := s.accounts.Get(ctx, userID)
-	if !errors.Is(err, account.ErrNotFound) {
-		return err
-	}
-	for _, p := range s.deletePurgers() {
-		if perr := p.Purge(ctx, userID); perr != nil {
-			return perr
-		}
-	}
-	return err
+	return s.accounts.ConfirmSignIn(ctx, userID)
 }
 
 // deletePasskeys removes every passkey of a deleted user (the passkey

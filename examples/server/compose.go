@@ -159,7 +159,7 @@ func (s *server) senders() (sms, email verification.Sender, err error) {
 		}
 	}
 	if s.cfg.Dev {
-		s.devOutbox = verification.NewDevSender(verification.DevSenderConfig{Logger: s.log, Dev: true, Now: s.now})
+		s.devOutbox = newDevOutbox(s.log, true, 0, s.now)
 		sms, email = teeSender(s.devOutbox, sms), teeSender(s.devOutbox, email)
 	}
 	if sms == nil && email == nil && len(s.cfg.OIDC) == 0 {

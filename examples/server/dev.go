@@ -65,7 +65,7 @@ func (s *server) devRoutes(mux *http.ServeMux) {
 // teeSender sends to the dev outbox and then to real, if any: in
 // development mode with a real sender configured, codes are both delivered
 // and listed.
-func teeSender(dev *verification.DevSender, real verification.Sender) verification.Sender {
+func teeSender(dev *devOutbox, real verification.Sender) verification.Sender {
 	if real == nil {
 		return dev
 	}

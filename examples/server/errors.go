@@ -2,7 +2,6 @@ package main
 
 import (
 	"errors"
-	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -11,11 +10,11 @@ import (
 	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/captcha"
 	"github.com/authkit/authkit/devicebind"
+	"github.com/authkit/authkit/httperr"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/phone"
-	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
 )
@@ -101,20 +100,12 @@ func errInternal(cause error) *apiError {
 	return &apiError{Status: http.StatusInternalServerError, Code: "internal_error", Msg: "Internal error.", cause: cause}
 }
 
-// retryAfterSeconds rounds d up to whole seconds, at least 1.
-func retryAfterSeconds(d time.Duration) int {
-	s := int(math.Ceil(d.Seconds()))
-	if s < 1 {
-		s = 1
-	}
-	return s
-}
-
 // asAPIError maps any error to its answer. Errors already mapped pass
 // through; the errors of the server's own helpers (users, body decoding)
 // are mapped here; library errors are mapped by the handler that knows
 // their context (SMS or email, …) through the classify* functions, which
-// all live in this file; anything else is a 500.
+// all live in this file, with Dynamic's codes; what no handler classified
+// gets httperr's generic answer; anything else is a 500.
 func asAPIError(err error) *apiError {
 	var ae *apiError
 	if errors.As(err, &ae) {
@@ -148,7 +139,7 @@ func asAPIError(err error) *apiError {
 func writeError(w http.ResponseWriter, err error) *apiError {
 	ae := asAPIError(err)
 	if ae.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(retryAfterSeconds(ae.RetryAfter)))
+		w.Header().Set("Retry-After", strconv.Itoa(httperr.RetryAfterSeconds(ae.RetryAfter)))
 	}
 	writeJSON(w, ae.Status, errorBody{Error: ae.Msg, Code: ae.Code})
 	return ae
@@ -353,13 +344,19 @@ func classifyLink(err error, f authkit.CredentialFormat) error {
 }
 
 // classifyLibraryError maps library errors that reach asAPIError without
-// a handler having classified them.
+// a handler having classified them: the generic mapping of httperr, with
+// every rate limit under the API's one code, rate_limited.
 func classifyLibraryError(err error) *apiError {
-	var le *ratelimit.LimitedError
-	if errors.As(err, &le) {
-		return errRateLimited(le.RetryAfter, err)
+	a, ok := httperr.Lookup(err)
+	switch {
+	case !ok:
+		return nil
+	case a.Status == http.StatusTooManyRequests:
+		return errRateLimited(a.RetryAfter, err)
+	case a.Status == http.StatusInternalServerError:
+		return errInternal(err)
 	}
-	return nil
+	return &apiError{Status: a.Status, Code: a.Code, Msg: a.Message, RetryAfter: a.RetryAfter, cause: err}
 }
 
 // classifyDevice maps a refused device proof: an unknown, used or expired

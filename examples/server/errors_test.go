@@ -8,11 +8,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/httperr"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/oauth"
+	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/store/postgres"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -80,6 +83,11 @@ func TestErrorMapping(t *testing.T) {
 		{"user gone", errUserNotFound, 401, "unauthorized", 0},
 		{"credential taken", errCredentialInUse, 422, "credential_already_linked", 0},
 		{"anything else", errors.New("disk on fire"), 500, "internal_error", 0},
+		// What no handler classified gets httperr's generic answer.
+		{"store outage", wrap(postgres.ErrUnavailable), 503, "store_unavailable", 0},
+		{"unclassified send limit", wrap(&verification.RateLimitError{RetryAfter: time.Second}), 429, "rate_limited", time.Second},
+		{"unclassified passkey refusal", wrap(passkey.ErrChallenge), 422, "passkey_invalid_challenge", 0},
+		{"config error stays internal", wrap(session.ErrConfig), 500, "internal_error", 0},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -88,7 +96,7 @@ func TestErrorMapping(t *testing.T) {
 			if w.Code != tc.status || ae.Code != tc.code || ae.RetryAfter != tc.retry {
 				t.Fatalf("got %d %s %v, want %d %s %v", w.Code, ae.Code, ae.RetryAfter, tc.status, tc.code, tc.retry)
 			}
-			if tc.retry > 0 && w.Header().Get("Retry-After") != fmt.Sprint(retryAfterSeconds(tc.retry)) {
+			if tc.retry > 0 && w.Header().Get("Retry-After") != fmt.Sprint(httperr.RetryAfterSeconds(tc.retry)) {
 				t.Fatalf("Retry-After %q", w.Header().Get("Retry-After"))
 			}
 			if tc.status == 500 && (ae.Msg != "Internal error." || !errors.Is(ae, ae.cause)) {
@@ -96,7 +104,7 @@ func TestErrorMapping(t *testing.T) {
 			}
 		})
 	}
-	if retryAfterSeconds(1500*time.Millisecond) != 2 || retryAfterSeconds(0) != 1 {
+	if httperr.RetryAfterSeconds(1500*time.Millisecond) != 2 || httperr.RetryAfterSeconds(0) != 1 {
 		t.Fatal("Retry-After rounding")
 	}
 }

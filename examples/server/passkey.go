@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
 )
@@ -48,7 +47,7 @@ func (s *server) buildPasskeys() error {
 		Related:  related,
 		Name:     name,
 		Store:    s.stores.Passkeys,
-		Accounts: passkeyAccounts{s},
+		Accounts: s.accounts, // a user keeps its last passkey unless it can sign in otherwise
 		Now:      s.now,
 		Logger:   s.log,
 	})
@@ -82,27 +81,6 @@ func (s *server) relyingParty() (passkey.RelyingParty, error) {
 		rp.Origins = append([]string{origin}, s.cfg.CORSOrigins...)
 	}
 	return rp, nil
-}
-
-// passkeyAccounts tells the passkey service whether a user can sign in
-// without passkeys: a sign-in-enabled email, phone number or OAuth account.
-type passkeyAccounts struct{ s *server }
-
-// CanSignInWithoutPasskeys implements passkey.Accounts.
-func (a passkeyAccounts) CanSignInWithoutPasskeys(ctx context.Context, userID string) (bool, error) {
-	u, err := a.s.accounts.Get(ctx, userID)
-	if err != nil {
-		return false, err
-	}
-	for _, vc := range u.VerifiedCredentials {
-		switch vc.Format {
-		case authkit.FormatEmail, authkit.FormatPhoneNumber, authkit.FormatOAuth:
-			if vc.SignInEnabled {
-				return true, nil
-			}
-		}
-	}
-	return false, nil
 }
 
 // hasPasskey reports whether the user has registered a passkey.

@@ -30,7 +30,7 @@ type server struct {
 	stores *storeSet
 
 	codes       *verification.Service
-	devOutbox   *verification.DevSender // development mode only
+	devOutbox   *devOutbox // development mode only
 	mfa         *mfa.Service
 	accounts    *account.Service
 	devices     *devicebind.Service

@@ -210,8 +210,9 @@ func (s *server) smsRetry(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sameChannel(r.Context(), body.VerificationUUID, verification.ChannelSMS); err != nil {
 		return err
 	}
-	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.StartRequest{
-		Channel: verification.ChannelSMS, Phone: &n, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
+	// The SDK repeats the destination: another one is refused as unknown.
+	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.ResendRequest{
+		Phone: &n, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
 	if err != nil {
 		return classifyVerification(err, verification.ChannelSMS)
@@ -254,8 +255,8 @@ func (s *server) emailRetry(w http.ResponseWriter, r *http.Request) error {
 	if err := s.sameChannel(r.Context(), body.VerificationUUID, verification.ChannelEmail); err != nil {
 		return err
 	}
-	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.StartRequest{
-		Channel: verification.ChannelEmail, Email: body.Email, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
+	st, err := s.codes.Resend(r.Context(), body.VerificationUUID, verification.ResendRequest{
+		Email: body.Email, CaptchaToken: body.CaptchaToken, RemoteIP: remoteIP(r),
 	})
 	if err != nil {
 		return classifyVerification(err, verification.ChannelEmail)

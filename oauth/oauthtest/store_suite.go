@@ -345,14 +345,14 @@ func exactlyOne(t *testing.T, errs []error, loser error) {
 	}
 }
 
-// Parallel is how many goroutines the concurrency cases use.
-const Parallel = 32
+// Parallelism is how many goroutines the concurrency cases use.
+const Parallelism = 32
 
 func testConcurrentConsume(t *testing.T, s oauth.Store, base time.Time) {
 	c := t.Context()
 	rec := newRecord(base)
 	mustCreate(t, s, rec, base)
-	errs := race.Run(Parallel, func(int) error {
+	errs := race.Run(Parallelism, func(int) error {
 		_, err := s.Consume(c, rec.State, base.Add(time.Minute))
 		return err
 	})
@@ -366,7 +366,7 @@ func testConcurrentCallback(t *testing.T, s oauth.Store, base time.Time) {
 	var mu sync.Mutex
 	var codes []string
 	n := 0
-	errs := race.Run(Parallel, func(int) error {
+	errs := race.Run(Parallelism, func(int) error {
 		mu.Lock()
 		n++
 		code := fmt.Sprintf("code-%d", n)
@@ -392,7 +392,7 @@ func testConcurrentCallback(t *testing.T, s oauth.Store, base time.Time) {
 func testConcurrentCreate(t *testing.T, s oauth.Store, base time.Time) {
 	c := t.Context()
 	rec := newRecord(base)
-	errs := race.Run(Parallel, func(int) error {
+	errs := race.Run(Parallelism, func(int) error {
 		return s.Create(c, rec, base)
 	})
 	exactlyOne(t, errs, oauth.ErrDuplicate)

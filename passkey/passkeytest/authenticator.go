@@ -105,8 +105,9 @@ func (a *Authenticator) Credentials() []*Credential {
 }
 
 // Option changes one ceremony, to produce the responses of a misbehaving
-// client or authenticator.
-type Option func(*ceremony)
+// client or authenticator. Make one with the With… functions; the zero
+// Option changes nothing.
+type Option struct{ apply func(*ceremony) }
 
 type ceremony struct {
 	origin      string
@@ -123,38 +124,42 @@ type ceremony struct {
 
 // WithOrigin makes the client data name origin instead of the
 // Authenticator's Origin.
-func WithOrigin(origin string) Option { return func(c *ceremony) { c.origin = origin } }
+func WithOrigin(origin string) Option { return Option{func(c *ceremony) { c.origin = origin }} }
 
 // WithRPID makes the authenticator scope the credential (or the assertion)
 // to rpID instead of the options' RP ID.
-func WithRPID(rpID string) Option { return func(c *ceremony) { c.rpID = rpID } }
+func WithRPID(rpID string) Option { return Option{func(c *ceremony) { c.rpID = rpID }} }
 
 // WithChallenge makes the client data carry challenge (base64url) instead
 // of the options' challenge.
-func WithChallenge(challenge string) Option { return func(c *ceremony) { c.challenge = &challenge } }
+func WithChallenge(challenge string) Option {
+	return Option{func(c *ceremony) { c.challenge = &challenge }}
+}
 
 // WithType makes the client data carry type t (e.g. "webauthn.create" in an
 // assertion).
-func WithType(t string) Option { return func(c *ceremony) { c.typ = t } }
+func WithType(t string) Option { return Option{func(c *ceremony) { c.typ = t }} }
 
 // WithCredential makes Assert sign with cred, whatever the options allow.
-func WithCredential(cred *Credential) Option { return func(c *ceremony) { c.cred = cred } }
+func WithCredential(cred *Credential) Option { return Option{func(c *ceremony) { c.cred = cred }} }
 
 // WithSignCount makes the assertion carry counter n (the credential's
 // counter is set to n).
-func WithSignCount(n uint32) Option { return func(c *ceremony) { c.signCount = &n } }
+func WithSignCount(n uint32) Option { return Option{func(c *ceremony) { c.signCount = &n }} }
 
 // WithUserHandle makes the assertion carry userHandle h (nil: none).
 func WithUserHandle(h []byte) Option {
-	return func(c *ceremony) { c.userHandle, c.noHandle = h, h == nil }
+	return Option{func(c *ceremony) { c.userHandle, c.noHandle = h, h == nil }}
 }
 
 // WithClientDataField names the client data member of the response
 // (default "clientDataJSON"); Dynamic's SDK sends "clientDataJson".
-func WithClientDataField(name string) Option { return func(c *ceremony) { c.clientField = name } }
+func WithClientDataField(name string) Option {
+	return Option{func(c *ceremony) { c.clientField = name }}
+}
 
 // WithBadSignature corrupts the signature.
-func WithBadSignature() Option { return func(c *ceremony) { c.badSig = true } }
+func WithBadSignature() Option { return Option{func(c *ceremony) { c.badSig = true }} }
 
 // creationOptions is the part of PublicKeyCredentialCreationOptionsJSON the
 // Authenticator reads.
@@ -379,7 +384,9 @@ func (a *Authenticator) find(o requestOptions, rpID string) *Credential {
 func (a *Authenticator) ceremony(typ, challenge, rpID string, opts []Option) *ceremony {
 	c := &ceremony{origin: a.Origin, rpID: rpID, challenge: &challenge, typ: typ, clientField: "clientDataJSON"}
 	for _, o := range opts {
-		o(c)
+		if o.apply != nil {
+			o.apply(c)
+		}
 	}
 	return c
 }

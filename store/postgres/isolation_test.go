@@ -60,7 +60,7 @@ func TestMigrateConcurrentIsolation(t *testing.T) {
 			const procs = 4
 			stores := make([]*postgres.Store, procs)
 			for i := range stores {
-				s, err := postgres.New(isoPool(t, dsn, schema, iso, 2), postgres.Options{})
+				s, err := postgres.New(isoPool(t, dsn, schema, iso, 2), postgres.Options{Timeout: time.Minute})
 				if err != nil {
 					t.Fatal(err)
 				}

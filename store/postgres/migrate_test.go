@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -65,7 +66,7 @@ func TestMigrateConcurrent(t *testing.T) {
 	const procs = 6
 	stores := make([]*postgres.Store, procs)
 	for i := range stores {
-		s, err := postgres.New(newPool(t, dsn, schema, 2), postgres.Options{})
+		s, err := postgres.New(newPool(t, dsn, schema, 2), postgres.Options{Timeout: time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}

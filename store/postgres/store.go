@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/clock"
 )
 
@@ -19,7 +20,8 @@ import (
 // (for example because Migrate was not run). No decision was made; callers
 // must fail closed. When a context ended the operation, errors.Is(err,
 // context.DeadlineExceeded) or errors.Is(err, context.Canceled) holds too.
-var ErrUnavailable = errors.New("postgres: store unavailable")
+// It wraps authkit.ErrStoreUnavailable.
+var ErrUnavailable = fmt.Errorf("postgres: %w", authkit.ErrStoreUnavailable)
 
 // ErrConfig is returned by New and Store.Limiter for an invalid
 // configuration: a nil pool, a limiter without a name or with an invalid

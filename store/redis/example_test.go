@@ -14,6 +14,7 @@ import (
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/store/redis"
 	"github.com/authkit/authkit/verification"
+	"github.com/authkit/authkit/verification/verificationtest"
 )
 
 // Errors fail closed: with no server to answer, a code check, a jti and a
@@ -73,7 +74,7 @@ func Example() {
 	secret := []byte("a 32-byte or longer random secret, from your vault")
 	codes, err := verification.New(verification.Config{
 		Store:    store.Verifications(),
-		Email:    verification.NewDevSender(verification.DevSenderConfig{}),
+		Email:    &verificationtest.Recorder{}, // in production: verification.NewSMTPSender(...)
 		HashKeys: [][]byte{secret},
 	})
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
+	"github.com/authkit/authkit/verification/verificationtest"
 )
 
 // End-to-end flows of the services on this store, with real clock times
@@ -24,7 +25,7 @@ import (
 func TestVerificationServiceFlow(t *testing.T) {
 	s := newTestStore(t)
 	ctx := context.Background()
-	outbox := verification.NewDevSender(verification.DevSenderConfig{})
+	outbox := &verificationtest.Recorder{}
 	svc, err := verification.New(verification.Config{
 		Store: s.Verifications(), SMS: outbox, HashKeys: [][]byte{bytes.Repeat([]byte("k"), 32)},
 	})
@@ -40,10 +41,10 @@ func TestVerificationServiceFlow(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A resend within the cooldown is refused by the store's send history.
-	if _, err := svc.Resend(ctx, st.ID, verification.StartRequest{Channel: verification.ChannelSMS, Phone: &n}); !errors.Is(err, verification.ErrRateLimited) {
+	if _, err := svc.Resend(ctx, st.ID, verification.ResendRequest{}); !errors.Is(err, verification.ErrRateLimited) {
 		t.Fatalf("Resend within the cooldown = %v, want ErrRateLimited", err)
 	}
-	code := outbox.Messages(n.E164)[0].Code
+	code := outbox.Code(t, n.E164)
 	wrong := "000000"
 	if wrong == code {
 		wrong = "111111"

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authkit/authkit"
 )
 
 // ErrUnavailable wraps every failure to reach Redis or to run a command
@@ -18,8 +20,8 @@ import (
 // The underlying error stays reachable: errors.Is(err,
 // context.DeadlineExceeded) holds when a deadline ran out. Callers must treat
 // it as "no decision" and fail closed; the store never reports success for an
-// operation that returned it.
-var ErrUnavailable = errors.New("redis: store unavailable")
+// operation that returned it. It wraps authkit.ErrStoreUnavailable.
+var ErrUnavailable = fmt.Errorf("redis: %w", authkit.ErrStoreUnavailable)
 
 // ErrConfig is returned by New and Store.Limiter for an invalid
 // configuration: a nil client, a prefix with a brace, a limiter without a

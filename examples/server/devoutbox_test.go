@@ -1,4 +1,4 @@
-package verification_test
+package main
 
 import (
 	"bytes"
@@ -10,19 +10,20 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/verification"
 )
 
-func TestDevSenderOutbox(t *testing.T) {
-	clk := clock.NewFake(t0)
-	d := verification.NewDevSender(verification.DevSenderConfig{Now: clk.Now, MaxMessages: 3})
+func TestDevOutbox(t *testing.T) {
+	t0 := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
+	now := t0
+	d := newDevOutbox(nil, false, 3, func() time.Time { return now })
+	const usNumber = "+19172113333"
 	ctx := context.Background()
 	send := func(ch verification.Channel, to, code string) {
 		if err := d.Send(ctx, verification.Message{Channel: ch, To: to, Code: code}); err != nil {
 			t.Fatal(err)
 		}
-		clk.Advance(time.Second)
+		now = now.Add(time.Second)
 	}
 	send(verification.ChannelSMS, usNumber, "111111")
 	send(verification.ChannelEmail, "a@example.com", "222222")
@@ -45,15 +46,16 @@ func TestDevSenderOutbox(t *testing.T) {
 	}
 }
 
-func TestDevSenderLogging(t *testing.T) {
+func TestDevOutboxLogging(t *testing.T) {
 	for _, dev := range []bool{false, true} {
 		t.Run(fmt.Sprint("dev=", dev), func(t *testing.T) {
 			var buf bytes.Buffer
-			d := verification.NewDevSender(verification.DevSenderConfig{Logger: slog.New(slog.NewTextHandler(&buf, nil)), Dev: dev})
+			d := newDevOutbox(slog.New(slog.NewTextHandler(&buf, nil)), dev, 0, nil)
 			ctx := context.Background()
-			_ = d.Send(ctx, verification.Message{Channel: verification.ChannelSMS, To: usNumber, Code: "987654", MaskedTo: "+1 *** *** 3333"})
-			_ = d.Send(ctx, verification.Message{Channel: verification.ChannelEmail, To: "jane@example.com", Code: "987654"})
-			_ = d.Send(ctx, verification.Message{Channel: verification.ChannelSMS, To: "+447400123456", Code: "987654"})
+			// As the Service sends them: MaskedTo is always set.
+			_ = d.Send(ctx, verification.Message{Channel: verification.ChannelSMS, To: "+19172113333", Code: "987654", MaskedTo: "+1 *** *** 3333"})
+			_ = d.Send(ctx, verification.Message{Channel: verification.ChannelEmail, To: "jane@example.com", Code: "987654", MaskedTo: "j***@example.com"})
+			_ = d.Send(ctx, verification.Message{Channel: verification.ChannelSMS, To: "+447400123456", Code: "987654", MaskedTo: "+44 **** **3456"})
 			out := buf.String()
 			if strings.Count(out, "\n") != 3 {
 				t.Fatalf("want one line per message:\n%s", out)

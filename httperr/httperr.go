@@ -1,0 +1,137 @@
+// Package httperr maps the errors of every authkit package to HTTP answers:
+// a status, a stable machine-readable code and a safe message, plus the
+// delay to send as Retry-After for rate limits.
+//
+// A handler that calls authkit services returns their errors unchanged and
+// answers with [Write], or reads the [Answer] of [Of] to shape its own
+// body:
+//
+//	if err := verifications.Check(ctx, id, code); err != nil {
+//		httperr.Write(w, err)
+//		return
+//	}
+//
+// Every exported sentinel of every package has a row: the status follows
+// RFC 9110 §15 (400 malformed input, 401 a missing or refused token as in
+// RFC 6750 §3.1, 403 refused by policy, 404 unknown, 409 a conflict with
+// the stored state, 422 well-formed but refused, 429 rate limited with
+// Retry-After per RFC 6585 §4, 502 an upstream provider failed, 503 a
+// store or checker could not decide). Errors that only a misconfiguration
+// or a bug can produce, and unknown errors, are 500 "internal_error" with
+// no detail. Codes are part of the API: they never change once released.
+//
+// The package imports every service package; none of them imports it, so a
+// host pays for it only when it wants the mapping.
+package httperr
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Answer is how one error is answered over HTTP.
+type Answer struct {
+	// Status is the HTTP status code.
+	Status int
+	// Code is the stable machine-readable code, such as
+	// "verification_wrong_code" or "invalid_token".
+	Code string
+	// Message is a short English message that is safe to show: the text
+	// of the matched sentinel, never the wrapped chain (which may carry
+	// user input or a provider's words). For 5xx answers other than 502
+	// and 503 it is "internal error".
+	Message string
+	// RetryAfter is positive for a rate limit that ends: the delay before
+	// the caller may try again (send it with RetryAfterSeconds).
+	RetryAfter time.Duration
+}
+
+// CodeInternal is the code of every error without a row of its own, and of
+// the errors only a misconfiguration or a bug can cause.
+const CodeInternal = "internal_error"
+
+// Of returns the Answer for err: the first row of the table that err
+// matches with errors.Is, or 500 CodeInternal when none does. A nil err
+// has the zero Answer.
+func Of(err error) Answer {
+	if err == nil {
+		return Answer{}
+	}
+	if a, ok := Lookup(err); ok {
+		return a
+	}
+	return internal
+}
+
+// Lookup is Of for a host that layers its own mapping: ok is false when no
+// row matches err (or err is nil).
+func Lookup(err error) (a Answer, ok bool) {
+	if err == nil {
+		return Answer{}, false
+	}
+	for i := range rows {
+		r := &rows[i]
+		if !errors.Is(err, r.err) {
+			continue
+		}
+		a = Answer{Status: r.status, Code: r.code, Message: r.err.Error()}
+		if r.code == CodeInternal {
+			a = internal
+		}
+		if a.Status == http.StatusTooManyRequests {
+			a.RetryAfter = retryAfter(err)
+		}
+		return a, true
+	}
+	return Answer{}, false
+}
+
+// internal is the answer that discloses nothing.
+var internal = Answer{Status: http.StatusInternalServerError, Code: CodeInternal, Message: "internal error"}
+
+// Body is the JSON object Write sends.
+type Body struct {
+	// Error is Answer.Message.
+	Error string `json:"error"`
+	// Code is Answer.Code.
+	Code string `json:"code"`
+}
+
+// Write answers with Of(err): the status, a Retry-After header for a rate
+// limit that ends, Cache-Control: no-store, and a JSON Body. A nil err is
+// written as an internal error: a handler calls Write only on failure. It
+// returns the Answer written, for the host's log.
+func Write(w http.ResponseWriter, err error) Answer {
+	a := Of(err)
+	if err == nil {
+		a = internal
+	}
+	h := w.Header()
+	if a.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds(a.RetryAfter)))
+	}
+	b, _ := json.Marshal(Body{Error: a.Message, Code: a.Code}) // two strings cannot fail
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(a.Status)
+	w.Write(append(b, '\n'))
+	return a
+}
+
+// RetryAfterSeconds is d as the delta-seconds of a Retry-After header
+// (RFC 9110 §10.2.3): rounded up, so the caller never retries early, and
+// at least 1.
+func RetryAfterSeconds(d time.Duration) int {
+	s := int(d / time.Second)
+	if d%time.Second > 0 {
+		s++
+	}
+	if s < 1 {
+		s = 1
+	}
+	return s
+}
