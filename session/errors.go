@@ -15,6 +15,9 @@ var ErrInvalidToken = errors.New("session: invalid token")
 var (
 	// ErrExpired: exp is in the past (beyond the leeway): refresh.
 	ErrExpired error = &tokenError{"token expired"}
+	// ErrNoToken: the request carries no token at all; its challenge has
+	// no error code (RFC 6750 §3.1).
+	ErrNoToken error = &tokenError{"no token"}
 	// ErrRevoked: the session was revoked (logout, refresh-token reuse)
 	// or is unknown to the store: sign in again.
 	ErrRevoked error = &tokenError{"session revoked"}
@@ -97,7 +100,6 @@ var (
 	errWrongKind       error = &tokenError{"wrong token kind"}
 	errSessionExpired  error = &tokenError{"session passed its maximum age"}
 	errSessionMismatch error = &tokenError{"token does not belong to this session"}
-	errNoToken         error = &tokenError{"no token"}
 	// errHighS: an ES256 signature whose s is above half the group order,
 	// always wrapped together with errBadSignature (see lowS).
 	errHighS = errors.New("session: ES256 signature not in low-S form")

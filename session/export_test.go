@@ -14,7 +14,6 @@ var (
 	ErrWrongKind        = errWrongKind
 	ErrSessionExpired   = errSessionExpired
 	ErrSessionMismatch  = errSessionMismatch
-	ErrNoToken          = errNoToken
 	ErrHighS            = errHighS
 	ErrKeyAlgorithm     = errKeyAlgorithm
 	ErrKeyNotExportable = errKeyNotExportable

@@ -82,7 +82,7 @@ func Middleware(m *Manager, cfg MiddlewareConfig) func(http.Handler) http.Handle
 					next.ServeHTTP(w, r)
 					return
 				}
-				onErr(w, r, errNoToken)
+				onErr(w, r, ErrNoToken)
 				return
 			}
 			if fromCookie && !cfg.SameOrigin(r) {
@@ -201,7 +201,7 @@ func (cfg MiddlewareConfig) RequireScope(scope authkit.Scope) func(http.Handler)
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, ok := ClaimsFromContext(r.Context())
 			if !ok {
-				onErr(w, r, errNoToken)
+				onErr(w, r, ErrNoToken)
 				return
 			}
 			if !c.HasScope(scope) {
@@ -237,7 +237,7 @@ func ErrorCode(err error) string {
 		return "insufficient_scope"
 	case errors.Is(err, ErrCSRF):
 		return "csrf_rejected"
-	case errors.Is(err, errNoToken):
+	case errors.Is(err, ErrNoToken):
 		return "unauthorized"
 	}
 	if HTTPStatus(err) == http.StatusUnauthorized {
@@ -260,7 +260,7 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 	switch {
 	case errors.As(err, &su):
 		w.Header().Set("WWW-Authenticate", su.Challenge())
-	case errors.Is(err, errNoToken):
+	case errors.Is(err, ErrNoToken):
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)

@@ -19,7 +19,7 @@ import (
 type StepUpError struct {
 	// Scope is the token scope the action requires.
 	Scope authkit.Scope
-	// Err is why the request's elevated token was refused (errNoToken
+	// Err is why the request's elevated token was refused (ErrNoToken
 	// when there was none).
 	Err error
 	// ACR is the acr_values of the challenge (RFC 9470 §3); "" for none.
@@ -83,12 +83,12 @@ func (cfg MiddlewareConfig) RequireElevated(m *Manager, scope authkit.Scope, hea
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sess, ok := ClaimsFromContext(r.Context())
 			if !ok {
-				onErr(w, r, errNoToken)
+				onErr(w, r, ErrNoToken)
 				return
 			}
 			tok := r.Header.Get(header)
 			if tok == "" {
-				onErr(w, r, &StepUpError{Scope: scope, Err: errNoToken})
+				onErr(w, r, &StepUpError{Scope: scope, Err: ErrNoToken})
 				return
 			}
 			c, err := m.VerifyElevated(r.Context(), tok, scope, sess)
@@ -315,7 +315,7 @@ func (g *StepUp) FreshFor() time.Duration { return g.fresh }
 // fully authenticated session: an MFA-pending one is refused.
 func (g *StepUp) state(ctx context.Context, sess *Claims, r Rule) (StepUpState, error) {
 	if sess == nil {
-		return StepUpState{}, errNoToken
+		return StepUpState{}, ErrNoToken
 	}
 	if sess.MFAPending() {
 		return StepUpState{}, &ScopeError{Required: authkit.ScopeUserBasic}
@@ -339,7 +339,7 @@ func (g *StepUp) Required(ctx context.Context, sess *Claims, scope authkit.Scope
 	r, ok := g.policy.byScope[scope]
 	if !ok {
 		if sess == nil {
-			return false, errNoToken
+			return false, ErrNoToken
 		}
 		if sess.MFAPending() {
 			return false, &ScopeError{Required: authkit.ScopeUserBasic}
@@ -377,7 +377,7 @@ func (g *StepUp) Authorize(r *http.Request, action Action) (Proof, error) {
 		}
 		return ProofNotRequired, nil
 	}
-	refusal := &StepUpError{Scope: rule.Scope, Err: errNoToken, ACR: g.acr}
+	refusal := &StepUpError{Scope: rule.Scope, Err: ErrNoToken, ACR: g.acr}
 	if rule.FreshMFA {
 		refusal.MaxAge = g.fresh
 	}

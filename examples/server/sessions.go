@@ -23,7 +23,7 @@ import (
 func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	tok, fromCookie, err := s.sessionHTTP.Token(r)
 	if tok == "" || err != nil {
-		s.refuse(w, r, classifySession(cmp.Or(err, session.ErrInvalidToken)))
+		s.refuse(w, r, classifySession(cmp.Or(err, session.ErrNoToken)))
 		return nil
 	}
 	if fromCookie && !s.sessionHTTP.SameOrigin(r) {
