@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"reflect"
 	"slices"
 	"sync"
 	"time"
@@ -20,9 +21,105 @@ type MemoryStore struct {
 	keys  map[string]string   // credential key -> user id
 }
 
+// memUser is a user in compact form. The fields every user has are kept
+// inline; the rest of authkit.User (profile, settings, wallets) lives in
+// profile, allocated only once one of them is set, and likewise for each
+// credential. A phone user takes about half the memory of an
+// authkit.User with its credential.
 type memUser struct {
-	u    authkit.User // VerifiedCredentials kept in creds instead
-	keys []string     // keys[i] is the key of u.VerifiedCredentials[i]
+	id, env, lastCredID   string
+	firstVisit, lastVisit time.Time     // zero = nil
+	profile               *authkit.User // the other fields; nil while all are zero
+	creds                 []memCred
+}
+
+// memCred is a credential in compact form, with its key.
+type memCred struct {
+	key, id             string
+	format              authkit.CredentialFormat
+	signIn              bool
+	email, publicID     string
+	phone, phoneCC, iso string
+	lastSelected        time.Time                   // zero = nil
+	rest                *authkit.VerifiedCredential // the other fields; nil while all are zero
+}
+
+func timePtr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	return &t
+}
+
+func timeOf(p *time.Time) time.Time {
+	if p == nil {
+		return time.Time{}
+	}
+	return *p
+}
+
+// newMemUser splits u (its credentials aside) into compact form.
+func newMemUser(u authkit.User) *memUser {
+	mu := &memUser{}
+	mu.setUser(u)
+	return mu
+}
+
+// setUser stores every field of u but its credentials.
+func (mu *memUser) setUser(u authkit.User) {
+	mu.id, mu.env, mu.lastCredID = u.ID, u.ProjectEnvironmentID, u.LastVerifiedCredentialID
+	mu.firstVisit, mu.lastVisit = timeOf(u.FirstVisit), timeOf(u.LastVisit)
+	rest := clone(u)
+	rest.ID, rest.ProjectEnvironmentID, rest.LastVerifiedCredentialID = "", "", ""
+	rest.FirstVisit, rest.LastVisit, rest.VerifiedCredentials = nil, nil, nil
+	mu.profile = nil
+	if !reflect.ValueOf(rest).IsZero() {
+		mu.profile = &rest
+	}
+}
+
+// user rebuilds the authkit.User, deep-copied.
+func (mu *memUser) user() authkit.User {
+	var u authkit.User
+	if mu.profile != nil {
+		u = clone(*mu.profile)
+	}
+	u.ID, u.ProjectEnvironmentID, u.LastVerifiedCredentialID = mu.id, mu.env, mu.lastCredID
+	u.FirstVisit, u.LastVisit = timePtr(mu.firstVisit), timePtr(mu.lastVisit)
+	u.VerifiedCredentials = make([]authkit.VerifiedCredential, len(mu.creds))
+	for i := range mu.creds {
+		u.VerifiedCredentials[i] = mu.creds[i].credential()
+	}
+	return u
+}
+
+// newMemCred splits vc into compact form.
+func newMemCred(key string, vc authkit.VerifiedCredential) memCred {
+	mc := memCred{
+		key: key, id: vc.ID, format: vc.Format, signIn: vc.SignInEnabled,
+		email: vc.Email, publicID: vc.PublicIdentifier,
+		phone: vc.PhoneNumber, phoneCC: vc.PhoneCountryCode, iso: vc.IsoCountryCode,
+		lastSelected: timeOf(vc.LastSelectedAt),
+	}
+	rest := cloneCred(vc)
+	rest.ID, rest.Format, rest.SignInEnabled, rest.Email, rest.PublicIdentifier = "", "", false, "", ""
+	rest.PhoneNumber, rest.PhoneCountryCode, rest.IsoCountryCode, rest.LastSelectedAt = "", "", "", nil
+	if !reflect.ValueOf(rest).IsZero() {
+		mc.rest = &rest
+	}
+	return mc
+}
+
+// credential rebuilds the authkit.VerifiedCredential, deep-copied.
+func (mc *memCred) credential() authkit.VerifiedCredential {
+	var vc authkit.VerifiedCredential
+	if mc.rest != nil {
+		vc = cloneCred(*mc.rest)
+	}
+	vc.ID, vc.Format, vc.SignInEnabled, vc.Email, vc.PublicIdentifier = mc.id, mc.format, mc.signIn, mc.email, mc.publicID
+	vc.PhoneNumber, vc.PhoneCountryCode, vc.IsoCountryCode = mc.phone, mc.phoneCC, mc.iso
+	vc.LastSelectedAt = timePtr(mc.lastSelected)
+	return vc
 }
 
 // NewMemoryStore returns an empty MemoryStore.
@@ -42,14 +139,13 @@ func (m *MemoryStore) FindOrCreate(ctx context.Context, u authkit.User, cred Cre
 	if uid, ok := m.keys[cred.Key]; ok {
 		mu := m.users[uid]
 		mu.touch(cred, now)
-		return clone(mu.u), false, nil
+		return mu.user(), false, nil
 	}
-	mu := &memUser{u: clone(u)}
-	mu.u.VerifiedCredentials = nil
+	mu := newMemUser(u)
 	mu.attach(cred, now)
-	m.users[mu.u.ID] = mu
-	m.keys[cred.Key] = mu.u.ID
-	return clone(mu.u), true, nil
+	m.users[mu.id] = mu
+	m.keys[cred.Key] = mu.id
+	return mu.user(), true, nil
 }
 
 // Link implements Store.
@@ -68,32 +164,28 @@ func (m *MemoryStore) Link(ctx context.Context, userID string, cred Credential, 
 			return authkit.User{}, ErrCredentialTaken
 		}
 		mu.touch(cred, now)
-		return clone(mu.u), nil
+		return mu.user(), nil
 	}
 	mu.attach(cred, now)
 	m.keys[cred.Key] = userID
-	return clone(mu.u), nil
+	return mu.user(), nil
 }
 
 // attach appends cred and records the visit.
 func (mu *memUser) attach(cred Credential, now time.Time) {
-	vc := cloneCred(cred.VerifiedCredential)
-	mu.u.VerifiedCredentials = append(mu.u.VerifiedCredentials, vc)
-	mu.keys = append(mu.keys, cred.Key)
+	mu.creds = append(mu.creds, newMemCred(cred.Key, cred.VerifiedCredential))
 	mu.touch(cred, now)
 }
 
 // touch refreshes the credential under cred.Key and records the visit.
 func (mu *memUser) touch(cred Credential, now time.Time) {
-	i := slices.Index(mu.keys, cred.Key)
-	c := &mu.u.VerifiedCredentials[i]
-	id, signIn := c.ID, c.SignInEnabled
-	*c = cloneCred(cred.VerifiedCredential)
-	t := now
-	c.ID, c.SignInEnabled, c.LastSelectedAt = id, signIn, &t
-	v := now
-	mu.u.LastVisit = &v
-	mu.u.LastVerifiedCredentialID = id
+	i := slices.IndexFunc(mu.creds, func(c memCred) bool { return c.key == cred.Key })
+	c := &mu.creds[i]
+	id, signIn := c.id, c.signIn
+	*c = newMemCred(cred.Key, cred.VerifiedCredential)
+	c.id, c.signIn, c.lastSelected = id, signIn, now
+	mu.lastVisit = now
+	mu.lastCredID = id
 }
 
 // Unlink implements Store.
@@ -107,14 +199,14 @@ func (m *MemoryStore) Unlink(ctx context.Context, userID, credentialID string) (
 	if !ok {
 		return authkit.User{}, ErrNotFound
 	}
-	i := slices.IndexFunc(mu.u.VerifiedCredentials, func(c authkit.VerifiedCredential) bool { return c.ID == credentialID })
+	i := slices.IndexFunc(mu.creds, func(c memCred) bool { return c.id == credentialID })
 	if i < 0 {
 		return authkit.User{}, ErrCredentialNotFound
 	}
-	if mu.u.VerifiedCredentials[i].SignInEnabled {
+	if mu.creds[i].signIn {
 		others := 0
-		for j, c := range mu.u.VerifiedCredentials {
-			if j != i && c.SignInEnabled {
+		for j, c := range mu.creds {
+			if j != i && c.signIn {
 				others++
 			}
 		}
@@ -122,13 +214,12 @@ func (m *MemoryStore) Unlink(ctx context.Context, userID, credentialID string) (
 			return authkit.User{}, ErrLastCredential
 		}
 	}
-	delete(m.keys, mu.keys[i])
-	mu.u.VerifiedCredentials = slices.Delete(mu.u.VerifiedCredentials, i, i+1)
-	mu.keys = slices.Delete(mu.keys, i, i+1)
-	if mu.u.LastVerifiedCredentialID == credentialID {
-		mu.u.LastVerifiedCredentialID = ""
+	delete(m.keys, mu.creds[i].key)
+	mu.creds = slices.Delete(mu.creds, i, i+1)
+	if mu.lastCredID == credentialID {
+		mu.lastCredID = ""
 	}
-	return clone(mu.u), nil
+	return mu.user(), nil
 }
 
 // Get implements Store.
@@ -142,7 +233,7 @@ func (m *MemoryStore) Get(ctx context.Context, userID string) (authkit.User, err
 	if !ok {
 		return authkit.User{}, ErrNotFound
 	}
-	return clone(mu.u), nil
+	return mu.user(), nil
 }
 
 // UpdateProfile implements Store.
@@ -156,8 +247,10 @@ func (m *MemoryStore) UpdateProfile(ctx context.Context, userID string, p Profil
 	if !ok {
 		return authkit.User{}, ErrNotFound
 	}
-	p.Apply(&mu.u)
-	return clone(mu.u), nil
+	u := mu.user()
+	p.Apply(&u)
+	mu.setUser(u) // the credentials stay as they are
+	return mu.user(), nil
 }
 
 // Delete implements Store.
@@ -171,8 +264,8 @@ func (m *MemoryStore) Delete(ctx context.Context, userID string) error {
 	if !ok {
 		return ErrNotFound
 	}
-	for _, k := range mu.keys {
-		delete(m.keys, k)
+	for _, c := range mu.creds {
+		delete(m.keys, c.key)
 	}
 	delete(m.users, userID)
 	return nil

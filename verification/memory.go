@@ -6,10 +6,12 @@ import (
 	"errors"
 	"sync"
 	"time"
+
+	"github.com/authkit/authkit/internal/expiry"
 )
 
 // sweepEvery is how often (in the callers' time) the memory store drops
-// records past PurgeAt and send histories past their window.
+// send histories past their window.
 const sweepEvery = time.Minute
 
 // hashLen is the length of an HMAC-SHA256 code hash.
@@ -28,9 +30,9 @@ var errHashLen = errors.New("verification: CodeHash must be 32 bytes")
 // Records are kept in a compact form (times as Unix nanoseconds, the hash
 // inline), so times come back in UTC, and CodeHash must be 32 bytes.
 type MemoryStore struct {
-	mu       sync.Mutex
-	records  map[string]*memRecord
-	recSweep time.Time
+	mu      sync.Mutex
+	records map[string]*memRecord
+	due     expiry.Queue[string] // record ids by PurgeAt
 
 	smu       sync.Mutex
 	sends     map[string]*sendHistory
@@ -112,26 +114,13 @@ func (m *MemoryStore) Create(_ context.Context, rec Record) error {
 	copy(r.hash[:], rec.CodeHash)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	m.sweepRecords(rec.CreatedAt)
+	m.dropDue(rec.CreatedAt.UnixNano(), createSweep)
 	if _, ok := m.records[rec.ID]; ok {
 		return ErrDuplicate
 	}
 	m.records[rec.ID] = r
+	m.due.Push(rec.ID, r.purge)
 	return nil
-}
-
-// sweepRecords drops purged records at most once per sweepEvery; m.mu held.
-func (m *MemoryStore) sweepRecords(now time.Time) {
-	if now.Before(m.recSweep) {
-		return
-	}
-	m.recSweep = now.Add(sweepEvery)
-	n := now.UnixNano()
-	for id, r := range m.records {
-		if n >= r.purge {
-			delete(m.records, id)
-		}
-	}
 }
 
 // Get implements Store.
@@ -164,6 +153,7 @@ func (m *MemoryStore) ReplaceCode(_ context.Context, id string, codeHash []byte,
 	copy(r.hash[:], codeHash)
 	r.sent, r.expires, r.purge = toNS(now), toNS(expiresAt), toNS(purgeAt)
 	r.sends++
+	m.due.Push(id, r.purge)
 	return r.record(true), nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"runtime"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -29,19 +30,24 @@ import (
 
 // benchServer starts a development server with real time on loopback.
 func benchServer(b *testing.B) (*server, *httptest.Server, string) {
+	return benchServerWith(b, nil)
+}
+
+// benchServerWith is benchServer on the given stores (nil: memory).
+func benchServerWith(b *testing.B, stores *storeSet) (*server, *httptest.Server, string) {
 	b.Helper()
 	cfg := defaultConfig()
 	cfg.Env = testEnvID
 	cfg.IPLimit = "" // one client IP makes every request
 	ts := httptest.NewUnstartedServer(nil)
 	cfg.Issuer = "http://" + ts.Listener.Addr().String() + apiPrefix + testEnvID
-	srv, err := newServer(context.Background(), cfg, serverOptions{})
+	srv, err := newServer(context.Background(), cfg, serverOptions{Stores: stores})
 	if err != nil {
 		b.Fatal(err)
 	}
 	ts.Config.Handler = srv.Handler()
 	ts.Start()
-	b.Cleanup(ts.Close)
+	b.Cleanup(func() { ts.Close(); srv.Close() })
 	return srv, ts, ts.URL + apiPrefix + testEnvID
 }
 
@@ -106,13 +112,49 @@ func signInOverHTTP(client *http.Client, origin, base, national string) error {
 // over loopback HTTP; reports sign-ins per second and the p50/p99 latency
 // of one whole sign-in (three requests).
 func BenchmarkSMSSignInLoopback16(b *testing.B) {
-	const clients = 16
 	_, ts, base := benchServer(b)
+	benchSignIns(b, ts.URL, base, 16)
+}
+
+// BenchmarkSignInStores: the loopback sign-in on each backend at 1, 4 and
+// 16 clients. The PostgreSQL and Redis legs need AUTHKIT_TEST_POSTGRES and
+// AUTHKIT_TEST_REDIS (each run in a fresh schema or key prefix) and are
+// skipped without them.
+//
+//	go test -run '^$' -bench SignInStores -benchtime 400x -count 3 ./examples/server
+func BenchmarkSignInStores(b *testing.B) {
+	backends := []struct {
+		name string
+		open func(b *testing.B) *storeSet // nil: memory
+	}{
+		{"memory", nil},
+		{"postgres", func(b *testing.B) *storeSet { return openTestPostgres(b, testEnvID) }},
+		{"redis", func(b *testing.B) *storeSet { return openTestRedis(b, testEnvID) }},
+	}
+	for _, be := range backends {
+		for _, clients := range []int{1, 4, 16} {
+			b.Run(fmt.Sprintf("store=%s/clients=%d", be.name, clients), func(b *testing.B) {
+				var stores *storeSet
+				if be.open != nil {
+					stores = be.open(b)
+				}
+				_, ts, base := benchServerWith(b, stores)
+				benchSignIns(b, ts.URL, base, clients)
+			})
+		}
+	}
+}
+
+// benchSignIns makes b.N sign-ins against the server at origin with the
+// given number of concurrent clients, and reports sign-ins per second and
+// the p50/p99 latency of one sign-in.
+func benchSignIns(b *testing.B, origin, base string, clients int) {
 	numbers := benchNumbers(b, b.N+clients)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: clients * 2, MaxConnsPerHost: clients * 2}}
+	defer client.CloseIdleConnections()
 	// Warm up: libphonenumber's first validation, connections, pools.
 	for i := range clients {
-		if err := signInOverHTTP(client, ts.URL, base, numbers[b.N+i]); err != nil {
+		if err := signInOverHTTP(client, origin, base, numbers[b.N+i]); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -132,7 +174,7 @@ func BenchmarkSMSSignInLoopback16(b *testing.B) {
 					return
 				}
 				t0 := time.Now()
-				if err := signInOverHTTP(client, ts.URL, base, numbers[i]); err != nil {
+				if err := signInOverHTTP(client, origin, base, numbers[i]); err != nil {
 					b.Error(err)
 					return
 				}
@@ -216,4 +258,55 @@ func BenchmarkRawFloorTwoES256Mints(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkLiveHeapPerUser: the live heap that b.N first sign-ins leave
+// behind in the memory stores (user, credential, session, verification
+// record, send limits, dev outbox), after a GC; reports bytes per user.
+func BenchmarkLiveHeapPerUser(b *testing.B) {
+	srv, _, _ := benchServer(b)
+	h := srv.Handler()
+	numbers := benchNumbers(b, b.N+1)
+	call := func(method, path string, body any, v any) {
+		var rd io.Reader
+		if body != nil {
+			j, _ := json.Marshal(body)
+			rd = bytes.NewReader(j)
+		}
+		r := httptest.NewRequest(method, path, rd)
+		if body != nil {
+			r.Header.Set("Content-Type", "application/json")
+		}
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, r)
+		if w.Code/100 != 2 {
+			b.Fatalf("%s %s: %d %s", method, path, w.Code, w.Body)
+		}
+		if err := json.Unmarshal(w.Body.Bytes(), v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	signIn := func(national string) {
+		var created smsCreateResponse
+		call("POST", apiPrefix+testEnvID+"/smsVerifications/create", smsBody(national), &created)
+		var msgs []devMessage
+		call("GET", "/dev/messages?to="+url.QueryEscape("+1"+national), nil, &msgs)
+		var v verifyResponse
+		call("POST", apiPrefix+testEnvID+"/smsVerifications/signin", map[string]any{
+			"verificationUUID": created.VerificationUUID, "verificationToken": msgs[len(msgs)-1].Code,
+		}, &v)
+	}
+	signIn(numbers[b.N]) // warm-up: lazily built tables
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	b.ResetTimer()
+	for i := range b.N {
+		signIn(numbers[i])
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapAlloc)-int64(before.HeapAlloc))/float64(b.N), "live-B/user")
+	runtime.KeepAlive(srv)
 }

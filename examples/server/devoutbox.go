@@ -28,8 +28,14 @@ type devOutbox struct {
 	max int              // messages kept; the oldest go first
 	now func() time.Time // stamps SentAt
 
-	mu  sync.Mutex
-	box []outboxMessage
+	mu sync.Mutex
+	// ring holds the outbox: ring[(first+i)%len(ring)] is the i-th oldest
+	// message once the ring is full, ring[i] before.
+	ring  []outboxMessage
+	first int
+	// byTo indexes the ring by destination (positions, oldest first), so
+	// that neither Send nor Messages(to) walks or shifts the whole outbox.
+	byTo map[string][]int
 }
 
 // newDevOutbox returns an outbox of at most 1000 messages (max ≤ 0) or
@@ -41,20 +47,30 @@ func newDevOutbox(log *slog.Logger, dev bool, max int, now func() time.Time) *de
 	if now == nil {
 		now = time.Now
 	}
-	return &devOutbox{log: log, dev: dev, max: max, now: now}
+	return &devOutbox{log: log, dev: dev, max: max, now: now, byTo: map[string][]int{}}
 }
 
 // Send implements verification.Sender. It never fails.
 func (d *devOutbox) Send(ctx context.Context, m verification.Message) error {
 	msg := outboxMessage{Channel: m.Channel, To: m.To, Code: m.Code, SentAt: d.now()}
 	d.mu.Lock()
-	if len(d.box) >= d.max {
-		n := copy(d.box, d.box[len(d.box)-d.max+1:])
-		d.box = d.box[:n]
+	pos := len(d.ring)
+	if pos < d.max {
+		d.ring = append(d.ring, msg)
+	} else { // full: the oldest message makes room
+		pos = d.first
+		old := d.ring[pos].To
+		if rest := d.byTo[old][1:]; len(rest) == 0 {
+			delete(d.byTo, old)
+		} else {
+			d.byTo[old] = rest
+		}
+		d.ring[pos] = msg
+		d.first = (d.first + 1) % len(d.ring)
 	}
-	d.box = append(d.box, msg)
+	d.byTo[msg.To] = append(d.byTo[msg.To], pos)
 	d.mu.Unlock()
-	if d.log != nil {
+	if d.log != nil && d.log.Enabled(ctx, slog.LevelInfo) {
 		// The Service always sets MaskedTo; the full destination is never logged.
 		attrs := []slog.Attr{
 			slog.String("channel", string(m.Channel)),
@@ -74,11 +90,16 @@ func (d *devOutbox) Send(ctx context.Context, m verification.Message) error {
 func (d *devOutbox) Messages(to string) []outboxMessage {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	out := []outboxMessage{}
-	for _, m := range d.box {
-		if to == "" || m.To == to {
-			out = append(out, m)
+	if to != "" {
+		out := make([]outboxMessage, 0, len(d.byTo[to]))
+		for _, pos := range d.byTo[to] {
+			out = append(out, d.ring[pos])
 		}
+		return out
+	}
+	out := make([]outboxMessage, 0, len(d.ring))
+	for i := range d.ring {
+		out = append(out, d.ring[(d.first+i)%len(d.ring)])
 	}
 	return out
 }

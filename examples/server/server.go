@@ -52,6 +52,7 @@ type server struct {
 	apiPath *http.ServeMux      // the same paths without methods, to tell 405 from 404
 	allow   map[string][]string // path pattern → its methods
 	handler http.Handler
+	tasks   *backgroundTasks // the memory stores' sweeper; nil when none runs
 }
 
 // serverOptions are the parts of a server that tests replace.
@@ -65,6 +66,8 @@ type serverOptions struct {
 	// HTTPClient is used for calls to OAuth providers; nil = a client with
 	// a 10 s timeout.
 	HTTPClient *http.Client
+	// sweepTick, when set, replaces the sweeper's one-minute ticker.
+	sweepTick <-chan time.Time
 }
 
 // newServer composes the services for cfg. cfg.Issuer must be set (run
@@ -124,11 +127,13 @@ func newServer(ctx context.Context, cfg config, opt serverOptions) (*server, err
 		return nil, err
 	}
 	s.routes()
+	s.startSweeping(sweepInterval, opt.sweepTick)
 	return s, nil
 }
 
-// Close releases the stores.
+// Close stops the background sweeper and releases the stores.
 func (s *server) Close() error {
+	s.tasks.stop()
 	if s.stores != nil && s.stores.Close != nil {
 		return s.stores.Close()
 	}

@@ -83,10 +83,13 @@ func openStores(ctx context.Context, cfg config) (*storeSet, error) {
 
 // openPostgres connects to dsn, applies the migrations (in schema, when
 // given, else the DSN's search_path) and returns stores on that database.
-func openPostgres(ctx context.Context, dsn, env, schema string) (*storeSet, error) {
+func openPostgres(ctx context.Context, dsn, env, schema string, tune ...func(*pgxpool.Config)) (*storeSet, error) {
 	pc, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
 		return nil, fmt.Errorf("-postgres: %w", err)
+	}
+	for _, f := range tune { // tests: a statement counter
+		f(pc)
 	}
 	// A statement abandoned at its deadline is cancelled and rolled back,
 	// rather than left to commit unseen once a lock frees.

@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // backendURL returns the test server address in the environment variable
 // name. CI (CI=true) starts PostgreSQL and Redis and sets both, so there a
 // missing one is a failure; elsewhere the test is skipped.
-func backendURL(t *testing.T, name string) string {
+func backendURL(t testing.TB, name string) string {
 	t.Helper()
 	u := os.Getenv(name)
 	if u == "" {
@@ -27,7 +28,7 @@ func backendURL(t *testing.T, name string) string {
 	return u
 }
 
-func randomName(t *testing.T) string {
+func randomName(t testing.TB) string {
 	b := make([]byte, 6)
 	if _, err := rand.Read(b); err != nil {
 		t.Fatal(err)
@@ -37,7 +38,11 @@ func randomName(t *testing.T) string {
 
 // postgresStores is the storeFactory of PostgreSQL stores, each test in a
 // schema of its own, dropped afterwards.
-func postgresStores(t *testing.T, env string) *storeSet {
+func postgresStores(t *testing.T, env string) *storeSet { return openTestPostgres(t, env) }
+
+// openTestPostgres is postgresStores for tests and benchmarks; tune
+// adjusts the pool's configuration.
+func openTestPostgres(t testing.TB, env string, tune ...func(*pgxpool.Config)) *storeSet {
 	dsn := backendURL(t, "AUTHKIT_TEST_POSTGRES")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -58,7 +63,7 @@ func postgresStores(t *testing.T, env string) *storeSet {
 			c.Close(ctx)
 		}
 	})
-	s, err := openPostgres(ctx, dsn, env, schema)
+	s, err := openPostgres(ctx, dsn, env, schema, tune...)
 	if err != nil {
 		t.Fatalf("openPostgres: %v", err)
 	}
@@ -67,7 +72,10 @@ func postgresStores(t *testing.T, env string) *storeSet {
 
 // redisStores is the storeFactory of Redis stores, each test under a key
 // prefix of its own.
-func redisStores(t *testing.T, env string) *storeSet {
+func redisStores(t *testing.T, env string) *storeSet { return openTestRedis(t, env) }
+
+// openTestRedis is redisStores for tests and benchmarks.
+func openTestRedis(t testing.TB, env string) *storeSet {
 	url := backendURL(t, "AUTHKIT_TEST_REDIS")
 	s, err := openRedis(context.Background(), url, env, "e2e:"+randomName(t))
 	if err != nil {

@@ -159,6 +159,9 @@ func (s *server) tokenResponse(w http.ResponseWriter, r *http.Request, u authkit
 // decorateUser adds what the user directory does not hold: the recovery
 // codes' acknowledgement state, kept by the mfa package.
 func (s *server) decorateUser(ctx context.Context, u *authkit.User) error {
+	if u.NewUser != nil && *u.NewUser {
+		return nil // created by this request: no recovery codes yet
+	}
 	ack, err := s.mfa.RecoveryAcknowledgement(ctx, u.ID)
 	if err != nil {
 		return err
@@ -191,9 +194,11 @@ func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.Ver
 		return err
 	}
 	u.NewUser = &created
-	pending, err := s.hasConfirmedDevice(ctx, u.ID)
-	if err != nil {
-		return err
+	pending := false
+	if !created { // a user this request created has no second factor: two reads saved
+		if pending, err = s.hasConfirmedDevice(ctx, u.ID); err != nil {
+			return err
+		}
 	}
 	return s.startSession(w, r, u, session.MintOptions{MFAPending: pending}, opt)
 }
