@@ -18,14 +18,14 @@ type Kind uint8
 // Token kinds.
 const (
 	// KindFull is the full JWT: an ID token for the client, with the
-	// user's profile and verified_credentials. typ TypFull.
+	// user's profile and verified_credentials. typ typFull.
 	KindFull Kind = 1 << iota
 	// KindMinified is the minified JWT, the session's access token for
 	// servers: constant size whatever the number of credentials. typ
-	// TypMinified (RFC 9068).
+	// typMinified (RFC 9068).
 	KindMinified
 	// KindElevated is an elevated-access (step-up) token bound to a
-	// session and to requested token scopes. typ TypElevated.
+	// session and to requested token scopes. typ typElevated.
 	KindElevated
 
 	// KindSession accepts either session token (full or minified), as a
@@ -38,9 +38,9 @@ const (
 // names of their own so that no generic JWT library mistakes them for
 // access tokens.
 const (
-	TypFull     = "authkit-id+jwt"
-	TypMinified = "at+jwt"
-	TypElevated = "authkit-elevated+jwt"
+	typFull     = "authkit-id+jwt"
+	typMinified = "at+jwt"
+	typElevated = "authkit-elevated+jwt"
 )
 
 // String names the kind ("full", "minified", "elevated", "session").
@@ -66,11 +66,11 @@ func kindOfTyp(typ string) Kind {
 		typ = typ[12:]
 	}
 	switch {
-	case strings.EqualFold(typ, TypMinified):
+	case strings.EqualFold(typ, typMinified):
 		return KindMinified
-	case strings.EqualFold(typ, TypFull):
+	case strings.EqualFold(typ, typFull):
 		return KindFull
-	case strings.EqualFold(typ, TypElevated):
+	case strings.EqualFold(typ, typElevated):
 		return KindElevated
 	}
 	return 0
@@ -90,12 +90,12 @@ type CredentialHashes struct {
 	ExternalUser string `json:"externalUser"`
 }
 
-// HashCredentials computes CredentialHashes: per format, the first 128
+// hashCredentials computes CredentialHashes: per format, the first 128
 // bits of the SHA-256 of the credential ids sorted and joined with ",",
 // unpadded base64url (22 characters). The hashes only tell a client that
 // its list is stale, so 128 bits are ample and keep the token short.
 // Passkey credentials have no member (Dynamic's schema has none).
-func HashCredentials(creds []authkit.VerifiedCredential) CredentialHashes {
+func hashCredentials(creds []authkit.VerifiedCredential) CredentialHashes {
 	var ids [5][]string
 	for _, c := range creds {
 		if i := hashSlot(c.Format); i >= 0 {

@@ -23,7 +23,7 @@ import (
 // §2.8). Nested structures that only the full token carries (credentials,
 // visit times) go through encoding/json itself.
 
-// errClaimsJSON is wrapped in ErrMalformed by the verifier.
+// errClaimsJSON is wrapped in errMalformed by the verifier.
 var errClaimsJSON = errors.New("claims are not a valid claim set")
 
 // maxJSONDepth bounds nesting in skipped values (encoding/json's limit).

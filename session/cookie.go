@@ -6,36 +6,25 @@ import (
 	"time"
 )
 
-// CookieOptions name and scope the session cookie.
-type CookieOptions struct {
-	// Name of the cookie. Default DefaultCookieName.
-	Name string
-	// Domain, e.g. the parent domain in Dynamic-style cookie mode
-	// ("example.io" for auth.example.io). Default: host-only.
-	Domain string
-	// Now is the clock for Max-Age. Default time.Now.
-	Now func() time.Time
-}
-
-// SetCookie stores the minified token in the session cookie: HttpOnly (no
-// script can read it), Secure, SameSite=Lax, Path=/, and Max-Age (and
-// Expires) matching the token's exp, so the browser drops it when the
-// token dies.
-func SetCookie(w http.ResponseWriter, t Tokens, opts CookieOptions) {
+// SetCookie stores the minified token in the session cookie (CookieName,
+// CookieDomain): HttpOnly (no script can read it), Secure, SameSite=Lax,
+// Path=/, and Max-Age (and Expires) matching the token's exp, so the
+// browser drops it when the token dies (RFC 6265 §4.1.2).
+func (cfg MiddlewareConfig) SetCookie(w http.ResponseWriter, t Tokens) {
 	now := time.Now
-	if opts.Now != nil {
-		now = opts.Now
+	if cfg.Now != nil {
+		now = cfg.Now
 	}
 	left := t.ExpiresAt.Sub(now())
 	if left <= 0 || t.MinifiedJWT == "" {
-		ClearCookie(w, opts)
+		cfg.ClearCookie(w)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{
-		Name:     cookieName(opts),
+		Name:     cfg.cookieName(),
 		Value:    t.MinifiedJWT,
 		Path:     "/",
-		Domain:   opts.Domain,
+		Domain:   cfg.CookieDomain,
 		Expires:  t.ExpiresAt.UTC(),
 		MaxAge:   int(math.Ceil(left.Seconds())),
 		Secure:   true,
@@ -45,22 +34,15 @@ func SetCookie(w http.ResponseWriter, t Tokens, opts CookieOptions) {
 }
 
 // ClearCookie deletes the session cookie (Max-Age=0), as logout does.
-func ClearCookie(w http.ResponseWriter, opts CookieOptions) {
+func (cfg MiddlewareConfig) ClearCookie(w http.ResponseWriter) {
 	http.SetCookie(w, &http.Cookie{
-		Name:     cookieName(opts),
+		Name:     cfg.cookieName(),
 		Value:    "",
 		Path:     "/",
-		Domain:   opts.Domain,
+		Domain:   cfg.CookieDomain,
 		MaxAge:   -1, // net/http writes "Max-Age=0"
 		Secure:   true,
 		HttpOnly: true,
 		SameSite: http.SameSiteLaxMode,
 	})
-}
-
-func cookieName(o CookieOptions) string {
-	if o.Name == "" {
-		return DefaultCookieName
-	}
-	return o.Name
 }

@@ -8,7 +8,7 @@
 //
 // A [Manager] does everything; build it once with [New]:
 //
-//	key, err := session.ParsePEM(pemBytes)       // or GenerateKey(session.ES256)
+//	key, err := session.ParseKey(pemBytes)       // or GenerateKey(session.ES256)
 //	keys, err := session.NewKeySet(key)
 //	m, err := session.New(session.Config{
 //		Keys:      keys,
@@ -25,8 +25,8 @@
 //
 // A [Key] is bound to exactly one [Algorithm]: ES256 (default), EdDSA
 // (Ed25519) or RS256 (≥ 2048 bits). Its kid is the RFC 7638 thumbprint of
-// the public key. Keys load and save as PEM ([ParsePEM], [Key.MarshalPEM])
-// and JWK ([ParseJWK], [Key.MarshalJWK]). A [KeySet] has one active signing
+// the public key. Keys load ([ParseKey]) and save as PEM ([Key.MarshalPEM])
+// and JWK ([Key.MarshalJWK]). A [KeySet] has one active signing
 // key and any number of verification-only keys. [Manager.Rotate] switches
 // the signing key and keeps the old one published until every token it
 // signed has expired; [KeySet.Add] pre-publishes the next key so that
@@ -69,7 +69,7 @@
 // the reverse; then the signature, iss, aud, exp, nbf and iat with the
 // leeway. With a Store, the session must exist, be unrevoked and be within
 // its maximum age. Every refusal wraps one sentinel error ([ErrExpired],
-// [ErrRevoked], [ErrWrongKind], …) for errors.Is.
+// [ErrRevoked], …), and every one [ErrInvalidToken], for errors.Is.
 //
 // # Sessions
 //
@@ -125,11 +125,14 @@
 // [Middleware] authenticates requests from "Authorization: Bearer" or, in
 // cookie mode, from the HttpOnly cookie (default name "DYNAMIC_JWT_TOKEN"),
 // refusing cookie requests from foreign Origins, and puts the claims in the
-// context ([ClaimsFromContext]). [RequireScope] answers 401 or 403 with an
-// RFC 6750 WWW-Authenticate challenge. [RequireElevated] guards a sensitive
+// context ([ClaimsFromContext]). [MiddlewareConfig.RequireScope] answers 401
+// or 403 with an RFC 6750 WWW-Authenticate challenge, through the same
+// ErrorHandler; [MiddlewareConfig.Token] and [MiddlewareConfig.SameOrigin]
+// are the token extraction and Origin check for handlers that read the
+// token themselves. [MiddlewareConfig.RequireElevated] guards a sensitive
 // action with an elevated token from a request header, answering 401 with
 // RFC 9470's insufficient_user_authentication when a step-up is needed.
-// [SetCookie] and [ClearCookie] write
+// [MiddlewareConfig.SetCookie] and [MiddlewareConfig.ClearCookie] write
 // the cookie (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age to exp).
 //
 // Tokens and keys never appear in errors or logs.

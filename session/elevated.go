@@ -27,7 +27,7 @@ type ElevatedOptions struct {
 
 // ElevatedToken is a minted elevated-access token.
 type ElevatedToken struct {
-	// Token is the compact JWS (typ TypElevated).
+	// Token is the compact JWS (typ typElevated).
 	Token string
 	// ID is its jti.
 	ID string
@@ -44,7 +44,7 @@ type ElevatedToken struct {
 // and the token never outlives the session's maximum age.
 func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts ElevatedOptions) (ElevatedToken, error) {
 	if session == nil || session.Kind&KindSession == 0 {
-		return ElevatedToken{}, fmt.Errorf("%w: an elevated token is minted from a session token", ErrWrongKind)
+		return ElevatedToken{}, fmt.Errorf("%w: an elevated token is minted from a session token", errWrongKind)
 	}
 	if !session.HasScope(authkit.ScopeUserBasic) || session.HasScope(authkit.ScopeRequiresAdditionalAuth) {
 		return ElevatedToken{}, fmt.Errorf("%w: session is not fully authenticated", ErrInsufficientScope)
@@ -120,9 +120,9 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 
 // VerifyElevated checks an elevated-access token for an action that needs
 // the required scope. It runs Verify for KindElevated (so a session token
-// is refused with ErrWrongKind), then: when session is non-nil (the
+// is refused with errWrongKind), then: when session is non-nil (the
 // claims of the request's session token), the token must belong to the
-// same sid and sub (ErrSessionMismatch); the token must carry required
+// same sid and sub (errSessionMismatch); the token must carry required
 // (ErrInsufficientScope; an empty required is ErrInvalidScope); and a single-use token's jti is consumed
 // atomically, so of any number of uses exactly one succeeds
 // (ErrAlreadyUsed). The scope is checked before consuming, so presenting
@@ -137,7 +137,7 @@ func (m *Manager) VerifyElevated(ctx context.Context, token string, required aut
 		return nil, err
 	}
 	if session != nil && (c.SessionID != session.SessionID || c.Subject != session.Subject) {
-		return nil, ErrSessionMismatch
+		return nil, errSessionMismatch
 	}
 	if !c.HasScope(required) {
 		return nil, &ScopeError{Required: required}

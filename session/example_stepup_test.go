@@ -11,14 +11,12 @@ import (
 	"github.com/authkit/authkit/session"
 )
 
-// oneFactorUser is a Factors for the example: every user holds a TOTP
-// device, and no MFA token is valid.
-type oneFactorUser struct{}
-
-func (oneFactorUser) HasSecondFactor(context.Context, string) (bool, error) { return true, nil }
-func (oneFactorUser) UseMFAToken(context.Context, string, string, string) (bool, error) {
-	return false, nil
-}
+// hasTOTP stands for mfa.Service.HasVerifiedDevice: every user holds a
+// TOTP device. A host passes its services' methods as they are:
+//
+//	session.StepUpConfig{Manager: m, HasSecondFactor: mfaSvc.HasVerifiedDevice,
+//		ConsumeMFAToken: mfaSvc.ConsumeToken, MFATokenInvalid: mfa.ErrTokenInvalid}
+func hasTOTP(context.Context, string) (bool, error) { return true, nil }
 
 // Guard TOTP enrolment with the default step-up policy: a session that
 // proved its second factor minutes ago passes; the same session later
@@ -30,7 +28,7 @@ func ExampleStepUp() {
 	key, _ := session.GenerateKey(session.ES256)
 	keys, _ := session.NewKeySet(key)
 	m, _ := session.New(session.Config{Keys: keys, Issuer: "auth.example.com", Store: session.NewMemoryStore(), Now: func() time.Time { return now }})
-	g, err := session.NewStepUp(session.StepUpConfig{Manager: m, Factors: oneFactorUser{}})
+	g, err := session.NewStepUp(session.StepUpConfig{Manager: m, HasSecondFactor: hasTOTP})
 	if err != nil {
 		panic(err)
 	}

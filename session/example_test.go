@@ -19,7 +19,7 @@ func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
-	key, err := session.GenerateKey(session.ES256) // in production: ParsePEM of a stored key
+	key, err := session.GenerateKey(session.ES256) // in production: ParseKey of a stored key
 	if err != nil {
 		panic(err)
 	}
@@ -55,7 +55,7 @@ func Example() {
 		fmt.Fprintf(w, "hello %s", c.Email)
 	})
 	mux := http.NewServeMux()
-	mux.Handle("GET /users", session.Middleware(m, session.MiddlewareConfig{})(session.RequireScope(authkit.ScopeUserBasic)(me)))
+	mux.Handle("GET /users", session.Middleware(m, session.MiddlewareConfig{})(session.MiddlewareConfig{}.RequireScope(authkit.ScopeUserBasic)(me)))
 	mux.Handle("GET /.well-known/jwks", m.JWKSHandler())
 
 	call := func() {
@@ -82,7 +82,7 @@ func Example() {
 	// expiresAt: 2026-05-01T14:00:00Z
 	// sub: 7f3e1c2a-5b6d-4e8f-9a0b-1c2d3e4f5a6b scope: user:basic
 	// 200 hello ada@example.com
-	// 401 {"error":"session: session revoked","code":"invalid_token"}
+	// 401 {"error":"session: invalid token: session revoked","code":"invalid_token"}
 	// WWW-Authenticate: Bearer error="invalid_token"
 	// true
 }
@@ -119,6 +119,6 @@ func ExampleManager_Upgrade() {
 	// pending: requiresAdditionalAuth
 	// upgraded: user:basic true
 	// first use: <nil>
-	// second use: session: token already used
-	// as a session token: session: wrong token kind
+	// second use: session: invalid token: already used
+	// as a session token: session: invalid token: wrong token kind
 }

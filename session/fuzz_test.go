@@ -58,7 +58,7 @@ func FuzzParseJWK(f *testing.F) {
 	f.Add([]byte(`{"kty":"RSA","n":"AQAB","e":"AQAB"}`))
 	f.Add([]byte(`{"kty":"EC","crv":"P-256","x":"","y":""}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		k, err := session.ParseJWK(b)
+		k, err := session.ParseKey(b)
 		if err != nil {
 			return
 		}
@@ -81,7 +81,7 @@ func FuzzParsePEM(f *testing.F) {
 	}
 	f.Add([]byte("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		k, err := session.ParsePEM(b)
+		k, err := session.ParseKey(b)
 		if err == nil && k.KID() == "" {
 			t.Fatal("parsed key without kid")
 		}

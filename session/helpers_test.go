@@ -217,8 +217,8 @@ func tokensScopes() []authkit.Scope {
 	return []authkit.Scope{authkit.ScopeWalletExport, authkit.ScopeCredentialLink}
 }
 
-// lookup is a UserLookup answering u whatever the id (so that Refresh's
+// lookup is a user lookup for Refresh answering u whatever the id (so that Refresh's
 // own owner check is exercised).
-func lookup(u authkit.User) session.UserLookup {
+func lookup(u authkit.User) func(context.Context, string) (authkit.User, error) {
 	return func(context.Context, string) (authkit.User, error) { return u, nil }
 }

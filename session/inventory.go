@@ -10,12 +10,12 @@ import (
 	"unicode/utf8"
 )
 
-// MaxUserAgentLength is how many bytes of a User-Agent a session record
+// maxUserAgentLength is how many bytes of a User-Agent a session record
 // keeps: enough to name the browser and platform, and a bound on what a
 // client can make the store hold.
-const MaxUserAgentLength = 256
+const maxUserAgentLength = 256
 
-// IPPrefix truncates a client address to its network: /24 for IPv4 (and
+// ipPrefix truncates a client address to its network: /24 for IPv4 (and
 // IPv4-mapped IPv6), /48 for IPv6 (/40 for 6to4, whose /48 embeds a full
 // IPv4 address), written as a CIDR prefix such as
 // "203.0.113.0/24". It accepts "addr" and "addr:port" / "[addr]:port"
@@ -23,7 +23,7 @@ const MaxUserAgentLength = 256
 // never kept: the prefix tells a user "this looks like my home network"
 // without recording where exactly they were (data minimisation, GDPR art.
 // 5(1)(c)).
-func IPPrefix(addr string) string {
+func ipPrefix(addr string) string {
 	a, err := netip.ParseAddr(addr)
 	if err != nil {
 		ap, perr := netip.ParseAddrPort(addr)
@@ -50,7 +50,7 @@ func IPPrefix(addr string) string {
 	return p.String()
 }
 
-// truncateUserAgent cuts ua to MaxUserAgentLength bytes on a rune boundary
+// truncateUserAgent cuts ua to maxUserAgentLength bytes on a rune boundary
 // and drops control characters, so it is safe to show in a UI or a log.
 func truncateUserAgent(ua string) string {
 	ua = strings.Map(func(r rune) rune {
@@ -59,10 +59,10 @@ func truncateUserAgent(ua string) string {
 		}
 		return r
 	}, ua)
-	if len(ua) <= MaxUserAgentLength {
+	if len(ua) <= maxUserAgentLength {
 		return ua
 	}
-	ua = ua[:MaxUserAgentLength]
+	ua = ua[:maxUserAgentLength]
 	for !utf8.ValidString(ua) {
 		ua = ua[:len(ua)-1]
 	}

@@ -25,7 +25,7 @@ func (k *Key) headerFor(kind Kind) string { return k.headers[bits.TrailingZeros8
 // encodeHeaders fills k.headers: {"alg","kid","typ"} in that order (the
 // order encoding/json gives a map), base64url.
 func (k *Key) encodeHeaders() {
-	for i, typ := range [...]string{TypFull, TypMinified, TypElevated} {
+	for i, typ := range [...]string{typFull, typMinified, typElevated} {
 		h := `{"alg":"` + string(k.alg) + `","kid":"` + k.kid + `","typ":"` + typ + `"}`
 		k.headers[i] = b64.EncodeToString([]byte(h)) + "."
 	}
@@ -37,7 +37,7 @@ var payloadBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return
 // sign produces the compact JWS of c as a token of the given kind.
 func sign(key *Key, kind Kind, c *Claims) (string, error) {
 	if key == nil || key.signer == nil {
-		return "", ErrNoSigningKey
+		return "", errNoSigningKey
 	}
 	bp := payloadBufs.Get().(*[]byte)
 	defer payloadBufs.Put(bp)
@@ -144,7 +144,7 @@ func ourAlg(alg string) bool {
 // header rules, the signature, then exp, nbf, iat and iss.
 func (m *Manager) parse(token string, want Kind) (*Claims, error) {
 	if len(token) > MaxTokenSize {
-		return nil, ErrTooLarge
+		return nil, errTooLarge
 	}
 	if want == 0 || want&^allKinds != 0 {
 		return nil, fmt.Errorf("%w: kind %d", ErrInvalidRequest, want)
@@ -152,7 +152,7 @@ func (m *Manager) parse(token string, want Kind) (*Claims, error) {
 	dot1 := strings.IndexByte(token, '.')
 	dot2 := dot1 + 1 + strings.IndexByte(token[dot1+1:], '.')
 	if dot1 < 0 || dot2 <= dot1 || strings.IndexByte(token[dot2+1:], '.') >= 0 {
-		return nil, fmt.Errorf("%w: not three segments", ErrMalformed)
+		return nil, fmt.Errorf("%w: not three segments", errMalformed)
 	}
 	strict := b64.Strict()
 	var hbuf [256]byte
@@ -162,39 +162,39 @@ func (m *Manager) parse(token string, want Kind) (*Claims, error) {
 	}
 	n, err := strict.Decode(hb, []byte(token[:dot1]))
 	if err != nil {
-		return nil, fmt.Errorf("%w: header encoding", ErrMalformed)
+		return nil, fmt.Errorf("%w: header encoding", errMalformed)
 	}
 	h, ok := decodeHeader(string(hb[:n]))
 	if !ok {
-		return nil, fmt.Errorf("%w: header", ErrMalformed)
+		return nil, fmt.Errorf("%w: header", errMalformed)
 	}
 	payload, err := strict.DecodeString(token[dot1+1 : dot2])
 	if err != nil {
-		return nil, fmt.Errorf("%w: payload encoding", ErrMalformed)
+		return nil, fmt.Errorf("%w: payload encoding", errMalformed)
 	}
 	c := new(Claims)
 	if err := decodeClaims(string(payload), c); err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrMalformed, err)
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	if !h.algIsString || !ourAlg(h.alg) && jwt.GetSigningMethod(h.alg) == nil {
-		return nil, fmt.Errorf("%w: alg missing or unknown", ErrAlgorithm)
+		return nil, fmt.Errorf("%w: alg missing or unknown", errAlgorithm)
 	}
 	sig, err := strict.DecodeString(token[dot2+1:])
 	if err != nil {
-		return nil, fmt.Errorf("%w: signature encoding", ErrMalformed)
+		return nil, fmt.Errorf("%w: signature encoding", errMalformed)
 	}
 	key, err := m.checkHeader(h, sig, want, c)
 	if err != nil {
 		return nil, err
 	}
 	if key.method.Verify(token[:dot2], sig, key.public) != nil {
-		return nil, ErrBadSignature
+		return nil, errBadSignature
 	}
 	if err := m.checkTimes(c); err != nil {
 		return nil, err
 	}
 	if len(c.Audience) == 0 {
-		return nil, fmt.Errorf("%w: no aud", ErrAudience)
+		return nil, fmt.Errorf("%w: no aud", errAudience)
 	}
 	ok = false
 	for _, a := range c.Audience {
@@ -203,16 +203,16 @@ func (m *Manager) parse(token string, want Kind) (*Claims, error) {
 		}
 	}
 	if !ok {
-		return nil, ErrAudience
+		return nil, errAudience
 	}
 	if c.Subject == "" || c.SessionID == "" || c.ID == "" || c.IssuedAt.IsZero() {
-		return nil, fmt.Errorf("%w: sub, sid, jti and iat are required", ErrMalformed)
+		return nil, fmt.Errorf("%w: sub, sid, jti and iat are required", errMalformed)
 	}
 	if m.cfg.EnvironmentID != "" && c.EnvironmentID != m.cfg.EnvironmentID {
-		return nil, fmt.Errorf("%w: other environment", ErrIssuer)
+		return nil, fmt.Errorf("%w: other environment", errIssuer)
 	}
 	if c.Kind == KindElevated && c.Scope == "" {
-		return nil, fmt.Errorf("%w: elevated token without scope", ErrMalformed)
+		return nil, fmt.Errorf("%w: elevated token without scope", errMalformed)
 	}
 	return c, nil
 }
@@ -222,32 +222,32 @@ func (m *Manager) parse(token string, want Kind) (*Claims, error) {
 func (m *Manager) checkHeader(h joseHeader, sig []byte, want Kind, c *Claims) (*Key, error) {
 	if h.crit {
 		// RFC 7515 §4.1.11: we understand no extension, so any crit fails.
-		return nil, fmt.Errorf("%w: crit header", ErrMalformed)
+		return nil, fmt.Errorf("%w: crit header", errMalformed)
 	}
 	if !ourAlg(h.alg) {
-		return nil, fmt.Errorf("%w: %q", ErrAlgorithm, h.alg)
+		return nil, fmt.Errorf("%w: %q", errAlgorithm, h.alg)
 	}
 	k := kindOfTyp(h.typ)
 	if k == 0 || k&want == 0 {
-		return nil, ErrWrongKind
+		return nil, errWrongKind
 	}
 	c.Kind = k
 	if !validKID(h.kid) {
-		return nil, ErrUnknownKey
+		return nil, errUnknownKey
 	}
 	key, ok := m.cfg.Keys.Lookup(h.kid, m.now())
 	if !ok {
-		return nil, ErrUnknownKey
+		return nil, errUnknownKey
 	}
 	if h.alg != string(key.alg) {
 		// The key decides the algorithm (RFC 8725 §3.1): this is where an
 		// HS256 token "signed" with a public key ends.
-		return nil, fmt.Errorf("%w: %s token for a %s key", ErrAlgorithm, h.alg, key.alg)
+		return nil, fmt.Errorf("%w: %s token for a %s key", errAlgorithm, h.alg, key.alg)
 	}
 	if key.alg == ES256 && highS(sig) {
 		// Mint signs in low-S form only; the high-S twin of a token is a
 		// second encoding of it, refused before the curve arithmetic.
-		return nil, fmt.Errorf("%w: %w", ErrBadSignature, ErrHighS)
+		return nil, fmt.Errorf("%w: %w", errBadSignature, errHighS)
 	}
 	return key, nil
 }
@@ -262,11 +262,11 @@ func (m *Manager) checkTimes(c *Claims) error {
 		return ErrExpired
 	case !c.NotBefore.IsZero() && now.Before(c.NotBefore.Add(-leeway)),
 		!c.IssuedAt.IsZero() && now.Before(c.IssuedAt.Add(-leeway)):
-		return ErrNotYetValid
+		return errNotYetValid
 	case c.Issuer != "" && c.Issuer != m.cfg.Issuer:
-		return ErrIssuer
+		return errIssuer
 	case c.ExpiresAt.IsZero(), c.Issuer == "":
-		return fmt.Errorf("%w: exp and iss are required", ErrMalformed)
+		return fmt.Errorf("%w: exp and iss are required", errMalformed)
 	}
 	return nil
 }

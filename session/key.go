@@ -1,6 +1,7 @@
 package session
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -44,14 +45,17 @@ const (
 	maxRSABits = 8192
 )
 
-// Key errors.
+// Key errors, each matching ErrKeyInvalid.
 var (
-	// ErrKeyInvalid: key material that cannot be used (wrong curve, RSA
-	// under 2048 bits, a JWK whose members do not match, …).
-	ErrKeyInvalid = errors.New("session: invalid key")
-	// ErrKeyAlgorithm: an algorithm other than ES256, EdDSA or RS256, or
+	// errKeyAlgorithm: an algorithm other than ES256, EdDSA or RS256, or
 	// an alg that does not fit the key.
-	ErrKeyAlgorithm = errors.New("session: unsupported key algorithm")
+	errKeyAlgorithm = fmt.Errorf("%w: unsupported algorithm", ErrKeyInvalid)
+	// errNoSigningKey: the key set's active key has no private key.
+	errNoSigningKey = fmt.Errorf("%w: active key cannot sign", ErrKeyInvalid)
+	// errKeyNotExportable: MarshalPEM or MarshalJWK of a key whose signer
+	// is not an in-memory standard-library key (a KMS or HSM signer):
+	// there is no private key to export.
+	errKeyNotExportable = fmt.Errorf("%w: private key not exportable", ErrKeyInvalid)
 )
 
 // Key is a signing or verification key bound to one Algorithm. Its kid is
@@ -82,7 +86,7 @@ func GenerateKey(alg Algorithm) (*Key, error) {
 	case RS256:
 		s, err = rsa.GenerateKey(rand.Reader, minRSABits)
 	default:
-		return nil, fmt.Errorf("%w: %q", ErrKeyAlgorithm, alg)
+		return nil, fmt.Errorf("%w: %q", errKeyAlgorithm, alg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("session: generate key: %w", err)
@@ -186,7 +190,7 @@ func (k *Key) MarshalPEM() ([]byte, error) {
 		return k.PublicPEM()
 	}
 	if !exportable(k.signer) {
-		return nil, ErrKeyNotExportable
+		return nil, errKeyNotExportable
 	}
 	der, err := x509.MarshalPKCS8PrivateKey(k.signer)
 	if err != nil {
@@ -204,10 +208,23 @@ func (k *Key) PublicPEM() ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der}), nil
 }
 
-// ParsePEM reads the first PEM block of data: "PRIVATE KEY" (PKCS #8),
-// "EC PRIVATE KEY" (SEC 1), "RSA PRIVATE KEY" (PKCS #1) or "PUBLIC KEY"
-// (PKIX). The algorithm follows from the key type.
-func ParsePEM(data []byte) (*Key, error) {
+// ParseKey reads a key saved by Key.MarshalPEM, Key.MarshalJWK or another
+// tool: a JWK (RFC 7517) when data is a JSON object, otherwise the first
+// PEM block (RFC 7468): "PRIVATE KEY" (PKCS #8), "EC PRIVATE KEY" (SEC 1),
+// "RSA PRIVATE KEY" (PKCS #1) or "PUBLIC KEY" (PKIX). The algorithm
+// follows from the key type. A JWK's "alg", if present, must be the
+// algorithm the key type implies and its "use", if present, "sig"; its
+// "kid" is ignored and the thumbprint used instead, so a kid is always
+// derived from the key material.
+func ParseKey(data []byte) (*Key, error) {
+	if t := bytes.TrimLeft(data, " \t\r\n"); len(t) > 0 && t[0] == '{' {
+		return parseJWK(data)
+	}
+	return parsePEM(data)
+}
+
+// parsePEM reads the first PEM block of data.
+func parsePEM(data []byte) (*Key, error) {
 	b, _ := pem.Decode(data)
 	if b == nil {
 		return nil, fmt.Errorf("%w: no PEM block", ErrKeyInvalid)
@@ -317,7 +334,7 @@ func (j JWK) Thumbprint() (string, error) {
 func (k *Key) MarshalJWK() ([]byte, error) {
 	j := k.PublicJWK()
 	if k.signer != nil && !exportable(k.signer) {
-		return nil, ErrKeyNotExportable
+		return nil, errKeyNotExportable
 	}
 	switch s := k.signer.(type) {
 	case *ecdsa.PrivateKey:
@@ -343,11 +360,8 @@ func (k *Key) MarshalJWK() ([]byte, error) {
 	return json.Marshal(j)
 }
 
-// ParseJWK reads a JWK (public or private). If it has "alg", that must be
-// the algorithm the key type implies; if it has "use", that must be "sig";
-// if it has "kid", that is ignored and the thumbprint used instead, so a
-// kid is always derived from the key material.
-func ParseJWK(data []byte) (*Key, error) {
+// parseJWK reads a JWK (public or private).
+func parseJWK(data []byte) (*Key, error) {
 	var j JWK
 	if err := json.Unmarshal(data, &j); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, err)
@@ -355,7 +369,7 @@ func ParseJWK(data []byte) (*Key, error) {
 	return j.Key()
 }
 
-// Key converts the JWK into a Key (see ParseJWK).
+// Key converts the JWK into a Key (see ParseKey).
 func (j JWK) Key() (*Key, error) {
 	if j.Use != "" && j.Use != "sig" {
 		return nil, fmt.Errorf("%w: use %q", ErrKeyInvalid, j.Use)
@@ -462,7 +476,7 @@ func (j JWK) Key() (*Key, error) {
 		return nil, err
 	}
 	if j.Alg != "" && Algorithm(j.Alg) != k.alg {
-		return nil, fmt.Errorf("%w: alg %q for a %s key", ErrKeyAlgorithm, j.Alg, k.alg)
+		return nil, fmt.Errorf("%w: alg %q for a %s key", errKeyAlgorithm, j.Alg, k.alg)
 	}
 	return k, nil
 }

@@ -33,7 +33,7 @@ const (
 // TestRFC7638Thumbprint: the kid of the RFC 8037 key is its RFC 7638
 // thumbprint (RFC 8037 A.3).
 func TestRFC7638Thumbprint(t *testing.T) {
-	k, err := session.ParseJWK([]byte(rfc8037PrivateJWK))
+	k, err := session.ParseKey([]byte(rfc8037PrivateJWK))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 			if !bytes.Contains(priv, []byte("BEGIN PRIVATE KEY")) {
 				t.Fatalf("private PEM: %s", priv)
 			}
-			k2, err := session.ParsePEM(priv)
+			k2, err := session.ParseKey(priv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -144,7 +144,7 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			k3, err := session.ParsePEM(pub)
+			k3, err := session.ParseKey(pub)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -159,11 +159,11 @@ func TestKeyPEMRoundTrip(t *testing.T) {
 	// Legacy encodings.
 	ec := testPriv(t, session.ES256, 0).(*ecdsa.PrivateKey)
 	der, _ := x509.MarshalECPrivateKey(ec)
-	if k, err := session.ParsePEM(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})); err != nil || k.Algorithm() != session.ES256 {
+	if k, err := session.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})); err != nil || k.Algorithm() != session.ES256 {
 		t.Fatalf("SEC 1: %v", err)
 	}
 	rk := testPriv(t, session.RS256, 0).(*rsa.PrivateKey)
-	if k, err := session.ParsePEM(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)})); err != nil || k.Algorithm() != session.RS256 {
+	if k, err := session.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(rk)})); err != nil || k.Algorithm() != session.RS256 {
 		t.Fatalf("PKCS #1: %v", err)
 	}
 }
@@ -176,7 +176,7 @@ func TestKeyJWKRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			k2, err := session.ParseJWK(b)
+			k2, err := session.ParseKey(b)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -203,7 +203,7 @@ func TestKeyJWKRoundTrip(t *testing.T) {
 				t.Fatalf("PublicJWK = %+v", pub)
 			}
 			pb, _ := json.Marshal(pub)
-			k3, err := session.ParseJWK(pb)
+			k3, err := session.ParseKey(pb)
 			if err != nil || k3.CanSign() || k3.KID() != k.KID() {
 				t.Fatalf("public JWK: %v", err)
 			}
@@ -259,18 +259,18 @@ func TestKeyRejects(t *testing.T) {
 		}
 		mod(c)
 		b, _ := json.Marshal(c)
-		if _, err := session.ParseJWK(b); err == nil {
+		if _, err := session.ParseKey(b); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
 	}
-	if _, err := session.ParsePEM([]byte("not pem")); !errors.Is(err, session.ErrKeyInvalid) {
+	if _, err := session.ParseKey([]byte("not pem")); !errors.Is(err, session.ErrKeyInvalid) {
 		t.Errorf("ParsePEM(garbage) = %v", err)
 	}
-	if _, err := session.ParsePEM(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}})); !errors.Is(err, session.ErrKeyInvalid) {
+	if _, err := session.ParseKey(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: []byte{1}})); !errors.Is(err, session.ErrKeyInvalid) {
 		t.Errorf("ParsePEM(cert) = %v", err)
 	}
 	smallJWK, _ := json.Marshal(session.JWK{Kty: "RSA", N: base64.RawURLEncoding.EncodeToString(small.N.Bytes()), E: "AQAB"})
-	if _, err := session.ParseJWK(smallJWK); !errors.Is(err, session.ErrKeyInvalid) {
+	if _, err := session.ParseKey(smallJWK); !errors.Is(err, session.ErrKeyInvalid) {
 		t.Errorf("RSA-1024 JWK accepted: %v", err)
 	}
 	if _, err := session.NewKeySet(ed.PublicOnly()); !errors.Is(err, session.ErrNoSigningKey) {

@@ -3,7 +3,6 @@ package session
 import (
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,9 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 )
-
-// ErrNoSigningKey: the key set's active key has no private key.
-var ErrNoSigningKey = errors.New("session: active key cannot sign")
 
 // KeySet holds one active signing key and any number of verification-only
 // keys, each published until a given time. Verification looks a kid up in
@@ -45,7 +41,7 @@ type publishedKey struct {
 // private key) and also accepting verify, published with no end date.
 func NewKeySet(active *Key, verify ...*Key) (*KeySet, error) {
 	if active == nil || !active.CanSign() {
-		return nil, ErrNoSigningKey
+		return nil, errNoSigningKey
 	}
 	s := &KeySet{}
 	snap := &keySnapshot{active: active, byKID: map[string]publishedKey{active.kid: {key: active}}, order: []string{active.kid}}
@@ -142,7 +138,7 @@ func (s *KeySet) Add(k *Key, until time.Time) error {
 	defer s.mu.Unlock()
 	old := s.snap.Load()
 	if old == nil {
-		return ErrNoSigningKey
+		return errNoSigningKey
 	}
 	if old.active.kid == k.kid {
 		return nil
@@ -161,9 +157,9 @@ func (s *KeySet) Add(k *Key, until time.Time) error {
 // than the expiry of the longest-lived token it signed (Manager.Rotate
 // computes it). Keys past their date stop verifying at once and are freed
 // by Prune.
-func (s *KeySet) Rotate(next *Key, retireAt time.Time) error {
+func (s *KeySet) rotate(next *Key, retireAt time.Time) error {
 	if next == nil || !next.CanSign() {
-		return ErrNoSigningKey
+		return errNoSigningKey
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -192,7 +188,7 @@ func (s *KeySet) Rotate(next *Key, retireAt time.Time) error {
 }
 
 // Remove stops publishing the verification key kid at once; tokens it
-// signed fail with ErrUnknownKey from then on. The active key cannot be
+// signed fail with errUnknownKey from then on. The active key cannot be
 // removed.
 func (s *KeySet) Remove(kid string) {
 	s.mu.Lock()
@@ -269,17 +265,10 @@ type jwksHandler struct {
 	maxAge time.Duration
 }
 
-// NewJWKSHandler returns an http.Handler serving the key set's JWKS to GET
+// newJWKSHandler returns an http.Handler serving the key set's JWKS to GET
 // and HEAD, with "Cache-Control: public, max-age=…" and a strong ETag (a
 // hash of the body); a matching If-None-Match gets 304 Not Modified.
-// now may be nil (time.Now); maxAge ≤ 0 means 5 minutes.
-func NewJWKSHandler(keys *KeySet, now func() time.Time, maxAge time.Duration) http.Handler {
-	if now == nil {
-		now = time.Now
-	}
-	if maxAge <= 0 {
-		maxAge = 5 * time.Minute
-	}
+func newJWKSHandler(keys *KeySet, now func() time.Time, maxAge time.Duration) http.Handler {
 	return &jwksHandler{keys: keys, now: now, maxAge: maxAge}
 }
 

@@ -40,11 +40,6 @@ type KeyStore interface {
 	DeleteKey(ctx context.Context, kid string) error
 }
 
-// ErrKeySchedule: a key was scheduled to sign before verifiers can have
-// fetched it (SignFrom earlier than now + KeySyncConfig.Overlap), or a
-// stored entry cannot be used.
-var ErrKeySchedule = errors.New("session: invalid key schedule")
-
 // KeySyncConfig configures a KeySync.
 type KeySyncConfig struct {
 	// Store is the shared key set. Required.
@@ -52,7 +47,7 @@ type KeySyncConfig struct {
 	// Signers are the signing keys this instance holds, typically the
 	// current one and the next (KMS handles or PEMs). A scheduled key
 	// this instance has no signer for is published but never signs here;
-	// Sync reports ErrNoSigningKey once it should. Required.
+	// Sync reports errNoSigningKey once it should. Required.
 	Signers []*Key
 	// Overlap is the least time between publishing a key and signing
 	// with it. Default twice the manager's JWKSMaxAge; it must exceed
@@ -102,7 +97,7 @@ func NewKeySync(m *Manager, cfg KeySyncConfig) (*KeySync, error) {
 	s := &KeySync{m: m, cfg: cfg, signers: make(map[string]*Key, len(cfg.Signers)), retain: m.longestToken() + m.cfg.Leeway}
 	for _, k := range cfg.Signers {
 		if k == nil || !k.CanSign() {
-			return nil, fmt.Errorf("%w: %w", ErrConfig, ErrNoSigningKey)
+			return nil, fmt.Errorf("%w: %w", ErrConfig, errNoSigningKey)
 		}
 		s.signers[k.kid] = k
 	}
@@ -187,7 +182,7 @@ func (s *KeySync) Sync(ctx context.Context) error {
 	}
 	entries := make([]entry, 0, len(recs))
 	for _, r := range recs {
-		k, err := ParseJWK(r.JWK)
+		k, err := parseJWK(r.JWK)
 		if err != nil {
 			return fmt.Errorf("%w: key %q: %w", ErrKeySchedule, r.KID, err)
 		}
@@ -213,7 +208,7 @@ func (s *KeySync) Sync(ctx context.Context) error {
 	}
 	active, ok := s.signers[entries[cur].KID]
 	if !ok {
-		return fmt.Errorf("%w: this instance holds no signer for key %q", ErrNoSigningKey, entries[cur].KID)
+		return fmt.Errorf("%w: this instance holds no signer for key %q", errNoSigningKey, entries[cur].KID)
 	}
 	var (
 		next     *Key

@@ -2,17 +2,8 @@ package session
 
 import (
 	"crypto/elliptic"
-	"errors"
 	"math/big"
 )
-
-// ErrHighS: an ES256 signature whose s is above half the group order. It is
-// always wrapped together with ErrBadSignature. ECDSA signatures are
-// malleable: (r, n−s) verifies wherever (r, s) does, so without this rule
-// every token has a second valid encoding (a different string, so a
-// different cache key, log line or deny-list entry). Tokens from Mint are
-// always in low-S form; see lowS.
-var ErrHighS = errors.New("session: ES256 signature not in low-S form")
 
 // p256HalfOrder is ⌊n/2⌋ for the order n of P-256 (FIPS 186-5, SEC 2
 // §2.4.2), as 32 big-endian bytes. Equal-length big-endian byte strings

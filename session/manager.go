@@ -10,15 +10,73 @@ import (
 	"github.com/authkit/authkit/internal/clock"
 )
 
-// MaxTokenSize is the largest token Verify parses, in bytes (8 KiB).
-// Larger ones are rejected before any decoding, so a hostile token cannot
-// make the server decode megabytes of base64 and JSON. The minified token
-// stays near 1.2 KiB; the full token grows by about 230 bytes per
-// credential, so servers should authenticate with the minified one.
-const MaxTokenSize = 8 << 10
+// The defaults: a zero field of Config, MiddlewareConfig, StepUpConfig or
+// Rule takes the value here. Each is documented once, on its constant.
+const (
+	// DefaultLifetime of the full and minified tokens: 2 h, Dynamic's.
+	DefaultLifetime = 2 * time.Hour
+	// DefaultMFAPendingLifetime of tokens minted with MFAPending: they
+	// only let the user finish MFA, so they are short (Auth0 10 min,
+	// Cognito 3 min).
+	DefaultMFAPendingLifetime = 10 * time.Minute
+	// DefaultMaxAge is the absolute session length: 30 days, NIST SP
+	// 800-63B §4.1.3's AAL1 reauthentication bound and Dynamic's cap.
+	DefaultMaxAge = 30 * 24 * time.Hour
+	// DefaultElevatedSingleUseTTL is the lifetime of single-use elevated
+	// tokens.
+	DefaultElevatedSingleUseTTL = 5 * time.Minute
+	// DefaultElevatedMultiUseTTL is the lifetime of multi-use elevated
+	// tokens.
+	DefaultElevatedMultiUseTTL = 10 * time.Minute
+	// DefaultLeeway is the clock-skew allowance for exp, nbf and iat (RFC
+	// 7519 §4.1.4); at most MaxLeeway.
+	DefaultLeeway = 30 * time.Second
+	// DefaultRefreshGrace is how long a token superseded by a refresh keeps
+	// working: long enough for two tabs that read the same token to both
+	// refresh it, short enough that a thief replaying a stolen token
+	// minutes later is caught; at most MaxRefreshGrace.
+	DefaultRefreshGrace = 5 * time.Second
+	// DefaultTouchInterval is how often at most Verify records a session's
+	// LastSeenAt.
+	DefaultTouchInterval = time.Minute
+	// DefaultJWKSMaxAge is the Cache-Control max-age of JWKSHandler.
+	DefaultJWKSMaxAge = 5 * time.Minute
 
-// MaxLeeway is the largest clock-skew allowance Config.Leeway accepts.
-const MaxLeeway = 60 * time.Second
+	// DefaultCookieName is Dynamic's session cookie name
+	// (MiddlewareConfig.CookieName).
+	DefaultCookieName = "DYNAMIC_JWT_TOKEN"
+	// DefaultElevatedHeader is the request header MiddlewareConfig.RequireElevated reads
+	// the elevated-access token from. Dynamic does not document one; this
+	// name is our choice.
+	DefaultElevatedHeader = "X-Elevated-Access-Token"
+	// DefaultMFATokenHeader is the request header StepUp reads an MFA
+	// token from (Dynamic's x-mfa-auth-token).
+	DefaultMFATokenHeader = "X-Mfa-Auth-Token"
+	// DefaultACR is the acr_values of StepUp's challenge: an
+	// authentication context meaning "stepped up for this action". RFC
+	// 9470 leaves the values to the deployment.
+	DefaultACR = "step-up"
+	// DefaultFreshFor is how long after a second-factor proof a session
+	// counts as fresh for the rules with FreshMFA: 5 minutes, the
+	// lifetime of a single-use elevated token.
+	DefaultFreshFor = 5 * time.Minute
+)
+
+// Limits.
+const (
+	// MaxTokenSize is the largest token Verify parses, in bytes (8 KiB).
+	// Larger ones are rejected before any decoding, so a hostile token
+	// cannot make the server decode megabytes of base64 and JSON. The
+	// minified token stays near 1.2 KiB; the full token grows by about
+	// 230 bytes per credential, so servers should authenticate with the
+	// minified one.
+	MaxTokenSize = 8 << 10
+	// MaxLeeway bounds Config.Leeway.
+	MaxLeeway = 60 * time.Second
+	// MaxRefreshGrace bounds Config.RefreshGrace: past it a replayed
+	// token would pass for a second tab.
+	MaxRefreshGrace = time.Minute
+)
 
 // Config configures a Manager. Keys and Issuer are required; every other
 // zero value means the documented default.
@@ -37,28 +95,27 @@ type Config struct {
 	// Verify rejects any other aud (RFC 8725 §3.9).
 	Audiences []string
 	// EnvironmentID is the environment_id (and client_id) claim. When set,
-	// Verify rejects tokens of other environments with ErrIssuer. Default:
+	// Verify rejects tokens of other environments with errIssuer. Default:
 	// the user's ProjectEnvironmentID, unchecked.
 	EnvironmentID string
 
-	// Lifetime of the full and minified tokens. Default 2 h (Dynamic's).
+	// Lifetime of the full and minified tokens. Default DefaultLifetime.
 	Lifetime time.Duration
 	// MFAPendingLifetime is the lifetime of tokens minted with
-	// MFAPending: they only let the user finish MFA, so they are short
-	// (standards D2: Auth0 10 min, Cognito 3 min). Default 10 min.
+	// MFAPending. Default DefaultMFAPendingLifetime.
 	MFAPendingLifetime time.Duration
 	// MaxAge is the absolute session length: refresh stops there and the
-	// user signs in again. Needs a Store to be enforced. Default 30 days
-	// (NIST AAL1 reauthentication bound; Dynamic's cap).
+	// user signs in again. Needs a Store to be enforced. Default
+	// DefaultMaxAge.
 	MaxAge time.Duration
 	// ElevatedSingleUseTTL is the lifetime of single-use elevated tokens.
-	// Default 5 min.
+	// Default DefaultElevatedSingleUseTTL.
 	ElevatedSingleUseTTL time.Duration
 	// ElevatedMultiUseTTL is the lifetime of multi-use elevated tokens.
-	// Default 10 min.
+	// Default DefaultElevatedMultiUseTTL.
 	ElevatedMultiUseTTL time.Duration
 	// Leeway is the clock-skew allowance for exp, nbf and iat. Default
-	// 30 s; at most MaxLeeway (60 s).
+	// DefaultLeeway; at most MaxLeeway.
 	Leeway time.Duration
 
 	// Store keeps session records: revocation, refresh rotation with reuse
@@ -75,16 +132,16 @@ type Config struct {
 	Stateless bool
 	// RefreshGrace is how long a token superseded by a refresh stays
 	// usable: it still authenticates, and refreshing it again is not taken
-	// for theft but returns the current generation's tokens. It lets two
-	// tabs of one browser refresh the same token at once. Default
+	// for theft but returns the current generation's tokens. Default
 	// DefaultRefreshGrace; at most MaxRefreshGrace.
 	RefreshGrace time.Duration
 	// TouchInterval throttles the session's LastSeenAt: Verify writes it
 	// at most once per interval per session (a request that finds it
 	// older), so the inventory costs no write per request. Default
-	// DefaultTouchInterval (1 min).
+	// DefaultTouchInterval.
 	TouchInterval time.Duration
-	// JWKSMaxAge is the Cache-Control max-age of JWKSHandler. Default 5 min.
+	// JWKSMaxAge is the Cache-Control max-age of JWKSHandler. Default
+	// DefaultJWKSMaxAge.
 	JWKSMaxAge time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -107,7 +164,7 @@ func New(cfg Config) (*Manager, error) {
 		return nil, fmt.Errorf("%w: Keys is required", ErrConfig)
 	}
 	if cfg.Keys.Active() == nil || !cfg.Keys.Active().CanSign() {
-		return nil, fmt.Errorf("%w: %w", ErrConfig, ErrNoSigningKey)
+		return nil, fmt.Errorf("%w: %w", ErrConfig, errNoSigningKey)
 	}
 	if cfg.Issuer == "" {
 		return nil, fmt.Errorf("%w: Issuer is required", ErrConfig)
@@ -131,13 +188,13 @@ func New(cfg Config) (*Manager, error) {
 		return nil
 	}
 	if err := errors.Join(
-		def(&cfg.Lifetime, 2*time.Hour, "Lifetime"),
-		def(&cfg.MFAPendingLifetime, 10*time.Minute, "MFAPendingLifetime"),
-		def(&cfg.MaxAge, 30*24*time.Hour, "MaxAge"),
-		def(&cfg.ElevatedSingleUseTTL, 5*time.Minute, "ElevatedSingleUseTTL"),
-		def(&cfg.ElevatedMultiUseTTL, 10*time.Minute, "ElevatedMultiUseTTL"),
-		def(&cfg.Leeway, 30*time.Second, "Leeway"),
-		def(&cfg.JWKSMaxAge, 5*time.Minute, "JWKSMaxAge"),
+		def(&cfg.Lifetime, DefaultLifetime, "Lifetime"),
+		def(&cfg.MFAPendingLifetime, DefaultMFAPendingLifetime, "MFAPendingLifetime"),
+		def(&cfg.MaxAge, DefaultMaxAge, "MaxAge"),
+		def(&cfg.ElevatedSingleUseTTL, DefaultElevatedSingleUseTTL, "ElevatedSingleUseTTL"),
+		def(&cfg.ElevatedMultiUseTTL, DefaultElevatedMultiUseTTL, "ElevatedMultiUseTTL"),
+		def(&cfg.Leeway, DefaultLeeway, "Leeway"),
+		def(&cfg.JWKSMaxAge, DefaultJWKSMaxAge, "JWKSMaxAge"),
 		def(&cfg.RefreshGrace, DefaultRefreshGrace, "RefreshGrace"),
 		def(&cfg.TouchInterval, DefaultTouchInterval, "TouchInterval"),
 	); err != nil {
@@ -174,7 +231,7 @@ func (m *Manager) Issuer() string { return m.cfg.Issuer }
 func (m *Manager) Rotate(next *Key) error {
 	now := m.now()
 	m.cfg.Keys.Prune(now)
-	return m.cfg.Keys.Rotate(next, now.Add(m.longestToken()+m.cfg.Leeway))
+	return m.cfg.Keys.rotate(next, now.Add(m.longestToken()+m.cfg.Leeway))
 }
 
 // JWKS returns the JSON Web Key Set of the keys published now.
@@ -183,5 +240,5 @@ func (m *Manager) JWKS() ([]byte, error) { return m.cfg.Keys.JWKS(m.now()) }
 // JWKSHandler serves JWKS() with Cache-Control (Config.JWKSMaxAge) and an
 // ETag; If-None-Match gets 304. Mount it at /.well-known/jwks(.json).
 func (m *Manager) JWKSHandler() http.Handler {
-	return NewJWKSHandler(m.cfg.Keys, m.now, m.cfg.JWKSMaxAge)
+	return newJWKSHandler(m.cfg.Keys, m.now, m.cfg.JWKSMaxAge)
 }

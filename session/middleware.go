@@ -6,22 +6,14 @@ import (
 	"errors"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/authkit/authkit"
 )
 
-// DefaultCookieName is Dynamic's session cookie name.
-const DefaultCookieName = "DYNAMIC_JWT_TOKEN"
-
-// HTTP errors.
-var (
-	// ErrNoToken: the request carries no token at all.
-	ErrNoToken = errors.New("session: no token")
-	// ErrCSRF: a cookie-authenticated request came from an untrusted Origin.
-	ErrCSRF = errors.New("session: cross-site request rejected")
-)
-
-// MiddlewareConfig configures Middleware.
+// MiddlewareConfig configures how HTTP requests carry tokens: Middleware,
+// RequireScope, the token and Origin checks a handler of its own (such as
+// a refresh route) reuses, and the session cookie.
 type MiddlewareConfig struct {
 	// Kinds are the token kinds accepted. Default KindSession (full or
 	// minified). KindElevated is never accepted here: use VerifyElevated.
@@ -29,9 +21,13 @@ type MiddlewareConfig struct {
 	// CookieMode also reads the token from the cookie when the request
 	// has no Authorization header.
 	CookieMode bool
-	// CookieName is the cookie read in cookie mode. Default
-	// DefaultCookieName ("DYNAMIC_JWT_TOKEN").
+	// CookieName is the session cookie's name. Default DefaultCookieName
+	// ("DYNAMIC_JWT_TOKEN").
 	CookieName string
+	// CookieDomain is the session cookie's Domain, e.g. the parent domain
+	// in Dynamic-style cookie mode ("example.io" for auth.example.io).
+	// Default: host-only.
+	CookieDomain string
 	// TrustedOrigins are origins (scheme://host[:port]) other than the
 	// server's own that may send cookie-authenticated requests. A request
 	// authenticated only by the cookie whose Origin header is neither the
@@ -42,8 +38,11 @@ type MiddlewareConfig struct {
 	// the context (a present but invalid token is still refused). Pair it
 	// with RequireScope on the routes that need a user.
 	Optional bool
-	// ErrorHandler writes refusals. Default WriteError.
+	// ErrorHandler writes refusals of Middleware and RequireScope.
+	// Default WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
+	// Now is the clock for the cookie's Max-Age. Default time.Now.
+	Now func() time.Time
 }
 
 type ctxKey struct{}
@@ -70,21 +69,10 @@ func Middleware(m *Manager, cfg MiddlewareConfig) func(http.Handler) http.Handle
 	if kinds == 0 {
 		kinds = KindSession
 	}
-	name := cfg.CookieName
-	if name == "" {
-		name = DefaultCookieName
-	}
-	onErr := cfg.ErrorHandler
-	if onErr == nil {
-		onErr = WriteError
-	}
-	trusted := make(map[string]bool, len(cfg.TrustedOrigins))
-	for _, o := range cfg.TrustedOrigins {
-		trusted[strings.TrimSuffix(o, "/")] = true
-	}
+	onErr := cfg.onError()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			token, fromCookie, err := tokenFromRequest(r, cfg.CookieMode, name)
+			token, fromCookie, err := cfg.Token(r)
 			if err != nil {
 				onErr(w, r, err)
 				return
@@ -97,7 +85,7 @@ func Middleware(m *Manager, cfg MiddlewareConfig) func(http.Handler) http.Handle
 				onErr(w, r, ErrNoToken)
 				return
 			}
-			if fromCookie && !originAllowed(r, trusted) {
+			if fromCookie && !cfg.SameOrigin(r) {
 				onErr(w, r, ErrCSRF)
 				return
 			}
@@ -111,39 +99,60 @@ func Middleware(m *Manager, cfg MiddlewareConfig) func(http.Handler) http.Handle
 	}
 }
 
-// tokenFromRequest reads the bearer token or, in cookie mode, the cookie.
-// An Authorization header that is present but not a Bearer token is an
-// error rather than a fallback to the cookie.
-func tokenFromRequest(r *http.Request, cookieMode bool, name string) (token string, fromCookie bool, err error) {
+// Token reads the request's token: "Authorization: Bearer <token>"
+// (RFC 6750 §2.1) or, in cookie mode and without that header, the session
+// cookie (fromCookie). An Authorization header that is not a Bearer token
+// is an error (matching ErrInvalidToken) rather than a fallback to the
+// cookie; no token at all is "" and no error. A cookie-borne token must
+// pass SameOrigin before it is used.
+func (cfg MiddlewareConfig) Token(r *http.Request) (token string, fromCookie bool, err error) {
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, tok, ok := strings.Cut(h, " ")
 		tok = strings.TrimSpace(tok)
 		if !ok || !strings.EqualFold(scheme, "Bearer") || tok == "" {
-			return "", false, ErrMalformed
+			return "", false, errMalformed
 		}
 		return tok, false, nil
 	}
-	if cookieMode {
-		if ck, err := r.Cookie(name); err == nil && ck.Value != "" {
+	if cfg.CookieMode {
+		if ck, err := r.Cookie(cfg.cookieName()); err == nil && ck.Value != "" {
 			return ck.Value, true, nil
 		}
 	}
 	return "", false, nil
 }
 
-// originAllowed implements the cookie-mode CSRF check: no Origin header
-// (same-origin GET, non-browser client), the request's own host, or a
-// trusted origin.
-func originAllowed(r *http.Request, trusted map[string]bool) bool {
+// SameOrigin is the cookie-mode CSRF check (Fetch Standard Origin header,
+// RFC 6454 §7): the request has no Origin header (a same-origin GET, a
+// non-browser client), or its Origin is the request's own host or one of
+// TrustedOrigins. A handler that reads the cookie itself, or that must
+// refuse a cross-site sign-in (login CSRF), calls it.
+func (cfg MiddlewareConfig) SameOrigin(r *http.Request) bool {
 	o := r.Header.Get("Origin")
 	if o == "" {
 		return true
 	}
-	if trusted[o] {
-		return true
+	for _, t := range cfg.TrustedOrigins {
+		if o == strings.TrimSuffix(t, "/") {
+			return true
+		}
 	}
 	host, ok := originHost(o)
 	return ok && strings.EqualFold(host, r.Host)
+}
+
+func (cfg MiddlewareConfig) cookieName() string {
+	if cfg.CookieName == "" {
+		return DefaultCookieName
+	}
+	return cfg.CookieName
+}
+
+func (cfg MiddlewareConfig) onError() func(http.ResponseWriter, *http.Request, error) {
+	if cfg.ErrorHandler == nil {
+		return WriteError
+	}
+	return cfg.ErrorHandler
 }
 
 // originHost returns the host[:port] of an Origin header that is exactly
@@ -180,20 +189,23 @@ func originHost(o string) (string, bool) {
 }
 
 // RequireScope refuses requests whose claims (put there by Middleware)
-// lack scope: 401 when there are no claims, 403 with
-// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"` when the
-// scope is missing. Mount it inside Middleware. Most routes require
-// authkit.ScopeUserBasic, which an MFA-pending session lacks.
-func RequireScope(scope authkit.Scope) func(http.Handler) http.Handler {
+// lack scope, through ErrorHandler: a no-token refusal (401) when there
+// are no claims, a *ScopeError (403, by default with
+// `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, RFC
+// 6750 §3.1) when the scope is missing. Mount it inside Middleware. Most
+// routes require authkit.ScopeUserBasic, which an MFA-pending session
+// lacks.
+func (cfg MiddlewareConfig) RequireScope(scope authkit.Scope) func(http.Handler) http.Handler {
+	onErr := cfg.onError()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			c, ok := ClaimsFromContext(r.Context())
 			if !ok {
-				WriteError(w, r, ErrNoToken)
+				onErr(w, r, ErrNoToken)
 				return
 			}
 			if !c.HasScope(scope) {
-				WriteError(w, r, &ScopeError{Required: scope})
+				onErr(w, r, &ScopeError{Required: scope})
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -206,16 +218,10 @@ func RequireScope(scope authkit.Scope) func(http.Handler) http.Handler {
 // scope or a cross-site cookie request, 500 otherwise (a store failure).
 func HTTPStatus(err error) int {
 	switch {
-	case errors.Is(err, ErrStepUpRequired):
+	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrStepUpRequired):
 		return http.StatusUnauthorized
 	case errors.Is(err, ErrInsufficientScope), errors.Is(err, ErrCSRF):
 		return http.StatusForbidden
-	case errors.Is(err, ErrNoToken), errors.Is(err, ErrMalformed), errors.Is(err, ErrTooLarge),
-		errors.Is(err, ErrUnknownKey), errors.Is(err, ErrBadSignature), errors.Is(err, ErrAlgorithm),
-		errors.Is(err, ErrExpired), errors.Is(err, ErrNotYetValid), errors.Is(err, ErrIssuer),
-		errors.Is(err, ErrAudience), errors.Is(err, ErrWrongKind), errors.Is(err, ErrRevoked),
-		errors.Is(err, ErrSessionExpired), errors.Is(err, ErrSessionMismatch), errors.Is(err, ErrAlreadyUsed):
-		return http.StatusUnauthorized
 	}
 	return http.StatusInternalServerError
 }

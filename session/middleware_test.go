@@ -52,7 +52,7 @@ func TestMiddleware(t *testing.T) {
 		seen = c
 		w.WriteHeader(204)
 	})
-	h := session.Middleware(f.m, session.MiddlewareConfig{})(session.RequireScope(authkit.ScopeUserBasic)(final))
+	h := session.Middleware(f.m, session.MiddlewareConfig{})(session.MiddlewareConfig{}.RequireScope(authkit.ScopeUserBasic)(final))
 
 	cases := []struct {
 		name   string
@@ -172,7 +172,7 @@ func TestMiddlewareCookieMode(t *testing.T) {
 }
 
 func TestRequireScopeWithoutMiddleware(t *testing.T) {
-	h := session.RequireScope(authkit.ScopeUserBasic)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
+	h := session.MiddlewareConfig{}.RequireScope(authkit.ScopeUserBasic)(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }))
 	if w := serve(h, nil); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "Bearer" {
 		t.Fatalf("no claims: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
 	}
@@ -223,7 +223,7 @@ func TestCookie(t *testing.T) {
 	f := newFixture(t, session.ES256, true)
 	s := mintSession(t, f)
 	w := httptest.NewRecorder()
-	session.SetCookie(w, s, session.CookieOptions{Now: f.clk.Now, Domain: "example.io"})
+	session.MiddlewareConfig{Now: f.clk.Now, CookieDomain: "example.io"}.SetCookie(w, s)
 	res := w.Result()
 	cs := res.Cookies()
 	if len(cs) != 1 {
@@ -241,7 +241,7 @@ func TestCookie(t *testing.T) {
 		}
 	}
 	w = httptest.NewRecorder()
-	session.ClearCookie(w, session.CookieOptions{Name: "custom"})
+	session.MiddlewareConfig{CookieName: "custom"}.ClearCookie(w)
 	raw = w.Result().Header.Get("Set-Cookie")
 	if !strings.HasPrefix(raw, "custom=;") || !strings.Contains(raw, "Max-Age=0") || !strings.Contains(raw, "HttpOnly") {
 		t.Fatalf("clear: %q", raw)
@@ -249,7 +249,7 @@ func TestCookie(t *testing.T) {
 	// An already expired token clears the cookie instead.
 	w = httptest.NewRecorder()
 	f.clk.Advance(3 * time.Hour)
-	session.SetCookie(w, s, session.CookieOptions{Now: f.clk.Now})
+	session.MiddlewareConfig{Now: f.clk.Now}.SetCookie(w, s)
 	if raw := w.Result().Header.Get("Set-Cookie"); !strings.Contains(raw, "Max-Age=0") {
 		t.Fatalf("expired token: %q", raw)
 	}
@@ -269,7 +269,7 @@ func TestRequireElevated(t *testing.T) {
 		}
 		w.WriteHeader(204)
 	})
-	h := session.Middleware(f.m, session.MiddlewareConfig{})(session.RequireElevated(f.m, authkit.ScopeWalletExport, "")(final))
+	h := session.Middleware(f.m, session.MiddlewareConfig{})(session.MiddlewareConfig{}.RequireElevated(f.m, authkit.ScopeWalletExport, "")(final))
 	req := func(el string) func(*http.Request) {
 		return func(r *http.Request) {
 			r.Header.Set("Authorization", "Bearer "+s.MinifiedJWT)
@@ -306,7 +306,7 @@ func TestRequireElevated(t *testing.T) {
 		}
 	}
 	// Without the session middleware there is nothing to bind to.
-	bare := session.RequireElevated(f.m, authkit.ScopeWalletExport, "")(final)
+	bare := session.MiddlewareConfig{}.RequireElevated(f.m, authkit.ScopeWalletExport, "")(final)
 	if w := serve(bare, req(single.Token)); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "Bearer" {
 		t.Errorf("no session: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
 	}

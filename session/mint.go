@@ -44,10 +44,10 @@ type MintOptions struct {
 	// user's LastVerifiedCredentialID.
 	SigninCredentialID string
 	// UserAgent is the client's User-Agent header, kept (cut to
-	// MaxUserAgentLength) on a new session for the inventory.
+	// maxUserAgentLength) on a new session for the inventory.
 	UserAgent string
 	// RemoteIP is the client's address; a new session keeps only its /24
-	// (IPv4) or /48 (IPv6) network (IPPrefix). Empty or unparsable: none.
+	// (IPv4) or /48 (IPv6) network. Empty or unparsable: none.
 	RemoteIP string
 
 	// continued is the live record Refresh rotated; set only there.
@@ -56,9 +56,14 @@ type MintOptions struct {
 	// AMR and AuthTime record the session's last proof of a second factor
 	// (the amr and auth_time claims, RFC 8176 and OpenID Connect Core
 	// §2); see UpgradeMFA. A re-issue of the session carries them over.
-	// Mint keeps AMR as given: include AMRMultiFactor for the session to
-	// count as fresh (Claims.FreshMFA), e.g. {AMRHardwareKey,
-	// AMRMultiFactor} after a passkey sign-in with user verification.
+	// Mint adds AMRMultiFactor when AMR names methods of two different
+	// factors (RFC 8176 §2: "mfa" is multiple-factor authentication;
+	// knowledge: pwd, pin, kba; possession: hwk, swk, sc, otp, sms, tel,
+	// pop; inherence: fpt, face, iris, retina, vbm), e.g. {AMRHardwareKey,
+	// "pin"} or {AMRHardwareKey, "face"} after a passkey with user
+	// verification, so the session counts as fresh (Claims.FreshMFA).
+	// Methods of one factor (sms and otp are both possession) never add
+	// it; a host may still list AMRMultiFactor itself.
 	AMR []string
 	// AuthTime is when the AMR methods were proven; required with AMR.
 	AuthTime time.Time
@@ -67,10 +72,10 @@ type MintOptions struct {
 // Tokens are the result of Mint, Upgrade and Refresh: what a sign-in
 // response (VerifyResponse) carries.
 type Tokens struct {
-	// JWT is the full token (an ID token for the client; typ TypFull).
+	// JWT is the full token (an ID token for the client; typ typFull).
 	JWT string
 	// MinifiedJWT is the session's access token for servers (typ
-	// TypMinified); the cookie holds it in cookie mode.
+	// typMinified); the cookie holds it in cookie mode.
 	MinifiedJWT string
 	// ExpiresAt is the exp of both tokens (the response's expiresAt).
 	ExpiresAt time.Time
@@ -143,7 +148,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 			sessionEnd = now.Add(m.cfg.MaxAge)
 			rec := Record{
 				ID: sid, UserID: user.ID, EnvironmentID: env, CreatedAt: now, ExpiresAt: sessionEnd,
-				UserAgent: truncateUserAgent(opts.UserAgent), IPPrefix: IPPrefix(opts.RemoteIP),
+				UserAgent: truncateUserAgent(opts.UserAgent), IPPrefix: ipPrefix(opts.RemoteIP),
 			}
 			if err := m.cfg.Store.Create(ctx, rec); err != nil {
 				return Tokens{}, fmt.Errorf("session: store: %w", err)
@@ -203,7 +208,7 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 	full.Kind = KindFull
 	// The minified token is the full one's claims without the profile and
 	// credential list, with the access-token members added.
-	hashes := HashCredentials(user.VerifiedCredentials)
+	hashes := hashCredentials(user.VerifiedCredentials)
 	mini := Claims{
 		Kind: KindMinified, Issuer: full.Issuer, Subject: full.Subject, Audience: full.Audience,
 		ExpiresAt: exp, IssuedAt: now, ID: b64.EncodeToString(ids[16:]),
@@ -233,10 +238,10 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 // requiresAdditionalAuth until they expire, so they grant nothing more.
 func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.User, extra authkit.Scopes) (Tokens, error) {
 	if pending == nil || pending.Kind&KindSession == 0 {
-		return Tokens{}, fmt.Errorf("%w: Upgrade needs session token claims", ErrWrongKind)
+		return Tokens{}, fmt.Errorf("%w: Upgrade needs session token claims", errWrongKind)
 	}
 	if pending.Subject != user.ID {
-		return Tokens{}, ErrSessionMismatch
+		return Tokens{}, errSessionMismatch
 	}
 	return m.Mint(ctx, user, MintOptions{
 		SessionID:          pending.SessionID,

@@ -8,7 +8,7 @@ import (
 // The cookie CSRF check accepts an Origin only in its exact serialized
 // form; "https://evil@victim" names victim to url.Parse and was accepted.
 func TestOriginAllowedStrict(t *testing.T) {
-	trusted := map[string]bool{"https://app.example": true}
+	cfg := MiddlewareConfig{TrustedOrigins: []string{"https://app.example/"}}
 	tests := []struct {
 		origin string
 		want   bool
@@ -41,7 +41,7 @@ func TestOriginAllowedStrict(t *testing.T) {
 		if tc.origin != "" {
 			r.Header.Set("Origin", tc.origin)
 		}
-		if got := originAllowed(r, trusted); got != tc.want {
+		if got := cfg.SameOrigin(r); got != tc.want {
 			t.Errorf("%q: %v, want %v", tc.origin, got, tc.want)
 		}
 	}

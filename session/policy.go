@@ -67,11 +67,6 @@ type Rule struct {
 	FreshMFA bool
 }
 
-// DefaultFreshFor is how long after a second-factor proof a session counts
-// as fresh for the rules with FreshMFA: 5 minutes, the lifetime of a
-// single-use elevated token.
-const DefaultFreshFor = 5 * time.Minute
-
 // DefaultRules returns the step-up table for Dynamic's routes:
 //
 //	action               scope              applies         MFA token  fresh MFA

@@ -9,51 +9,25 @@ import (
 	"github.com/authkit/authkit"
 )
 
-// Refresh rotation defaults.
-const (
-	// DefaultRefreshGrace is how long a token superseded by a refresh keeps
-	// working (Config.RefreshGrace): long enough for two tabs that read the
-	// same token to both refresh it, short enough that a thief replaying a
-	// stolen token minutes later is caught.
-	DefaultRefreshGrace = 5 * time.Second
-	// MaxRefreshGrace bounds Config.RefreshGrace: past it a replayed token
-	// would pass for a second tab.
-	MaxRefreshGrace = time.Minute
-	// DefaultTouchInterval is how often at most Verify records a session's
-	// LastSeenAt (Config.TouchInterval).
-	DefaultTouchInterval = time.Minute
-)
-
-// Refresh rotation errors. Both also match ErrRevoked with errors.Is, so
-// that HTTPStatus answers 401.
-var (
-	// ErrSuperseded: the token's generation was replaced by a refresh
-	// longer than Config.RefreshGrace ago.
-	ErrSuperseded = errors.New("session: token superseded by a refresh")
-	// ErrRefreshReuse: a superseded token was presented to Refresh after
-	// the grace window; the session is revoked, so every token of it, the
-	// legitimate client's included, stops working (RFC 9700 §4.14.2).
-	ErrRefreshReuse = errors.New("session: superseded token reused; session revoked")
-)
-
-// UserLookup returns the host's current view of a user by id, for Refresh:
-// the new tokens carry the user's profile and credentials as they are now.
-// account.Service.Get is one. An error (such as a deleted user's
-// account.ErrNotFound) fails the refresh and is returned as is; the
-// session is left unchanged.
-type UserLookup func(ctx context.Context, userID string) (authkit.User, error)
+// errSuperseded: the token's generation was replaced by a refresh longer
+// than Config.RefreshGrace ago. Returned with ErrRevoked.
+var errSuperseded = errors.New("session: token superseded by a refresh")
 
 // Refresh exchanges a session token (full or minified) for new tokens of
 // the same session at the next generation, with a later exp capped at the
 // session's maximum age. The token names its user; lookup is called with
-// that id. Scope, audience, session public key, amr and auth_time carry
-// over. An
-// MFA-pending session cannot be refreshed (ErrInsufficientScope).
+// that id and returns the host's current view of the user, so the new
+// tokens carry the profile and credentials as they are now
+// (account.Service.Get is one). A lookup error (such as a deleted user's
+// account.ErrNotFound) fails the refresh and is returned as is; the
+// session is left unchanged. Scope, audience, session public key, amr and
+// auth_time carry over. An MFA-pending session cannot be refreshed
+// (ErrInsufficientScope).
 //
 // Rotation, as one atomic store operation (Store.Rotate):
 //   - the token is of the current generation: the generation advances;
 //     the presented token keeps working for Config.RefreshGrace, then
-//     Verify refuses it (ErrSuperseded);
+//     Verify refuses it (errSuperseded);
 //   - it is of the generation just replaced, within the grace window (a
 //     second tab): the current generation's tokens, no advance. A stolen
 //     copy refreshed within the window gets them too; it is caught at the
@@ -65,12 +39,12 @@ type UserLookup func(ctx context.Context, userID string) (authkit.User, error)
 // N concurrent refreshes of one token advance the generation once. Needs
 // a Store. Pass the minified token: the full one grows with the user's
 // credentials and may exceed MaxTokenSize.
-func (m *Manager) Refresh(ctx context.Context, token string, lookup UserLookup) (Tokens, error) {
+func (m *Manager) Refresh(ctx context.Context, token string, lookup func(ctx context.Context, userID string) (authkit.User, error)) (Tokens, error) {
 	if m.cfg.Store == nil {
 		return Tokens{}, ErrNoStore
 	}
 	if lookup == nil {
-		return Tokens{}, fmt.Errorf("%w: nil UserLookup", ErrInvalidRequest)
+		return Tokens{}, fmt.Errorf("%w: nil user lookup", ErrInvalidRequest)
 	}
 	c, err := m.parse(token, KindSession)
 	if err != nil {
@@ -87,7 +61,7 @@ func (m *Manager) Refresh(ctx context.Context, token string, lookup UserLookup) 
 		return Tokens{}, err
 	}
 	if user.ID != c.Subject {
-		return Tokens{}, ErrSessionMismatch
+		return Tokens{}, errSessionMismatch
 	}
 	now := m.now()
 	rec, err := m.cfg.Store.Rotate(ctx, c.SessionID, c.Generation, now, now.Add(m.cfg.RefreshGrace))
@@ -131,7 +105,7 @@ func checkGeneration(rec Record, gen uint64, now time.Time) error {
 	if gen == rec.Generation || gen+1 == rec.Generation && now.Before(rec.GraceUntil) {
 		return nil
 	}
-	return fmt.Errorf("%w: %w", ErrSuperseded, ErrRevoked)
+	return fmt.Errorf("%w: %w", errSuperseded, ErrRevoked)
 }
 
 // touch records that the session was seen, once per TouchInterval: only

@@ -11,11 +11,6 @@ import (
 	"math/big"
 )
 
-// ErrKeyNotExportable: MarshalPEM or MarshalJWK of a key whose signer is
-// not an in-memory standard-library key (a KMS or HSM signer): there is
-// no private key to export.
-var ErrKeyNotExportable = errors.New("session: private key not exportable")
-
 // signDigest signs a JWS signing input with the key's crypto.Signer. Any
 // Signer works, an in-memory key or a KMS/HSM client: ES256 hashes with
 // SHA-256 and converts the Signer's ASN.1 DER signature to the fixed
@@ -41,7 +36,7 @@ func signDigest(k *Key, input []byte) ([]byte, error) {
 		}
 		return sig, err
 	}
-	return nil, fmt.Errorf("%w: %q", ErrKeyAlgorithm, k.alg)
+	return nil, fmt.Errorf("%w: %q", errKeyAlgorithm, k.alg)
 }
 
 // ecdsaRaw converts an ASN.1 ECDSA-Sig-Value (RFC 3279 §2.2.3) to R‖S,

@@ -13,16 +13,6 @@ import (
 	"github.com/authkit/authkit"
 )
 
-// DefaultElevatedHeader is the request header RequireElevated reads the
-// elevated-access token from. Dynamic does not document one; this name is
-// our choice.
-const DefaultElevatedHeader = "X-Elevated-Access-Token"
-
-// ErrStepUpRequired: the action needs a valid elevated-access token and the
-// request has none, or one that is expired, used, for another session or
-// another scope. The cause is wrapped in a *StepUpError.
-var ErrStepUpRequired = errors.New("session: step-up authentication required")
-
 // StepUpError says which scope an action needs an elevated token for, and
 // why the presented one (if any) was refused. errors.Is(err,
 // ErrStepUpRequired) holds, and so does errors.Is with the cause.
@@ -80,32 +70,34 @@ func ElevatedClaimsFromContext(ctx context.Context) (*Claims, bool) {
 // RequireElevated protects a sensitive action: the request must carry, in
 // header (default DefaultElevatedHeader), an elevated-access token of the
 // request's own session (Middleware must run first) with scope. A
-// single-use token is consumed. Otherwise the answer is 401 with
+// single-use token is consumed. Otherwise ErrorHandler gets a
+// *StepUpError, by default a 401 with
 // `WWW-Authenticate: Bearer error="insufficient_user_authentication"`
 // (RFC 9470) naming the scope, so the client knows to step up.
-func RequireElevated(m *Manager, scope authkit.Scope, header string) func(http.Handler) http.Handler {
+func (cfg MiddlewareConfig) RequireElevated(m *Manager, scope authkit.Scope, header string) func(http.Handler) http.Handler {
 	if header == "" {
 		header = DefaultElevatedHeader
 	}
+	onErr := cfg.onError()
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sess, ok := ClaimsFromContext(r.Context())
 			if !ok {
-				WriteError(w, r, ErrNoToken)
+				onErr(w, r, ErrNoToken)
 				return
 			}
 			tok := r.Header.Get(header)
 			if tok == "" {
-				WriteError(w, r, &StepUpError{Scope: scope, Err: ErrNoToken})
+				onErr(w, r, &StepUpError{Scope: scope, Err: ErrNoToken})
 				return
 			}
 			c, err := m.VerifyElevated(r.Context(), tok, scope, sess)
 			if err != nil {
 				if HTTPStatus(err) == http.StatusInternalServerError {
-					WriteError(w, r, err)
+					onErr(w, r, err)
 					return
 				}
-				WriteError(w, r, &StepUpError{Scope: scope, Err: err})
+				onErr(w, r, &StepUpError{Scope: scope, Err: err})
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), elevatedKey{}, c)))
@@ -125,6 +117,30 @@ const (
 	// AMRHardwareKey ("hwk"): a passkey or security key.
 	AMRHardwareKey = "hwk"
 )
+
+// amrFactor is the authentication factor of an RFC 8176 §2 method: 1
+// knowledge, 2 possession, 4 inherence; 0 for a method that names none
+// (geo, user, mca, mfa, rba, wia, or one not registered).
+func amrFactor(m string) uint8 {
+	switch m {
+	case "pwd", "pin", "kba":
+		return 1
+	case "hwk", "swk", "sc", "otp", "sms", "tel", "pop":
+		return 2
+	case "fpt", "face", "iris", "retina", "vbm":
+		return 4
+	}
+	return 0
+}
+
+// multiFactor reports whether amr names methods of two different factors.
+func multiFactor(amr []string) bool {
+	var seen uint8
+	for _, m := range amr {
+		seen |= amrFactor(m)
+	}
+	return seen&(seen-1) != 0
+}
 
 // maxAMR bounds the amr values a token carries.
 const maxAMR = 8
@@ -146,7 +162,11 @@ func (m *Manager) sessionAMR(opts MintOptions) ([]string, time.Time, error) {
 	if opts.AuthTime.After(m.now().Add(m.cfg.Leeway)) {
 		return nil, time.Time{}, fmt.Errorf("%w: auth_time in the future", ErrInvalidRequest)
 	}
-	return slices.Clone(opts.AMR), opts.AuthTime.Truncate(time.Second), nil
+	amr := slices.Clone(opts.AMR)
+	if !slices.Contains(amr, AMRMultiFactor) && multiFactor(amr) {
+		amr = append(amr, AMRMultiFactor)
+	}
+	return amr, opts.AuthTime.Truncate(time.Second), nil
 }
 
 // UpgradeMFA is Upgrade for a session whose user has just proven a second
@@ -157,10 +177,10 @@ func (m *Manager) sessionAMR(opts MintOptions) ([]string, time.Time, error) {
 // fully authenticated (a re-authentication).
 func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.User, extra authkit.Scopes, amr ...string) (Tokens, error) {
 	if session == nil || session.Kind&KindSession == 0 {
-		return Tokens{}, fmt.Errorf("%w: UpgradeMFA needs session token claims", ErrWrongKind)
+		return Tokens{}, fmt.Errorf("%w: UpgradeMFA needs session token claims", errWrongKind)
 	}
 	if session.Subject != user.ID {
-		return Tokens{}, ErrSessionMismatch
+		return Tokens{}, errSessionMismatch
 	}
 	methods := slices.Clone(amr)
 	if !slices.Contains(methods, AMRMultiFactor) {
@@ -178,37 +198,23 @@ func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.
 	})
 }
 
-// DefaultMFATokenHeader is the request header StepUp reads an MFA token
-// from (Dynamic's x-mfa-auth-token).
-const DefaultMFATokenHeader = "X-Mfa-Auth-Token"
-
-// DefaultACR is the acr_values of StepUp's challenge: an authentication
-// context meaning "stepped up for this action". RFC 9470 leaves the values
-// to the deployment.
-const DefaultACR = "step-up"
-
-// Factors is what StepUp needs to know from the host's second factors
-// (TOTP devices, passkeys) and MFA tokens. A host using package mfa
-// answers HasSecondFactor with mfa.Service.HasVerifiedDevice (or a
-// passkey in passkey.Service.List), and UseMFAToken with
-// mfa.Service.ConsumeToken, whose mfa.ErrTokenInvalid means false.
-type Factors interface {
-	// HasSecondFactor reports whether the user holds a verified second
-	// factor.
-	HasSecondFactor(ctx context.Context, userID string) (bool, error)
-	// UseMFAToken checks an MFA token of the user, bound to sessionID or
-	// to no session, and uses it up if it is single-use. It returns false
-	// for a token that is unknown, expired, used or another user's, and an
-	// error only when the check itself failed.
-	UseMFAToken(ctx context.Context, userID, sessionID, token string) (bool, error)
-}
-
 // StepUpConfig configures a StepUp guard.
 type StepUpConfig struct {
 	// Manager verifies elevated-access tokens. Required.
 	Manager *Manager
-	// Factors answers for the user's second factors. Required.
-	Factors Factors
+	// HasSecondFactor reports whether the user holds a verified second
+	// factor (TOTP device, passkey): mfa.Service.HasVerifiedDevice, or a
+	// function that also looks at passkeys. Required.
+	HasSecondFactor func(ctx context.Context, userID string) (bool, error)
+	// ConsumeMFAToken checks an MFA token of the user, bound to sessionID
+	// or to no session, and uses it up if it is single-use:
+	// mfa.Service.ConsumeToken. Nil: MFA tokens are never accepted.
+	ConsumeMFAToken func(ctx context.Context, userID, sessionID, token string) error
+	// MFATokenInvalid is the error ConsumeMFAToken returns for a token
+	// that is unknown, expired, used or another user's (mfa.ErrTokenInvalid):
+	// the request is refused with ErrMFATokenInvalid. Any other error is a
+	// failed check and is returned as it is. Required with ConsumeMFAToken.
+	MFATokenInvalid error
 	// Rules is the policy table. Default DefaultRules().
 	Rules []Rule
 	// FreshFor is how long after a second-factor proof (UpgradeMFA) a
@@ -248,7 +254,7 @@ const (
 // route accepts the request without a token.
 type StepUp struct {
 	m       *Manager
-	factors Factors
+	cfg     StepUpConfig
 	policy  *Policy
 	fresh   time.Duration
 	acr     string
@@ -259,8 +265,11 @@ type StepUp struct {
 
 // NewStepUp validates cfg and returns the guard.
 func NewStepUp(cfg StepUpConfig) (*StepUp, error) {
-	if cfg.Manager == nil || cfg.Factors == nil {
-		return nil, fmt.Errorf("%w: StepUp needs a Manager and Factors", ErrConfig)
+	if cfg.ConsumeMFAToken != nil && cfg.MFATokenInvalid == nil {
+		return nil, fmt.Errorf("%w: ConsumeMFAToken needs MFATokenInvalid", ErrConfig)
+	}
+	if cfg.Manager == nil || cfg.HasSecondFactor == nil {
+		return nil, fmt.Errorf("%w: StepUp needs a Manager and HasSecondFactor", ErrConfig)
 	}
 	rules := cfg.Rules
 	if rules == nil {
@@ -270,7 +279,7 @@ func NewStepUp(cfg StepUpConfig) (*StepUp, error) {
 	if err != nil {
 		return nil, err
 	}
-	g := &StepUp{m: cfg.Manager, factors: cfg.Factors, policy: p, fresh: cfg.FreshFor, acr: cfg.ACR,
+	g := &StepUp{m: cfg.Manager, cfg: cfg, policy: p, fresh: cfg.FreshFor, acr: cfg.ACR,
 		elevHdr: cfg.ElevatedHeader, mfaHdr: cfg.MFATokenHeader, onErr: cfg.ErrorHandler}
 	switch {
 	case g.fresh < 0 || g.fresh > time.Hour:
@@ -313,7 +322,7 @@ func (g *StepUp) state(ctx context.Context, sess *Claims, r Rule) (StepUpState, 
 	}
 	var st StepUpState
 	if r.Applies == IfSecondFactor {
-		has, err := g.factors.HasSecondFactor(ctx, sess.Subject)
+		has, err := g.cfg.HasSecondFactor(ctx, sess.Subject)
 		if err != nil {
 			return StepUpState{}, err
 		}
@@ -383,7 +392,7 @@ func (g *StepUp) Authorize(r *http.Request, action Action) (Proof, error) {
 		refusal.Err = err
 	}
 	if tok := r.Header.Get(g.mfaHdr); rule.MFAToken && tok != "" {
-		ok, err := g.factors.UseMFAToken(ctx, sess.Subject, sess.SessionID, tok)
+		ok, err := g.useMFAToken(ctx, sess, tok)
 		if err != nil {
 			return 0, err
 		}
@@ -395,9 +404,18 @@ func (g *StepUp) Authorize(r *http.Request, action Action) (Proof, error) {
 	return 0, refusal
 }
 
-// ErrMFATokenInvalid: the request's MFA token is unknown, expired, used or
-// another user's. It is the cause of a *StepUpError.
-var ErrMFATokenInvalid = errors.New("session: invalid MFA token")
+// useMFAToken uses an MFA token of the session's user: false for one the
+// host calls invalid, an error when the check failed.
+func (g *StepUp) useMFAToken(ctx context.Context, sess *Claims, tok string) (bool, error) {
+	if g.cfg.ConsumeMFAToken == nil {
+		return false, nil
+	}
+	err := g.cfg.ConsumeMFAToken(ctx, sess.Subject, sess.SessionID, tok)
+	if errors.Is(err, g.cfg.MFATokenInvalid) {
+		return false, nil
+	}
+	return err == nil, err
+}
 
 type proofKey struct{}
 

@@ -15,7 +15,7 @@ import (
 func BenchmarkStepUpAuthorize(b *testing.B) {
 	f := newFixture(b, session.ES256, true)
 	ff := newFakeFactors()
-	g, err := session.NewStepUp(session.StepUpConfig{Manager: f.m, Factors: ff})
+	g, err := session.NewStepUp(ff.config(f.m))
 	if err != nil {
 		b.Fatal(err)
 	}

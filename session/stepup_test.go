@@ -14,7 +14,8 @@ import (
 	"github.com/authkit/authkit/session"
 )
 
-// fakeFactors is a Factors whose users and MFA tokens are set by the test.
+// fakeFactors answers StepUpConfig's second-factor questions for users
+// and MFA tokens set by the test.
 type fakeFactors struct {
 	mu      sync.Mutex
 	second  map[string]bool
@@ -33,22 +34,33 @@ func (f *fakeFactors) HasSecondFactor(_ context.Context, userID string) (bool, e
 	return f.second[userID], f.failErr
 }
 
-func (f *fakeFactors) UseMFAToken(_ context.Context, _, _, token string) (bool, error) {
+// errFakeToken is the fake's "invalid MFA token".
+var errFakeToken = errors.New("fake: invalid MFA token")
+
+func (f *fakeFactors) ConsumeMFAToken(_ context.Context, _, _, token string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if f.failErr != nil {
+		return f.failErr
+	}
 	single, ok := f.tokens[token]
 	if !ok || f.used[token] {
-		return false, f.failErr
+		return errFakeToken
 	}
 	if single {
 		f.used[token] = true
 	}
-	return true, f.failErr
+	return nil
+}
+
+// config is a StepUpConfig over the fake.
+func (f *fakeFactors) config(m *session.Manager) session.StepUpConfig {
+	return session.StepUpConfig{Manager: m, HasSecondFactor: f.HasSecondFactor, ConsumeMFAToken: f.ConsumeMFAToken, MFATokenInvalid: errFakeToken}
 }
 
 func newStepUp(t *testing.T, f *fixture, ff *fakeFactors) *session.StepUp {
 	t.Helper()
-	g, err := session.NewStepUp(session.StepUpConfig{Manager: f.m, Factors: ff})
+	g, err := session.NewStepUp(ff.config(f.m))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,12 +351,13 @@ func TestStepUpRefusals(t *testing.T) {
 		t.Errorf("factor lookup failure: %d", w.Code)
 	}
 	for _, cfg := range []session.StepUpConfig{
-		{Factors: ff},
+		{HasSecondFactor: ff.HasSecondFactor},
+		{Manager: f.m, HasSecondFactor: ff.HasSecondFactor, ConsumeMFAToken: ff.ConsumeMFAToken},
 		{Manager: f.m},
-		{Manager: f.m, Factors: ff, FreshFor: -time.Second},
-		{Manager: f.m, Factors: ff, FreshFor: 2 * time.Hour},
-		{Manager: f.m, Factors: ff, ACR: `a"b`},
-		{Manager: f.m, Factors: ff, Rules: []session.Rule{}},
+		{Manager: f.m, HasSecondFactor: ff.HasSecondFactor, FreshFor: -time.Second},
+		{Manager: f.m, HasSecondFactor: ff.HasSecondFactor, FreshFor: 2 * time.Hour},
+		{Manager: f.m, HasSecondFactor: ff.HasSecondFactor, ACR: `a"b`},
+		{Manager: f.m, HasSecondFactor: ff.HasSecondFactor, Rules: []session.Rule{}},
 	} {
 		if _, err := session.NewStepUp(cfg); !errors.Is(err, session.ErrConfig) {
 			t.Errorf("NewStepUp(%+v) = %v", cfg, err)
@@ -464,6 +477,40 @@ func TestUpgradeMFAFreshness(t *testing.T) {
 	} {
 		if _, err := f.m.Mint(ctx, u, opts); !errors.Is(err, session.ErrInvalidRequest) {
 			t.Errorf("Mint(%+v) = %v", opts, err)
+		}
+	}
+}
+
+// TestMintAddsMFA: Mint adds "mfa" to amr when the methods span two
+// factors (RFC 8176 §2), and only then.
+func TestMintAddsMFA(t *testing.T) {
+	f := newFixture(t, session.ES256, true)
+	for _, tc := range []struct {
+		amr  []string
+		want string
+	}{
+		{[]string{"hwk", "pin"}, "hwk pin mfa"},
+		{[]string{"hwk", "face"}, "hwk face mfa"},
+		{[]string{"pwd", "otp"}, "pwd otp mfa"},
+		{[]string{"sms", "otp"}, "sms otp"},
+		{[]string{"hwk"}, "hwk"},
+		{[]string{"geo", "otp"}, "geo otp"},
+		{[]string{"hwk", "mfa"}, "hwk mfa"},
+		{[]string{"kba", "pin"}, "kba pin"},
+	} {
+		tok, err := f.m.Mint(t.Context(), testUser(1), session.MintOptions{AMR: tc.amr, AuthTime: f.clk.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c, err := f.m.Verify(t.Context(), tok.MinifiedJWT, session.KindSession)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(c.AMR, " "); got != tc.want {
+			t.Errorf("amr %v: token amr %q, want %q", tc.amr, got, tc.want)
+		}
+		if fresh := c.FreshMFA(f.clk.Now(), time.Minute, 0); fresh != strings.Contains(tc.want, "mfa") {
+			t.Errorf("amr %v: FreshMFA %v", tc.amr, fresh)
 		}
 	}
 }

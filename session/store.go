@@ -2,25 +2,7 @@ package session
 
 import (
 	"context"
-	"errors"
 	"time"
-)
-
-// Store errors. Store implementations return these (wrapped or not) so that
-// the Manager can branch with errors.Is.
-var (
-	// ErrNotFound: no session record with that id.
-	ErrNotFound = errors.New("session: not found")
-	// ErrExists: Create was called with an id that is already stored.
-	ErrExists = errors.New("session: already exists")
-	// ErrAlreadyUsed: a single-use token id (jti) was already consumed.
-	// VerifyElevated returns it for a single-use elevated token used twice.
-	ErrAlreadyUsed = errors.New("session: token already used")
-	// ErrReused: Rotate was given a superseded generation outside the
-	// grace window, so the store revoked the session (refresh-token reuse,
-	// RFC 9700 §4.14.2). Manager.Refresh returns it wrapped in
-	// ErrRefreshReuse.
-	ErrReused = errors.New("session: superseded generation presented")
 )
 
 // Record is one session as a Store keeps it: plain data, with absolute
@@ -53,7 +35,7 @@ type Record struct {
 	// advanced by Touch and Rotate.
 	LastSeenAt time.Time
 	// UserAgent is the client's User-Agent at sign-in, cut to
-	// MaxUserAgentLength bytes, for the session inventory.
+	// maxUserAgentLength bytes, for the session inventory.
 	UserAgent string
 	// IPPrefix is the client's address at sign-in truncated to its /24
 	// (IPv4) or /48 (IPv6) network, e.g. "203.0.113.0/24": enough to

@@ -12,7 +12,7 @@ import (
 // In order: the size limit (before any parsing); the header: no crit, an
 // alg among ES256/EdDSA/RS256, the typ of an expected kind, a kid that is a
 // key id of a published key (a map lookup, nothing else) and an alg equal
-// to that key's algorithm; for ES256 a low-S signature (ErrHighS); exp,
+// to that key's algorithm; for ES256 a low-S signature (errHighS); exp,
 // nbf, iat and auth_time, when present, JSON numbers; the signature; iss,
 // exp (required), nbf and iat with Config.Leeway; aud among the accepted audiences; sub, sid, jti and
 // iat present; environment_id when configured. With a Store, the session
@@ -83,10 +83,10 @@ func (m *Manager) checkRecord(rec Record, sub string, now time.Time) error {
 		return ErrRevoked
 	}
 	if rec.UserID != sub {
-		return ErrSessionMismatch
+		return errSessionMismatch
 	}
 	if !now.Before(rec.ExpiresAt) {
-		return ErrSessionExpired
+		return errSessionExpired
 	}
 	return nil
 }

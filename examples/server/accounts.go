@@ -7,7 +7,6 @@ import (
 
 	"github.com/authkit/authkit/account"
 	"github.com/authkit/authkit/passkey"
-	"github.com/authkit/authkit/session"
 )
 
 // buildAccounts composes the user directory. Deleting a user, or resetting
@@ -65,7 +64,7 @@ func (s *server) usersDelete(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	if s.cfg.CookieAuth {
-		session.ClearCookie(w, session.CookieOptions{})
+		s.sessionHTTP.ClearCookie(w)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil

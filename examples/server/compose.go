@@ -47,9 +47,6 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 		return err
 	}
 	s.jwksHandler = s.sessions.JWKSHandler()
-	if s.steps, err = s.newStepUp(); err != nil {
-		return err
-	}
 
 	// One-time codes.
 	smsSender, emailSender, err := s.senders()
@@ -104,6 +101,10 @@ func (s *server) buildMFAAndOAuth(opt serverOptions, keys serverSecrets) error {
 	}); err != nil {
 		return err
 	}
+	// The step-up guard takes the MFA service's methods, so it comes after.
+	if s.steps, err = s.newStepUp(); err != nil {
+		return err
+	}
 	if err := s.buildAccounts(); err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func (s *server) signingKey() (*session.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("-signing-key: %w", err)
 	}
-	k, err := session.ParsePEM(pem)
+	k, err := session.ParseKey(pem)
 	if err != nil {
 		return nil, fmt.Errorf("-signing-key: %w", err)
 	}

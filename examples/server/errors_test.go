@@ -63,7 +63,7 @@ func TestErrorMapping(t *testing.T) {
 		{"mfa token", classifyMFA(mfa.ErrTokenInvalid), 403, "mfa_token_required", 0},
 		{"expired token", classifySession(wrap(session.ErrExpired)), 401, "unauthorized", 0},
 		{"revoked", classifySession(session.ErrRevoked), 401, "unauthorized", 0},
-		{"wrong kind", classifySession(session.ErrWrongKind), 401, "unauthorized", 0},
+		{"invalid token (wrong kind)", classifySession(wrap(session.ErrInvalidToken)), 401, "unauthorized", 0},
 		{"no token", classifySession(session.ErrNoToken), 401, "unauthorized", 0},
 		{"csrf", classifySession(session.ErrCSRF), 403, "csrf_rejected", 0},
 		{"scope", classifySession(session.ErrInsufficientScope), 403, "insufficient_scope", 0},

@@ -20,7 +20,7 @@ import (
 //     requests carrying a bearer token are exempt, as in sameSiteSignIn.
 //
 // Trusted origins are the issuer's, each -cors-origin and the request's
-// own host (trustedOrigin, compared as exact strings, so "https://a@b" or
+// own host (session.MiddlewareConfig.SameOrigin, compared as exact strings, so "https://a@b" or
 // "https://b/" never pass for "https://b"). Requests without Origin or
 // Sec-Fetch-Site (non-browser clients, older browsers) pass: the cookie
 // check (SameSite=Lax) and the bearer token remain.
@@ -75,7 +75,7 @@ func (s *server) guardCrossSite(rt route) apiHandler {
 		// A bearer token is never attached by a cross-site page (the
 		// header needs a preflight the CORS allow-list refuses).
 		cookieGuard := cookieGuard && r.Header.Get("Authorization") == ""
-		if (sendsCode || cookieGuard) && !s.trustedOrigin(r) {
+		if (sendsCode || cookieGuard) && !s.sessionHTTP.SameOrigin(r) {
 			return errCSRF()
 		}
 		if cookieGuard && r.Header.Get("Origin") == "" && strings.EqualFold(r.Header.Get("Sec-Fetch-Site"), "cross-site") {

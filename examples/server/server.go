@@ -36,7 +36,8 @@ type server struct {
 	devices     *devicebind.Service
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
-	steps       *session.StepUp // the step-up policy of the sensitive routes
+	sessionHTTP session.MiddlewareConfig // how requests carry tokens: extraction, Origin check, cookie
+	steps       *session.StepUp          // the step-up policy of the sensitive routes
 	passkeys    *passkey.Service
 	jwksHandler http.Handler
 	captcha     captcha.Verifier   // nil when -captcha is not set

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"net/http"
@@ -20,12 +21,12 @@ import (
 // whole session (theft detection), and both the thief and the victim get
 // 401.
 func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
-	tok := s.requestToken(r)
-	if tok == "" {
-		s.refuse(w, r, classifySession(session.ErrNoToken))
+	tok, fromCookie, err := s.sessionHTTP.Token(r)
+	if tok == "" || err != nil {
+		s.refuse(w, r, classifySession(cmp.Or(err, session.ErrNoToken)))
 		return nil
 	}
-	if r.Header.Get("Authorization") == "" && !s.trustedOrigin(r) {
+	if fromCookie && !s.sessionHTTP.SameOrigin(r) {
 		return errCSRF()
 	}
 	if err := s.sameDevice(r, tok); err != nil {
@@ -40,7 +41,7 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 	toks, err := s.sessions.Refresh(r.Context(), tok, users)
 	if err != nil {
 		if s.cfg.CookieAuth && errors.Is(err, session.ErrRefreshReuse) {
-			session.ClearCookie(w, session.CookieOptions{})
+			s.sessionHTTP.ClearCookie(w)
 		}
 		if session.HTTPStatus(err) == http.StatusUnauthorized {
 			s.refuse(w, r, classifySession(err)) // with its WWW-Authenticate challenge
@@ -115,7 +116,7 @@ func (s *server) deviceRegistrationRevoke(w http.ResponseWriter, r *http.Request
 	}
 	current := id == c.SessionID
 	if current && s.cfg.CookieAuth {
-		session.ClearCookie(w, session.CookieOptions{})
+		s.sessionHTTP.ClearCookie(w)
 	}
 	writeJSON(w, http.StatusOK, revokedResponse{CurrentDeviceRevoked: current})
 	return nil

@@ -26,28 +26,13 @@ const (
 // newStepUp builds the step-up guard over the server's MFA service.
 func (s *server) newStepUp() (*session.StepUp, error) {
 	return session.NewStepUp(session.StepUpConfig{
-		Manager:        s.sessions,
-		Factors:        stepUpFactors{s},
-		ElevatedHeader: elevatedHeader,
-		MFATokenHeader: mfaTokenHeader,
+		Manager:         s.sessions,
+		HasSecondFactor: s.hasConfirmedDevice, // a verified TOTP device or a passkey
+		ConsumeMFAToken: s.mfa.ConsumeToken,
+		MFATokenInvalid: mfa.ErrTokenInvalid,
+		ElevatedHeader:  elevatedHeader,
+		MFATokenHeader:  mfaTokenHeader,
 	})
-}
-
-// stepUpFactors answers the guard's questions from the MFA service.
-type stepUpFactors struct{ s *server }
-
-// HasSecondFactor: a verified TOTP device or a passkey.
-func (f stepUpFactors) HasSecondFactor(ctx context.Context, userID string) (bool, error) {
-	return f.s.hasConfirmedDevice(ctx, userID)
-}
-
-// UseMFAToken uses an MFA token of the user and session.
-func (f stepUpFactors) UseMFAToken(ctx context.Context, userID, sessionID, token string) (bool, error) {
-	err := f.s.mfa.ConsumeToken(ctx, userID, sessionID, token)
-	if errors.Is(err, mfa.ErrTokenInvalid) {
-		return false, nil
-	}
-	return err == nil, err
 }
 
 // stepUp guards h with the policy rule of action: h runs only when the

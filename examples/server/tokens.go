@@ -36,28 +36,23 @@ func (s *server) authenticate(level authLevel, h http.Handler) http.Handler {
 		return h
 	}
 	if level == authBasic {
-		inner := h
-		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if c, ok := session.ClaimsFromContext(r.Context()); !ok || !c.HasScope(authkit.ScopeUserBasic) {
-				s.refuse(w, r, errInsufficientScope())
-				return
-			}
-			inner.ServeHTTP(w, r)
-		})
+		h = s.sessionHTTP.RequireScope(authkit.ScopeUserBasic)(h)
 	}
 	return s.sessionMW(h)
 }
 
 // newSessionMiddleware builds the session package's middleware for the
-// server's configuration.
+// server's configuration, and keeps that configuration for the routes
+// that read the token, check the Origin or write the cookie themselves.
 func (s *server) newSessionMiddleware() func(http.Handler) http.Handler {
-	trusted := append([]string{s.ownOrigin}, s.cfg.CORSOrigins...)
-	return session.Middleware(s.sessions, session.MiddlewareConfig{
+	s.sessionHTTP = session.MiddlewareConfig{
 		Kinds:          session.KindSession,
 		CookieMode:     s.cfg.CookieAuth,
-		TrustedOrigins: trusted,
+		TrustedOrigins: append([]string{s.ownOrigin}, s.cfg.CORSOrigins...),
 		ErrorHandler:   func(w http.ResponseWriter, r *http.Request, err error) { s.refuse(w, r, classifySession(err)) },
-	})
+		Now:            s.now,
+	}
+	return session.Middleware(s.sessions, s.sessionHTTP)
 }
 
 // refuse writes an authentication refusal and notes it for the log.
@@ -87,44 +82,17 @@ func (s *server) sameSiteSignIn(h apiHandler) apiHandler {
 		return h
 	}
 	return func(w http.ResponseWriter, r *http.Request) error {
-		if r.Header.Get("Authorization") == "" && !s.trustedOrigin(r) {
+		if r.Header.Get("Authorization") == "" && !s.sessionHTTP.SameOrigin(r) {
 			return errCSRF()
 		}
 		return h(w, r)
 	}
 }
 
-// trustedOrigin reports whether r has no Origin header, or the server's
-// own, or an allowed CORS origin.
-func (s *server) trustedOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" || o == s.ownOrigin || s.corsOrigins[o] {
-		return true
-	}
-	return o == "http://"+r.Host || o == "https://"+r.Host
-}
-
 // claimsOf returns the claims the middleware verified.
 func claimsOf(r *http.Request) *session.Claims {
 	c, _ := session.ClaimsFromContext(r.Context())
 	return c
-}
-
-// requestToken re-reads the token the middleware verified (Refresh wants
-// the token itself).
-func (s *server) requestToken(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); h != "" {
-		if scheme, tok, ok := strings.Cut(h, " "); ok && strings.EqualFold(scheme, "Bearer") {
-			return strings.TrimSpace(tok)
-		}
-		return ""
-	}
-	if s.cfg.CookieAuth {
-		if ck, err := r.Cookie(session.DefaultCookieName); err == nil {
-			return ck.Value
-		}
-	}
-	return ""
 }
 
 // audience is the aud of tokens minted for r: its Origin when that is an
@@ -181,7 +149,7 @@ func (s *server) tokenResponse(w http.ResponseWriter, r *http.Request, u authkit
 	}
 	resp := verifyResponse{User: u, ExpiresAt: toks.ExpiresAt.Unix()}
 	if s.cfg.CookieAuth {
-		session.SetCookie(w, toks, session.CookieOptions{Now: s.now})
+		s.sessionHTTP.SetCookie(w, toks)
 	} else {
 		resp.JWT, resp.MinifiedJWT = toks.JWT, toks.MinifiedJWT
 	}
@@ -403,7 +371,7 @@ func (s *server) revoke(w http.ResponseWriter, r *http.Request) error {
 		return classifySession(err)
 	}
 	if s.cfg.CookieAuth {
-		session.ClearCookie(w, session.CookieOptions{})
+		s.sessionHTTP.ClearCookie(w)
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
