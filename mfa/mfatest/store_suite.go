@@ -129,31 +129,18 @@ func device(t *testing.T, userID string, created time.Time) mfa.DeviceRecord {
 	}
 }
 
-// createDevice adds d to its user's devices through the store's updater
-// and the Devices.Add rule (at most maxDevices devices).
+// createDevice, confirmDevice and deleteDevice are the exported helpers
+// with the suite's context.
 func createDevice(s mfa.Store, d mfa.DeviceRecord, maxDevices int) error {
-	return s.UpdateDevices(ctx, d.UserID, func(ds mfa.Devices) (mfa.Devices, error) { return ds.Add(d, maxDevices) })
+	return AddDevice(ctx, s, d, maxDevices)
 }
 
-// confirmDevice runs the Devices.Confirm rule through the store's updater
-// and returns the confirmed record.
 func confirmDevice(s mfa.Store, userID, deviceID string, step uint64, now time.Time) (mfa.DeviceRecord, error) {
-	var got mfa.DeviceRecord
-	err := s.UpdateDevices(ctx, userID, func(ds mfa.Devices) (mfa.Devices, error) {
-		ds, err := ds.Confirm(deviceID, step, now)
-		for _, d := range ds {
-			if d.ID == deviceID {
-				got = d
-			}
-		}
-		return ds, err
-	})
-	return got, err
+	return ConfirmDevice(ctx, s, userID, deviceID, step, now)
 }
 
-// deleteDevice runs the Devices.Delete rule through the store's updater.
 func deleteDevice(s mfa.Store, userID, deviceID string) error {
-	return s.UpdateDevices(ctx, userID, func(ds mfa.Devices) (mfa.Devices, error) { return ds.Delete(deviceID) })
+	return DeleteDevice(ctx, s, userID, deviceID)
 }
 
 // setDefault runs the Devices.SetDefault rule through the store's updater.
