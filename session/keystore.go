@@ -31,7 +31,7 @@ type PublishedKey struct {
 // KeyStore shares a key set between instances: memory (tests, one
 // process), Postgres or Redis. Each method is one atomic operation.
 type KeyStore interface {
-	// PublishKey stores k. A kid already stored is ErrExists (the stored
+	// PublishKey stores k. A kid already stored is ErrDuplicate (the stored
 	// entry stays as it is).
 	PublishKey(ctx context.Context, k PublishedKey) error
 	// PublishedKeys returns every stored entry, in any order.
@@ -121,7 +121,7 @@ func (s *KeySync) Schedule(ctx context.Context, next *Key, signFrom time.Time) e
 		return err
 	}
 	err = s.cfg.Store.PublishKey(ctx, PublishedKey{KID: next.kid, JWK: jwk, PublishAt: now, SignFrom: signFrom})
-	if err != nil && !errors.Is(err, ErrExists) {
+	if err != nil && !errors.Is(err, ErrDuplicate) {
 		return fmt.Errorf("session: key store: %w", err)
 	}
 	return s.Sync(ctx)
@@ -169,7 +169,7 @@ func (s *KeySync) Sync(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if err := s.cfg.Store.PublishKey(ctx, PublishedKey{KID: first.kid, JWK: jwk, PublishAt: now, SignFrom: now}); err != nil && !errors.Is(err, ErrExists) {
+		if err := s.cfg.Store.PublishKey(ctx, PublishedKey{KID: first.kid, JWK: jwk, PublishAt: now, SignFrom: now}); err != nil && !errors.Is(err, ErrDuplicate) {
 			return fmt.Errorf("session: key store: %w", err)
 		}
 		if recs, err = s.cfg.Store.PublishedKeys(ctx); err != nil {
@@ -249,7 +249,7 @@ func (s *KeySync) Sync(ctx context.Context) error {
 
 // longestToken is the longest lifetime of any token the manager mints.
 func (m *Manager) longestToken() time.Duration {
-	return max(m.cfg.Lifetime, m.cfg.MFAPendingLifetime, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL)
+	return max(m.cfg.TTL, m.cfg.MFAPendingTTL, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL)
 }
 
 // MemoryKeyStore is an in-memory KeyStore, safe for concurrent use: for
@@ -277,7 +277,7 @@ func (s *MemoryKeyStore) PublishKey(ctx context.Context, k PublishedKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.keys[k.KID]; ok {
-		return ErrExists
+		return ErrDuplicate
 	}
 	k.JWK = slices.Clone(k.JWK)
 	s.keys[k.KID] = k

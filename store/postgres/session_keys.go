@@ -32,7 +32,7 @@ func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKe
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return decided(session.ErrExists)
+			return decided(session.ErrDuplicate)
 		}
 		return nil
 	})

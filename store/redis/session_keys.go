@@ -46,7 +46,7 @@ func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKe
 		return err
 	}
 	if !set {
-		return session.ErrExists
+		return session.ErrDuplicate
 	}
 	return nil
 }
