@@ -129,9 +129,9 @@ var sentinels = map[string]error{
 	"phone.ErrInvalidNumber":  phone.ErrInvalidNumber,
 	"phone.ErrNotAllowed":     phone.ErrNotAllowed,
 
-	"ratelimit.ErrInvalidConfig": ratelimit.ErrInvalidConfig,
-	"ratelimit.ErrInvalidRule":   ratelimit.ErrInvalidRule,
-	"ratelimit.ErrLimited":       ratelimit.ErrLimited,
+	"ratelimit.ErrConfig":      ratelimit.ErrConfig,
+	"ratelimit.ErrInvalidRule": ratelimit.ErrInvalidRule,
+	"ratelimit.ErrLimited":     ratelimit.ErrLimited,
 
 	"session.ErrExpired":           session.ErrExpired,
 	"session.ErrInvalidToken":      session.ErrInvalidToken,

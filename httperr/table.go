@@ -185,7 +185,7 @@ var rows = []row{
 
 	{ratelimit.ErrLimited, s429, "rate_limited"},
 	{ratelimit.ErrInvalidRule, s500, CodeInternal},
-	{ratelimit.ErrInvalidConfig, s500, CodeInternal},
+	{ratelimit.ErrConfig, s500, CodeInternal},
 }
 
 // retryAfter is the delay carried by the rate-limit error in err's chain,
