@@ -68,7 +68,6 @@ var sentinels = map[string]error{
 	"mfa.ErrDuplicate":                 mfa.ErrDuplicate,
 	"mfa.ErrStepUsed":                  mfa.ErrStepUsed,
 	"mfa.ErrAlreadyConfirmed":          mfa.ErrAlreadyConfirmed,
-	"mfa.ErrDeviceLimit":               mfa.ErrDeviceLimit,
 	"mfa.ErrInvalidCode":               mfa.ErrInvalidCode,
 	"mfa.ErrRateLimited":               mfa.ErrRateLimited,
 	"mfa.ErrNoPendingDevice":           mfa.ErrNoPendingDevice,
