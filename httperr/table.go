@@ -15,6 +15,7 @@ import (
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -123,7 +124,7 @@ var rows = []row{
 	{session.ErrKeyInvalid, s500, CodeInternal},
 	{session.ErrNoStore, s500, CodeInternal},
 	{session.ErrConfig, s500, CodeInternal},
-	{session.ErrKeySchedule, s500, CodeInternal},
+	{keysync.ErrSchedule, s500, CodeInternal},
 
 	{oauth.ErrNotFound, s400, "oauth_state_not_found"},
 	{oauth.ErrStateExpired, s400, "oauth_state_expired"},

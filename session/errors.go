@@ -51,10 +51,6 @@ var (
 	// under 2048 bits, a JWK whose members do not match, an unsupported
 	// algorithm, a private key asked of a KMS signer, …).
 	ErrKeyInvalid = errors.New("session: invalid key")
-	// ErrKeySchedule: a key was scheduled to sign before verifiers can
-	// have fetched it (SignFrom earlier than now + KeySyncConfig.Overlap),
-	// or a stored entry cannot be used.
-	ErrKeySchedule = errors.New("session: invalid key schedule")
 	// ErrCSRF: a cookie-authenticated request came from an untrusted
 	// Origin (403).
 	ErrCSRF = errors.New("session: cross-site request rejected")

@@ -219,6 +219,22 @@ func New(cfg Config) (*Manager, error) {
 	return m, nil
 }
 
+// Config returns the configuration in effect: cfg as given to New with
+// every zero field set to its default (Now included), so a host or a
+// companion package (keysync, stepup) reads a default from here.
+func (m *Manager) Config() Config {
+	c := m.cfg
+	c.Now = m.now
+	return c
+}
+
+// KeyRetention is how long a key that stopped signing must stay
+// published: until every token it signed has expired, so the longest
+// token lifetime plus the leeway.
+func (m *Manager) KeyRetention() time.Duration {
+	return max(m.cfg.Lifetime, m.cfg.MFAPendingLifetime, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL) + m.cfg.Leeway
+}
+
 // Keys returns the manager's key set.
 func (m *Manager) Keys() *KeySet { return m.cfg.Keys }
 
@@ -231,7 +247,7 @@ func (m *Manager) Issuer() string { return m.cfg.Issuer }
 func (m *Manager) Rotate(next *Key) error {
 	now := m.now()
 	m.cfg.Keys.Prune(now)
-	return m.cfg.Keys.rotate(next, now.Add(m.longestToken()+m.cfg.Leeway))
+	return m.cfg.Keys.rotate(next, now.Add(m.KeyRetention()))
 }
 
 // JWKS returns the JSON Web Key Set of the keys published now.
