@@ -67,7 +67,6 @@ var sentinels = map[string]error{
 	"mfa.ErrDuplicate":                 mfa.ErrDuplicate,
 	"mfa.ErrStepUsed":                  mfa.ErrStepUsed,
 	"mfa.ErrAlreadyConfirmed":          mfa.ErrAlreadyConfirmed,
-	"mfa.ErrDeviceLimit":               mfa.ErrDeviceLimit,
 	"mfa.ErrInvalidCode":               mfa.ErrInvalidCode,
 	"mfa.ErrRateLimited":               mfa.ErrRateLimited,
 	"mfa.ErrNoPendingDevice":           mfa.ErrNoPendingDevice,
@@ -128,9 +127,9 @@ var sentinels = map[string]error{
 	"phone.ErrInvalidNumber":  phone.ErrInvalidNumber,
 	"phone.ErrNotAllowed":     phone.ErrNotAllowed,
 
-	"ratelimit.ErrInvalidConfig": ratelimit.ErrInvalidConfig,
-	"ratelimit.ErrInvalidRule":   ratelimit.ErrInvalidRule,
-	"ratelimit.ErrLimited":       ratelimit.ErrLimited,
+	"ratelimit.ErrConfig":      ratelimit.ErrConfig,
+	"ratelimit.ErrInvalidRule": ratelimit.ErrInvalidRule,
+	"ratelimit.ErrLimited":     ratelimit.ErrLimited,
 
 	"session.ErrExpired":           session.ErrExpired,
 	"session.ErrInvalidToken":      session.ErrInvalidToken,

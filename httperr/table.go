@@ -91,7 +91,6 @@ var rows = []row{
 	{mfa.ErrDeviceNotFound, s404, "mfa_device_not_found"},
 	{mfa.ErrNotFound, s404, "mfa_not_found"},
 	{mfa.ErrTooManyDevices, s409, "mfa_too_many_devices"},
-	{mfa.ErrDeviceLimit, s409, "mfa_too_many_devices"},
 	{mfa.ErrAlreadyConfirmed, s409, "mfa_already_confirmed"},
 	{mfa.ErrInvalidRecoveryCode, s422, "mfa_invalid_recovery_code"},
 	{mfa.ErrNoRecoveryCodes, s404, "mfa_no_recovery_codes"},
@@ -184,7 +183,7 @@ var rows = []row{
 
 	{ratelimit.ErrLimited, s429, "rate_limited"},
 	{ratelimit.ErrInvalidRule, s500, CodeInternal},
-	{ratelimit.ErrInvalidConfig, s500, CodeInternal},
+	{ratelimit.ErrConfig, s500, CodeInternal},
 }
 
 // retryAfter is the delay carried by the rate-limit error in err's chain,
