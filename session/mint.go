@@ -29,7 +29,7 @@ type MintOptions struct {
 	// "user:basic". They are dropped while MFA is pending.
 	Scopes authkit.Scopes
 	// MFAPending mints tokens whose scope is only "requiresAdditionalAuth"
-	// (no "user:basic"), living Config.MFAPendingLifetime; after MFA, call
+	// (no "user:basic"), living Config.MFAPendingTTL; after MFA, call
 	// Upgrade.
 	MFAPending bool
 	// SessionPublicKey is the client's compressed P-256 public key in hex
@@ -162,9 +162,9 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 		sessionEnd, gen = rec.ExpiresAt, rec.Generation
 	}
 
-	life := m.cfg.Lifetime
+	life := m.cfg.TTL
 	if opts.MFAPending {
-		life = m.cfg.MFAPendingLifetime
+		life = m.cfg.MFAPendingTTL
 	}
 	exp := now.Add(life)
 	if !sessionEnd.IsZero() && exp.After(sessionEnd) {
