@@ -97,7 +97,7 @@ func (v *idTokenVerifier) verify(ctx context.Context, client *http.Client, raw, 
 		return nil, fmt.Errorf("%w: issued before the sign-in started", ErrInvalidIDToken)
 	case extra.Nbf != nil && time.Unix(int64(*extra.Nbf), 0).After(now.Add(idTokenLeeway)):
 		// go-oidc allows an nbf up to 5 minutes ahead; hold it to the
-		// same 60 s leeway as iat (standards F9).
+		// same 60 s leeway as iat (RFC 7519 §4.1.5 allows "some small leeway").
 		return nil, fmt.Errorf("%w: not valid yet (nbf)", ErrInvalidIDToken)
 	}
 	// nonce: we always send one to OpenID providers, so it must come back
