@@ -11,7 +11,7 @@ func Example() {
 	// The three parts of an SMS verification request.
 	n, err := phone.Parse("1", "9172113333", "US")
 	if err != nil {
-		fmt.Println("refused:", err) // httperr.Write answers 400 phone_invalid_number
+		fmt.Println("refused:", err) // httperr.Write answers it 400
 		return
 	}
 	fmt.Println(n.E164, n.Region, n.Type)
