@@ -120,7 +120,7 @@ var rows = []row{
 	{session.ErrNotFound, s401, "invalid_token"},
 	{session.ErrInvalidScope, s400, "invalid_scope"},
 	{session.ErrInvalidRequest, s400, "invalid_request"},
-	{session.ErrExists, s500, CodeInternal},
+	{session.ErrDuplicate, s500, CodeInternal},
 	{session.ErrKeyInvalid, s500, CodeInternal},
 	{session.ErrNoStore, s500, CodeInternal},
 	{session.ErrConfig, s500, CodeInternal},

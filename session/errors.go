@@ -37,8 +37,8 @@ var (
 var (
 	// ErrNotFound: no session record with that id.
 	ErrNotFound = errors.New("session: not found")
-	// ErrExists: Create was called with an id that is already stored.
-	ErrExists = errors.New("session: already exists")
+	// ErrDuplicate: Create was called with an id that is already stored.
+	ErrDuplicate = errors.New("session: already exists")
 	// ErrReused: Rotate was given a superseded generation outside the
 	// grace window, so the store revoked the session (refresh-token reuse,
 	// RFC 9700 §4.14.2). Manager.Refresh returns ErrRefreshReuse.
