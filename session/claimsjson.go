@@ -1029,6 +1029,18 @@ func (d *jsonReader) claim(c *Claims, f claimField) bool {
 			h = new(CredentialHashes)
 		}
 		ok := d.object(func(name string) bool {
+			switch name { // the names Mint writes, before the folded match
+			case "blockchain":
+				return d.setString(&h.Blockchain)
+			case "email":
+				return d.setString(&h.Email)
+			case "oauth":
+				return d.setString(&h.OAuth)
+			case "phoneNumber":
+				return d.setString(&h.PhoneNumber)
+			case "externalUser":
+				return d.setString(&h.ExternalUser)
+			}
 			switch {
 			case strings.EqualFold(name, "blockchain"):
 				return d.setString(&h.Blockchain)
