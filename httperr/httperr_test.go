@@ -28,6 +28,7 @@ import (
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/session/keysync"
+	"github.com/authkit/authkit/session/stepup"
 	"github.com/authkit/authkit/store/postgres"
 	"github.com/authkit/authkit/store/redis"
 	"github.com/authkit/authkit/verification"
@@ -148,8 +149,8 @@ var sentinels = map[string]error{
 	"session.ErrReused":            session.ErrReused,
 	"session.ErrKeyInvalid":        session.ErrKeyInvalid,
 	"session.ErrRefreshReuse":      session.ErrRefreshReuse,
-	"session.ErrStepUpRequired":    session.ErrStepUpRequired,
-	"session.ErrMFATokenInvalid":   session.ErrMFATokenInvalid,
+	"stepup.ErrRequired":           stepup.ErrRequired,
+	"stepup.ErrMFATokenInvalid":    stepup.ErrMFATokenInvalid,
 	"keysync.ErrSchedule":          keysync.ErrSchedule,
 
 	"verification.ErrNotFound":             verification.ErrNotFound,
@@ -346,7 +347,7 @@ func TestSessionAgrees(t *testing.T) {
 }
 
 func TestOf(t *testing.T) {
-	stepUp := &session.StepUpError{Scope: authkit.Scope("wallet:export"), Err: session.ErrMFATokenInvalid}
+	stepUp := &stepup.Error{Scope: authkit.Scope("wallet:export"), Err: stepup.ErrMFATokenInvalid}
 	tests := []struct {
 		name       string
 		err        error

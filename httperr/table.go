@@ -16,6 +16,7 @@ import (
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/session/keysync"
+	"github.com/authkit/authkit/session/stepup"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -106,8 +107,8 @@ var rows = []row{
 	{mfa.ErrQRCode, s500, CodeInternal},
 
 	// The codes of session.ErrorCode, statuses of session.HTTPStatus.
-	{session.ErrStepUpRequired, s401, "step_up_required"},
-	{session.ErrMFATokenInvalid, s403, "mfa_token_invalid"},
+	{stepup.ErrRequired, s401, "step_up_required"},
+	{stepup.ErrMFATokenInvalid, s403, "mfa_token_invalid"},
 	{session.ErrInsufficientScope, s403, "insufficient_scope"},
 	{session.ErrCSRF, s403, "csrf_rejected"},
 	{session.ErrNoToken, s401, "unauthorized"},

@@ -107,18 +107,10 @@
 //
 // # Step-up
 //
-// Actions that add or remove a factor or a credential, or reveal or
-// replace recovery codes, need proof of a recent second factor, not just
-// the session (OWASP ASVS 5.0 §7.5). The proof rules are data: a
-// [Policy] built from [Rule]s ([DefaultRules] maps each [Action] to the
-// elevated scope it needs, whether an MFA token also satisfies it, and
-// whether a session that passed MFA within [DefaultFreshFor] needs no token
-// at all). [Manager.UpgradeMFA] marks such a session with amr and auth_time
-// (RFC 8176; [Claims.FreshMFA]). A [StepUp] guard applies the table:
-// [StepUp.Required] answers a step-up check for a scope, [StepUp.Require]
-// guards a route, and both decide through [Policy.Required], so "not
-// required" means the route accepts the request without a token. Refusals
-// carry RFC 9470's challenge ([StepUpError.Challenge]).
+// [Manager.UpgradeMFA] marks a session that just proved a second factor
+// with amr and auth_time (RFC 8176 §2; [Claims.FreshMFA]). Package stepup
+// holds the step-up policy (which action needs which elevated scope) and
+// the guard that enforces it with RFC 9470's challenge.
 //
 // # HTTP
 //
@@ -129,9 +121,8 @@
 // or 403 with an RFC 6750 WWW-Authenticate challenge, through the same
 // ErrorHandler; [MiddlewareConfig.Token] and [MiddlewareConfig.SameOrigin]
 // are the token extraction and Origin check for handlers that read the
-// token themselves. [MiddlewareConfig.RequireElevated] guards a sensitive
-// action with an elevated token from a request header, answering 401 with
-// RFC 9470's insufficient_user_authentication when a step-up is needed.
+// token themselves, and [MiddlewareConfig.WriteError] answers a refusal
+// as the middleware does.
 // [MiddlewareConfig.SetCookie] and [MiddlewareConfig.ClearCookie] write
 // the cookie (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age to exp).
 //

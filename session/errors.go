@@ -54,13 +54,6 @@ var (
 	// ErrCSRF: a cookie-authenticated request came from an untrusted
 	// Origin (403).
 	ErrCSRF = errors.New("session: cross-site request rejected")
-	// ErrStepUpRequired: the action needs a valid elevated-access token
-	// and the request has none, or one that is expired, used, for another
-	// session or another scope. The cause is wrapped in a *StepUpError.
-	ErrStepUpRequired = errors.New("session: step-up authentication required")
-	// ErrMFATokenInvalid: the request's MFA token is unknown, expired,
-	// used or another user's. It is the cause of a *StepUpError.
-	ErrMFATokenInvalid = errors.New("session: invalid MFA token")
 	// ErrInsufficientScope: a valid token lacks a required scope (403).
 	ErrInsufficientScope = errors.New("session: insufficient scope")
 	// ErrInvalidScope: a scope that may not be requested (an elevated

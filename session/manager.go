@@ -10,8 +10,8 @@ import (
 	"github.com/authkit/authkit/internal/clock"
 )
 
-// The defaults: a zero field of Config, MiddlewareConfig, StepUpConfig or
-// Rule takes the value here. Each is documented once, on its constant.
+// The defaults: a zero field of Config or MiddlewareConfig takes the
+// value here. Each is documented once, on its constant.
 const (
 	// DefaultLifetime of the full and minified tokens: 2 h, Dynamic's.
 	DefaultLifetime = 2 * time.Hour
@@ -45,21 +45,6 @@ const (
 	// DefaultCookieName is Dynamic's session cookie name
 	// (MiddlewareConfig.CookieName).
 	DefaultCookieName = "DYNAMIC_JWT_TOKEN"
-	// DefaultElevatedHeader is the request header MiddlewareConfig.RequireElevated reads
-	// the elevated-access token from. Dynamic does not document one; this
-	// name is our choice.
-	DefaultElevatedHeader = "X-Elevated-Access-Token"
-	// DefaultMFATokenHeader is the request header StepUp reads an MFA
-	// token from (Dynamic's x-mfa-auth-token).
-	DefaultMFATokenHeader = "X-Mfa-Auth-Token"
-	// DefaultACR is the acr_values of StepUp's challenge: an
-	// authentication context meaning "stepped up for this action". RFC
-	// 9470 leaves the values to the deployment.
-	DefaultACR = "step-up"
-	// DefaultFreshFor is how long after a second-factor proof a session
-	// counts as fresh for the rules with FreshMFA: 5 minutes, the
-	// lifetime of a single-use elevated token.
-	DefaultFreshFor = 5 * time.Minute
 )
 
 // Limits.

@@ -39,7 +39,7 @@ type MiddlewareConfig struct {
 	// with RequireScope on the routes that need a user.
 	Optional bool
 	// ErrorHandler writes refusals of Middleware and RequireScope.
-	// Default WriteError.
+	// Default: the answer documented on WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Now is the clock for the cookie's Max-Age. Default time.Now.
 	Now func() time.Time
@@ -150,9 +150,24 @@ func (cfg MiddlewareConfig) cookieName() string {
 
 func (cfg MiddlewareConfig) onError() func(http.ResponseWriter, *http.Request, error) {
 	if cfg.ErrorHandler == nil {
-		return WriteError
+		return writeError
 	}
 	return cfg.ErrorHandler
+}
+
+// WriteError writes a refusal as Middleware and RequireScope do: through
+// ErrorHandler when set, else the default answer (RFC 6750 §3): 401 with a
+// WWW-Authenticate challenge for a missing or invalid token (no error code
+// when no token was sent, error="invalid_token" otherwise), 403 with
+// error="insufficient_scope" and the scope needed for a *ScopeError, 403
+// for a cross-site cookie request, 500 for anything else (a store
+// failure, whose message is not disclosed), and the JSON body
+// {"error": message, "code": code} with code one of "unauthorized" (no
+// token), "invalid_token", "insufficient_scope", "csrf_rejected" or
+// "internal_error". A handler of its own (a refresh route) calls it to
+// answer as the middleware would. The token itself never appears.
+func (cfg MiddlewareConfig) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	cfg.onError()(w, r, err)
 }
 
 // originHost returns the host[:port] of an Origin header that is exactly
@@ -218,7 +233,7 @@ func (cfg MiddlewareConfig) RequireScope(scope authkit.Scope) func(http.Handler)
 // scope or a cross-site cookie request, 500 otherwise (a store failure).
 func HTTPStatus(err error) int {
 	switch {
-	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrStepUpRequired):
+	case errors.Is(err, ErrInvalidToken):
 		return http.StatusUnauthorized
 	case errors.Is(err, ErrInsufficientScope), errors.Is(err, ErrCSRF):
 		return http.StatusForbidden
@@ -226,13 +241,11 @@ func HTTPStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// ErrorCode is the machine-readable code WriteError puts in the body:
-// "invalid_token", "insufficient_scope", "step_up_required",
-// "csrf_rejected", "unauthorized" (no token) or "internal_error".
+// ErrorCode is the machine-readable code of the default error body:
+// "invalid_token", "insufficient_scope", "csrf_rejected", "unauthorized"
+// (no token) or "internal_error".
 func ErrorCode(err error) string {
 	switch {
-	case errors.Is(err, ErrStepUpRequired):
-		return "step_up_required"
 	case errors.Is(err, ErrInsufficientScope):
 		return "insufficient_scope"
 	case errors.Is(err, ErrCSRF):
@@ -246,20 +259,11 @@ func ErrorCode(err error) string {
 	return "internal_error"
 }
 
-// WriteError is the default refusal: the status of HTTPStatus, a
-// WWW-Authenticate challenge for 401 and insufficient-scope 403 (RFC 6750
-// §3: no error code when no token was sent; error="invalid_token" or
-// error="insufficient_scope" with the scope needed; RFC 9470's
-// error="insufficient_user_authentication" when a step-up is needed), and
-// a JSON body
-// {"error": message, "code": ErrorCode}. The token itself never appears.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) {
+// writeError is the default refusal of MiddlewareConfig.WriteError.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
 	status := HTTPStatus(err)
 	code := ErrorCode(err)
-	var su *StepUpError
 	switch {
-	case errors.As(err, &su):
-		w.Header().Set("WWW-Authenticate", su.Challenge())
 	case errors.Is(err, ErrNoToken):
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 	case status == http.StatusUnauthorized:

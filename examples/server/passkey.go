@@ -14,6 +14,7 @@ import (
 
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 )
 
 // The passkey routes: registration (users/passkeys/register, and the
@@ -185,7 +186,7 @@ func (s *server) beginPasskeyRegistration(r *http.Request) (passkey.CreationOpti
 
 // passkeyRegister is POST users/passkeys/register: verify the attestation,
 // store the passkey and answer VerifyResponse with the session's tokens
-// re-issued. It is step-up guarded (session.ActionEnrollFactor): a user who
+// re-issued. It is step-up guarded (stepup.ActionEnrollFactor): a user who
 // already has a second factor proves it before adding one.
 func (s *server) passkeyRegister(w http.ResponseWriter, r *http.Request) error {
 	body, ex, err := readPasskeyBody(r)
@@ -383,7 +384,7 @@ func (s *server) passkeyRename(w http.ResponseWriter, r *http.Request) error {
 }
 
 // passkeyDelete is DELETE users/passkeys with a JSON body {passkeyId}. It
-// is step-up guarded (session.ActionRemoveFactor), and a user's last
+// is step-up guarded (stepup.ActionRemoveFactor), and a user's last
 // passkey stays when they have no other way to sign in.
 func (s *server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
@@ -404,7 +405,7 @@ func (s *server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	if !slices.ContainsFunc(list, func(p passkey.Passkey) bool { return p.ID == body.PasskeyID }) {
 		return classifyPasskey(passkey.ErrCredentialNotFound)
 	}
-	if err := s.authorize(w, r, session.ActionRemoveFactor); err != nil {
+	if err := s.authorize(w, r, stepup.ActionRemoveFactor); err != nil {
 		return err
 	}
 	if err := s.passkeys.Delete(ctx, c.Subject, body.PasskeyID); err != nil {
