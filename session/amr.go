@@ -10,19 +10,6 @@ import (
 	"github.com/authkit/authkit"
 )
 
-// Authentication method references (RFC 8176 §2) for UpgradeMFA.
-const (
-	// AMRMultiFactor ("mfa") marks a session that proved a second factor;
-	// UpgradeMFA always adds it, and Claims.FreshMFA looks for it.
-	AMRMultiFactor = "mfa"
-	// AMROneTimePassword ("otp"): a TOTP code.
-	AMROneTimePassword = "otp"
-	// AMRKnowledge ("kba"): a recovery code, a secret the user saved.
-	AMRKnowledge = "kba"
-	// AMRHardwareKey ("hwk"): a passkey or security key.
-	AMRHardwareKey = "hwk"
-)
-
 // amrFactor is the authentication factor of an RFC 8176 §2 method: 1
 // knowledge, 2 possession, 4 inherence; 0 for a method that names none
 // (geo, user, mca, mfa, rba, wia, or one not registered).
@@ -68,15 +55,15 @@ func (m *Manager) sessionAMR(opts MintOptions) ([]string, time.Time, error) {
 		return nil, time.Time{}, fmt.Errorf("%w: auth_time in the future", ErrInvalidRequest)
 	}
 	amr := slices.Clone(opts.AMR)
-	if !slices.Contains(amr, AMRMultiFactor) && multiFactor(amr) {
-		amr = append(amr, AMRMultiFactor)
+	if !slices.Contains(amr, authkit.AMRMultiFactor) && multiFactor(amr) {
+		amr = append(amr, authkit.AMRMultiFactor)
 	}
 	return amr, opts.AuthTime.Truncate(time.Second), nil
 }
 
 // UpgradeMFA is Upgrade for a session whose user has just proven a second
-// factor by the methods in amr (RFC 8176 values such as AMROneTimePassword):
-// the new tokens carry amr (with AMRMultiFactor added) and auth_time = now,
+// factor by the methods in amr (RFC 8176 values such as authkit.AMROneTimePassword):
+// the new tokens carry amr (with authkit.AMRMultiFactor added) and auth_time = now,
 // so the session counts as fresh (Claims.FreshMFA) for step-up rules that
 // accept a recent second factor. The session may be MFA-pending or already
 // fully authenticated (a re-authentication).
@@ -88,8 +75,8 @@ func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.
 		return Tokens{}, errSessionMismatch
 	}
 	methods := slices.Clone(amr)
-	if !slices.Contains(methods, AMRMultiFactor) {
-		methods = append(methods, AMRMultiFactor)
+	if !slices.Contains(methods, authkit.AMRMultiFactor) {
+		methods = append(methods, authkit.AMRMultiFactor)
 	}
 	return m.Mint(ctx, user, MintOptions{
 		SessionID:          session.SessionID,
@@ -108,7 +95,7 @@ func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.
 // its auth_time is at most window old (and not in the future beyond
 // leeway). Tokens without these claims are never fresh.
 func (c *Claims) FreshMFA(now time.Time, window, leeway time.Duration) bool {
-	if c == nil || c.Kind&KindSession == 0 || c.AuthTime.IsZero() || !slices.Contains(c.AMR, AMRMultiFactor) {
+	if c == nil || c.Kind&KindSession == 0 || c.AuthTime.IsZero() || !slices.Contains(c.AMR, authkit.AMRMultiFactor) {
 		return false
 	}
 	at := c.AuthTime

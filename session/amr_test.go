@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/session"
 )
 
@@ -31,7 +32,7 @@ func TestUpgradeMFAFreshness(t *testing.T) {
 		t.Fatalf("UpgradeMFA for another user: %v", err)
 	}
 	f.clk.Advance(10 * time.Second)
-	up, err := f.m.UpgradeMFA(ctx, pending.Claims, u, nil, session.AMROneTimePassword)
+	up, err := f.m.UpgradeMFA(ctx, pending.Claims, u, nil, authkit.AMROneTimePassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,11 +59,11 @@ func TestUpgradeMFAFreshness(t *testing.T) {
 			}
 		}
 	}
-	el, err := f.m.MintElevated(ctx, up.Claims, session.ElevatedOptions{Scopes: tokensScopes(), AMR: []string{"mfa"}})
+	el, _, err := f.m.MintElevated(ctx, up.Claims, session.ElevatedOptions{Scopes: tokensScopes(), AMR: []string{"mfa"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ec, err := f.m.Verify(ctx, el.Token, session.KindElevated)
+	ec, err := f.m.Verify(ctx, el, session.KindElevated)
 	if err != nil {
 		t.Fatal(err)
 	}

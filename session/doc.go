@@ -61,7 +61,7 @@
 // # Verification
 //
 // [Manager.Verify] checks a token of an expected [Kind]: at most
-// [MaxTokenSize] bytes before any parsing; the kid is looked up in the key
+// 8 KiB before any parsing; the kid is looked up in the key
 // set's map and nothing else (no jku, x5u or embedded jwk is ever used); the
 // header alg must be that key's algorithm, so "none" and HMAC tokens (such
 // as HS256 "signed" with a public key) are refused; the typ must be the
@@ -79,7 +79,8 @@
 // exchanges a valid token of a live session for new tokens with the same
 // sid, the next refresh generation and a later exp, never past the
 // session's maximum age. The replaced token keeps working for a short grace
-// window ([DefaultRefreshGrace], for two tabs refreshing at once), then
+// window (Config.RefreshGrace, 5 s by default, for two tabs refreshing
+// at once), then
 // stops; presenting it to Refresh after that is theft detection (RFC 9700
 // §4.14.2): the whole session is revoked ([ErrRefreshReuse]). The window is
 // a trade-off: a copy of the token refreshed within it is taken for the

@@ -36,7 +36,7 @@ func TestMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
+	el, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestMiddleware(t *testing.T) {
 		{"no token", nil, 401, `Bearer`, "unauthorized"},
 		{"basic auth", func(r *http.Request) { r.Header.Set("Authorization", "Basic dXNlcjpwYXNz") }, 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"empty bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer ") }, 401, `Bearer error="invalid_token"`, "invalid_token"},
-		{"elevated token as bearer", bearer(el.Token), 401, `Bearer error="invalid_token"`, "invalid_token"},
+		{"elevated token as bearer", bearer(el), 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"revoked session", bearer(revoked.MinifiedJWT), 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"garbage", bearer("abc.def.ghi"), 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"MFA pending lacks user:basic", bearer(pending.MinifiedJWT), 403, `Bearer error="insufficient_scope", scope="user:basic"`, "insufficient_scope"},
@@ -190,7 +190,7 @@ func TestHTTPStatus(t *testing.T) {
 		session.ErrRevoked:                               401,
 		session.ErrWrongKind:                             401,
 		session.ErrAlreadyUsed:                           401,
-		&session.ScopeError{Required: "x"}:               403,
+		session.NewScopeError("x"):                       403,
 		session.ErrCSRF:                                  403,
 		errors.New("store down"):                         500,
 		session.ErrNoToken:                               401,

@@ -154,7 +154,7 @@ func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkTOTP(w, r, c, body.ID, body.Code); err != nil {
 		return err
 	}
-	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMROneTimePassword)
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, authkit.AMROneTimePassword)
 }
 
 // checkTOTP checks a code for users/mfa/auth/totp. An id naming an
@@ -212,7 +212,7 @@ func (s *server) mfaAuthRecovery(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.mfa.AuthenticateRecovery(r.Context(), c.Subject, body.Code); err != nil {
 		return classifyMFA(err)
 	}
-	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMRKnowledge)
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, authkit.AMRKnowledge)
 }
 
 // mfaUpgrade answers a successful MFA step: the session's tokens re-issued

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/session/stepup"
@@ -313,10 +314,10 @@ func (s *server) passkeySignIn(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !mo.MFAPending {
-		mo.AMR, mo.AuthTime = []string{session.AMRHardwareKey, session.AMRMultiFactor}, s.now()
+		mo.AMR, mo.AuthTime = []string{authkit.AMRHardwareKey, authkit.AMRMultiFactor}, s.now()
 	}
 	return s.startSession(w, r, u, mo, signInOptions{
-		amr: session.AMRHardwareKey, sessionPublicKey: ex.SessionPublicKey, requestedScopes: scopes, mfaToken: ex.CreateMfaToken,
+		amr: authkit.AMRHardwareKey, sessionPublicKey: ex.SessionPublicKey, requestedScopes: scopes, mfaToken: ex.CreateMfaToken,
 	})
 }
 
@@ -347,7 +348,7 @@ func (s *server) mfaAuthPasskey(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.passkeys.FinishMFA(r.Context(), c.Subject, c.SessionID, body); err != nil {
 		return classifyPasskey(err)
 	}
-	return s.mfaUpgrade(w, r, c, ex.CreateMfaToken, scopes, session.AMRHardwareKey)
+	return s.mfaUpgrade(w, r, c, ex.CreateMfaToken, scopes, authkit.AMRHardwareKey)
 }
 
 // passkeyList is GET users/passkeys.

@@ -26,7 +26,7 @@ func BenchmarkStepUpAuthorize(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	fresh, err := f.m.UpgradeMFA(ctx, pending.Claims, u, nil, session.AMROneTimePassword)
+	fresh, err := f.m.UpgradeMFA(ctx, pending.Claims, u, nil, authkit.AMROneTimePassword)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -34,7 +34,7 @@ func BenchmarkStepUpAuthorize(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	el, err := f.m.MintElevated(ctx, plain.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialLink}})
+	el, _, err := f.m.MintElevated(ctx, plain.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialLink}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func BenchmarkStepUpAuthorize(b *testing.B) {
 	}{
 		{"not-required", false, plain.MinifiedJWT, "", stepup.ProofNotRequired},
 		{"fresh-mfa", true, fresh.MinifiedJWT, "", stepup.ProofFreshMFA},
-		{"elevated", true, plain.MinifiedJWT, el.Token, stepup.ProofElevated},
+		{"elevated", true, plain.MinifiedJWT, el, stepup.ProofElevated},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			ff.second[u.ID] = bc.second

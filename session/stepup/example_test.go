@@ -37,7 +37,7 @@ func ExampleGuard() {
 	user := authkit.User{ID: "7f3e1c2a-5b6d-4e8f-9a0b-1c2d3e4f5a6b"}
 	pending, _ := m.Mint(ctx, user, session.MintOptions{MFAPending: true})
 	// The user typed a TOTP code: the session now records amr and auth_time.
-	tokens, _ := m.UpgradeMFA(ctx, pending.Claims, user, nil, session.AMROneTimePassword)
+	tokens, _ := m.UpgradeMFA(ctx, pending.Claims, user, nil, authkit.AMROneTimePassword)
 
 	enroll := session.Middleware(m, session.MiddlewareConfig{})(g.Require(stepup.ActionEnrollFactor)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))

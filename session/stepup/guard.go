@@ -280,7 +280,19 @@ func (g *Guard) Policy() *Policy { return g.policy }
 func (g *Guard) FreshFor() time.Duration { return g.fresh }
 
 // pendingErr refuses an MFA-pending session: it lacks user:basic.
-func pendingErr() error { return &session.ScopeError{Required: authkit.ScopeUserBasic} }
+func pendingErr() error { return pendingError{} }
+
+// pendingError matches session.ErrInsufficientScope and names the scope
+// missing, as session's own scope refusals do, so the default answer is
+// 403 with `WWW-Authenticate: Bearer error="insufficient_scope",
+// scope="user:basic"` (RFC 6750 §3).
+type pendingError struct{}
+
+func (pendingError) Error() string {
+	return session.ErrInsufficientScope.Error() + ": requires " + string(authkit.ScopeUserBasic)
+}
+func (pendingError) Is(target error) bool         { return target == session.ErrInsufficientScope }
+func (pendingError) RequiredScope() authkit.Scope { return authkit.ScopeUserBasic }
 
 // state gathers what the policy needs about sess for rule r, looking the
 // user's factors up only when the rule depends on them. sess must be a
@@ -306,8 +318,8 @@ func (g *Guard) state(ctx context.Context, sess *session.Claims, r Rule) (State,
 
 // Required answers a step-up check (Dynamic's POST stepUp/check): must the
 // session sess present a token for the actions needing scope? A scope no
-// rule uses is never required. An MFA-pending session gets a
-// *session.ScopeError.
+// rule uses is never required. An MFA-pending session gets
+// session.ErrInsufficientScope.
 func (g *Guard) Required(ctx context.Context, sess *session.Claims, scope authkit.Scope) (bool, error) {
 	r, ok := g.policy.byScope[scope]
 	if !ok {

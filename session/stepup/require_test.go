@@ -16,9 +16,9 @@ func TestRequireElevated(t *testing.T) {
 	f := newFixture(t, session.ES256, true)
 	s := mintSession(t, f)
 	other, _ := f.m.Mint(ctx, testUser(1), session.MintOptions{})
-	single, _ := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}, SingleUse: true})
-	wrongScope, _ := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeUserDelete}})
-	othersToken, _ := f.m.MintElevated(ctx, other.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
+	single, _, _ := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}, SingleUse: true})
+	wrongScope, _, _ := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeUserDelete}})
+	othersToken, _, _ := f.m.MintElevated(ctx, other.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
 	final := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if c, ok := stepup.ElevatedClaimsFromContext(r.Context()); !ok || c.Kind != session.KindElevated {
 			t.Error("no elevated claims in context")
@@ -42,10 +42,10 @@ func TestRequireElevated(t *testing.T) {
 	}{
 		{"no elevated token", "", 401},
 		{"session token as elevated", s.MinifiedJWT, 401},
-		{"wrong scope", wrongScope.Token, 401},
-		{"other session's token", othersToken.Token, 401},
-		{"single-use, first", single.Token, 204},
-		{"single-use, again", single.Token, 401},
+		{"wrong scope", wrongScope, 401},
+		{"other session's token", othersToken, 401},
+		{"single-use, first", single, 204},
+		{"single-use, again", single, 401},
 	} {
 		w := serve(h, req(tc.el))
 		if w.Code != tc.status {
@@ -63,7 +63,7 @@ func TestRequireElevated(t *testing.T) {
 	}
 	// Without the session middleware there is nothing to bind to.
 	bare := stepup.RequireElevated(f.m, authkit.ScopeWalletExport, "", nil)(final)
-	if w := serve(bare, req(single.Token)); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "Bearer" {
+	if w := serve(bare, req(single)); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "Bearer" {
 		t.Errorf("no session: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
 	}
 	err := &stepup.Error{Scope: authkit.ScopeWalletExport, Err: session.ErrAlreadyUsed}

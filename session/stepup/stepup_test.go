@@ -193,7 +193,7 @@ func stateSession(t *testing.T, f *fixture, ff *fakeFactors, st sessionState) se
 		// Only an MFA step makes a session of a second-factor user usable;
 		// the "no MFA proof" state models tokens minted without amr.
 		if st.mfa {
-			tok, err = f.m.UpgradeMFA(ctx, tok.Claims, u, nil, session.AMROneTimePassword)
+			tok, err = f.m.UpgradeMFA(ctx, tok.Claims, u, nil, authkit.AMROneTimePassword)
 		} else {
 			tok, err = f.m.Upgrade(ctx, tok.Claims, u, nil)
 		}
@@ -257,11 +257,11 @@ func TestStepUpProofs(t *testing.T) {
 		t.Fatal(err)
 	}
 	elevated := func(c *session.Claims, single bool, scopes ...authkit.Scope) string {
-		el, err := f.m.MintElevated(ctx, c, session.ElevatedOptions{Scopes: scopes, SingleUse: single})
+		el, _, err := f.m.MintElevated(ctx, c, session.ElevatedOptions{Scopes: scopes, SingleUse: single})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return el.Token
+		return el
 	}
 	unlinkOnce := elevated(tok.Claims, true, authkit.ScopeCredentialUnlink)
 	linkOnce := elevated(tok.Claims, true, authkit.ScopeCredentialLink)
@@ -398,14 +398,14 @@ func TestStepUpSingleUseParallel(t *testing.T) {
 	ff := newFakeFactors()
 	g := newStepUp(t, f, ff)
 	tok := stateSession(t, f, ff, sessionState{secondFactor: true})
-	el, err := f.m.MintElevated(ctx, tok.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialUnlink}, SingleUse: true})
+	el, _, err := f.m.MintElevated(ctx, tok.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialUnlink}, SingleUse: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := guarded(f, g, stepup.ActionRemoveFactor, nil)
 	const n = 32
 	errs := race.Run(n, func(int) error {
-		if w := serve(h, withHeaders(tok.MinifiedJWT, map[string]string{stepup.DefaultElevatedHeader: el.Token})); w.Code != 204 {
+		if w := serve(h, withHeaders(tok.MinifiedJWT, map[string]string{stepup.DefaultElevatedHeader: el})); w.Code != 204 {
 			return errors.New(w.Body.String())
 		}
 		return nil
