@@ -143,7 +143,7 @@ var sentinels = map[string]error{
 	"session.ErrNoToken":           session.ErrNoToken,
 	"session.ErrCSRF":              session.ErrCSRF,
 	"session.ErrNotFound":          session.ErrNotFound,
-	"session.ErrExists":            session.ErrExists,
+	"session.ErrDuplicate":         session.ErrDuplicate,
 	"session.ErrAlreadyUsed":       session.ErrAlreadyUsed,
 	"session.ErrRefreshReuse":      session.ErrRefreshReuse,
 	"stepup.ErrRequired":           stepup.ErrRequired,

@@ -120,7 +120,7 @@ var rows = []row{
 	{session.ErrInvalidToken, s401, "invalid_token"}, // every other refusal of a token
 	{session.ErrNotFound, s401, "invalid_token"},
 	{session.ErrInvalidRequest, s400, "invalid_request"},
-	{session.ErrExists, s500, CodeInternal},
+	{session.ErrDuplicate, s500, CodeInternal},
 	{session.ErrConfig, s500, CodeInternal},
 	{keysync.ErrSchedule, s500, CodeInternal},
 

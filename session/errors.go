@@ -42,8 +42,8 @@ var (
 var (
 	// ErrNotFound: no session record with that id.
 	ErrNotFound = errors.New("session: not found")
-	// ErrExists: Create was called with an id that is already stored.
-	ErrExists = errors.New("session: already exists")
+	// ErrDuplicate: Create was called with an id that is already stored.
+	ErrDuplicate = errors.New("session: already exists")
 )
 
 // Other errors of the package.

@@ -237,7 +237,7 @@ func TestKeySetInstall(t *testing.T) {
 func TestManagerConfig(t *testing.T) {
 	f := newFixture(t, session.ES256, true)
 	c := f.m.Config()
-	if c.Lifetime != 2*time.Hour || c.MaxAge != 30*24*time.Hour || c.Leeway != 30*time.Second || c.RefreshGrace != 5*time.Second || c.Now == nil {
+	if c.TTL != 2*time.Hour || c.MaxAge != 30*24*time.Hour || c.Leeway != 30*time.Second || c.RefreshGrace != 5*time.Second || c.Now == nil {
 		t.Fatalf("defaults in effect: %+v", c)
 	}
 	if got := f.m.KeyRetention(); got != 2*time.Hour+30*time.Second {

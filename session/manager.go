@@ -12,14 +12,14 @@ import (
 
 // The defaults: a zero field of Config or MiddlewareConfig takes the
 // value here. Each is stated on its field too; Manager.Config reports the
-// values in effect. Each is documented once, on its constant.
+// values in effect.
 const (
-	// defaultLifetime of the full and minified tokens: 2 h, Dynamic's.
-	defaultLifetime = 2 * time.Hour
-	// defaultMFAPendingLifetime of tokens minted with MFAPending: they
+	// defaultTTL of the full and minified tokens: 2 h, Dynamic's.
+	defaultTTL = 2 * time.Hour
+	// defaultMFAPendingTTL of tokens minted with MFAPending: they
 	// only let the user finish MFA, so they are short (Auth0 10 min,
 	// Cognito 3 min).
-	defaultMFAPendingLifetime = 10 * time.Minute
+	defaultMFAPendingTTL = 10 * time.Minute
 	// defaultMaxAge is the absolute session length: 30 days, NIST SP
 	// 800-63B §4.1.3's AAL1 reauthentication bound and Dynamic's cap.
 	defaultMaxAge = 30 * 24 * time.Hour
@@ -85,11 +85,11 @@ type Config struct {
 	// the user's ProjectEnvironmentID, unchecked.
 	EnvironmentID string
 
-	// Lifetime of the full and minified tokens. Default 2 h (Dynamic's).
-	Lifetime time.Duration
-	// MFAPendingLifetime is the lifetime of tokens minted with
+	// TTL of the full and minified tokens. Default 2 h (Dynamic's).
+	TTL time.Duration
+	// MFAPendingTTL is the lifetime of tokens minted with
 	// MFAPending. Default 10 min: they only let the user finish MFA.
-	MFAPendingLifetime time.Duration
+	MFAPendingTTL time.Duration
 	// MaxAge is the absolute session length: refresh stops there and the
 	// user signs in again. Needs a Store to be enforced. Default
 	// 30 days (NIST SP 800-63B §4.1.3's AAL1 reauthentication bound).
@@ -113,7 +113,7 @@ type Config struct {
 	// token, a deleted user, a changed password), refresh and the session
 	// inventory are unavailable, and Refresh, Revoke, RevokeAll, Sessions
 	// and single-use elevated tokens return ErrConfig. Only for verifiers
-	// that cannot reach the store and accept tokens living Lifetime. Setting
+	// that cannot reach the store and accept tokens living TTL. Setting
 	// both Store and Stateless is an error.
 	Stateless bool
 	// RefreshGrace is how long a token superseded by a refresh stays
@@ -175,8 +175,8 @@ func New(cfg Config) (*Manager, error) {
 		return nil
 	}
 	if err := errors.Join(
-		def(&cfg.Lifetime, defaultLifetime, "Lifetime"),
-		def(&cfg.MFAPendingLifetime, defaultMFAPendingLifetime, "MFAPendingLifetime"),
+		def(&cfg.TTL, defaultTTL, "TTL"),
+		def(&cfg.MFAPendingTTL, defaultMFAPendingTTL, "MFAPendingTTL"),
 		def(&cfg.MaxAge, defaultMaxAge, "MaxAge"),
 		def(&cfg.ElevatedSingleUseTTL, defaultElevatedSingleUseTTL, "ElevatedSingleUseTTL"),
 		def(&cfg.ElevatedMultiUseTTL, defaultElevatedMultiUseTTL, "ElevatedMultiUseTTL"),
@@ -193,8 +193,8 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.RefreshGrace > maxRefreshGrace {
 		return nil, fmt.Errorf("%w: RefreshGrace %v exceeds %v", ErrConfig, cfg.RefreshGrace, maxRefreshGrace)
 	}
-	if cfg.Lifetime > cfg.MaxAge {
-		return nil, fmt.Errorf("%w: Lifetime exceeds MaxAge", ErrConfig)
+	if cfg.TTL > cfg.MaxAge {
+		return nil, fmt.Errorf("%w: TTL exceeds MaxAge", ErrConfig)
 	}
 	m := &Manager{cfg: cfg, now: clock.Or(cfg.Now), audiences: map[string]struct{}{cfg.Audience: {}}}
 	for _, a := range cfg.Audiences {
@@ -219,7 +219,7 @@ func (m *Manager) Config() Config {
 // published: until every token it signed has expired, so the longest
 // token lifetime plus the leeway.
 func (m *Manager) KeyRetention() time.Duration {
-	return max(m.cfg.Lifetime, m.cfg.MFAPendingLifetime, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL) + m.cfg.Leeway
+	return max(m.cfg.TTL, m.cfg.MFAPendingTTL, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL) + m.cfg.Leeway
 }
 
 // Keys returns the manager's key set.

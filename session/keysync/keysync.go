@@ -37,7 +37,7 @@ type PublishedKey struct {
 // Store shares a key set between instances: memory (tests, one process),
 // PostgreSQL or Redis. Each method is one atomic operation.
 type Store interface {
-	// PublishKey stores k. A kid already stored is session.ErrExists (the
+	// PublishKey stores k. A kid already stored is session.ErrDuplicate (the
 	// stored entry stays as it is).
 	PublishKey(ctx context.Context, k PublishedKey) error
 	// PublishedKeys returns every stored entry, in any order.
@@ -141,7 +141,7 @@ func (s *Syncer) publish(ctx context.Context, k *session.Key, at, signFrom time.
 		return err
 	}
 	err = s.cfg.Store.PublishKey(ctx, PublishedKey{KID: k.KID(), JWK: jwk, PublishAt: at, SignFrom: signFrom})
-	if err != nil && !errors.Is(err, session.ErrExists) {
+	if err != nil && !errors.Is(err, session.ErrDuplicate) {
 		return fmt.Errorf("keysync: store: %w", err)
 	}
 	return nil

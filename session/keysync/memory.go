@@ -34,7 +34,7 @@ func (s *MemoryStore) PublishKey(ctx context.Context, k PublishedKey) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, ok := s.keys[k.KID]; ok {
-		return session.ErrExists
+		return session.ErrDuplicate
 	}
 	k.JWK = slices.Clone(k.JWK)
 	s.keys[k.KID] = k

@@ -33,7 +33,7 @@ func (ks *SessionKeyStore) PublishKey(ctx context.Context, k keysync.PublishedKe
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return decided(session.ErrExists)
+			return decided(session.ErrDuplicate)
 		}
 		return nil
 	})

@@ -47,7 +47,7 @@ func (ks *SessionKeyStore) PublishKey(ctx context.Context, k keysync.PublishedKe
 		return err
 	}
 	if !set {
-		return session.ErrExists
+		return session.ErrDuplicate
 	}
 	return nil
 }

@@ -96,8 +96,8 @@ func testKeyPublishDuplicate(t *testing.T, s keysync.Store) {
 	}
 	other := a
 	other.SignFrom = now.Add(48 * time.Hour)
-	if err := s.PublishKey(ctx, other); !errors.Is(err, session.ErrExists) {
-		t.Fatalf("second PublishKey of one kid = %v, want ErrExists", err)
+	if err := s.PublishKey(ctx, other); !errors.Is(err, session.ErrDuplicate) {
+		t.Fatalf("second PublishKey of one kid = %v, want ErrDuplicate", err)
 	}
 	sameKey(t, keysByKID(t, s)[a.KID], a)
 }
@@ -116,7 +116,7 @@ func testKeyPublishConcurrent(t *testing.T, s keysync.Store) {
 		switch {
 		case err == nil:
 			wins++
-		case errors.Is(err, session.ErrExists):
+		case errors.Is(err, session.ErrDuplicate):
 		default:
 			t.Fatalf("PublishKey: %v", err)
 		}
