@@ -60,8 +60,8 @@ func (k *Key) PublicJWK() JWK { return k.publishedJWK() }
 
 // The defaults and limits, under their former names.
 const (
-	DefaultLifetime             = defaultLifetime
-	DefaultMFAPendingLifetime   = defaultMFAPendingLifetime
+	DefaultTTL                  = defaultTTL
+	DefaultMFAPendingTTL        = defaultMFAPendingTTL
 	DefaultMaxAge               = defaultMaxAge
 	DefaultElevatedSingleUseTTL = defaultElevatedSingleUseTTL
 	DefaultElevatedMultiUseTTL  = defaultElevatedMultiUseTTL
