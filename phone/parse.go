@@ -122,24 +122,11 @@ func ParseE164(s string) (Number, error) {
 
 // build checks validity for region and fills a Number.
 func build(num *phonenumbers.PhoneNumber, region string) (Number, error) {
-	cc := int(num.GetCountryCode())
-	var typ phonenumbers.PhoneNumberType
-	if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 && regions[0] == region {
-		// The only region of its calling code: GetNumberType matches
-		// against exactly the metadata IsValidNumberForRegion would use,
-		// and UNKNOWN means invalid. One metadata pass instead of two.
-		typ = phonenumbers.GetNumberType(num)
-		if typ == phonenumbers.UNKNOWN {
-			return Number{}, fmt.Errorf("%w: not valid for %s", ErrInvalidNumber, region)
-		}
-	} else {
-		if !phonenumbers.IsValidNumberForRegion(num, region) {
-			return Number{}, fmt.Errorf("%w: not valid for %s", ErrInvalidNumber, region)
-		}
-		typ = phonenumbers.GetNumberType(num)
+	nsn, valid, typ := classify(num, region)
+	if !valid {
+		return Number{}, fmt.Errorf("%w: not valid for %s", ErrInvalidNumber, region)
 	}
-	nsn := phonenumbers.GetNationalSignificantNumber(num)
-	ccs := strconv.Itoa(cc)
+	ccs := strconv.Itoa(int(num.GetCountryCode()))
 	n := Number{
 		E164:           "+" + ccs + nsn,
 		CallingCode:    ccs,
