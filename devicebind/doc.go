@@ -11,8 +11,8 @@
 // the session with the proven key (session.MintOptions.DevicePublicKey, the
 // device_public_key claim) and, on later device-bound requests such as
 // refresh, refuses a token whose key is not the one the request proves:
-// a stolen token then works only on the device it was issued to. Refusals
-// wrap ErrInvalidProof; package httperr answers them 403.
+// a stolen token then cannot be refreshed on another device. Refusals wrap
+// ErrInvalidProof, which package httperr answers.
 //
 // Security reasoning, briefly:
 //
