@@ -261,8 +261,8 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
 	}
 	canonical := string(buf[:])
-	if m, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
-		return s.recoveryAttempt(ctx, m, userID, canonical)
+	if s.recoveryLocal != nil {
+		return s.recoveryAttempt(ctx, s.recoveryLocal, userID, canonical)
 	}
 	key := s.recoveryKey(userID)
 	if err := s.reserve(ctx, s.recoveryFailures, key); err != nil {

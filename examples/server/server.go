@@ -224,13 +224,20 @@ func (s *server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.handle(func(http.ResponseWriter, *http.Request) error { return errEnvironmentNotFound() }).ServeHTTP(w, r)
 		return
 	}
-	r2 := new(http.Request)
-	*r2 = *r
-	u := *r.URL
-	u.Path = "/" + r.PathValue("rest")
-	u.RawPath = ""
-	r2.URL = &u
-	s.api.ServeHTTP(w, r2)
+	// The request and its URL, copied in one allocation.
+	c := &struct {
+		r http.Request
+		u url.URL
+	}{r: *r, u: *r.URL}
+	rest := r.PathValue("rest")
+	if p := r.URL.Path; r.URL.RawPath == "" && len(p) > len(rest) && p[len(p)-len(rest)-1] == '/' && p[len(p)-len(rest):] == rest {
+		c.u.Path = p[len(p)-len(rest)-1:] // "/" + rest, without building it
+	} else {
+		c.u.Path = "/" + rest
+	}
+	c.u.RawPath = ""
+	c.r.URL = &c.u
+	s.api.ServeHTTP(w, &c.r)
 }
 
 // unmatched answers a request no API route took: 405 when the path

@@ -249,7 +249,7 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.
 		w.Header().Del("Set-Cookie") // the session cookie set above
 		return err
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, &resp) // a pointer: the large answer is not copied into the interface
 	return nil
 }
 
