@@ -18,6 +18,7 @@ import (
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -37,7 +38,7 @@ type server struct {
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	sessionHTTP session.MiddlewareConfig // how requests carry tokens: extraction, Origin check, cookie
-	steps       *session.StepUp          // the step-up policy of the sensitive routes
+	steps       *stepup.Guard            // the step-up policy of the sensitive routes
 	passkeys    *passkey.Service
 	jwksHandler http.Handler
 	captcha     captcha.Verifier   // nil when -captcha is not set
