@@ -123,6 +123,7 @@ type Service struct {
 	hashers []*keyedhash.Hasher // one per hash key, newest first
 	sends   ratelimit.Limiter   // SendLimit, SendWindow and Cooldown; nil = none
 	daily   ratelimit.Limiter   // nil = no daily cap
+	limits  []ratelimit.Limiter // sends and daily, those not nil, in that order
 	now     func() time.Time
 }
 
@@ -189,6 +190,11 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.daily = daily
+	for _, l := range []ratelimit.Limiter{s.sends, s.daily} {
+		if l != nil {
+			s.limits = append(s.limits, l)
+		}
+	}
 	s.now = cfg.Now
 	if s.now == nil {
 		s.now = time.Now
@@ -253,9 +259,6 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 		return Started{}, err
 	}
 	now := s.now()
-	if err := s.reserveSend(ctx, d); err != nil {
-		return Started{}, err
-	}
 	exp := now.Add(s.cfg.TTL)
 	rec := Record{
 		ID: id, Channel: d.channel, Destination: d.to,
@@ -265,8 +268,8 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 	if d.channel == ChannelSMS {
 		rec.PhoneCountryCode, rec.PhoneNational, rec.PhoneRegion = d.phone.CallingCode, d.phone.NationalNumber, d.phone.Region
 	}
-	if err := s.cfg.Store.Create(ctx, rec); err != nil {
-		return Started{}, fmt.Errorf("verification: storing: %w", err)
+	if err := s.createLimited(ctx, d, rec); err != nil {
+		return Started{}, err
 	}
 	if err := s.deliver(ctx, sender, d, id, code, exp); err != nil {
 		return Started{}, err
