@@ -10,6 +10,7 @@ import (
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/internal/random"
+	"github.com/authkit/authkit/verification"
 )
 
 // DefaultMaxMetadata is the default limit on a user's metadata, in bytes.
@@ -116,6 +117,43 @@ func (s *Service) credential(c authkit.VerifiedCredential) (Credential, error) {
 	return Credential{Key: key, VerifiedCredential: canonical}, nil
 }
 
+// provenCredential builds the stored form of a proven credential. A
+// canonical proof's fields are what phoneKey or emailKey would return for
+// them (the same parser or normalizer made them when the code was sent),
+// so they are used as they are; any other proof goes through Key.
+func (s *Service) provenCredential(p verification.Proof) (Credential, error) {
+	c := p.Credential()
+	if !p.Canonical() {
+		return s.credential(c)
+	}
+	var out authkit.VerifiedCredential
+	switch c.Format {
+	case authkit.FormatPhoneNumber:
+		out = authkit.VerifiedCredential{
+			Format:           authkit.FormatPhoneNumber,
+			PhoneNumber:      c.PhoneNumber,
+			PhoneCountryCode: c.PhoneCountryCode,
+			IsoCountryCode:   c.IsoCountryCode,
+			PublicIdentifier: c.PublicIdentifier,
+			SignInEnabled:    true,
+		}
+	case authkit.FormatEmail:
+		out = authkit.VerifiedCredential{Format: authkit.FormatEmail, Email: c.Email, PublicIdentifier: c.Email, SignInEnabled: true}
+	default:
+		return s.credential(c)
+	}
+	key := string(c.Format) + ":" + out.PublicIdentifier
+	if !isPrintable(key, MaxKeyLen) {
+		return Credential{}, fmt.Errorf("%w: key over %d bytes or not printable", ErrInvalidCredential, MaxKeyLen)
+	}
+	id, err := random.UUID(s.cfg.Rand)
+	if err != nil {
+		return Credential{}, err
+	}
+	out.ID = id
+	return Credential{Key: key, VerifiedCredential: out}, nil
+}
+
 // stamp is now at the millisecond precision of the API's timestamps.
 func (s *Service) stamp() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
@@ -135,10 +173,28 @@ func (s *Service) FindOrCreate(ctx context.Context, c authkit.VerifiedCredential
 	if err != nil {
 		return authkit.User{}, false, err
 	}
+	return s.findOrCreate(ctx, cred)
+}
+
+// FindOrCreateProven is [Service.FindOrCreate] for a credential proven by
+// a one-time code. When the proof is canonical (its destination was
+// validated when the code was sent) the credential is keyed as it is,
+// without parsing the phone number or normalizing the address a second
+// time; otherwise it is validated as FindOrCreate does.
+func (s *Service) FindOrCreateProven(ctx context.Context, p verification.Proof) (u authkit.User, created bool, err error) {
+	cred, err := s.provenCredential(p)
+	if err != nil {
+		return authkit.User{}, false, err
+	}
+	return s.findOrCreate(ctx, cred)
+}
+
+// findOrCreate is FindOrCreate after the credential is built.
+func (s *Service) findOrCreate(ctx context.Context, cred Credential) (u authkit.User, created bool, err error) {
 	if !cred.SignInEnabled {
 		// It would sign a user in with what cannot sign in, or create
 		// one with no way back in.
-		return authkit.User{}, false, fmt.Errorf("%w: format %q cannot sign in", ErrInvalidCredential, c.Format)
+		return authkit.User{}, false, fmt.Errorf("%w: format %q cannot sign in", ErrInvalidCredential, cred.Format)
 	}
 	uid, err := random.UUID(s.cfg.Rand)
 	if err != nil {

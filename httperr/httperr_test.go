@@ -27,6 +27,7 @@ import (
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 	"github.com/authkit/authkit/store/postgres"
 	"github.com/authkit/authkit/store/redis"
 	"github.com/authkit/authkit/verification"
@@ -67,7 +68,6 @@ var sentinels = map[string]error{
 	"mfa.ErrDuplicate":                 mfa.ErrDuplicate,
 	"mfa.ErrStepUsed":                  mfa.ErrStepUsed,
 	"mfa.ErrAlreadyConfirmed":          mfa.ErrAlreadyConfirmed,
-	"mfa.ErrDeviceLimit":               mfa.ErrDeviceLimit,
 	"mfa.ErrInvalidCode":               mfa.ErrInvalidCode,
 	"mfa.ErrRateLimited":               mfa.ErrRateLimited,
 	"mfa.ErrNoPendingDevice":           mfa.ErrNoPendingDevice,
@@ -128,9 +128,9 @@ var sentinels = map[string]error{
 	"phone.ErrInvalidNumber":  phone.ErrInvalidNumber,
 	"phone.ErrNotAllowed":     phone.ErrNotAllowed,
 
-	"ratelimit.ErrInvalidConfig": ratelimit.ErrInvalidConfig,
-	"ratelimit.ErrInvalidRule":   ratelimit.ErrInvalidRule,
-	"ratelimit.ErrLimited":       ratelimit.ErrLimited,
+	"ratelimit.ErrConfig":      ratelimit.ErrConfig,
+	"ratelimit.ErrInvalidRule": ratelimit.ErrInvalidRule,
+	"ratelimit.ErrLimited":     ratelimit.ErrLimited,
 
 	"session.ErrExpired":           session.ErrExpired,
 	"session.ErrInvalidToken":      session.ErrInvalidToken,
@@ -143,14 +143,14 @@ var sentinels = map[string]error{
 	"session.ErrNoToken":           session.ErrNoToken,
 	"session.ErrCSRF":              session.ErrCSRF,
 	"session.ErrNotFound":          session.ErrNotFound,
-	"session.ErrExists":            session.ErrExists,
+	"session.ErrDuplicate":         session.ErrDuplicate,
 	"session.ErrAlreadyUsed":       session.ErrAlreadyUsed,
 	"session.ErrReused":            session.ErrReused,
 	"session.ErrKeyInvalid":        session.ErrKeyInvalid,
 	"session.ErrRefreshReuse":      session.ErrRefreshReuse,
 	"session.ErrStepUpRequired":    session.ErrStepUpRequired,
 	"session.ErrMFATokenInvalid":   session.ErrMFATokenInvalid,
-	"session.ErrKeySchedule":       session.ErrKeySchedule,
+	"keysync.ErrSchedule":          keysync.ErrSchedule,
 
 	"verification.ErrNotFound":             verification.ErrNotFound,
 	"verification.ErrExpired":              verification.ErrExpired,

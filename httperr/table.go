@@ -15,6 +15,7 @@ import (
 	"github.com/authkit/authkit/phone"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -91,7 +92,6 @@ var rows = []row{
 	{mfa.ErrDeviceNotFound, s404, "mfa_device_not_found"},
 	{mfa.ErrNotFound, s404, "mfa_not_found"},
 	{mfa.ErrTooManyDevices, s409, "mfa_too_many_devices"},
-	{mfa.ErrDeviceLimit, s409, "mfa_too_many_devices"},
 	{mfa.ErrAlreadyConfirmed, s409, "mfa_already_confirmed"},
 	{mfa.ErrInvalidRecoveryCode, s422, "mfa_invalid_recovery_code"},
 	{mfa.ErrNoRecoveryCodes, s404, "mfa_no_recovery_codes"},
@@ -120,11 +120,11 @@ var rows = []row{
 	{session.ErrNotFound, s401, "invalid_token"},
 	{session.ErrInvalidScope, s400, "invalid_scope"},
 	{session.ErrInvalidRequest, s400, "invalid_request"},
-	{session.ErrExists, s500, CodeInternal},
+	{session.ErrDuplicate, s500, CodeInternal},
 	{session.ErrKeyInvalid, s500, CodeInternal},
 	{session.ErrNoStore, s500, CodeInternal},
 	{session.ErrConfig, s500, CodeInternal},
-	{session.ErrKeySchedule, s500, CodeInternal},
+	{keysync.ErrSchedule, s500, CodeInternal},
 
 	{oauth.ErrNotFound, s400, "oauth_state_not_found"},
 	{oauth.ErrStateExpired, s400, "oauth_state_expired"},
@@ -184,7 +184,7 @@ var rows = []row{
 
 	{ratelimit.ErrLimited, s429, "rate_limited"},
 	{ratelimit.ErrInvalidRule, s500, CodeInternal},
-	{ratelimit.ErrInvalidConfig, s500, CodeInternal},
+	{ratelimit.ErrConfig, s500, CodeInternal},
 }
 
 // retryAfter is the delay carried by the rate-limit error in err's chain,

@@ -80,9 +80,6 @@ func (s *Service) EnrollTOTP(ctx context.Context, userID, account string) (Enrol
 	rec := DeviceRecord{ID: id, UserID: userID, Type: DeviceTypeTOTP, SealedSecret: sealed, CreatedAt: s.now()}
 	err = s.store.UpdateDevices(ctx, userID, func(ds Devices) (Devices, error) { return ds.Add(rec, s.maxDevices) })
 	if err != nil {
-		if errors.Is(err, ErrDeviceLimit) {
-			return Enrollment{}, ErrTooManyDevices
-		}
 		return Enrollment{}, err
 	}
 	s.log.InfoContext(ctx, "mfa: totp device enrolled", "user", userID, "device", id)

@@ -41,7 +41,7 @@ func (ds Devices) oldest(keep func(DeviceRecord) bool) int {
 // unverified one gives way to it (each visit to an enrollment page makes
 // one, and a user without a verified device cannot get the MFA token that
 // deleting one needs); with maxDevices verified devices it returns
-// ErrDeviceLimit. ErrDuplicate: d.ID is taken.
+// ErrTooManyDevices. ErrDuplicate: d.ID is taken.
 func (ds Devices) Add(d DeviceRecord, maxDevices int) (Devices, error) {
 	if ds.index(d.ID) >= 0 {
 		return nil, ErrDuplicate
@@ -49,7 +49,7 @@ func (ds Devices) Add(d DeviceRecord, maxDevices int) (Devices, error) {
 	for len(ds) >= maxDevices {
 		i := ds.oldest(func(x DeviceRecord) bool { return !x.Verified })
 		if i < 0 {
-			return nil, ErrDeviceLimit
+			return nil, ErrTooManyDevices
 		}
 		ds = slices.Delete(ds, i, i+1)
 	}

@@ -66,7 +66,7 @@ func TestDevicesRules(t *testing.T) {
 		}, []string{"c+", "e"}, nil},
 		{"add at the cap, all verified", devs("a*", "b+"), func(ds Devices) (Devices, error) {
 			return ds.Add(DeviceRecord{ID: "e", CreatedAt: later}, 2)
-		}, nil, ErrDeviceLimit},
+		}, nil, ErrTooManyDevices},
 		{"add a taken id", devs("a*"), func(ds Devices) (Devices, error) {
 			return ds.Add(DeviceRecord{ID: "a", CreatedAt: later}, 5)
 		}, nil, ErrDuplicate},

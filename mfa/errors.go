@@ -22,7 +22,8 @@ var (
 	// ErrDeviceNotFound: no such device for the user, or (AuthenticateTOTP)
 	// no verified device at all.
 	ErrDeviceNotFound = errors.New("mfa: device not found")
-	// ErrTooManyDevices: the user already holds Config.MaxDevices devices.
+	// ErrTooManyDevices: the user already holds Config.MaxDevices devices,
+	// all verified (Devices.Add, and so EnrollTOTP).
 	ErrTooManyDevices = errors.New("mfa: too many devices")
 	// ErrInvalidRecoveryCode: a wrong, malformed or used recovery code
 	// (422 invalid_recovery_code).

@@ -22,9 +22,6 @@ var (
 	ErrStepUsed = errors.New("mfa: time step already used")
 	// ErrAlreadyConfirmed: Devices.Confirm of a device that is already verified.
 	ErrAlreadyConfirmed = errors.New("mfa: device already confirmed")
-	// ErrDeviceLimit: Devices.Add when the user already holds the maximum
-	// number of devices, all verified.
-	ErrDeviceLimit = errors.New("mfa: too many devices")
 )
 
 // DeviceType is the kind of an MFA device. Only TOTP is implemented.

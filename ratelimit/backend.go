@@ -25,7 +25,7 @@ type MemoryBackend struct {
 var _ Backend = (*MemoryBackend)(nil)
 
 // Limiter implements [Backend]. A Name already in use with another Rule is
-// an error wrapping [ErrInvalidConfig]; with the same Rule, the existing
+// an error wrapping [ErrConfig]; with the same Rule, the existing
 // limiter (and its clock) is returned.
 func (b *MemoryBackend) Limiter(cfg LimiterConfig) (Counter, error) {
 	if err := cfg.Validate(); err != nil {
@@ -35,7 +35,7 @@ func (b *MemoryBackend) Limiter(cfg LimiterConfig) (Counter, error) {
 	defer b.mu.Unlock()
 	if m, ok := b.limiters[cfg.Name]; ok {
 		if m.rule != cfg.Rule {
-			return nil, fmt.Errorf("%w: limiter %q already has rule %s", ErrInvalidConfig, cfg.Name, m.rule)
+			return nil, fmt.Errorf("%w: limiter %q already has rule %s", ErrConfig, cfg.Name, m.rule)
 		}
 		return m, nil
 	}

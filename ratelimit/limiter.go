@@ -48,11 +48,11 @@ type LimiterConfig struct {
 	Now func() time.Time
 }
 
-// Validate reports whether c is usable, wrapping [ErrInvalidConfig] or
+// Validate reports whether c is usable, wrapping [ErrConfig] or
 // [ErrInvalidRule] if not.
 func (c LimiterConfig) Validate() error {
 	if c.Name == "" || len(c.Name) > 64 || strings.ContainsAny(c.Name, "{}") {
-		return fmt.Errorf("%w: limiter Name must be 1-64 bytes without braces", ErrInvalidConfig)
+		return fmt.Errorf("%w: limiter Name must be 1-64 bytes without braces", ErrConfig)
 	}
 	return c.Rule.Validate()
 }

@@ -84,8 +84,9 @@ type entry struct {
 	index  int     // position in the heap
 }
 
-// ErrInvalidConfig is returned by [NewMemory] for a bad configuration.
-var ErrInvalidConfig = errors.New("ratelimit: invalid config")
+// ErrConfig is wrapped by every error reporting a bad configuration:
+// [NewMemory], [LimiterConfig.Validate] and a [Backend]'s Limiter.
+var ErrConfig = errors.New("ratelimit: invalid config")
 
 // NewMemory returns an in-memory limiter applying cfg.Rule to every key.
 func NewMemory(cfg MemoryConfig) (*Memory, error) {
@@ -93,7 +94,7 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 		return nil, err
 	}
 	if cfg.MaxKeys < 0 {
-		return nil, fmt.Errorf("%w: MaxKeys is negative", ErrInvalidConfig)
+		return nil, fmt.Errorf("%w: MaxKeys is negative", ErrConfig)
 	}
 	maxKeys := cfg.MaxKeys
 	if maxKeys == 0 {

@@ -32,7 +32,7 @@ func TestNewMemoryRejectsBadConfig(t *testing.T) {
 		{"zero rule", ratelimit.MemoryConfig{}, ratelimit.ErrInvalidRule},
 		{"negative limit", ratelimit.MemoryConfig{Rule: ratelimit.Rule{Limit: -1, Window: time.Second}}, ratelimit.ErrInvalidRule},
 		{"zero window", ratelimit.MemoryConfig{Rule: ratelimit.Rule{Limit: 1}}, ratelimit.ErrInvalidRule},
-		{"negative MaxKeys", ratelimit.MemoryConfig{Rule: ratelimit.Rule{Limit: 1, Window: time.Second}, MaxKeys: -1}, ratelimit.ErrInvalidConfig},
+		{"negative MaxKeys", ratelimit.MemoryConfig{Rule: ratelimit.Rule{Limit: 1, Window: time.Second}, MaxKeys: -1}, ratelimit.ErrConfig},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m, err := ratelimit.NewMemory(tc.cfg)

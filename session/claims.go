@@ -96,24 +96,55 @@ type CredentialHashes struct {
 // its list is stale, so 128 bits are ample and keep the token short.
 // Passkey credentials have no member (Dynamic's schema has none).
 func hashCredentials(creds []authkit.VerifiedCredential) CredentialHashes {
-	var ids [5][]string
-	for _, c := range creds {
-		if i := hashSlot(c.Format); i >= 0 {
-			ids[i] = append(ids[i], c.ID)
+	var count [5]int
+	for i := range creds {
+		if j := hashSlot(creds[i].Format); j >= 0 {
+			count[j]++
 		}
 	}
-	var out [5]string
-	for i := range ids {
-		if len(ids[i]) == 0 {
-			out[i] = emptyCredentialHash
+	// The non-empty hashes share one string: one allocation for all five.
+	var enc [5 * credentialHashLen]byte
+	var slot [5]int // 1 + the hash's index in enc; 0 for the empty hash
+	n := 0
+	for j, cnt := range count {
+		var sum [sha256.Size]byte
+		switch cnt {
+		case 0:
 			continue
+		case 1:
+			for i := range creds {
+				if hashSlot(creds[i].Format) == j {
+					sum = sha256.Sum256([]byte(creds[i].ID))
+					break
+				}
+			}
+		default:
+			ids := make([]string, 0, cnt)
+			for i := range creds {
+				if hashSlot(creds[i].Format) == j {
+					ids = append(ids, creds[i].ID)
+				}
+			}
+			slices.Sort(ids)
+			sum = sha256.Sum256([]byte(strings.Join(ids, ",")))
 		}
-		slices.Sort(ids[i])
-		sum := sha256.Sum256([]byte(strings.Join(ids[i], ",")))
-		out[i] = b64.EncodeToString(sum[:16])
+		b64.Encode(enc[n*credentialHashLen:], sum[:16])
+		n++
+		slot[j] = n
+	}
+	all := string(enc[:n*credentialHashLen])
+	var out [5]string
+	for j := range out {
+		out[j] = emptyCredentialHash
+		if k := slot[j] - 1; k >= 0 {
+			out[j] = all[k*credentialHashLen : (k+1)*credentialHashLen]
+		}
 	}
 	return CredentialHashes{Blockchain: out[0], Email: out[1], OAuth: out[2], PhoneNumber: out[3], ExternalUser: out[4]}
 }
+
+// credentialHashLen is the length of one hash: 16 bytes in base64url.
+const credentialHashLen = 22
 
 // emptyCredentialHash is the hash of no ids, the first 128 bits of
 // SHA-256("") (FIPS 180-4 test vector e3b0c442…), so that most formats of

@@ -72,20 +72,21 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 		b = appendStrings(append(b, `,"lists":`...), c.Lists)
 	}
 	var err error
-	if c.MissingFields != nil {
+	switch {
+	case c.MissingFields == nil:
+	case len(c.MissingFields) == 0:
+		// What every full token carries: no reflection for it.
+		b = append(b, `,"missing_fields":[]`...)
+	default:
 		if b, err = appendMarshal(append(b, `,"missing_fields":`...), c.MissingFields); err != nil {
 			return nil, err
 		}
 	}
-	if c.FirstVisit != nil {
-		if b, err = appendMarshal(append(b, `,"first_visit":`...), c.FirstVisit); err != nil {
-			return nil, err
-		}
+	if b, err = appendVisit(b, `,"first_visit":`, c.FirstVisit); err != nil {
+		return nil, err
 	}
-	if c.LastVisit != nil {
-		if b, err = appendMarshal(append(b, `,"last_visit":`...), c.LastVisit); err != nil {
-			return nil, err
-		}
+	if b, err = appendVisit(b, `,"last_visit":`, c.LastVisit); err != nil {
+		return nil, err
 	}
 	if c.NewUser != nil {
 		b = strconv.AppendBool(append(b, `,"new_user":`...), *c.NewUser)
@@ -103,7 +104,7 @@ func appendClaims(b []byte, c *Claims) ([]byte, error) {
 		b = append(b, ']')
 	}
 	if c.VerifiedAccount != nil {
-		if b, err = appendMarshal(append(b, `,"verified_account":`...), c.VerifiedAccount); err != nil {
+		if b, err = appendCredential(append(b, `,"verified_account":`...), c.VerifiedAccount); err != nil {
 			return nil, err
 		}
 	}
@@ -191,6 +192,19 @@ func appendTime(b []byte, name string, t time.Time) []byte {
 	return strconv.AppendInt(append(b, name...), t.Unix(), 10)
 }
 
+// appendVisit writes a visit time as encoding/json does through
+// time.Time's MarshalJSON (RFC 3339 with nanoseconds, quoted); nil is absent.
+func appendVisit(b []byte, name string, t *time.Time) ([]byte, error) {
+	if t == nil {
+		return b, nil
+	}
+	b, err := t.AppendText(append(append(b, name...), '"'))
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '"'), nil
+}
+
 func appendStrings(b []byte, ss []string) []byte {
 	b = append(b, '[')
 	for i, s := range ss {
@@ -215,7 +229,7 @@ func appendMarshal(b []byte, v any) ([]byte, error) {
 // encoding/json's own path, so the output is byte for byte the same.
 func appendString(b []byte, s string) []byte {
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c > 0x7e || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
+		if !plainJSON[s[i]] {
 			j, _ := json.Marshal(s) // a string always marshals
 			return append(b, j...)
 		}
@@ -224,6 +238,16 @@ func appendString(b []byte, s string) []byte {
 	b = append(b, s...)
 	return append(b, '"')
 }
+
+// plainJSON marks the bytes appendString copies as they are: printable
+// ASCII but for the quote, the backslash and the three characters
+// encoding/json escapes for HTML (<, >, &).
+var plainJSON = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\' && c != '<' && c != '>' && c != '&'
+	}
+	return t
+}()
 
 // claimField identifies a Claims member in the decoder.
 type claimField uint8
@@ -652,6 +676,69 @@ func (d *jsonReader) unmarshal(v any) bool {
 	return ok && json.Unmarshal([]byte(raw), v) == nil
 }
 
+// emptyArray consumes a [] if one comes next.
+func (d *jsonReader) emptyArray() bool {
+	if d.peek() != '[' {
+		return false
+	}
+	i := d.i
+	d.i++
+	if d.peek() == ']' {
+		d.i++
+		return true
+	}
+	d.i = i
+	return false
+}
+
+// visit reads a visit time as encoding/json does: null clears the
+// pointer; anything else goes to time.Time's UnmarshalJSON (a quoted RFC
+// 3339 time) in the value pointed to, allocated when nil.
+func (d *jsonReader) visit(p **time.Time) bool {
+	if d.null() {
+		*p = nil
+		return true
+	}
+	raw, ok := d.raw()
+	if !ok {
+		return false
+	}
+	if *p == nil {
+		*p = new(time.Time)
+	}
+	return (*p).UnmarshalJSON([]byte(raw)) == nil
+}
+
+// smallCredentials is how many credentials credentials reads without
+// allocating more than the final slice.
+const smallCredentials = 4
+
+// credentials reads a credential array as encoding/json does into a nil
+// slice ([] gives an empty one). The elements are read into a buffer on
+// the stack, so that a short list costs one allocation of its exact size.
+func (d *jsonReader) credentials(p *[]authkit.VerifiedCredential) bool {
+	var buf [smallCredentials]authkit.VerifiedCredential
+	var long []authkit.VerifiedCredential // past smallCredentials
+	n := 0
+	ok := d.array(func() bool {
+		if n < len(buf) {
+			n++
+			return d.credential(&buf[n-1])
+		}
+		if long == nil {
+			long = append(make([]authkit.VerifiedCredential, 0, 2*len(buf)), buf[:]...)
+		}
+		long = append(long, authkit.VerifiedCredential{})
+		return d.credential(&long[len(long)-1])
+	})
+	if long == nil {
+		long = make([]authkit.VerifiedCredential, n)
+		copy(long, buf[:n])
+	}
+	*p = long
+	return ok
+}
+
 // credential reads one credential. One that has only the members Mint
 // writes for a common credential is read here; any other goes to the
 // credential's own UnmarshalJSON (camelCase aliases, nested members).
@@ -733,8 +820,11 @@ func (d *jsonReader) credential(v *authkit.VerifiedCredential) bool {
 		return d.setString(p)
 	})
 	if ok && !common {
-		*v = authkit.VerifiedCredential{}
-		return json.Unmarshal([]byte(d.s[start:d.i]), v) == nil
+		// Decoded in a copy, so that v does not escape and a short list
+		// (credentials) can stay on the stack.
+		var w authkit.VerifiedCredential
+		ok = json.Unmarshal([]byte(d.s[start:d.i]), &w) == nil
+		*v = w
 	}
 	return ok
 }
@@ -811,25 +901,40 @@ func (d *jsonReader) claim(c *Claims, f claimField) bool {
 	case fAMR:
 		return d.setStrings(&c.AMR)
 	case fMissingFields:
+		if d.emptyArray() {
+			// What every full token carries: no reflection for it.
+			if c.MissingFields == nil {
+				c.MissingFields = []authkit.ProjectSettingsKyc{}
+			}
+			c.MissingFields = c.MissingFields[:0]
+			return true
+		}
 		return d.unmarshal(&c.MissingFields)
 	case fFirstVisit:
-		return d.unmarshal(&c.FirstVisit)
+		return d.visit(&c.FirstVisit)
 	case fLastVisit:
-		return d.unmarshal(&c.LastVisit)
+		return d.visit(&c.LastVisit)
 	case fVerifiedCredentials:
 		if d.null() {
 			c.VerifiedCredentials = nil
 			return true
 		}
-		out := []authkit.VerifiedCredential{}
-		ok := d.array(func() bool {
-			out = append(out, authkit.VerifiedCredential{})
-			return d.credential(&out[len(out)-1])
-		})
-		c.VerifiedCredentials = out
-		return ok
+		return d.credentials(&c.VerifiedCredentials)
 	case fVerifiedAccount:
-		return d.unmarshal(&c.VerifiedAccount)
+		if d.null() {
+			c.VerifiedAccount = nil
+			return true
+		}
+		// encoding/json decodes into the value already pointed to; the
+		// credential's UnmarshalJSON then replaces all of it.
+		v := c.VerifiedAccount
+		if v == nil {
+			v = new(authkit.VerifiedCredential)
+		} else {
+			*v = authkit.VerifiedCredential{}
+		}
+		c.VerifiedAccount = v
+		return d.credential(v)
 	case fNewUser:
 		switch {
 		case d.null():

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -183,6 +184,17 @@ func TestDecodeClaimsValues(t *testing.T) {
 		"nested credentials":    `{"verified_credentials":[{"id":"c1","format":"email","email":"a@b"}],"verified_account":{"id":"c1"}}`,
 		"visits":                `{"first_visit":"2026-01-02T03:04:05Z","last_visit":null}`,
 		"unknown members":       `{"x":[1,{"y":[true,false,null,-0.5e-3]}],"z":"\u0000"}`,
+		"account common":        `{"verified_account":{"id":"c1","format":"email","signInEnabled":true,"email":"a@b","public_identifier":"a@b"}}`,
+		"account fallback":      `{"verified_account":{"id":"c1","walletName":"w","lastSelectedAt":"2026-01-02T03:04:05Z"}}`,
+		"account folded":        `{"Verified_Account":{"ID":"c1"}}`,
+		"account null":          `{"verified_account":null}`,
+		"account empty":         `{"verified_account":{}}`,
+		"missing fields spaced": `{"missing_fields":[ ]}`,
+		"missing fields set":    `{"missing_fields":[{"name":"email","required":true,"position":2}]}`,
+		"missing fields null":   `{"missing_fields":null}`,
+		"visits nanoseconds":    `{"first_visit":"2026-01-02T03:04:05.123456789+02:00","last_visit":"2026-01-02T03:04:05Z"}`,
+		"many credentials":      `{"verified_credentials":[{"id":"1"},{"id":"2"},{"id":"3"},{"id":"4"},{"id":"5","walletName":"w"},null,{"id":"7"}]}`,
+		"four credentials":      `{"verified_credentials":[{"id":"1"},{"id":"2"},{"id":"3"},{"id":"4","ID":"x"}]}`,
 	}
 	for name, in := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -197,7 +209,10 @@ func TestDecodeClaimsValues(t *testing.T) {
 			}
 		})
 	}
-	for _, in := range []string{`{"gen":-1}`, `{"gen":1.0}`, `{"gen":1e2}`, `{"aud":[null]}`, `{"aud":1}`, `{"iss":1}`, `{"new_user":"true"}`, `{"a":[1,]}`, `{"a":{"b"}}`, `{"a":tru}`, "{\"a\":\"\x01\"}", `{"a":"\x"}`, `{"a":"\u12"}`} {
+	for _, in := range []string{`{"gen":-1}`, `{"gen":1.0}`, `{"gen":1e2}`, `{"aud":[null]}`, `{"aud":1}`, `{"iss":1}`, `{"new_user":"true"}`, `{"a":[1,]}`, `{"a":{"b"}}`, `{"a":tru}`, "{\"a\":\"\x01\"}", `{"a":"\x"}`, `{"a":"\u12"}`,
+		`{"verified_account":"c1"}`, `{"verified_account":[]}`, `{"verified_account":{"id":5}}`, `{"first_visit":"yesterday"}`,
+		`{"first_visit":1}`, `{"last_visit":"2026-01-02 03:04:05Z"}`, `{"last_visit":"\u0032026-01-02T03:04:05Z"}`, `{"missing_fields":[}`,
+		`{"missing_fields":{}}`, `{"verified_credentials":[{},{},{},{},{"id":1}]}`} {
 		var c Claims
 		if decodeClaims(in, &c) == nil {
 			t.Errorf("decodeClaims(%s) accepted", in)
@@ -219,20 +234,36 @@ func TestClaimsRoundTrip(t *testing.T) {
 		VerifiedCredentialsHashes: &CredentialHashes{Email: "h"}, SessionPublicKey: "spk", DevicePublicKey: "dpk",
 		AuthTime: time.Unix(1777903000, 0), AMR: []string{"otp", "mfa"}, SingleUse: true,
 	}
-	b, err := appendClaims(nil, c)
-	if err != nil {
-		t.Fatal(err)
+	pos := 3
+	zoned := time.Date(2026, 5, 6, 7, 8, 9, 0, time.FixedZone("", 2*3600))
+	other := *c
+	other.MissingFields = []authkit.ProjectSettingsKyc{{Name: "email", Required: true, Position: &pos}}
+	other.FirstVisit, other.LastVisit, other.VerifiedAccount = nil, &zoned, nil
+	for _, c := range []*Claims{c, &other} {
+		b, err := appendClaims(nil, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(oracleOf(c))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(b, want) {
+			t.Fatalf("appendClaims\n%s\nencoding/json\n%s", b, want)
+		}
+		var got Claims
+		if err := decodeClaims(string(b), &got); err != nil || !sameClaims(&got, c) {
+			t.Fatalf("round trip: %v\n%+v\n%+v", err, got, *c)
+		}
 	}
-	want, err := json.Marshal(oracleOf(c))
-	if err != nil {
-		t.Fatal(err)
+	// A visit time encoding/json cannot write fails the same way here.
+	far := time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)
+	other.LastVisit = &far
+	if _, err := json.Marshal(oracleOf(&other)); err == nil {
+		t.Fatal("encoding/json wrote year 10000")
 	}
-	if !bytes.Equal(b, want) {
-		t.Fatalf("appendClaims\n%s\nencoding/json\n%s", b, want)
-	}
-	var got Claims
-	if err := decodeClaims(string(b), &got); err != nil || !sameClaims(&got, c) {
-		t.Fatalf("round trip: %v\n%+v\n%+v", err, got, *c)
+	if _, err := appendClaims(nil, &other); err == nil {
+		t.Fatal("appendClaims wrote year 10000")
 	}
 }
 
@@ -266,6 +297,8 @@ func FuzzDecodeClaims(f *testing.F) {
 	f.Add([]byte(`{"exp":"1777906800"}`))
 	f.Add([]byte(`{"iss":"a\u00e9","aud":["x"],"verifiedCredentialsHashes":{"email":"e"},"amr":["otp"]}`))
 	f.Add([]byte(`{"verified_credentials":[{"id":"c1","format":"email","oauth_emails":["x",null]},{"walletName":"w"}]}`))
+	f.Add([]byte(`{"verified_account":{"id":"c1","format":"email","signInEnabled":true},"missing_fields":[],"first_visit":"2026-01-02T03:04:05.5Z","last_visit":null}`))
+	f.Add([]byte(`{"verified_credentials":[{"id":"1"},{"id":"2"},{"id":"3"},{"id":"4"},{"id":"5"}],"verified_account":null}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		var c Claims
 		err := decodeClaims(string(b), &c)
@@ -334,6 +367,47 @@ func TestDecodeCredentials(t *testing.T) {
 		}
 		if ok && !sameClaims(&c, want) {
 			t.Fatalf("%s:\ndecoder %+v\noracle  %+v", in, c.VerifiedCredentials, want.VerifiedCredentials)
+		}
+	}
+}
+
+// TestHashCredentialsDefinition: each hash is the first 128 bits of
+// SHA-256 over the format's ids sorted and joined with ",", whatever the
+// order, duplicates or count of the credentials, and formats without a
+// member are ignored.
+func TestHashCredentialsDefinition(t *testing.T) {
+	ref := func(creds []authkit.VerifiedCredential) CredentialHashes {
+		var ids [5][]string
+		for _, c := range creds {
+			if i := hashSlot(c.Format); i >= 0 {
+				ids[i] = append(ids[i], c.ID)
+			}
+		}
+		var out [5]string
+		for i := range ids {
+			slices.Sort(ids[i])
+			sum := sha256.Sum256([]byte(strings.Join(ids[i], ",")))
+			out[i] = b64.EncodeToString(sum[:16])
+		}
+		return CredentialHashes{Blockchain: out[0], Email: out[1], OAuth: out[2], PhoneNumber: out[3], ExternalUser: out[4]}
+	}
+	cred := func(id string, f authkit.CredentialFormat) authkit.VerifiedCredential {
+		return authkit.VerifiedCredential{ID: id, Format: f}
+	}
+	e, p, o, b, x := authkit.FormatEmail, authkit.FormatPhoneNumber, authkit.FormatOAuth, authkit.FormatBlockchain, authkit.FormatExternalUser
+	for _, creds := range [][]authkit.VerifiedCredential{
+		nil,
+		{cred("e1", e)},
+		{cred("e1", e), cred("p1", p)},
+		{cred("b", b), cred("e", e), cred("o", o), cred("p", p), cred("x", x)},
+		{cred("e2", e), cred("e1", e), cred("e3", e), cred("p1", p)},
+		{cred("a,b", e), cred("a", e), cred("b", e)},
+		{cred("same", o), cred("same", o)},
+		{cred("", e)},
+		{cred("k", "passkey"), cred("u", "unknown"), cred("x1", x)},
+	} {
+		if got, want := hashCredentials(creds), ref(creds); got != want {
+			t.Errorf("hashCredentials(%v) = %+v, want %+v", creds, got, want)
 		}
 	}
 }

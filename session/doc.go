@@ -32,11 +32,11 @@
 // signed has expired; [KeySet.Add] pre-publishes the next key so that
 // verifiers with a cached JWKS know it before it signs anything.
 // [NewKey] takes any crypto.Signer, so the private key may stay in a KMS
-// or HSM. Several instances share one key set through a [KeyStore]
-// (public keys and their schedule, never a private key): [KeySync]
-// publishes the next key at once and signs with it from a later time
-// ("publish at T, sign from T+overlap"), so every cached JWKS knows a key
-// before any token carries it.
+// or HSM. Several instances share one key set through package keysync
+// (public keys and their schedule, never a private key): it publishes the
+// next key at once and signs with it from a later time ("publish at T,
+// sign from T+overlap"), so every cached JWKS knows a key before any
+// token carries it.
 // [Manager.JWKSHandler] serves the JWKS (kty, kid, alg, use "sig", no
 // private members) with Cache-Control and an ETag.
 //

@@ -37,8 +37,8 @@ var (
 var (
 	// ErrNotFound: no session record with that id.
 	ErrNotFound = errors.New("session: not found")
-	// ErrExists: Create was called with an id that is already stored.
-	ErrExists = errors.New("session: already exists")
+	// ErrDuplicate: Create was called with an id that is already stored.
+	ErrDuplicate = errors.New("session: already exists")
 	// ErrReused: Rotate was given a superseded generation outside the
 	// grace window, so the store revoked the session (refresh-token reuse,
 	// RFC 9700 §4.14.2). Manager.Refresh returns ErrRefreshReuse.
@@ -51,10 +51,6 @@ var (
 	// under 2048 bits, a JWK whose members do not match, an unsupported
 	// algorithm, a private key asked of a KMS signer, …).
 	ErrKeyInvalid = errors.New("session: invalid key")
-	// ErrKeySchedule: a key was scheduled to sign before verifiers can
-	// have fetched it (SignFrom earlier than now + KeySyncConfig.Overlap),
-	// or a stored entry cannot be used.
-	ErrKeySchedule = errors.New("session: invalid key schedule")
 	// ErrCSRF: a cookie-authenticated request came from an untrusted
 	// Origin (403).
 	ErrCSRF = errors.New("session: cross-site request rejected")

@@ -34,7 +34,10 @@ func (k *Key) encodeHeaders() {
 // payloadBufs holds claim-set buffers between tokens.
 var payloadBufs = sync.Pool{New: func() any { b := make([]byte, 0, 2048); return &b }}
 
-// sign produces the compact JWS of c as a token of the given kind.
+// sign produces the compact JWS of c as a token of the given kind. The
+// token is its only allocation: the claims JSON is written in a pooled
+// buffer and base64-encoded into the token's builder, whose first part is
+// then the signing input handed to the signer without a copy.
 func sign(key *Key, kind Kind, c *Claims) (string, error) {
 	if key == nil || key.signer == nil {
 		return "", errNoSigningKey
@@ -45,16 +48,14 @@ func sign(key *Key, kind Kind, c *Claims) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("session: sign: %w", err)
 	}
-	*bp = payload
+	*bp = payload[:0]
 	hdr := key.headerFor(kind)
-	n := len(hdr) + b64.EncodedLen(len(payload))
-	// The payload's base64 goes after the JSON in the same buffer.
-	grown := slices.Grow(payload, n)
-	*bp = grown[:0]
-	buf := grown[len(payload) : len(payload)+n]
-	copy(buf, hdr)
-	b64.Encode(buf[len(hdr):], payload)
-	input := string(buf)
+	var tok strings.Builder
+	tok.Grow(len(hdr) + b64.EncodedLen(len(payload)) + 1 + b64.EncodedLen(key.signatureSize()))
+	tok.WriteString(hdr)
+	writeBase64(&tok, payload)
+	// A Builder only appends, so this string stays valid as the token grows.
+	input := tok.String()
 	sig, err := key.signInput(input)
 	if err != nil {
 		return "", fmt.Errorf("session: sign: %w", err)
@@ -62,14 +63,30 @@ func sign(key *Key, kind Kind, c *Claims) (string, error) {
 	if key.alg == ES256 {
 		lowS(sig)
 	}
-	var tok strings.Builder
-	tok.Grow(len(input) + 1 + b64.EncodedLen(len(sig)))
-	tok.WriteString(input)
 	tok.WriteByte('.')
-	var enc [1024]byte // the largest signature, RSA 8192, is 683 characters
-	b64.Encode(enc[:], sig)
-	tok.Write(enc[:b64.EncodedLen(len(sig))])
+	writeBase64(&tok, sig)
 	return tok.String(), nil
+}
+
+// writeBase64 appends the unpadded base64url of p to w through a buffer on
+// the stack, in chunks of whole 3-byte groups so that they join up.
+func writeBase64(w *strings.Builder, p []byte) {
+	var enc [1024]byte
+	for len(p) > 0 {
+		n := min(len(p), len(enc)/4*3)
+		b64.Encode(enc[:], p[:n])
+		w.Write(enc[:b64.EncodedLen(n)])
+		p = p[n:]
+	}
+}
+
+// signatureSize is the length of the key's JWS signatures (RFC 7518 §3.3,
+// §3.4; RFC 8037 §3.1), for sizing the token.
+func (k *Key) signatureSize() int {
+	if p, ok := k.public.(*rsa.PublicKey); ok {
+		return p.Size()
+	}
+	return 64 // ES256 r ‖ s, Ed25519
 }
 
 // signInput signs a JWS signing input. The standard library's keys go
@@ -168,21 +185,30 @@ func (m *Manager) parse(token string, want Kind) (*Claims, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: header", errMalformed)
 	}
-	payload, err := strict.DecodeString(token[dot1+1 : dot2])
-	if err != nil {
+	// The payload and the signature are decoded into one pooled buffer:
+	// the claims get one copy of the payload (their strings point into
+	// it), and the signature is done with once parse returns.
+	seg, sigSeg := token[dot1+1:dot2], token[dot2+1:]
+	bp := payloadBufs.Get().(*[]byte)
+	defer payloadBufs.Put(bp)
+	size := strict.DecodedLen(len(seg)) + strict.DecodedLen(len(sigSeg))
+	buf := slices.Grow((*bp)[:0], size)[:size]
+	*bp = buf[:0]
+	if n, err = strict.Decode(buf, []byte(seg)); err != nil {
 		return nil, fmt.Errorf("%w: payload encoding", errMalformed)
 	}
 	c := new(Claims)
-	if err := decodeClaims(string(payload), c); err != nil {
+	if err := decodeClaims(string(buf[:n]), c); err != nil {
 		return nil, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	if !h.algIsString || !ourAlg(h.alg) && jwt.GetSigningMethod(h.alg) == nil {
 		return nil, fmt.Errorf("%w: alg missing or unknown", errAlgorithm)
 	}
-	sig, err := strict.DecodeString(token[dot2+1:])
-	if err != nil {
+	sig := buf[n:]
+	if n, err = strict.Decode(sig, []byte(sigSeg)); err != nil {
 		return nil, fmt.Errorf("%w: signature encoding", errMalformed)
 	}
+	sig = sig[:n]
 	key, err := m.checkHeader(h, sig, want, c)
 	if err != nil {
 		return nil, err

@@ -26,7 +26,7 @@ type keySnapshot struct {
 	active *Key
 	byKID  map[string]publishedKey
 	order  []string // kids, active first, then in insertion order
-	// next replaces active as the signing key from nextFrom (KeySync's
+	// next replaces active as the signing key from nextFrom (Install's
 	// schedule); it is published already.
 	next     *Key
 	nextFrom time.Time
@@ -67,8 +67,8 @@ func (s *KeySet) load() *keySnapshot {
 	return &keySnapshot{}
 }
 
-// Active returns the signing key (nil for a zero KeySet). With a
-// KeySync schedule, the key that signs at a given time is the scheduled
+// Active returns the signing key (nil for a zero KeySet). With an
+// installed schedule, the key that signs at a given time is the scheduled
 // next one once its time has come; Manager uses that.
 func (s *KeySet) Active() *Key { return s.load().active }
 
@@ -82,26 +82,40 @@ func (s *KeySet) activeAt(now time.Time) *Key {
 	return snap.active
 }
 
-// install replaces the whole set (KeySync): active signs now, next from
-// nextFrom (nil: none scheduled), and pub are the other published keys.
-func (s *KeySet) install(active, next *Key, nextFrom time.Time, pub []publishedKey) {
-	n := &keySnapshot{active: active, byKID: make(map[string]publishedKey, len(pub)+2), order: []string{active.kid}}
+// Install replaces the whole set at once, as a key schedule shared
+// between instances (package keysync) requires: active signs now, next
+// (nil: none scheduled) signs from nextFrom, and published[i] verifies
+// until until[i] (zero: no end). Readers see the old set or the new one,
+// never a mix. Active must hold a private key, and the two slices must
+// have the same length.
+func (s *KeySet) Install(active, next *Key, nextFrom time.Time, published []*Key, until []time.Time) error {
+	if active == nil || !active.CanSign() {
+		return errNoSigningKey
+	}
+	if len(published) != len(until) {
+		return fmt.Errorf("%w: %d published keys, %d end times", ErrKeyInvalid, len(published), len(until))
+	}
+	n := &keySnapshot{active: active, byKID: make(map[string]publishedKey, len(published)+2), order: []string{active.kid}}
 	n.byKID[active.kid] = publishedKey{key: active}
 	if next != nil && next.kid != active.kid {
 		n.next, n.nextFrom = next, nextFrom
 		n.byKID[next.kid] = publishedKey{key: next}
 		n.order = append(n.order, next.kid)
 	}
-	for _, p := range pub {
-		if _, dup := n.byKID[p.key.kid]; dup {
+	for i, k := range published {
+		if k == nil {
+			return fmt.Errorf("%w: nil key", ErrKeyInvalid)
+		}
+		if _, dup := n.byKID[k.kid]; dup {
 			continue
 		}
-		n.byKID[p.key.kid] = publishedKey{key: p.key.PublicOnly(), until: p.until}
-		n.order = append(n.order, p.key.kid)
+		n.byKID[k.kid] = publishedKey{key: k.PublicOnly(), until: until[i]}
+		n.order = append(n.order, k.kid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.snap.Store(n)
+	return nil
 }
 
 // Lookup returns the key with the given kid if it is published at now.

@@ -191,3 +191,56 @@ func TestJWKSHandler(t *testing.T) {
 		t.Fatalf("after rotation: %d, ETag %s", w.Code, w.Header().Get("ETag"))
 	}
 }
+
+// TestKeySetInstall: Install replaces the whole set at once; a signing key
+// without a private key, a nil key or mismatched end times are refused and
+// leave the set as it was.
+func TestKeySetInstall(t *testing.T) {
+	a, b, c := testKey(t, session.ES256, 0), testKey(t, session.ES256, 1), testKey(t, session.ES256, 2)
+	ks, err := session.NewKeySet(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := t0
+	bad := []struct {
+		name   string
+		active *session.Key
+		pub    []*session.Key
+		until  []time.Time
+	}{
+		{"public active", b.PublicOnly(), nil, nil},
+		{"nil active", nil, nil, nil},
+		{"nil published", b, []*session.Key{nil}, []time.Time{{}}},
+		{"lengths differ", b, []*session.Key{c}, nil},
+	}
+	for _, tc := range bad {
+		if err := ks.Install(tc.active, nil, time.Time{}, tc.pub, tc.until); !errors.Is(err, session.ErrKeyInvalid) {
+			t.Errorf("%s: %v, want ErrKeyInvalid", tc.name, err)
+		}
+		if ks.Active() != a {
+			t.Fatalf("%s: the set changed", tc.name)
+		}
+	}
+	if err := ks.Install(b, c, now.Add(time.Hour), []*session.Key{a}, []time.Time{now.Add(time.Minute)}); err != nil {
+		t.Fatal(err)
+	}
+	if ks.Active() != b || len(ks.Keys(now)) != 3 || len(ks.Keys(now.Add(2*time.Minute))) != 2 {
+		t.Fatalf("installed set: active %v, %d keys now, %d later", ks.Active().KID(), len(ks.Keys(now)), len(ks.Keys(now.Add(2*time.Minute))))
+	}
+	if k, ok := ks.Lookup(a.KID(), now); !ok || k.CanSign() {
+		t.Fatal("a published key must verify and never sign")
+	}
+}
+
+// TestManagerConfig: Config reports the defaults in effect, and
+// KeyRetention the longest token lifetime plus the leeway.
+func TestManagerConfig(t *testing.T) {
+	f := newFixture(t, session.ES256, true)
+	c := f.m.Config()
+	if c.TTL != 2*time.Hour || c.MaxAge != 30*24*time.Hour || c.Leeway != 30*time.Second || c.RefreshGrace != 5*time.Second || c.Now == nil {
+		t.Fatalf("defaults in effect: %+v", c)
+	}
+	if got := f.m.KeyRetention(); got != 2*time.Hour+30*time.Second {
+		t.Fatalf("KeyRetention = %v", got)
+	}
+}

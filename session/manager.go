@@ -13,12 +13,12 @@ import (
 // The defaults: a zero field of Config, MiddlewareConfig, StepUpConfig or
 // Rule takes the value here. Each is documented once, on its constant.
 const (
-	// DefaultLifetime of the full and minified tokens: 2 h, Dynamic's.
-	DefaultLifetime = 2 * time.Hour
-	// DefaultMFAPendingLifetime of tokens minted with MFAPending: they
+	// DefaultTTL of the full and minified tokens: 2 h, Dynamic's.
+	DefaultTTL = 2 * time.Hour
+	// DefaultMFAPendingTTL of tokens minted with MFAPending: they
 	// only let the user finish MFA, so they are short (Auth0 10 min,
 	// Cognito 3 min).
-	DefaultMFAPendingLifetime = 10 * time.Minute
+	DefaultMFAPendingTTL = 10 * time.Minute
 	// DefaultMaxAge is the absolute session length: 30 days, NIST SP
 	// 800-63B §4.1.3's AAL1 reauthentication bound and Dynamic's cap.
 	DefaultMaxAge = 30 * 24 * time.Hour
@@ -99,11 +99,11 @@ type Config struct {
 	// the user's ProjectEnvironmentID, unchecked.
 	EnvironmentID string
 
-	// Lifetime of the full and minified tokens. Default DefaultLifetime.
-	Lifetime time.Duration
-	// MFAPendingLifetime is the lifetime of tokens minted with
-	// MFAPending. Default DefaultMFAPendingLifetime.
-	MFAPendingLifetime time.Duration
+	// TTL of the full and minified tokens. Default DefaultTTL.
+	TTL time.Duration
+	// MFAPendingTTL is the lifetime of tokens minted with
+	// MFAPending. Default DefaultMFAPendingTTL.
+	MFAPendingTTL time.Duration
 	// MaxAge is the absolute session length: refresh stops there and the
 	// user signs in again. Needs a Store to be enforced. Default
 	// DefaultMaxAge.
@@ -127,7 +127,7 @@ type Config struct {
 	// token, a deleted user, a changed password), refresh and the session
 	// inventory are unavailable, and Refresh, Revoke, RevokeAll, Sessions
 	// and single-use elevated tokens return ErrNoStore. Only for verifiers
-	// that cannot reach the store and accept tokens living Lifetime. Setting
+	// that cannot reach the store and accept tokens living TTL. Setting
 	// both Store and Stateless is an error.
 	Stateless bool
 	// RefreshGrace is how long a token superseded by a refresh stays
@@ -188,8 +188,8 @@ func New(cfg Config) (*Manager, error) {
 		return nil
 	}
 	if err := errors.Join(
-		def(&cfg.Lifetime, DefaultLifetime, "Lifetime"),
-		def(&cfg.MFAPendingLifetime, DefaultMFAPendingLifetime, "MFAPendingLifetime"),
+		def(&cfg.TTL, DefaultTTL, "TTL"),
+		def(&cfg.MFAPendingTTL, DefaultMFAPendingTTL, "MFAPendingTTL"),
 		def(&cfg.MaxAge, DefaultMaxAge, "MaxAge"),
 		def(&cfg.ElevatedSingleUseTTL, DefaultElevatedSingleUseTTL, "ElevatedSingleUseTTL"),
 		def(&cfg.ElevatedMultiUseTTL, DefaultElevatedMultiUseTTL, "ElevatedMultiUseTTL"),
@@ -206,8 +206,8 @@ func New(cfg Config) (*Manager, error) {
 	if cfg.RefreshGrace > MaxRefreshGrace {
 		return nil, fmt.Errorf("%w: RefreshGrace %v exceeds %v", ErrConfig, cfg.RefreshGrace, MaxRefreshGrace)
 	}
-	if cfg.Lifetime > cfg.MaxAge {
-		return nil, fmt.Errorf("%w: Lifetime exceeds MaxAge", ErrConfig)
+	if cfg.TTL > cfg.MaxAge {
+		return nil, fmt.Errorf("%w: TTL exceeds MaxAge", ErrConfig)
 	}
 	m := &Manager{cfg: cfg, now: clock.Or(cfg.Now), audiences: map[string]struct{}{cfg.Audience: {}}}
 	for _, a := range cfg.Audiences {
@@ -217,6 +217,22 @@ func New(cfg Config) (*Manager, error) {
 		m.audiences[a] = struct{}{}
 	}
 	return m, nil
+}
+
+// Config returns the configuration in effect: cfg as given to New with
+// every zero field set to its default (Now included), so a host or a
+// companion package (keysync, stepup) reads a default from here.
+func (m *Manager) Config() Config {
+	c := m.cfg
+	c.Now = m.now
+	return c
+}
+
+// KeyRetention is how long a key that stopped signing must stay
+// published: until every token it signed has expired, so the longest
+// token lifetime plus the leeway.
+func (m *Manager) KeyRetention() time.Duration {
+	return max(m.cfg.TTL, m.cfg.MFAPendingTTL, m.cfg.ElevatedSingleUseTTL, m.cfg.ElevatedMultiUseTTL) + m.cfg.Leeway
 }
 
 // Keys returns the manager's key set.
@@ -231,7 +247,7 @@ func (m *Manager) Issuer() string { return m.cfg.Issuer }
 func (m *Manager) Rotate(next *Key) error {
 	now := m.now()
 	m.cfg.Keys.Prune(now)
-	return m.cfg.Keys.rotate(next, now.Add(m.longestToken()+m.cfg.Leeway))
+	return m.cfg.Keys.rotate(next, now.Add(m.KeyRetention()))
 }
 
 // JWKS returns the JSON Web Key Set of the keys published now.

@@ -46,7 +46,7 @@ func (s *MemoryStore) Create(ctx context.Context, rec Record) error {
 	defer s.mu.Unlock()
 	s.gcLocked(rec.CreatedAt)
 	if _, ok := s.sessions[rec.ID]; ok {
-		return ErrExists
+		return ErrDuplicate
 	}
 	if rec.LastSeenAt.IsZero() {
 		rec.LastSeenAt = rec.CreatedAt

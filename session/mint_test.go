@@ -381,8 +381,8 @@ func TestNewConfig(t *testing.T) {
 	cases := map[string]session.Config{
 		"no keys":             {Issuer: "x", Stateless: true},
 		"no issuer":           {Keys: ks, Stateless: true},
-		"negative lifetime":   {Keys: ks, Issuer: "x", Stateless: true, Lifetime: -time.Second},
-		"lifetime > max age":  {Keys: ks, Issuer: "x", Stateless: true, Lifetime: 48 * time.Hour, MaxAge: 24 * time.Hour},
+		"negative lifetime":   {Keys: ks, Issuer: "x", Stateless: true, TTL: -time.Second},
+		"lifetime > max age":  {Keys: ks, Issuer: "x", Stateless: true, TTL: 48 * time.Hour, MaxAge: 24 * time.Hour},
 		"leeway > 60 s":       {Keys: ks, Issuer: "x", Stateless: true, Leeway: 2 * time.Minute},
 		"empty audience":      {Keys: ks, Issuer: "x", Stateless: true, Audiences: []string{""}},
 		"zero key set":        {Keys: &session.KeySet{}, Issuer: "x", Stateless: true},

@@ -58,7 +58,7 @@ func (r Record) Revoked() bool { return !r.RevokedAt.IsZero() }
 // For example, in SQL (sessions keyed by id, indexed by user_id; used_jtis
 // keyed by jti):
 //
-//	Create:           INSERT INTO sessions …  -- unique violation → ErrExists
+//	Create:           INSERT INTO sessions …  -- unique violation → ErrDuplicate
 //	Revoke:           UPDATE sessions SET revoked_at = COALESCE(revoked_at, $2)
 //	                  WHERE id = $1           -- no row → ErrNotFound
 //	RevokeAllForUser: UPDATE sessions SET revoked_at = $2
@@ -77,7 +77,7 @@ func (r Record) Revoked() bool { return !r.RevokedAt.IsZero() }
 // plain SET NX PXAT lets a host whose clock lags replay the token once the
 // key expires); sessions are hashes with a per-user set of ids.
 type Store interface {
-	// Create stores a new session. It returns ErrExists if rec.ID is taken.
+	// Create stores a new session. It returns ErrDuplicate if rec.ID is taken.
 	Create(ctx context.Context, rec Record) error
 	// Get returns the session with the given id, revoked or not, or
 	// ErrNotFound. A backend may forget records whose ExpiresAt has passed

@@ -465,23 +465,35 @@ func (s *Service) deliver(ctx context.Context, sender Sender, d destination, id,
 // Errors: ErrInvalidCode (not CodeLength digits; no attempt counted),
 // ErrNotFound, ErrAlreadyUsed, ErrExpired, ErrTooManyAttempts, ErrWrongCode.
 func (s *Service) Check(ctx context.Context, id, code string) (authkit.VerifiedCredential, error) {
+	p, err := s.Prove(ctx, id, code)
+	return p.Credential(), err
+}
+
+// Prove is [Service.Check] returning a [Proof]: the same credential, and
+// whether it is known to be in canonical form, so that a consumer such as
+// account.Service.FindOrCreateProven need not validate it again.
+func (s *Service) Prove(ctx context.Context, id, code string) (Proof, error) {
 	code, ok := otpcode.Normalize(code, s.cfg.CodeLength)
 	if !ok {
-		return authkit.VerifiedCredential{}, ErrInvalidCode
+		return Proof{}, ErrInvalidCode
 	}
 	id, ok = canonicalID(id)
 	if !ok {
-		return authkit.VerifiedCredential{}, ErrNotFound
+		return Proof{}, ErrNotFound
 	}
-	cands := make([][]byte, len(s.hashers))
-	for i, h := range s.hashers {
-		cands[i] = h.Sum(id, code)
+	var buf [2][]byte // one or two hash keys: no slice allocation
+	cands := buf[:0]
+	if len(s.hashers) > len(buf) {
+		cands = make([][]byte, 0, len(s.hashers))
+	}
+	for _, h := range s.hashers {
+		cands = append(cands, h.Sum(id, code))
 	}
 	rec, err := s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
 	if err != nil {
-		return authkit.VerifiedCredential{}, err
+		return Proof{}, err
 	}
-	return Credential(rec), nil
+	return Proof{cred: Credential(rec), canonical: canonicalRecord(rec)}, nil
 }
 
 // Credential returns the credential a used verification proves.

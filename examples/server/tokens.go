@@ -188,11 +188,17 @@ type signInOptions struct {
 // (requiresAdditionalAuth, short-lived) that only users/mfa/auth/* can
 // upgrade, and no elevated token: step-up for such a user needs MFA.
 func (s *server) signIn(w http.ResponseWriter, r *http.Request, cred authkit.VerifiedCredential, opt signInOptions) error {
-	ctx := r.Context()
-	u, created, err := s.accounts.FindOrCreate(ctx, cred)
+	u, created, err := s.accounts.FindOrCreate(r.Context(), cred)
 	if err != nil {
 		return err
 	}
+	return s.signedIn(w, r, u, created, opt)
+}
+
+// signedIn is signIn once the user is found or created.
+func (s *server) signedIn(w http.ResponseWriter, r *http.Request, u authkit.User, created bool, opt signInOptions) error {
+	ctx := r.Context()
+	var err error
 	u.NewUser = &created
 	pending := false
 	if !created { // a user this request created has no second factor: two reads saved

@@ -268,35 +268,41 @@ func (s *server) emailRetry(w http.ResponseWriter, r *http.Request) error {
 // checkSubmission validates a signin/verify body and checks its code,
 // returning the credential it proves.
 func (s *server) checkSubmission(r *http.Request, ch verification.Channel) (authkit.VerifiedCredential, codeSubmission, error) {
+	p, body, err := s.proveSubmission(r, ch)
+	return p.Credential(), body, err
+}
+
+// proveSubmission is checkSubmission returning the verification's Proof.
+func (s *server) proveSubmission(r *http.Request, ch verification.Channel) (verification.Proof, codeSubmission, error) {
 	var body codeSubmission
 	if err := decodeJSON(r, &body); err != nil {
-		return authkit.VerifiedCredential{}, body, err
+		return verification.Proof{}, body, err
 	}
 	if err := validUUIDField(body.VerificationUUID); err != nil {
-		return authkit.VerifiedCredential{}, body, err
+		return verification.Proof{}, body, err
 	}
 	if !sixDigits.MatchString(string(body.VerificationToken)) {
-		return authkit.VerifiedCredential{}, body, errValidation("verificationToken must be 6 digits.")
+		return verification.Proof{}, body, errValidation("verificationToken must be 6 digits.")
 	}
 	if err := validSessionPublicKey(body.SessionPublicKey); err != nil {
-		return authkit.VerifiedCredential{}, body, err
+		return verification.Proof{}, body, err
 	}
 	if _, err := parseRequestedScopes(body.RequestedScopes); err != nil {
-		return authkit.VerifiedCredential{}, body, err
+		return verification.Proof{}, body, err
 	}
 	if err := s.sameChannel(r.Context(), body.VerificationUUID, ch); err != nil {
-		return authkit.VerifiedCredential{}, body, err
+		return verification.Proof{}, body, err
 	}
-	cred, err := s.codes.Check(r.Context(), body.VerificationUUID, string(body.VerificationToken))
+	p, err := s.codes.Prove(r.Context(), body.VerificationUUID, string(body.VerificationToken))
 	if err != nil {
-		return cred, body, classifyVerification(err, ch)
+		return p, body, classifyVerification(err, ch)
 	}
-	if cred.Format == authkit.FormatPhoneNumber && ch != verification.ChannelSMS ||
-		cred.Format == authkit.FormatEmail && ch != verification.ChannelEmail {
+	if f := p.Credential().Format; f == authkit.FormatPhoneNumber && ch != verification.ChannelSMS ||
+		f == authkit.FormatEmail && ch != verification.ChannelEmail {
 		// sameChannel lets a failed lookup through: still checked here.
-		return authkit.VerifiedCredential{}, body, classifyVerification(verification.ErrNotFound, ch)
+		return verification.Proof{}, body, classifyVerification(verification.ErrNotFound, ch)
 	}
-	return cred, body, nil
+	return p, body, nil
 }
 
 // sameChannel refuses, before any attempt is counted, a verification of
@@ -316,12 +322,17 @@ func (s *server) sameChannel(ctx context.Context, id string, ch verification.Cha
 // or create the user, and start a session.
 func (s *server) codeSignin(ch verification.Channel) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		cred, body, err := s.checkSubmission(r, ch)
+		proof, body, err := s.proveSubmission(r, ch)
+		if err != nil {
+			return err
+		}
+		// The code's destination was parsed when it was sent: not again.
+		u, created, err := s.accounts.FindOrCreateProven(r.Context(), proof)
 		if err != nil {
 			return err
 		}
 		scopes, _ := parseRequestedScopes(body.RequestedScopes)
-		return s.signIn(w, r, cred, signInOptions{
+		return s.signedIn(w, r, u, created, signInOptions{
 			amr:              amrOf(ch),
 			sessionPublicKey: body.SessionPublicKey,
 			requestedScopes:  scopes,

@@ -234,7 +234,7 @@ func testDeviceLimit(t *testing.T, s mfa.Store) {
 	}
 	mustConfirm(t, s, second, 1)
 	mustConfirm(t, s, third, 1)
-	wantErr(t, "device beyond max 2 verified ones", createDevice(s, device(t, u, base.Add(3*time.Second)), 2), mfa.ErrDeviceLimit)
+	wantErr(t, "device beyond max 2 verified ones", createDevice(s, device(t, u, base.Add(3*time.Second)), 2), mfa.ErrTooManyDevices)
 	if err := createDevice(s, device(t, uniq(t, "other"), base), 2); err != nil {
 		t.Fatalf("another user's device: %v", err)
 	}

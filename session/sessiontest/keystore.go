@@ -12,16 +12,17 @@ import (
 	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 )
 
-// RunKeyStoreTests runs the session.KeyStore conformance suite. The key
+// RunKeyStoreTests runs the keysync.Store conformance suite. The key
 // set is one per store, so newStore must return an empty store each time
 // (a fresh schema or key prefix) and register its cleanup.
-func RunKeyStoreTests(t *testing.T, newStore func(t *testing.T) session.KeyStore) {
+func RunKeyStoreTests(t *testing.T, newStore func(t *testing.T) keysync.Store) {
 	t.Helper()
 	for _, tc := range []struct {
 		name string
-		fn   func(t *testing.T, s session.KeyStore)
+		fn   func(t *testing.T, s keysync.Store)
 	}{
 		{"PublishList", testKeyPublishList},
 		{"PublishDuplicate", testKeyPublishDuplicate},
@@ -33,47 +34,47 @@ func RunKeyStoreTests(t *testing.T, newStore func(t *testing.T) session.KeyStore
 	}
 }
 
-func publishedKey(t *testing.T, n int, now time.Time) session.PublishedKey {
+func publishedKey(t *testing.T, n int, now time.Time) keysync.PublishedKey {
 	t.Helper()
 	k, err := session.GenerateKey(session.EdDSA)
 	if err != nil {
 		t.Fatal(err)
 	}
-	jwk, err := json.Marshal(k.PublicJWK())
+	jwk, err := k.PublicOnly().MarshalJWK()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return session.PublishedKey{KID: k.KID(), JWK: jwk, PublishAt: now.Add(time.Duration(n) * time.Hour), SignFrom: now.Add(time.Duration(n)*time.Hour + 10*time.Minute)}
+	return keysync.PublishedKey{KID: k.KID(), JWK: jwk, PublishAt: now.Add(time.Duration(n) * time.Hour), SignFrom: now.Add(time.Duration(n)*time.Hour + 10*time.Minute)}
 }
 
-func keysByKID(t *testing.T, s session.KeyStore) map[string]session.PublishedKey {
+func keysByKID(t *testing.T, s keysync.Store) map[string]keysync.PublishedKey {
 	t.Helper()
 	list, err := s.PublishedKeys(context.Background())
 	if err != nil {
 		t.Fatalf("PublishedKeys: %v", err)
 	}
-	m := make(map[string]session.PublishedKey, len(list))
+	m := make(map[string]keysync.PublishedKey, len(list))
 	for _, k := range list {
 		m[k.KID] = k
 	}
 	return m
 }
 
-func sameKey(t *testing.T, got, want session.PublishedKey) {
+func sameKey(t *testing.T, got, want keysync.PublishedKey) {
 	t.Helper()
 	if got.KID != want.KID || !bytes.Equal(got.JWK, want.JWK) || !got.PublishAt.Equal(want.PublishAt) || !got.SignFrom.Equal(want.SignFrom) {
 		t.Fatalf("key mismatch:\n got  %+v\n want %+v", got, want)
 	}
 }
 
-func testKeyPublishList(t *testing.T, s session.KeyStore) {
+func testKeyPublishList(t *testing.T, s keysync.Store) {
 	ctx := context.Background()
 	if m := keysByKID(t, s); len(m) != 0 {
 		t.Fatalf("new store holds %d keys", len(m))
 	}
 	now := base()
 	a, b := publishedKey(t, 0, now), publishedKey(t, 1, now)
-	for _, k := range []session.PublishedKey{a, b} {
+	for _, k := range []keysync.PublishedKey{a, b} {
 		if err := s.PublishKey(ctx, k); err != nil {
 			t.Fatalf("PublishKey: %v", err)
 		}
@@ -86,7 +87,7 @@ func testKeyPublishList(t *testing.T, s session.KeyStore) {
 	sameKey(t, m[b.KID], b)
 }
 
-func testKeyPublishDuplicate(t *testing.T, s session.KeyStore) {
+func testKeyPublishDuplicate(t *testing.T, s keysync.Store) {
 	ctx := context.Background()
 	now := base()
 	a := publishedKey(t, 0, now)
@@ -95,13 +96,13 @@ func testKeyPublishDuplicate(t *testing.T, s session.KeyStore) {
 	}
 	other := a
 	other.SignFrom = now.Add(48 * time.Hour)
-	if err := s.PublishKey(ctx, other); !errors.Is(err, session.ErrExists) {
-		t.Fatalf("second PublishKey of one kid = %v, want ErrExists", err)
+	if err := s.PublishKey(ctx, other); !errors.Is(err, session.ErrDuplicate) {
+		t.Fatalf("second PublishKey of one kid = %v, want ErrDuplicate", err)
 	}
 	sameKey(t, keysByKID(t, s)[a.KID], a)
 }
 
-func testKeyPublishConcurrent(t *testing.T, s session.KeyStore) {
+func testKeyPublishConcurrent(t *testing.T, s keysync.Store) {
 	ctx := context.Background()
 	now := base()
 	a := publishedKey(t, 0, now)
@@ -115,7 +116,7 @@ func testKeyPublishConcurrent(t *testing.T, s session.KeyStore) {
 		switch {
 		case err == nil:
 			wins++
-		case errors.Is(err, session.ErrExists):
+		case errors.Is(err, session.ErrDuplicate):
 		default:
 			t.Fatalf("PublishKey: %v", err)
 		}
@@ -128,11 +129,11 @@ func testKeyPublishConcurrent(t *testing.T, s session.KeyStore) {
 	}
 }
 
-func testKeyDelete(t *testing.T, s session.KeyStore) {
+func testKeyDelete(t *testing.T, s keysync.Store) {
 	ctx := context.Background()
 	now := base()
 	a, b := publishedKey(t, 0, now), publishedKey(t, 1, now)
-	for _, k := range []session.PublishedKey{a, b} {
+	for _, k := range []keysync.PublishedKey{a, b} {
 		if err := s.PublishKey(ctx, k); err != nil {
 			t.Fatal(err)
 		}
@@ -154,13 +155,13 @@ func testKeyDelete(t *testing.T, s session.KeyStore) {
 }
 
 // instance is one server of a fleet sharing a key store: its own Manager
-// and KeySync, holding the same signers.
+// and Syncer, holding the same signers.
 type instance struct {
 	m    *session.Manager
-	sync *session.KeySync
+	sync *keysync.Syncer
 }
 
-func newInstance(t *testing.T, s session.KeyStore, sessions session.Store, clk *clock.Fake, signers ...*session.Key) instance {
+func newInstance(t *testing.T, s keysync.Store, sessions session.Store, clk *clock.Fake, signers ...*session.Key) instance {
 	t.Helper()
 	// The local key set starts with any signer; the first Sync replaces it
 	// with the shared set.
@@ -172,7 +173,7 @@ func newInstance(t *testing.T, s session.KeyStore, sessions session.Store, clk *
 	if err != nil {
 		t.Fatal(err)
 	}
-	ksync, err := session.NewKeySync(m, session.KeySyncConfig{Store: s, Signers: signers})
+	ksync, err := keysync.New(m, keysync.Config{Store: s, Signers: signers})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +189,11 @@ func (in instance) kids(t *testing.T) []string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var set session.JWKSet
+	var set struct {
+		Keys []struct {
+			Kid string `json:"kid"`
+		} `json:"keys"`
+	}
 	if err := json.Unmarshal(raw, &set); err != nil {
 		t.Fatal(err)
 	}
@@ -229,7 +234,7 @@ func sameSet(a, b []string) bool {
 // T, sign from T+overlap"); both switch at SignFrom without another Sync;
 // the replaced key stays published until the tokens it signed expired,
 // then Sync removes it from the JWKS and the store.
-func testKeySharedSchedule(t *testing.T, s session.KeyStore) {
+func testKeySharedSchedule(t *testing.T, s keysync.Store) {
 	ctx := context.Background()
 	clk := clock.NewFake(base())
 	k1, err := session.GenerateKey(session.ES256)
@@ -247,8 +252,8 @@ func testKeySharedSchedule(t *testing.T, s session.KeyStore) {
 		t.Fatalf("JWKS after start: %v and %v, want [%s] on both", ka, kb, k1.KID())
 	}
 	overlap := 10 * time.Minute // twice the default JWKS max-age
-	if err := a.sync.Schedule(ctx, k2, clk.Now().Add(overlap-time.Second)); !errors.Is(err, session.ErrKeySchedule) {
-		t.Fatalf("Schedule inside the overlap = %v, want ErrKeySchedule", err)
+	if err := a.sync.Schedule(ctx, k2, clk.Now().Add(overlap-time.Second)); !errors.Is(err, keysync.ErrSchedule) {
+		t.Fatalf("Schedule inside the overlap = %v, want ErrSchedule", err)
 	}
 	signFrom := clk.Now().Add(overlap)
 	if err := a.sync.Schedule(ctx, k2, signFrom); err != nil {

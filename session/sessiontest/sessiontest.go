@@ -117,8 +117,8 @@ func testCreateDuplicate(t *testing.T, s session.Store) {
 	}
 	other := rec
 	other.UserID = id(t)
-	if err := s.Create(ctx, other); !errors.Is(err, session.ErrExists) {
-		t.Fatalf("second Create = %v, want ErrExists", err)
+	if err := s.Create(ctx, other); !errors.Is(err, session.ErrDuplicate) {
+		t.Fatalf("second Create = %v, want ErrDuplicate", err)
 	}
 	got, err := s.Get(ctx, rec.ID)
 	if err != nil {
@@ -308,7 +308,7 @@ func testCreateConcurrent(t *testing.T, s session.Store) {
 		switch {
 		case err == nil:
 			wins++
-		case errors.Is(err, session.ErrExists):
+		case errors.Is(err, session.ErrDuplicate):
 		default:
 			t.Fatalf("Create: unexpected error %v", err)
 		}

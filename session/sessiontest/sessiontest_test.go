@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 	"github.com/authkit/authkit/session/sessiontest"
 )
 
@@ -19,5 +20,5 @@ func TestRunStoreTestsShared(t *testing.T) {
 }
 
 func TestRunKeyStoreTestsMemory(t *testing.T) {
-	sessiontest.RunKeyStoreTests(t, func(t *testing.T) session.KeyStore { return session.NewMemoryKeyStore() })
+	sessiontest.RunKeyStoreTests(t, func(t *testing.T) keysync.Store { return keysync.NewMemoryStore() })
 }

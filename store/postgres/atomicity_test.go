@@ -69,7 +69,7 @@ func TestDeviceLimitConcurrent(t *testing.T) {
 			switch {
 			case err == nil:
 				ok++
-			case !errors.Is(err, mfa.ErrDeviceLimit):
+			case !errors.Is(err, mfa.ErrTooManyDevices):
 				t.Fatalf("CreateDevice: %v", err)
 			}
 		}

@@ -124,7 +124,7 @@ func TestDeviceLimitIsolation(t *testing.T) {
 					switch {
 					case err == nil:
 						ok++
-					case !errors.Is(err, mfa.ErrDeviceLimit):
+					case !errors.Is(err, mfa.ErrTooManyDevices):
 						t.Fatalf("CreateDevice: %v", err)
 					}
 				}

@@ -39,7 +39,7 @@ func (ss *SessionStore) Create(ctx context.Context, rec session.Record) error {
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return decided(session.ErrExists)
+			return decided(session.ErrDuplicate)
 		}
 		return nil
 	})

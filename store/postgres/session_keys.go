@@ -7,20 +7,21 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 )
 
-// SessionKeys returns the session.KeyStore view of s: the shared signing
+// SessionKeys returns the keysync.Store view of s: the shared signing
 // key set (public JWKs and their schedule; never a private key).
 func (s *Store) SessionKeys() *SessionKeyStore { return &SessionKeyStore{s} }
 
-// SessionKeyStore implements session.KeyStore on PostgreSQL.
+// SessionKeyStore implements keysync.Store on PostgreSQL.
 type SessionKeyStore struct{ s *Store }
 
-var _ session.KeyStore = (*SessionKeyStore)(nil)
+var _ keysync.Store = (*SessionKeyStore)(nil)
 
-// PublishKey implements session.KeyStore in one INSERT … ON CONFLICT DO
+// PublishKey implements keysync.Store in one INSERT … ON CONFLICT DO
 // NOTHING.
-func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKey) error {
+func (ks *SessionKeyStore) PublishKey(ctx context.Context, k keysync.PublishedKey) error {
 	if k.KID == "" || len(k.JWK) == 0 {
 		return fmt.Errorf("%w: key without kid or JWK", ErrInvalidArgument)
 	}
@@ -32,23 +33,23 @@ func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKe
 			return err
 		}
 		if tag.RowsAffected() == 0 {
-			return decided(session.ErrExists)
+			return decided(session.ErrDuplicate)
 		}
 		return nil
 	})
 }
 
-// PublishedKeys implements session.KeyStore.
-func (ks *SessionKeyStore) PublishedKeys(ctx context.Context) ([]session.PublishedKey, error) {
-	var out []session.PublishedKey
+// PublishedKeys implements keysync.Store.
+func (ks *SessionKeyStore) PublishedKeys(ctx context.Context) ([]keysync.PublishedKey, error) {
+	var out []keysync.PublishedKey
 	err := ks.s.run(ctx, "session keys", func(ctx context.Context) error {
 		rows, err := ks.s.pool.Query(ctx, `SELECT kid, jwk, publish_at, sign_from FROM authkit_session_keys`)
 		if err != nil {
 			return err
 		}
-		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (session.PublishedKey, error) {
+		out, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (keysync.PublishedKey, error) {
 			var (
-				k   session.PublishedKey
+				k   keysync.PublishedKey
 				jwk string
 			)
 			err := row.Scan(&k.KID, &jwk, &k.PublishAt, &k.SignFrom)
@@ -60,7 +61,7 @@ func (ks *SessionKeyStore) PublishedKeys(ctx context.Context) ([]session.Publish
 	return out, err
 }
 
-// DeleteKey implements session.KeyStore.
+// DeleteKey implements keysync.Store.
 func (ks *SessionKeyStore) DeleteKey(ctx context.Context, kid string) error {
 	return ks.s.run(ctx, "session key delete", func(ctx context.Context) error {
 		_, err := ks.s.pool.Exec(ctx, `DELETE FROM authkit_session_keys WHERE kid = $1`, kid)

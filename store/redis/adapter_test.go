@@ -133,8 +133,8 @@ func TestRevokeAllChecksOwner(t *testing.T) {
 	}
 	other := victim
 	other.UserID = "attacker"
-	if err := s.Create(ctx, other); !errors.Is(err, session.ErrExists) {
-		t.Fatalf("Create of a taken id = %v, want ErrExists", err)
+	if err := s.Create(ctx, other); !errors.Is(err, session.ErrDuplicate) {
+		t.Fatalf("Create of a taken id = %v, want ErrDuplicate", err)
 	}
 	n, err := s.RevokeAllForUser(ctx, "attacker", now)
 	if err != nil || n != 0 {

@@ -208,7 +208,7 @@ func TestKeyLayout(t *testing.T) {
 		}},
 		{"mfa.DeleteDevice", 1, false, func() error { return ignore(deleteDevice(ctx, s.MFA(), uid, dev.ID), mfa.ErrNotFound) }},
 		{"session.Create", 1, true, func() error {
-			return ignore(s.Sessions().Create(ctx, session.Record{ID: sid, UserID: uid, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}), session.ErrExists)
+			return ignore(s.Sessions().Create(ctx, session.Record{ID: sid, UserID: uid, CreatedAt: now, ExpiresAt: now.Add(time.Hour)}), session.ErrDuplicate)
 		}},
 		{"session.Get", 1, false, func() error { _, err := s.Sessions().Get(ctx, sid); return err }},
 		{"session.Revoke", 1, false, func() error { return s.Sessions().Revoke(ctx, sid, now) }},

@@ -134,7 +134,7 @@ func (st *SessionStore) Create(ctx context.Context, rec session.Record) error {
 		return err
 	}
 	if created != 1 {
-		return session.ErrExists
+		return session.ErrDuplicate
 	}
 	return nil
 }

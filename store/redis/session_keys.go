@@ -7,19 +7,20 @@ import (
 	"time"
 
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 )
 
-// SessionKeys returns the session.KeyStore: the shared signing key set
+// SessionKeys returns the keysync.Store: the shared signing key set
 // (public JWKs and their schedule; never a private key), one hash
 // "{prefix:sgen:keys}" mapping each kid to its entry as JSON. The set is a
-// handful of keys, read once per KeySync interval, so one key (one slot)
+// handful of keys, read once per keysync.Syncer interval, so one key (one slot)
 // suits it.
 func (s *Store) SessionKeys() *SessionKeyStore { return &SessionKeyStore{s: s} }
 
-// SessionKeyStore implements session.KeyStore.
+// SessionKeyStore implements keysync.Store.
 type SessionKeyStore struct{ s *Store }
 
-var _ session.KeyStore = (*SessionKeyStore)(nil)
+var _ keysync.Store = (*SessionKeyStore)(nil)
 
 // keyEntry is a stored PublishedKey; times in µs like every record here.
 type keyEntry struct {
@@ -30,8 +31,8 @@ type keyEntry struct {
 
 func (ks *SessionKeyStore) hash() string { return ks.s.key("sgen", "keys") }
 
-// PublishKey implements session.KeyStore with HSETNX.
-func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKey) error {
+// PublishKey implements keysync.Store with HSETNX.
+func (ks *SessionKeyStore) PublishKey(ctx context.Context, k keysync.PublishedKey) error {
 	if k.KID == "" || !json.Valid(k.JWK) {
 		return fmt.Errorf("%w: key without kid or JWK", ErrInvalidArgument)
 	}
@@ -46,26 +47,26 @@ func (ks *SessionKeyStore) PublishKey(ctx context.Context, k session.PublishedKe
 		return err
 	}
 	if !set {
-		return session.ErrExists
+		return session.ErrDuplicate
 	}
 	return nil
 }
 
-// PublishedKeys implements session.KeyStore with HGETALL.
-func (ks *SessionKeyStore) PublishedKeys(ctx context.Context) ([]session.PublishedKey, error) {
+// PublishedKeys implements keysync.Store with HGETALL.
+func (ks *SessionKeyStore) PublishedKeys(ctx context.Context) ([]keysync.PublishedKey, error) {
 	m, err := run(ks.s, ctx, "session keys", func(ctx context.Context) (map[string]string, error) {
 		return ks.s.c.HGetAll(ctx, ks.hash()).Result()
 	})
 	if err != nil {
 		return nil, err
 	}
-	out := make([]session.PublishedKey, 0, len(m))
+	out := make([]keysync.PublishedKey, 0, len(m))
 	for kid, v := range m {
 		var e keyEntry
 		if err := json.Unmarshal([]byte(v), &e); err != nil {
 			return nil, errCorrupt("session key", err)
 		}
-		out = append(out, session.PublishedKey{
+		out = append(out, keysync.PublishedKey{
 			KID: kid, JWK: []byte(e.JWK),
 			PublishAt: time.UnixMicro(e.PublishAt).UTC(), SignFrom: time.UnixMicro(e.SignFrom).UTC(),
 		})
@@ -73,7 +74,7 @@ func (ks *SessionKeyStore) PublishedKeys(ctx context.Context) ([]session.Publish
 	return out, nil
 }
 
-// DeleteKey implements session.KeyStore with HDEL.
+// DeleteKey implements keysync.Store with HDEL.
 func (ks *SessionKeyStore) DeleteKey(ctx context.Context, kid string) error {
 	_, err := run(ks.s, ctx, "session key delete", func(ctx context.Context) (int64, error) {
 		return ks.s.c.HDel(ctx, ks.hash(), kid).Result()

@@ -1,4 +1,4 @@
-package session_test
+package keysync_test
 
 import (
 	"context"
@@ -7,26 +7,27 @@ import (
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/keysync"
 )
 
-// Two instances share their signing keys through a KeyStore (Postgres or
+// Two instances share their signing keys through a Store (PostgreSQL or
 // Redis in production). Each is configured with the same signers (PEMs or
 // KMS handles); the store holds public keys and the schedule only. The next
 // key is published at once and signs from ten minutes later.
-func ExampleKeySync() {
+func Example() {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	current, _ := session.GenerateKey(session.ES256)
 	next, _ := session.GenerateKey(session.ES256)
-	shared, sessions := session.NewMemoryKeyStore(), session.NewMemoryStore()
+	shared, sessions := keysync.NewMemoryStore(), session.NewMemoryStore()
 
 	var instances []*session.Manager
-	var syncs []*session.KeySync
+	var syncs []*keysync.Syncer
 	for range 2 {
 		keys, _ := session.NewKeySet(current)
 		m, _ := session.New(session.Config{Keys: keys, Issuer: "auth.example.com", Store: sessions, Now: clock})
-		ks, _ := session.NewKeySync(m, session.KeySyncConfig{Store: shared, Signers: []*session.Key{current, next}})
+		ks, _ := keysync.New(m, keysync.Config{Store: shared, Signers: []*session.Key{current, next}})
 		_ = ks.Sync(ctx) // then: go ks.Run(ctx, time.Minute)
 		instances, syncs = append(instances, m), append(syncs, ks)
 	}
