@@ -119,3 +119,13 @@ type LimitedCreator interface {
 	// and calls Create.
 	CreateLimited(ctx context.Context, rec Record, key string, limits []ratelimit.Limiter) (refused int, d ratelimit.Decision, err error)
 }
+
+// ChannelAttempter is an optional capability of a Store: Service.ProveOn
+// asks a Store that has it to check the record's channel in the attempt's
+// atomic step (on store/postgres, one round trip) instead of reading the
+// record first.
+type ChannelAttempter interface {
+	// AttemptOn is Attempt for a record started on channel ch: a record
+	// of another channel is ErrNotFound and is left unchanged.
+	AttemptOn(ctx context.Context, ch Channel, id string, candidates [][]byte, now time.Time, maxAttempts int) (Record, error)
+}

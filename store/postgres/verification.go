@@ -220,6 +220,23 @@ func (v *VerificationStore) ReplaceCode(ctx context.Context, id string, codeHash
 // code sets used_at, a wrong one adds an attempt, and neither happens unless
 // the verification is unused, unexpired and below maxAttempts.
 func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [][]byte, now time.Time, maxAttempts int) (verification.Record, error) {
+	return v.attempt(ctx, "", id, candidates, now, maxAttempts)
+}
+
+var _ verification.ChannelAttempter = (*VerificationStore)(nil)
+
+// AttemptOn implements verification.ChannelAttempter: Attempt's statement
+// with the channel in its conditions, so a record of another channel is
+// neither read nor changed.
+func (v *VerificationStore) AttemptOn(ctx context.Context, ch verification.Channel, id string, candidates [][]byte, now time.Time, maxAttempts int) (verification.Record, error) {
+	if ch == "" {
+		return verification.Record{}, verification.ErrNotFound
+	}
+	return v.attempt(ctx, ch, id, candidates, now, maxAttempts)
+}
+
+// attempt is Attempt (ch "") and AttemptOn.
+func (v *VerificationStore) attempt(ctx context.Context, ch verification.Channel, id string, candidates [][]byte, now time.Time, maxAttempts int) (verification.Record, error) {
 	if candidates == nil {
 		candidates = [][]byte{}
 	}
@@ -233,17 +250,18 @@ func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [
 		)
 		row := v.s.pool.QueryRow(ctx, `
 			WITH cur AS (
-				SELECT used_at, expires_at, attempts FROM authkit_verifications WHERE id = $1
+				SELECT used_at, expires_at, attempts FROM authkit_verifications
+				WHERE id = $1 AND ($5 = '' OR channel = $5)
 			), upd AS (
 				UPDATE authkit_verifications
 				SET attempts = attempts + CASE WHEN code_hash = ANY($2::bytea[]) THEN 0 ELSE 1 END,
 				    used_at = CASE WHEN code_hash = ANY($2::bytea[]) THEN $3 ELSE NULL END
-				WHERE id = $1 AND used_at IS NULL AND expires_at > $3 AND attempts < $4
+				WHERE id = $1 AND ($5 = '' OR channel = $5) AND used_at IS NULL AND expires_at > $3 AND attempts < $4
 				RETURNING `+verificationCols+`
 			)
 			SELECT cur.used_at, cur.expires_at, cur.attempts, `+updVerificationCols+`
 			FROM (SELECT 1) AS one LEFT JOIN cur ON true LEFT JOIN upd ON true`,
-			id, candidates, now, maxAttempts)
+			id, candidates, now, maxAttempts, string(ch))
 		if err := row.Scan(append([]any{&curUsed, &curExp, &curAttempts}, u.targets()...)...); err != nil {
 			return err
 		}

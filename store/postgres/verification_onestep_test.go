@@ -254,3 +254,60 @@ func testCreateLimitedConcurrent(t *testing.T, s *postgres.Store) {
 		t.Errorf("stored %d, refused by the cap %d and by the window %d; want 2, 3, 11", count[-1], count[1], count[0])
 	}
 }
+
+// TestAttemptOn: Attempt with the channel in its conditions, in one round
+// trip: a record of the other channel is ErrNotFound and stays untouched,
+// whatever the code; on its own channel AttemptOn decides as Attempt.
+func TestAttemptOn(t *testing.T) {
+	dsn := testDSN(t)
+	pool, writes := newCountingPool(t, dsn, newSchema(t, dsn), 1)
+	s, err := postgres.New(pool, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if _, err := s.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v := s.Verifications()
+	now := time.Now().UTC().Truncate(time.Second)
+	const id = "00000000-0000-4000-8000-0000000000a1"
+	if err := v.Create(ctx, verification.Record{ID: id, Channel: verification.ChannelEmail, Destination: "on@example.com",
+		CodeHash: digestOf(id), Sends: 1, CreatedAt: now, SentAt: now, ExpiresAt: now.Add(time.Hour), PurgeAt: now.Add(2 * time.Hour)}); err != nil {
+		t.Fatal(err)
+	}
+	steps := []struct {
+		ch   verification.Channel
+		code []byte
+		want error
+	}{
+		{verification.ChannelSMS, digestOf(id), verification.ErrNotFound},
+		{verification.ChannelSMS, digestOf("x"), verification.ErrNotFound},
+		{"", digestOf(id), verification.ErrNotFound},
+		{verification.ChannelEmail, digestOf("x"), verification.ErrWrongCode},
+		{verification.ChannelEmail, digestOf(id), nil},
+		{verification.ChannelEmail, digestOf(id), verification.ErrAlreadyUsed},
+		{verification.ChannelSMS, digestOf(id), verification.ErrNotFound},
+	}
+	for i, st := range steps {
+		w0 := writes.Load()
+		rec, err := v.AttemptOn(ctx, st.ch, id, [][]byte{st.code}, now, 5)
+		if !errors.Is(err, st.want) || (st.want == nil) != (err == nil) {
+			t.Fatalf("step %d: AttemptOn(%q) = %v, want %v", i, st.ch, err, st.want)
+		}
+		if rt := writes.Load() - w0; i > 0 && st.ch != "" && rt != 1 {
+			t.Errorf("step %d: %d round trips, want 1", i, rt)
+		}
+		if err == nil && (rec.Channel != verification.ChannelEmail || rec.UsedAt.IsZero()) {
+			t.Errorf("step %d: record %+v", i, rec)
+		}
+		if i == 2 { // the other channel changed nothing
+			if rec, err := v.Get(ctx, id); err != nil || rec.Attempts != 0 || !rec.UsedAt.IsZero() {
+				t.Fatalf("after other-channel attempts: %+v, %v", rec, err)
+			}
+		}
+	}
+	if rec, err := v.Get(ctx, id); err != nil || rec.Attempts != 1 {
+		t.Errorf("attempts %d (%v), want the one wrong email code", rec.Attempts, err)
+	}
+}
