@@ -1,7 +1,9 @@
 package httperr_test
 
 import (
+	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"time"
 
@@ -27,4 +29,26 @@ func ExampleOf() {
 	a := httperr.Of(fmt.Errorf("check %s: %w", "v-123", verification.ErrWrongCode))
 	fmt.Println(a.Status, a.Code)
 	// Output: 422 verification_wrong_code
+}
+
+// A host that must keep codes of its own (a wire format its clients
+// already read) answers its exceptions first and falls back to Lookup for
+// the rest, so a new sentinel still gets a sensible answer.
+func ExampleLookup() {
+	answer := func(err error) (int, string) {
+		if errors.Is(err, verification.ErrWrongCode) {
+			return http.StatusBadRequest, "invalid_verification_token" // the host's own code
+		}
+		if a, ok := httperr.Lookup(err); ok {
+			return a.Status, a.Code
+		}
+		return http.StatusInternalServerError, "unexpected"
+	}
+	fmt.Println(answer(fmt.Errorf("check: %w", verification.ErrWrongCode)))
+	fmt.Println(answer(fmt.Errorf("check: %w", verification.ErrExpired)))
+	fmt.Println(answer(errors.New("disk on fire")))
+	// Output:
+	// 400 invalid_verification_token
+	// 422 verification_expired
+	// 500 unexpected
 }

@@ -1,27 +1,3 @@
-// Package httperr maps the errors of every authkit package to HTTP answers:
-// a status, a stable machine-readable code and a safe message, plus the
-// delay to send as Retry-After for rate limits.
-//
-// A handler that calls authkit services returns their errors unchanged and
-// answers with [Write], or reads the [Answer] of [Of] to shape its own
-// body:
-//
-//	if err := verifications.Check(ctx, id, code); err != nil {
-//		httperr.Write(w, err)
-//		return
-//	}
-//
-// Every exported sentinel of every package has a row: the status follows
-// RFC 9110 §15 (400 malformed input, 401 a missing or refused token as in
-// RFC 6750 §3.1, 403 refused by policy, 404 unknown, 409 a conflict with
-// the stored state, 422 well-formed but refused, 429 rate limited with
-// Retry-After per RFC 6585 §4, 502 an upstream provider failed, 503 a
-// store or checker could not decide). Errors that only a misconfiguration
-// or a bug can produce, and unknown errors, are 500 "internal_error" with
-// no detail. Codes are part of the API: they never change once released.
-//
-// The package imports every service package; none of them imports it, so a
-// host pays for it only when it wants the mapping.
 package httperr
 
 import (

@@ -5,8 +5,27 @@ import (
 
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/mfa/mfatest"
+	"github.com/authkit/authkit/ratelimit"
 )
 
 func TestMemoryStore(t *testing.T) {
 	mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return mfa.NewMemoryStore() })
 }
+
+// TestMemoryStoreRemoteLimiter runs the suite with the memory store's
+// limiters hidden behind the bare ratelimit.Counter interface, as a
+// PostgreSQL or Redis limiter is seen: the Service then takes its
+// reserve-and-refund path, which is proven here without those servers.
+func TestMemoryStoreRemoteLimiter(t *testing.T) {
+	mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return remoteLimiterStore{mfa.NewMemoryStore()} })
+}
+
+type remoteLimiterStore struct{ *mfa.MemoryStore }
+
+func (s remoteLimiterStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	l, err := s.MemoryStore.Limiter(cfg)
+	return counterOnly{l}, err
+}
+
+// counterOnly has exactly the methods of ratelimit.Counter.
+type counterOnly struct{ ratelimit.Counter }

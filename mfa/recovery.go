@@ -8,6 +8,7 @@ import (
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/random"
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // Recovery-code shape: 16 characters of Crockford base32 (80 bits from the
@@ -240,7 +241,10 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 	if !ok {
 		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
 	}
-	key := recoveryKey(userID)
+	if m, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
+		return s.recoveryAttempt(ctx, m, userID, canonical)
+	}
+	key := s.recoveryKey(userID)
 	if err := s.reserve(ctx, s.recoveryFailures, key); err != nil {
 		return 0, err
 	}
@@ -253,15 +257,61 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 			return 0, err
 		}
 		s.release(ctx, s.recoveryFailures, key)
-		if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
-			s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
-		}
+		s.recoveryUsed(ctx, userID, n)
 		return n, nil
 	}
+	s.recoveryRejected(ctx, userID)
+	return 0, ErrInvalidRecoveryCode
+}
+
+// recoveryAttempt is AuthenticateRecovery on an in-process failure limiter:
+// the store consume runs under the limiter's lock for the key
+// (ratelimit.Memory.Attempt), so a failure is recorded only when it
+// happens and a success costs no reserve and refund, with the same bound
+// on parallel wrong guesses. The digests are computed before, outside the
+// lock.
+func (s *Service) recoveryAttempt(ctx context.Context, m *ratelimit.Memory, userID, canonical string) (int, error) {
+	var buf [1][]byte
+	digests := buf[:0]
+	for _, h := range s.hashers {
+		digests = append(digests, h.Sum(userID, canonical))
+	}
+	var n int
+	var err error
+	d, lerr := m.Attempt(ctx, s.recoveryKey(userID), func() bool {
+		for _, digest := range digests {
+			n, err = s.store.ConsumeRecoveryCode(ctx, userID, digest)
+			if !errors.Is(err, ErrNotFound) {
+				return err == nil // a store error counts, failing closed
+			}
+		}
+		return false
+	})
+	switch {
+	case lerr != nil:
+		return 0, lerr
+	case !d.Allowed:
+		return 0, s.refused(ctx, d, s.recoveryKey(userID))
+	case err == nil:
+		s.recoveryUsed(ctx, userID, n)
+		return n, nil
+	case !errors.Is(err, ErrNotFound):
+		return 0, err
+	}
+	s.recoveryRejected(ctx, userID)
+	return 0, ErrInvalidRecoveryCode
+}
+
+func (s *Service) recoveryUsed(ctx context.Context, userID string, remaining int) {
+	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+		s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", remaining)
+	}
+}
+
+func (s *Service) recoveryRejected(ctx context.Context, userID string) {
 	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
 		s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
 	}
-	return 0, ErrInvalidRecoveryCode
 }
 
 // RecoveryAcknowledgement returns the user's acknowledgement state (the

@@ -223,7 +223,13 @@ func (s *Service) reserve(ctx context.Context, l ratelimit.Counter, key string) 
 		return err
 	case d.Allowed:
 		return nil
-	case d.RetryAfter == 0:
+	}
+	return s.refused(ctx, d, key)
+}
+
+// refused is the error for a failure limiter's denial d of key.
+func (s *Service) refused(ctx context.Context, d ratelimit.Decision, key string) error {
+	if d.RetryAfter == 0 {
 		s.log.WarnContext(ctx, "mfa: attempt refused, lifetime failure limit reached", "key", key)
 		return fmt.Errorf("%w: %w", ErrRateLimited, ErrLockedOut)
 	}
@@ -253,12 +259,23 @@ func (s *Service) ResetFailures(ctx context.Context, userID string) error {
 	if err := s.totpFailures.Reset(ctx, totpKey(userID)); err != nil {
 		return err
 	}
-	if err := s.recoveryFailures.Reset(ctx, recoveryKey(userID)); err != nil {
+	if err := s.recoveryFailures.Reset(ctx, s.recoveryKey(userID)); err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "mfa: failure counts reset", "user", userID)
 	return nil
 }
 
-func totpKey(userID string) string     { return "totp:" + userID }
-func recoveryKey(userID string) string { return "recovery:" + userID }
+func totpKey(userID string) string { return "totp:" + userID }
+
+// recoveryKey is the recovery failure limiter's key for userID. In
+// process (ratelimit.Memory) it is the user id itself: the limiter's Name
+// already sets recovery codes apart, and the caller's string costs no
+// allocation on every check. In a shared store it stays
+// "recovery:"+userID, the key its existing counts are held under.
+func (s *Service) recoveryKey(userID string) string {
+	if _, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
+		return userID
+	}
+	return "recovery:" + userID
+}

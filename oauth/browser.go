@@ -72,8 +72,11 @@ func (f *Flow) BeginBrowser(ctx context.Context, w http.ResponseWriter, req Init
 //		// find or create the user of id.Credential(), start a session …
 //	}
 //
-// Errors: those of ParseCallback, Callback and Complete, and
-// ErrBrowserMismatch.
+// Route both GET and POST to it: Apple calls back with a cross-site form
+// POST, so a CSRF or origin check on that route would refuse Apple's
+// sign-ins (the binding cookie is what protects it). Errors: those of
+// ParseCallback, Callback and Complete, and ErrBrowserMismatch; a user who
+// declined at the provider is a *ProviderError ("access_denied").
 func (f *Flow) CompleteBrowser(w http.ResponseWriter, r *http.Request, provider string) (*Identity, error) {
 	pr, err := f.provider(provider)
 	if err != nil {

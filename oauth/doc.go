@@ -12,7 +12,14 @@
 // A server-rendered host that redirects the browser itself needs only two
 // calls: BeginBrowser in its login handler and CompleteBrowser as its whole
 // callback handler. They bind the state to the browser with a cookie,
-// which a state alone cannot do (login CSRF, RFC 9700 §4.7.1).
+// which a state alone cannot do (login CSRF, RFC 9700 §4.7.1). A client
+// that drives the steps itself (a single-page or mobile app, Dynamic's
+// SDK) uses Init or Begin, Callback, Result and Complete, and must bind
+// the state to itself likewise.
+//
+// Errors are sentinels (wrapped with %w, matched with errors.Is); package
+// httperr answers each with an HTTP status and a stable code. A user who
+// declines at the provider comes back as a *ProviderError.
 //
 // Config.Store is required, as in every authkit package: NewMemoryStore
 // keeps states in one process; store/postgres and store/redis share them

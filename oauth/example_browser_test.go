@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"time"
 
+	"github.com/authkit/authkit/httperr"
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/oauth/oauthtest"
 )
@@ -36,7 +37,7 @@ func ExampleFlow_CompleteBrowser() {
 	login := func(w http.ResponseWriter, r *http.Request) {
 		authURL, err := flow.BeginBrowser(r.Context(), w, oauth.InitRequest{Provider: "acme"})
 		if err != nil {
-			http.Error(w, "cannot sign in", http.StatusBadRequest)
+			httperr.Write(w, err)
 			return
 		}
 		http.Redirect(w, r, authURL, http.StatusFound)
@@ -44,11 +45,13 @@ func ExampleFlow_CompleteBrowser() {
 	callback := func(w http.ResponseWriter, r *http.Request) {
 		id, err := flow.CompleteBrowser(w, r, "acme")
 		if err != nil {
-			fmt.Println("refused:", err)
-			http.Error(w, "sign-in failed", http.StatusForbidden)
+			a := httperr.Write(w, err)
+			fmt.Println("refused:", a.Status, a.Code)
 			return
 		}
-		fmt.Println("signed in:", id.AccountID)
+		// Find or create the user of id.Credential(), start a session,
+		// then redirect into the app.
+		fmt.Println("signed in:", id.AccountID, id.LinkableEmails())
 	}
 
 	// The browser starts, visits the provider and comes back with its cookie.
@@ -67,6 +70,6 @@ func ExampleFlow_CompleteBrowser() {
 	}
 	callback(httptest.NewRecorder(), cb)
 	// Output:
-	// refused: oauth: invalid state: sign-in was started in another browser
-	// signed in: 248289761001
+	// refused: 403 oauth_browser_mismatch
+	// signed in: 248289761001 [jane@example.com]
 }

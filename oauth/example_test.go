@@ -11,8 +11,11 @@ import (
 	"github.com/authkit/authkit/oauth/oauthtest"
 )
 
-// Example drives a whole sign-in against the fake provider: start, the
-// browser's trip to the provider, the callback, and completion.
+// Example drives every step of a sign-in against the fake provider, as a
+// client that runs the steps itself does (it keeps the state, and must
+// bind it to itself): start, the browser's trip to the provider, the
+// callback, and completion. A server-rendered host uses BeginBrowser and
+// CompleteBrowser instead (see the Flow.CompleteBrowser example).
 func Example() {
 	ctx := context.Background()
 

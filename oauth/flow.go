@@ -179,6 +179,10 @@ type InitRequest struct {
 // Init validates req, creates the state (with PKCE verifier or challenge
 // and, for OpenID providers, a nonce) and stores it. It returns the
 // stored record; AuthCodeURL turns it into the authorization URL.
+// Errors: ErrUnknownProvider, ErrRedirectURLNotAllowed,
+// ErrInvalidStateValue, ErrInvalidCodeChallenge, ErrDuplicate (a
+// client-chosen state that is live), ErrProviderUnavailable (discovery of
+// a generic OpenID Connect provider), or the Store's failure.
 func (f *Flow) Init(ctx context.Context, req InitRequest) (State, error) {
 	pr, err := f.provider(req.Provider)
 	if err != nil {
@@ -244,7 +248,10 @@ func (f *Flow) Init(ctx context.Context, req InitRequest) (State, error) {
 }
 
 // Begin starts a sign-in and returns the provider's authorization URL and
-// the state: Init followed by AuthCodeURL without reading the store back.
+// the state: Init followed by AuthCodeURL without reading the store back,
+// with Init's errors. The caller must bind the state to the client that
+// started the sign-in (RFC 9700 §4.7.1); a browser host uses BeginBrowser,
+// which does.
 func (f *Flow) Begin(ctx context.Context, req InitRequest) (authURL, state string, err error) {
 	rec, err := f.Init(ctx, req)
 	if err != nil {
@@ -261,7 +268,8 @@ func (f *Flow) Begin(ctx context.Context, req InitRequest) (authURL, state strin
 // Init (Dynamic's loginUrl): always with code_challenge,
 // code_challenge_method=S256 and state, and nonce for OpenID providers.
 // The state must be live, unconsumed, without a callback yet, and made for
-// this provider.
+// this provider: otherwise one of the state errors (ErrNotFound,
+// ErrStateExpired, ErrStateUsed, ErrCallbackRecorded, ErrStateMismatch).
 func (f *Flow) AuthCodeURL(ctx context.Context, provider, state string) (string, error) {
 	if !validStateValue(state) {
 		return "", ErrNotFound
@@ -344,7 +352,9 @@ const maxCallbackBody = 64 << 10
 
 // ParseCallback reads a provider's redirect: query parameters of a GET,
 // or the form of a POST (Apple's response_mode=form_post, which also
-// carries the "user" field on the first sign-in).
+// carries the "user" field on the first sign-in). A callback without a
+// state is ErrNotFound; an unreadable form, or one with neither code nor
+// error, is ErrExchangeFailed.
 func ParseCallback(r *http.Request) (CallbackParams, error) {
 	vals := r.URL.Query()
 	if r.Method == http.MethodPost {
@@ -373,7 +383,11 @@ func ParseCallback(r *http.Request) (CallbackParams, error) {
 // made for this provider. When the redirect carries an iss parameter
 // (RFC 9207) it must be the provider's issuer: a response from another
 // authorization server is a mix-up attack and is refused without being
-// recorded.
+// recorded (ErrStateMismatch). A provider's error (access_denied, …) is
+// recorded like a code and reported by Complete. Errors:
+// ErrUnknownProvider, the state errors (ErrNotFound, ErrStateExpired,
+// ErrStateUsed, ErrCallbackRecorded, ErrStateMismatch), ErrExchangeFailed
+// (a code over MaxCodeLen), or the Store's failure.
 func (f *Flow) Callback(ctx context.Context, provider string, p CallbackParams) (State, error) {
 	pr, err := f.provider(provider)
 	if err != nil {
@@ -477,7 +491,9 @@ type Result struct {
 }
 
 // Result reports whether the provider's callback for state has arrived
-// and what it carried. It does not consume the state.
+// and what it carried. It does not consume the state. Errors:
+// ErrNotFound, ErrStateExpired, ErrStateUsed, ErrStateMismatch (made for
+// another provider), or the Store's failure.
 func (f *Flow) Result(ctx context.Context, provider, state string) (Result, error) {
 	if !validStateValue(state) {
 		return Result{}, ErrNotFound
@@ -525,6 +541,13 @@ type CompleteRequest struct {
 // the profile and returns the identity. For OpenID providers a user-info
 // response whose sub is missing or differs from the ID token's fails with
 // ErrUserInfoSubjectMismatch (OpenID Connect Core §5.3.2).
+//
+// Errors: ErrUnknownProvider; the state errors (ErrNotFound,
+// ErrStateExpired, ErrStateUsed, ErrStateMismatch); a *ProviderError
+// (ErrProviderError) when the callback carried the provider's error;
+// ErrInvalidCodeVerifier; ErrExchangeFailed; ErrInvalidIDToken (and its
+// child ErrUserInfoSubjectMismatch); ErrProviderUnavailable; or the
+// Store's failure.
 func (f *Flow) Complete(ctx context.Context, req CompleteRequest) (*Identity, error) {
 	pr, err := f.provider(req.Provider)
 	if err != nil {

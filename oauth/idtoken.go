@@ -80,7 +80,7 @@ func (v *idTokenVerifier) verify(ctx context.Context, client *http.Client, raw, 
 		}
 	}
 	// azp: required to be us when there are several audiences; if present
-	// at all it must name us (§3.1.3.7 items 4 and 5).
+	// at all it must name us (OIDC Core §3.1.3.7 items 4 and 5).
 	if (len(tok.Audience) > 1 || extra.Azp != "") && extra.Azp != v.clientID {
 		return nil, fmt.Errorf("%w: azp %q is not the client", ErrInvalidIDToken, extra.Azp)
 	}
@@ -97,11 +97,12 @@ func (v *idTokenVerifier) verify(ctx context.Context, client *http.Client, raw, 
 		return nil, fmt.Errorf("%w: issued before the sign-in started", ErrInvalidIDToken)
 	case extra.Nbf != nil && time.Unix(int64(*extra.Nbf), 0).After(now.Add(idTokenLeeway)):
 		// go-oidc allows an nbf up to 5 minutes ahead; hold it to the
-		// same 60 s leeway as iat (standards F9).
+		// same 60 s leeway as iat (RFC 7519 §4.1.5: a small leeway, "usually no
+		// more than a few minutes").
 		return nil, fmt.Errorf("%w: not valid yet (nbf)", ErrInvalidIDToken)
 	}
 	// nonce: we always send one to OpenID providers, so it must come back
-	// unchanged (§3.1.3.7 item 11); compared in constant time.
+	// unchanged (OIDC Core §3.1.3.7 item 11); compared in constant time.
 	if nonce != "" && subtle.ConstantTimeCompare([]byte(tok.Nonce), []byte(nonce)) != 1 {
 		return nil, fmt.Errorf("%w: nonce mismatch", ErrInvalidIDToken)
 	}

@@ -15,7 +15,8 @@ var (
 	// ErrInvalidState is the parent of every state error below.
 	ErrInvalidState = errors.New("oauth: invalid state")
 	// ErrNotFound: no sign-in was started with this state (or the store
-	// has already forgotten it, some time after its expiry).
+	// has already forgotten it, some time after its expiry), or a callback
+	// carried no state at all.
 	ErrNotFound = fmt.Errorf("%w: unknown state", ErrInvalidState)
 	// ErrStateExpired: the state outlived its lifetime (10 minutes by default).
 	ErrStateExpired = fmt.Errorf("%w: expired state", ErrInvalidState)
@@ -25,7 +26,8 @@ var (
 	// that picks its own state must pick a fresh one.
 	ErrDuplicate = fmt.Errorf("%w: state already exists", ErrInvalidState)
 	// ErrStateMismatch: the state was made for another provider or another
-	// redirect URL than the one it is being used with.
+	// redirect URL than the one it is being used with, or a callback's iss
+	// is not the provider's issuer (a mix-up, RFC 9207 §2.4).
 	ErrStateMismatch = fmt.Errorf("%w: state made for another provider or redirect URL", ErrInvalidState)
 	// ErrCallbackRecorded: the provider's callback for this state was
 	// already recorded; a state takes exactly one callback.

@@ -27,6 +27,16 @@
 // and stored in one atomic step (WebAuthn Level 3 §6.1.1); a counter that
 // does not advance is ErrSignCount, a possible cloned authenticator.
 //
+// A host's handlers pass each Begin result to the page as JSON, which
+// hands it to PublicKeyCredential.parseCreationOptionsFromJSON (or
+// parseRequestOptionsFromJSON) and navigator.credentials, and post back
+// the credential's toJSON() as the response bytes of the Finish call.
+// Registration and MFA are for a signed-in user and bound to the host's
+// session id, so begin and finish must come from the same session. After
+// FinishSignIn, Passkey.UserID is the user to sign in (and
+// Passkey.UserVerified says whether it counts as two factors). Errors are
+// sentinels; package httperr answers each with an HTTP status and code.
+//
 // The Store holds challenges and credentials. Config.Store is required, as
 // in every authkit package: NewMemoryStore for one process, store/postgres
 // or store/redis for several. New reports an unusable Config as ErrConfig.

@@ -6,7 +6,8 @@ import (
 	"unicode/utf8"
 )
 
-// List returns the user's passkeys, oldest first.
+// List returns the user's passkeys, oldest first (an empty slice for
+// none). Errors: ErrInvalidUser.
 func (s *Service) List(ctx context.Context, userID string) ([]Passkey, error) {
 	if err := validUser(userID); err != nil {
 		return nil, err
@@ -71,7 +72,7 @@ func (s *Service) Delete(ctx context.Context, userID, id string) error {
 
 // DeleteUser removes every passkey of the user, for a deleted account (an
 // account purger). The last-credential rule does not apply: the account
-// itself goes. Idempotent.
+// itself goes. Idempotent. Errors: ErrInvalidUser.
 func (s *Service) DeleteUser(ctx context.Context, userID string) error {
 	if err := validUser(userID); err != nil {
 		return err

@@ -96,8 +96,10 @@ type Passkey struct {
 	// UserVerified is set on the result of a ceremony whose authenticator
 	// verified the user (PIN or biometrics: the UV flag, WebAuthn Level 3
 	// §6.1), which makes the passkey alone a multi-factor proof: a host
-	// may mint the sign-in's session with session.MintOptions.AMR
-	// {"hwk", "mfa"} so that step-up counts it as fresh.
+	// may mint the sign-in's session with session.MintOptions AMR
+	// {"hwk", "pin"} (RFC 8176 §2) and AuthTime now, so that step-up
+	// counts it as a fresh second factor. Without it, "hwk" alone is one
+	// factor.
 	UserVerified bool `json:"-"`
 }
 

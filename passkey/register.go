@@ -25,7 +25,8 @@ type User struct {
 // Registration asks for the options of a registration ceremony.
 type Registration struct {
 	User User
-	// SessionID binds the challenge to the session that asked; the finish
+	// SessionID binds the challenge to the session that asked (the
+	// host's session id, such as session.Claims.SessionID); the finish
 	// step must present the same one.
 	SessionID string
 	// RPID picks a configured RP ID; "" means the primary one.

@@ -8,7 +8,8 @@ import (
 
 // Errors returned by Store implementations, and by the Service where the
 // meaning is the same. Host stores must return these sentinels (wrapped or
-// not) so that the Service can translate them.
+// not) so that the Service can translate them: ErrNotFound becomes
+// ErrChallenge or ErrCredentialNotFound, ErrDuplicate ErrCredentialExists.
 var (
 	// ErrNotFound: no such challenge (or it expired), or no such credential
 	// of that user.

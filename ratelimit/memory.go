@@ -1,15 +1,12 @@
 package ratelimit
 
 import (
-	"container/heap"
 	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"math"
-	"slices"
-	"sort"
 	"sync"
 	"time"
 
@@ -126,6 +123,11 @@ func NewMemory(cfg MemoryConfig) (*Memory, error) {
 
 // Allow implements [Limiter]. The error is non-nil only for a done context.
 func (m *Memory) Allow(ctx context.Context, key string) (Decision, error) {
+	return m.decide(ctx, key, nil)
+}
+
+// decide is Allow, and with a non-nil try, Attempt.
+func (m *Memory) decide(ctx context.Context, key string, try func() bool) (Decision, error) {
 	if err := ctx.Err(); err != nil {
 		return Decision{}, err
 	}
@@ -135,9 +137,9 @@ func (m *Memory) Allow(ctx context.Context, key string) (Decision, error) {
 	var d Decision
 	var calls uint64
 	if m.rule.Sliding {
-		d, calls = m.allowSliding(&m.shards[i], key, now)
+		d, calls = m.allowSliding(&m.shards[i], key, now, try)
 	} else {
-		d, calls = m.allow(&m.shards[i], key, now)
+		d, calls = m.allow(&m.shards[i], key, now, try)
 	}
 	if calls%sweepEvery == 0 && m.mask != 0 {
 		// Now and then also drop expired keys of another shard, so that
@@ -165,7 +167,9 @@ func shortKey(key string) string {
 // sweepEvery is how many calls on a shard trigger one sweep of another.
 const sweepEvery = 16
 
-func (m *Memory) allow(s *shard, key string, now int64) (Decision, uint64) {
+// allow is decide for a GCRA rule. A non-nil try runs once the event is
+// allowed, and the event is recorded only if try reports false.
+func (m *Memory) allow(s *shard, key string, now int64, try func() bool) (Decision, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -179,19 +183,22 @@ func (m *Memory) allow(s *shard, key string, now int64) (Decision, uint64) {
 	if next-now > m.span {
 		return Decision{RetryAfter: time.Duration(next - m.span - now)}, s.calls
 	}
+	if try != nil && try() {
+		return Decision{Allowed: true, Remaining: int((m.span - (tat - now)) / m.interval)}, s.calls
+	}
 	d := Decision{Allowed: true, Remaining: int((m.span - (next - now)) / m.interval)}
 	if e != nil {
 		e.tat = next
-		heap.Fix(&s.heap, e.index)
+		s.heap.fix(e.index)
 		return d, s.calls
 	}
-	s.insert(key, next, nil)
+	s.insert(key, next)
 	return d, s.calls
 }
 
 // allowSliding is allow for a Sliding rule: the log of the key's events in
 // the window and its lifetime count decide (Rule.slidingWait).
-func (m *Memory) allowSliding(s *shard, key string, now int64) (Decision, uint64) {
+func (m *Memory) allowSliding(s *shard, key string, now int64, try func() bool) (Decision, uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -205,22 +212,39 @@ func (m *Memory) allowSliding(s *shard, key string, now int64) (Decision, uint64
 	if wait := m.rule.slidingWait(events, total, now); wait != 0 {
 		return Decision{RetryAfter: time.Duration(max(wait, 0))}, s.calls
 	}
+	if try != nil && try() {
+		return Decision{Allowed: true, Remaining: m.rule.Remaining(len(events), total)}, s.calls
+	}
+	if e == nil {
+		e = s.insert(key, 0)
+	}
 	if m.rule.Window > 0 {
-		// Keep the log sorted even if the clock stepped back.
-		events = slices.Insert(events, sort.Search(len(events), func(i int) bool { return events[i] > now }), now)
+		e.events = logEvent(e.events, len(e.events)-len(events), now)
 	}
 	if m.rule.Lifetime > 0 {
-		total++
+		e.total++
 	}
-	d := Decision{Allowed: true, Remaining: m.rule.Remaining(len(events), total)}
-	if e == nil {
-		s.insert(key, 0, nil)
-		e = s.keys[key]
-	}
-	e.events, e.total = events, total
+	d := Decision{Allowed: true, Remaining: m.rule.Remaining(len(e.events), e.total)}
 	e.tat = m.slidingTAT(e)
-	heap.Fix(&s.heap, e.index)
+	s.heap.fix(e.index)
 	return d, s.calls
+}
+
+// logEvent drops the first gone events of log (those that left the
+// window) and adds now, in its array when it fits: the log stays sorted
+// even if the clock stepped back.
+func logEvent(log []int64, gone int, now int64) []int64 {
+	if gone > 0 {
+		log = log[:copy(log, log[gone:])]
+	}
+	i := len(log)
+	for i > 0 && log[i-1] > now {
+		i--
+	}
+	log = append(log, 0)
+	copy(log[i+1:], log[i:])
+	log[i] = now
+	return log
 }
 
 // inWindow drops the events that left the window at now: those at or
@@ -258,9 +282,11 @@ func (m *Memory) Refund(ctx context.Context, key string) error {
 		return nil
 	}
 	if m.rule.Sliding {
-		// Only an event still in the window can be given back.
-		if len(m.inWindow(e.events, m.now().UnixNano())) > 0 {
-			e.events = e.events[:len(e.events)-1]
+		// Only an event still in the window can be given back; the log is
+		// sorted, so that is the newest if any. The clock is read only
+		// when there is an event to look at.
+		if n := len(e.events); n > 0 && e.events[n-1] > m.now().UnixNano()-int64(m.rule.Window) {
+			e.events = e.events[:n-1]
 		}
 		e.total = max(e.total-1, 0)
 		if e.total == 0 && len(e.events) == 0 {
@@ -271,7 +297,7 @@ func (m *Memory) Refund(ctx context.Context, key string) error {
 	} else {
 		e.tat -= m.interval
 	}
-	heap.Fix(&s.heap, e.index)
+	s.heap.fix(e.index)
 	return nil
 }
 
@@ -302,39 +328,55 @@ func (m *Memory) lockKey(ctx context.Context, key string) (*shard, *entry, error
 
 // remove drops e from the shard; s.mu held.
 func (s *shard) remove(e *entry) {
-	heap.Remove(&s.heap, e.index)
+	s.heap.remove(e.index)
 	delete(s.keys, e.key)
+	s.keep(e)
 }
 
-// insert adds a new key; s.mu held. When the shard is full, the key
-// nearest to a full refill (smallest TAT) is evicted first.
-func (s *shard) insert(key string, tat int64, events []int64) {
+// keep holds a dropped entry for reuse by the next insert, with its
+// event log's array if small, so that a key seen once (such as a reserve
+// then refund) costs no allocation; s.mu held.
+func (s *shard) keep(e *entry) {
+	e.key = ""
+	if cap(e.events) <= maxSpareEvents {
+		e.events = e.events[:0]
+	} else {
+		e.events = nil
+	}
+	s.spare = e
+}
+
+// maxSpareEvents bounds the event log a kept entry holds on to.
+const maxSpareEvents = 16
+
+// insert adds a new key and returns its entry; s.mu held. When the shard
+// is full, the key nearest to a full refill (smallest TAT) is evicted
+// first.
+func (s *shard) insert(key string, tat int64) *entry {
 	if len(s.keys) >= s.max {
-		// Full: evict the key nearest to a full refill (smallest TAT).
-		old := heap.Pop(&s.heap).(*entry)
+		old := s.heap.pop()
 		delete(s.keys, old.key)
-		old.events = nil
-		s.spare = old
+		s.keep(old)
 	}
 	e := s.spare
 	if e != nil {
 		s.spare = nil
-		e.key, e.tat, e.events, e.total = key, tat, events, 0
+		e.key, e.tat, e.total = key, tat, 0
 	} else {
-		e = &entry{key: key, tat: tat, events: events}
+		e = &entry{key: key, tat: tat}
 	}
-	heap.Push(&s.heap, e)
+	s.heap.push(e)
 	s.keys[key] = e
+	return e
 }
 
 // evictExpired drops up to n keys whose TAT has passed: their state equals
 // that of an unseen key, so forgetting them changes no decision.
 func (s *shard) evictExpired(now int64, n int) {
 	for ; n > 0 && len(s.heap) > 0 && s.heap[0].tat <= now; n-- {
-		old := heap.Pop(&s.heap).(*entry)
+		old := s.heap.pop()
 		delete(s.keys, old.key)
-		old.key, old.events = "", nil
-		s.spare = old
+		s.keep(old)
 	}
 }
 
@@ -349,27 +391,4 @@ func (m *Memory) Len() int {
 		s.mu.Unlock()
 	}
 	return n
-}
-
-// tatHeap is a container/heap of entries ordered by tat.
-type tatHeap []*entry
-
-func (h tatHeap) Len() int           { return len(h) }
-func (h tatHeap) Less(i, j int) bool { return h[i].tat < h[j].tat }
-func (h tatHeap) Swap(i, j int) {
-	h[i], h[j] = h[j], h[i]
-	h[i].index = i
-	h[j].index = j
-}
-func (h *tatHeap) Push(x any) {
-	e := x.(*entry)
-	e.index = len(*h)
-	*h = append(*h, e)
-}
-func (h *tatHeap) Pop() any {
-	old := *h
-	e := old[len(old)-1]
-	old[len(old)-1] = nil
-	*h = old[:len(old)-1]
-	return e
 }

@@ -69,6 +69,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Service/DeleteDefaultWhileAdding", testServiceDeleteDefaultWhileAdding},
 		{"Service/LifetimeLockout", testServiceLifetimeLockout},
 		{"Service/LifetimeParallel", testServiceLifetimeParallel},
+		{"Service/RecoveryGuessesParallel", testServiceRecoveryGuessesParallel},
 		{"Recovery/CreateGetConsume", testRecoveryBasics},
 		{"Recovery/Replace", testRecoveryReplace},
 		{"Recovery/Acknowledgement", testRecoveryAck},

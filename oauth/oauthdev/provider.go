@@ -24,12 +24,13 @@ import (
 	"github.com/authkit/authkit/oauth"
 )
 
-// Config configures a fake provider. Zero values give a working provider
-// with a fixed identity.
+// Config configures a fake provider. Issuer is required; zero values of
+// the other fields give a working provider with a fixed identity.
 type Config struct {
-	// Issuer is the provider's base URL, where the host mounts Handler
-	// ("http://127.0.0.1:8080/dev/oauth"): its endpoints live under it
-	// (Issuer+"/authorize", …) and it is the ID tokens' iss.
+	// Issuer is the provider's absolute base URL, where the host mounts
+	// Handler without stripping the path ("http://127.0.0.1:8080/dev/oauth"
+	// is mounted at "/dev/oauth/"): its endpoints live under it
+	// (Issuer+"/authorize", …) and it is the ID tokens' iss. Required.
 	Issuer string
 	// ClientID and ClientSecret are the one client the provider knows.
 	// Defaults "test-client" and "test-secret".
@@ -43,9 +44,9 @@ type Config struct {
 	// accepts (exact match). The token endpoint always requires the one
 	// used at authorize, exactly.
 	RedirectURIs []string
-	// Subject, Name, Username, Email, EmailVerified and Picture make the
+	// Subject, Name, Username, Email, EmailUnverified and Picture make the
 	// identity returned in ID tokens and by user-info. Defaults: "user-1",
-	// "Test User", "testuser", "test@example.com", true, "".
+	// "Test User", "testuser", "test@example.com", verified, no picture.
 	Subject string
 	// Name is the user's display name.
 	Name string
@@ -109,7 +110,8 @@ type grant struct {
 }
 
 // NewProvider returns a fake provider for cfg. Its Handler serves the
-// endpoints under the path of cfg.Issuer.
+// endpoints under the path of cfg.Issuer. A missing or relative Issuer is
+// an error.
 func NewProvider(cfg Config) (*Provider, error) {
 	if cfg.ClientID == "" {
 		cfg.ClientID = "test-client"
@@ -154,9 +156,6 @@ func NewProvider(cfg Config) (*Provider, error) {
 }
 
 func (p *Provider) setIssuer(issuer string) error {
-	if issuer == "" {
-		return nil
-	}
 	u, err := url.Parse(issuer)
 	if err != nil || u.Scheme == "" || u.Host == "" {
 		return fmt.Errorf("oauthdev: bad issuer %q", issuer)

@@ -213,8 +213,10 @@ func TestFakeMountedUnderPrefix(t *testing.T) {
 }
 
 func TestNewProviderBadIssuer(t *testing.T) {
-	if _, err := oauthtest.NewProvider(oauthtest.Config{Issuer: "not a url"}); err == nil {
-		t.Fatal("bad issuer accepted")
+	for _, issuer := range []string{"not a url", "", "/dev/oauth"} {
+		if _, err := oauthtest.NewProvider(oauthtest.Config{Issuer: issuer}); err == nil {
+			t.Errorf("issuer %q accepted", issuer)
+		}
 	}
 }
 
