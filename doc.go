@@ -9,22 +9,36 @@
 // (camelCase on the user, snake_case on credentials except the keys Dynamic
 // keeps in camelCase), so a host can return them from its own handlers.
 //
-// The primitives live in sub-packages, each usable alone, each with its own
-// store interface and an in-memory store:
+// The primitives live in sub-packages, each usable alone:
 //
 //   - phone: parse and validate numbers; an SMS region/type policy.
 //   - captcha: Turnstile, hCaptcha and reCAPTCHA siteverify clients.
-//   - ratelimit: a keyed limiter with RetryAfter.
+//   - ratelimit: keyed limiters with RetryAfter, the one place that counts.
 //   - verification: one-time codes over SMS or email (start, resend, check),
 //     returning a VerifiedCredential of format phoneNumber or email.
 //   - mfa: TOTP devices, recovery codes and MFA tokens.
 //   - oauth: authorization-code sign-in with PKCE, state and nonce, returning
-//     a VerifiedCredential of format oauth.
+//     a VerifiedCredential of format oauth; oauth/oauthdev is a fake
+//     provider for development servers only.
+//   - passkey: WebAuthn registration, passkey sign-in and passkey MFA.
+//   - account: users and their credentials (find or create, link, unlink).
 //   - session: JWT minting and verification, keys and JWKS, revocation,
-//     refresh, elevated-access tokens and HTTP middleware.
+//     refresh, step-up and HTTP middleware; session/keysync shares keys
+//     between instances.
+//   - devicebind: single-use nonces and proof of a device key.
+//   - httperr: an HTTP status and stable code for every error above.
 //
-// A sign-in composes them: verification (or oauth) proves a credential, the
-// host finds or creates its User, mfa gates the session when the user has a
-// device, and session mints the tokens. examples/server composes all of them
-// behind Dynamic's routes.
+// Every package that keeps state takes a Store interface in its Config and
+// ships NewMemoryStore for one process (ratelimit: NewMemory, or a Backend);
+// store/postgres and store/redis implement every one of them for several
+// instances, and each package's …test sub-package has the conformance
+// suite a store of the host's own must pass. Config.Store is required: New reports a nil one as the
+// package's ErrConfig (session alone runs without one, with Stateless
+// set, and then cannot revoke or refresh). Adapters wrap
+// ErrStoreUnavailable when the backend cannot decide.
+//
+// A sign-in composes them: verification, oauth or passkey proves a
+// credential, account finds or creates its User, mfa gates the session
+// when the user has a second factor, and session mints the tokens.
+// examples/server composes all of them behind Dynamic's routes.
 package authkit

@@ -23,7 +23,7 @@ const (
 
 // MaxTokenLen is the longest token sent to a provider, in bytes. Real tokens
 // are a few hundred to about two thousand characters (Turnstile documents
-// 2048); anything longer is refused without a request.
+// 2048); anything longer is refused with ErrFailed, without a request.
 const MaxTokenLen = 8192
 
 // maxBody bounds how much of a response is read; siteverify answers are
@@ -151,7 +151,9 @@ var configErrorCodes = map[string]bool{
 	"invalid-keys":            true,
 }
 
-// Verify implements [Verifier].
+// Verify implements [Verifier]: nil, or ErrMissingToken, ErrFailed or
+// ErrUnavailable (wrapped with the reason, never the token). It sends one
+// request and never retries: tokens are single-use.
 func (c *Client) Verify(ctx context.Context, token, remoteIP string) error {
 	if strings.TrimSpace(token) == "" {
 		return ErrMissingToken

@@ -4,7 +4,11 @@
 // Code that needs a captcha check depends on the one-method [Verifier]
 // interface; a [Client] built by [New] implements it for any of the
 // supported providers, and [VerifierFunc] adapts a function (for tests or a
-// provider not covered here).
+// provider not covered here). verification.Config.Captcha takes a Verifier
+// and checks the request's token before sending a code; a host checks it
+// itself on its other routes (sign-up, password reset). The remoteIP it
+// passes should be the client's address as the host's own proxy reports
+// it, not a header any client can set.
 //
 // # Failing closed
 //

@@ -23,12 +23,14 @@ func (f VerifierFunc) Verify(ctx context.Context, token, remoteIP string) error 
 	return f(ctx, token, remoteIP)
 }
 
+// Errors of Verify and New; package httperr answers each with an HTTP
+// status and code.
 var (
 	// ErrMissingToken: no token was supplied, so no request was made.
 	ErrMissingToken = errors.New("captcha: missing token")
 	// ErrFailed: the provider rejected the token (invalid, expired, already
 	// used), or accepted it for another hostname or action, or with too
-	// low a score.
+	// low a score; or the token is longer than MaxTokenLen.
 	ErrFailed = errors.New("captcha: verification failed")
 	// ErrUnavailable: the token could not be checked (transport error,
 	// timeout, non-200 status, undecodable response) or the provider

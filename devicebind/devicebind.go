@@ -73,8 +73,9 @@ func New(cfg Config) (*Service, error) {
 // nonceBytes is the entropy of a nonce: 256 bits.
 const nonceBytes = 32
 
-// Issue returns n new nonces (1 to MaxNoncesPerCall), each usable once
-// until the TTL ends.
+// Issue returns n new nonces, each usable once until the TTL ends. n must
+// be 1 to MaxNoncesPerCall: a host clamps a client's count first, since
+// any other n is a caller's bug (an untyped error, answered 500).
 func (s *Service) Issue(ctx context.Context, n int) ([]string, error) {
 	if n < 1 || n > MaxNoncesPerCall {
 		return nil, fmt.Errorf("devicebind: Issue(%d): want 1 to %d nonces", n, MaxNoncesPerCall)

@@ -6,6 +6,14 @@
 // (x-dynamic-device-nonce, x-dynamic-device-publickey,
 // x-dynamic-device-signed-nonce).
 //
+// A proof alone authenticates nobody: any client can make a fresh key. Its
+// worth is continuity. A host verifies the proof of a sign-in request, mints
+// the session with the proven key (session.MintOptions.DevicePublicKey, the
+// device_public_key claim) and, on later device-bound requests such as
+// refresh, refuses a token whose key is not the one the request proves:
+// a stolen token then cannot be refreshed on another device. Refusals wrap
+// ErrInvalidProof, which package httperr answers.
+//
 // Security reasoning, briefly:
 //
 //   - Nonces are 256-bit values from crypto/rand, stored only as their

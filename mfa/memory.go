@@ -204,7 +204,17 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 	for i, c := range cur.Codes {
 		if bytes.Equal(c.Digest, digest) {
 			// In place: the store's set is never handed out (reads clone).
-			cur.Codes = append(cur.Codes[:i], cur.Codes[i+1:]...)
+			// The shorter side moves, keeping the order: codes are mostly
+			// used from the top of the list, which then moves nothing.
+			if n := len(cur.Codes); i < n/2 {
+				copy(cur.Codes[1:i+1], cur.Codes[:i])
+				cur.Codes[0] = RecoveryCodeRecord{}
+				cur.Codes = cur.Codes[1:]
+			} else {
+				copy(cur.Codes[i:], cur.Codes[i+1:])
+				cur.Codes[n-1] = RecoveryCodeRecord{}
+				cur.Codes = cur.Codes[:n-1]
+			}
 			return len(cur.Codes), nil
 		}
 	}

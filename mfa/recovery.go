@@ -69,10 +69,32 @@ const skipByte = 0xff
 // Crockford's base32 treats as confusable are mapped (I and L to 1, O to 0).
 // U is not part of the alphabet. It reports false for anything else.
 func NormalizeRecoveryCode(s string) (string, bool) {
-	if len(s) > 64 {
+	var out [recoveryChars]byte
+	if !normalizeRecovery(&out, s) {
 		return "", false
 	}
-	var out [recoveryChars]byte
+	return string(out[:]), true
+}
+
+// normalizeRecovery is NormalizeRecoveryCode into out.
+func normalizeRecovery(out *[recoveryChars]byte, s string) bool {
+	if len(s) == 19 && s[4] == '-' && s[9] == '-' && s[14] == '-' {
+		// The shape FormatRecoveryCode shows, without a branch per byte:
+		// c-1 has its top bit set exactly when c is 0 (no code holds the
+		// byte) or skipByte (a separator inside a group).
+		var bad byte
+		for g := range 4 {
+			for j := range 4 {
+				c := recoveryInput[s[g*5+j]]
+				out[g*4+j] = c
+				bad |= c - 1
+			}
+		}
+		return bad&0x80 == 0
+	}
+	if len(s) > 64 {
+		return false
+	}
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := recoveryInput[s[i]]
@@ -80,15 +102,12 @@ func NormalizeRecoveryCode(s string) (string, bool) {
 		case c == skipByte:
 			continue
 		case c == 0 || n == recoveryChars:
-			return "", false
+			return false
 		}
 		out[n] = c
 		n++
 	}
-	if n != recoveryChars {
-		return "", false
-	}
-	return string(out[:]), true
+	return n == recoveryChars
 }
 
 func recoveryAD(userID string) []byte { return []byte("recovery:" + userID) }
@@ -237,10 +256,11 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 	if userID == "" {
 		return 0, ErrInvalidUser
 	}
-	canonical, ok := NormalizeRecoveryCode(code)
-	if !ok {
+	var buf [recoveryChars]byte
+	if !normalizeRecovery(&buf, code) {
 		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
 	}
+	canonical := string(buf[:])
 	if m, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
 		return s.recoveryAttempt(ctx, m, userID, canonical)
 	}

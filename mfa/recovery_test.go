@@ -54,6 +54,14 @@ func TestNormalizeRecoveryCode(t *testing.T) {
 		{"0000-0000-0000-000é", "", false},
 		{"", "", false},
 		{strings.Repeat("-", 65), "", false},
+		// The formatted shape (19 bytes, dashes at 4, 9 and 14) has a
+		// fast path: a separator or a bad byte inside a group still fails.
+		{"AB-D-EFGH-JKMN-PQRS", "", false},
+		{"ABCD-EF H-JKMN-PQRS", "", false},
+		{"ABCD-EFGH-JKMN-PQR\x00", "", false},
+		{"ABCD-EFGH-JKMN-PQRU", "", false},
+		{"ABCD EFGH-JKMN-PQRS", "ABCDEFGHJKMNPQRS", true},
+		{"zzzz-yyyy-xxxx-wwww", "ZZZZYYYYXXXXWWWW", true},
 	} {
 		got, ok := NormalizeRecoveryCode(c.in)
 		if got != c.want || ok != c.ok {
@@ -68,6 +76,9 @@ func FuzzNormalizeRecoveryCode(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		got, ok := NormalizeRecoveryCode(s)
+		if want, wantOK := referenceNormalize(s); got != want || ok != wantOK {
+			t.Fatalf("NormalizeRecoveryCode(%q) = %q, %v; the rule written out gives %q, %v", s, got, ok, want, wantOK)
+		}
 		if !ok {
 			if got != "" {
 				t.Fatalf("rejected input returned %q", got)
@@ -346,4 +357,35 @@ func TestRecoveryInputTable(t *testing.T) {
 			t.Errorf("recoveryInput[%q] = %q, want %q", c, got, want)
 		}
 	}
+}
+
+// referenceNormalize is NormalizeRecoveryCode's rule written out plainly,
+// for the fuzz test to hold the table-driven version to.
+func referenceNormalize(s string) (string, bool) {
+	if len(s) > 64 {
+		return "", false
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch {
+		case r == ' ' || r == '-' || r == '\t':
+			continue
+		case r >= 'a' && r <= 'z':
+			r -= 'a' - 'A'
+		}
+		switch r {
+		case 'I', 'L':
+			r = '1'
+		case 'O':
+			r = '0'
+		}
+		if r > 0x7f || !strings.ContainsRune(crockford, r) {
+			return "", false
+		}
+		b.WriteRune(r)
+	}
+	if b.Len() != recoveryChars {
+		return "", false
+	}
+	return b.String(), true
 }

@@ -45,7 +45,9 @@ type Identity struct {
 // primary first. This is the linking rule: an unverified email proves
 // nothing about who controls it (anyone can type someone else's address
 // into a provider that does not verify it), so matching on it would let
-// an attacker take over the victim's account.
+// an attacker take over the victim's account. account.FindOrCreate keys an
+// OAuth credential by provider and account id and never merges by email;
+// a host that does merge matches these addresses only.
 func (id *Identity) LinkableEmails() []string {
 	var primary, rest []string
 	seen := map[string]bool{}

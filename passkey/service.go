@@ -146,7 +146,8 @@ func (s *Service) RPID() string { return s.primary }
 
 // RelatedOrigins returns the Related Origin Requests document for rpID
 // (WebAuthn Level 3 §5.11.1), to serve at
-// https://<rpID>/.well-known/webauthn with Content-Type application/json.
+// https://<rpID>/.well-known/webauthn with Content-Type application/json;
+// ErrUnknownRPID for an RP ID that is not configured.
 func (s *Service) RelatedOrigins(rpID string) ([]byte, error) {
 	o, ok := s.origins[rpID]
 	if !ok {

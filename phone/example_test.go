@@ -11,7 +11,7 @@ func Example() {
 	// The three parts of an SMS verification request.
 	n, err := phone.Parse("1", "9172113333", "US")
 	if err != nil {
-		fmt.Println("invalid_phone_number:", err)
+		fmt.Println("refused:", err) // httperr.Write answers it 400
 		return
 	}
 	fmt.Println(n.E164, n.Region, n.Type)
@@ -23,7 +23,7 @@ func Example() {
 
 	tollFree, _ := phone.ParseE164("+18002530000")
 	if err := policy.Check(tollFree); errors.Is(err, phone.ErrNotAllowed) {
-		fmt.Println("phone_number_not_allowed:", err)
+		fmt.Println("not texted:", err)
 	}
 
 	_, err = phone.Parse("1", "9171113333", "US") // a US exchange cannot start with 1
@@ -32,7 +32,7 @@ func Example() {
 	// +19172113333 US fixed_line_or_mobile
 	// logged as +1 *** *** 3333
 	// policy: <nil>
-	// phone_number_not_allowed: phone: number not allowed: toll_free numbers are not allowed
+	// not texted: phone: number not allowed: toll_free numbers are not allowed
 	// true
 }
 

@@ -69,7 +69,8 @@ func (t *NumberType) UnmarshalText(b []byte) error {
 }
 
 // ParseNumberType returns the type named s (the String form, such as
-// "mobile" or "fixed_line_or_mobile"), for configuration and flags.
+// "mobile" or "fixed_line_or_mobile"), for configuration and flags. Any
+// other name is ErrInvalidInput.
 func ParseNumberType(s string) (NumberType, error) {
 	for i, name := range typeNames {
 		if s == name {

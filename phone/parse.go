@@ -35,11 +35,12 @@ const MaxInputLen = 255
 // calling code without "+" ("1"; a leading "+" is tolerated), nationalNumber
 // the number as dialled inside the region ("9172113333"; spaces, dots,
 // slashes and hyphens are ignored, Arabic-Indic and full-width digits are
-// read as digits, and a trunk prefix such as the UK's "0" is removed), and isoCountryCode the ISO 3166-1 alpha-2 region ("US",
-// case-insensitive).
+// read as digits, and a trunk prefix such as the UK's "0" is removed), and
+// isoCountryCode the ISO 3166-1 alpha-2 region ("US", case-insensitive).
 //
 // The number must be valid for that region (libphonenumber's
-// IsValidNumberForRegion), not merely possible.
+// IsValidNumberForRegion), not merely possible. Errors: ErrInvalidInput,
+// ErrUnknownRegion, ErrRegionMismatch, ErrInvalidNumber.
 func Parse(countryCode, nationalNumber, isoCountryCode string) (Number, error) {
 	for _, part := range [...]struct{ name, value string }{
 		{"phoneCountryCode", countryCode},
@@ -85,7 +86,8 @@ func Parse(countryCode, nationalNumber, isoCountryCode string) (Number, error) {
 // must be valid for it. Where regions share a calling code and a range (+7
 // 800… is toll-free in both RU and KZ), that is the first matching region,
 // so a Number from [Parse] is best passed on as is rather than re-parsed
-// from its E164.
+// from its E164. Errors: ErrInvalidInput, ErrUnknownRegion,
+// ErrInvalidNumber.
 func ParseE164(s string) (Number, error) {
 	if len(s) > MaxInputLen {
 		return Number{}, fmt.Errorf("%w: longer than %d characters", ErrInvalidInput, MaxInputLen)
@@ -120,24 +122,11 @@ func ParseE164(s string) (Number, error) {
 
 // build checks validity for region and fills a Number.
 func build(num *phonenumbers.PhoneNumber, region string) (Number, error) {
-	cc := int(num.GetCountryCode())
-	var typ phonenumbers.PhoneNumberType
-	if regions := phonenumbers.GetRegionCodesForCountryCode(cc); len(regions) == 1 && regions[0] == region {
-		// The only region of its calling code: GetNumberType matches
-		// against exactly the metadata IsValidNumberForRegion would use,
-		// and UNKNOWN means invalid. One metadata pass instead of two.
-		typ = phonenumbers.GetNumberType(num)
-		if typ == phonenumbers.UNKNOWN {
-			return Number{}, fmt.Errorf("%w: not valid for %s", ErrInvalidNumber, region)
-		}
-	} else {
-		if !phonenumbers.IsValidNumberForRegion(num, region) {
-			return Number{}, fmt.Errorf("%w: not valid for %s", ErrInvalidNumber, region)
-		}
-		typ = phonenumbers.GetNumberType(num)
+	nsn, valid, typ := classify(num, region)
+	if !valid {
+		return Number{}, fmt.Errorf("%w: not valid for %s", ErrInvalidNumber, region)
 	}
-	nsn := phonenumbers.GetNationalSignificantNumber(num)
-	ccs := strconv.Itoa(cc)
+	ccs := strconv.Itoa(int(num.GetCountryCode()))
 	n := Number{
 		E164:           "+" + ccs + nsn,
 		CallingCode:    ccs,

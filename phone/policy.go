@@ -25,7 +25,8 @@ var neverAllowed = [...]NumberType{PremiumRate, SharedCost, Unknown}
 // Policy decides which valid numbers may receive SMS. The zero Policy
 // allows every region and only Mobile and FixedLineOrMobile numbers.
 // Region codes are ISO 3166-1 alpha-2 ("US"), compared case-insensitively;
-// "001" stands for non-geographic numbers.
+// "001" stands for non-geographic numbers. verification.Config.PhonePolicy
+// applies one before every SMS it sends.
 type Policy struct {
 	// AllowedRegions, if not empty, is the complete list of regions that
 	// may receive SMS (Twilio's "geo permissions"). Empty means all.
@@ -66,7 +67,9 @@ func (p Policy) Check(n Number) error {
 
 // Validate reports configuration mistakes: region codes libphonenumber does
 // not know, a region both allowed and denied, types out of range or never
-// allowed. Hosts should call it at start-up; Check works regardless.
+// allowed, joined (errors.Join) as ErrUnknownRegion and ErrInvalidInput
+// errors. Hosts should call it at start-up (verification.New does for
+// Config.PhonePolicy); Check works regardless.
 func (p Policy) Validate() error {
 	var errs []error
 	for _, list := range [...][]string{p.AllowedRegions, p.DeniedRegions} {

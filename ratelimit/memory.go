@@ -132,16 +132,17 @@ func (m *Memory) decide(ctx context.Context, key string, try func() bool) (Decis
 		return Decision{}, err
 	}
 	key = shortKey(key)
-	now := m.now().UnixNano()
 	i := maphash.String(m.seed, key) & m.mask
 	var d Decision
 	var calls uint64
+	var now int64
 	if m.rule.Sliding {
-		d, calls = m.allowSliding(&m.shards[i], key, now, try)
+		d, calls, now = m.allowSliding(&m.shards[i], key, try)
 	} else {
+		now = m.now().UnixNano()
 		d, calls = m.allow(&m.shards[i], key, now, try)
 	}
-	if calls%sweepEvery == 0 && m.mask != 0 {
+	if calls%sweepEvery == 0 && m.mask != 0 && now != noClock {
 		// Now and then also drop expired keys of another shard, so that
 		// shards which no longer get calls are emptied too. TryLock: never
 		// wait for this housekeeping.
@@ -153,6 +154,9 @@ func (m *Memory) decide(ctx context.Context, key string, try func() bool) (Decis
 	}
 	return d, nil
 }
+
+// noClock is allowSliding's now when it did not need the clock.
+const noClock int64 = math.MinInt64
 
 // shortKey bounds a key's size (MaxKeys bounds their number): a key over
 // maxKeyLen bytes is held as its SHA-256.
@@ -197,23 +201,43 @@ func (m *Memory) allow(s *shard, key string, now int64, try func() bool) (Decisi
 }
 
 // allowSliding is allow for a Sliding rule: the log of the key's events in
-// the window and its lifetime count decide (Rule.slidingWait).
-func (m *Memory) allowSliding(s *shard, key string, now int64, try func() bool) (Decision, uint64) {
+// the window and its lifetime count decide (Rule.slidingWait). It returns
+// the time it decided at, or noClock: an unseen key's first event is
+// always allowed, so an attempt on one that succeeds needs neither the
+// clock nor an entry. Allow reads the clock before taking the lock, an
+// attempt only once it needs the time.
+func (m *Memory) allowSliding(s *shard, key string, try func() bool) (Decision, uint64, int64) {
+	now := noClock
+	if try == nil {
+		now = m.now().UnixNano()
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
+	failed := false // try ran and reported a failure
+	if try != nil {
+		if _, seen := s.keys[key]; !seen {
+			if try() {
+				return Decision{Allowed: true, Remaining: m.rule.Remaining(0, 0)}, s.calls, noClock
+			}
+			failed = true
+		}
+		now = m.now().UnixNano()
+	}
 	s.evictExpired(now, evictPerCall)
-	e := s.keys[key]
+	e := s.keys[key] // nil if failed: the key was unseen, and s.mu is held
 	var events []int64
 	total := 0
 	if e != nil {
 		events, total = m.inWindow(e.events, now), e.total
 	}
-	if wait := m.rule.slidingWait(events, total, now); wait != 0 {
-		return Decision{RetryAfter: time.Duration(max(wait, 0))}, s.calls
-	}
-	if try != nil && try() {
-		return Decision{Allowed: true, Remaining: m.rule.Remaining(len(events), total)}, s.calls
+	if !failed {
+		if wait := m.rule.slidingWait(events, total, now); wait != 0 {
+			return Decision{RetryAfter: time.Duration(max(wait, 0))}, s.calls, now
+		}
+		if try != nil && try() {
+			return Decision{Allowed: true, Remaining: m.rule.Remaining(len(events), total)}, s.calls, now
+		}
 	}
 	if e == nil {
 		e = s.insert(key, 0)
@@ -227,7 +251,7 @@ func (m *Memory) allowSliding(s *shard, key string, now int64, try func() bool) 
 	d := Decision{Allowed: true, Remaining: m.rule.Remaining(len(e.events), e.total)}
 	e.tat = m.slidingTAT(e)
 	s.heap.fix(e.index)
-	return d, s.calls
+	return d, s.calls, now
 }
 
 // logEvent drops the first gone events of log (those that left the
