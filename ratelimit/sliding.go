@@ -48,7 +48,7 @@ func (r Rule) slidingWait(events []int64, total int, now int64) int64 {
 // grow no further use).
 func (r Rule) cooldown(m int) int64 {
 	cd := int64(r.Cooldown)
-	for i := 1; i < m && cd < int64(r.Window); i++ {
+	for i := 1; i < m && cd > 0 && cd < int64(r.Window); i++ { // no cooldown: no loop over a long log
 		cd *= 2
 	}
 	return cd

@@ -8,8 +8,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"net/textproto"
 	"strings"
 	"testing"
+
+	"github.com/authkit/authkit/devicebind"
 )
 
 // testDevice signs nonces as the SDK's WebCrypto device key does.
@@ -162,5 +165,20 @@ func TestRequireDeviceSignature(t *testing.T) {
 	c.Env, c.CookieAuth, c.RequireDeviceSignature = testEnvID, true, true
 	if err := c.validate(); err == nil {
 		t.Fatal("-require-device-signature with -cookie-auth accepted")
+	}
+}
+
+// TestCanonicalHeaderNames: the canonical header names the server reads
+// are those of the names the SDK and devicebind use.
+func TestCanonicalHeaderNames(t *testing.T) {
+	for _, c := range []struct{ ours, name string }{
+		{hdrDeviceNonce, devicebind.HeaderNonce},
+		{hdrDevicePublicKey, devicebind.HeaderPublicKey},
+		{hdrDeviceSignature, devicebind.HeaderSignature},
+		{hdrSessionPublicKey, "x-dyn-session-public-key"},
+	} {
+		if got := textproto.CanonicalMIMEHeaderKey(c.name); got != c.ours {
+			t.Errorf("canonical %q = %q, server reads %q", c.name, got, c.ours)
+		}
 	}
 }

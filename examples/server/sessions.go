@@ -145,7 +145,7 @@ func (s *server) sameDevice(r *http.Request, tok string) error {
 	if c.DevicePublicKey != "" && deviceOf(r).PublicKey != c.DevicePublicKey {
 		return errDeviceSignatureRequired()
 	}
-	if k := r.Header.Get("x-dyn-session-public-key"); k != "" && c.SessionPublicKey != "" && k != c.SessionPublicKey {
+	if k := r.Header.Get(hdrSessionPublicKey); k != "" && c.SessionPublicKey != "" && k != c.SessionPublicKey {
 		return errInvalidSessionPublicKey()
 	}
 	return nil
