@@ -249,6 +249,15 @@ var plainJSON = func() (t [256]bool) {
 	return t
 }()
 
+// plainString marks the bytes str passes over without a second look:
+// printable ASCII but for the quote and the backslash.
+var plainString = func() (t [256]bool) {
+	for c := 0x20; c <= 0x7e; c++ {
+		t[c] = c != '"' && c != '\\'
+	}
+	return t
+}()
+
 // claimField identifies a Claims member in the decoder.
 type claimField uint8
 
@@ -342,9 +351,41 @@ func lookupClaim(name string) claimField {
 		return fSigninCredentialID
 	case "verifiedCredentialsHashes":
 		return fHashes
+	case "pending_scope":
+		return fPendingScope
+	case "alias":
+		return fAlias
+	case "given_name":
+		return fGivenName
+	case "family_name":
+		return fFamilyName
+	case "lists":
+		return fLists
+	case "missing_fields":
+		return fMissingFields
+	case "first_visit":
+		return fFirstVisit
+	case "last_visit":
+		return fLastVisit
+	case "new_user":
+		return fNewUser
+	case "verified_credentials":
+		return fVerifiedCredentials
+	case "verified_account":
+		return fVerifiedAccount
+	case "session_public_key":
+		return fSessionPublicKey
+	case "device_public_key":
+		return fDevicePublicKey
+	case "auth_time":
+		return fAuthTime
+	case "amr":
+		return fAMR
+	case "single_use":
+		return fSingleUse
 	}
 	for f := fIss; f < fCount; f++ {
-		if name == claimNames[f] || strings.EqualFold(name, claimNames[f]) {
+		if strings.EqualFold(name, claimNames[f]) {
 			return f
 		}
 	}
@@ -481,6 +522,16 @@ func (d *jsonReader) str() (string, bool) {
 		return "", false
 	}
 	start := d.i
+	// Most strings are printable ASCII without escapes: one tight loop
+	// finds their end.
+	i := start + 1
+	for i < len(d.s) && plainString[d.s[i]] {
+		i++
+	}
+	if i < len(d.s) && d.s[i] == '"' {
+		d.i = i + 1
+		return d.s[start+1 : i], true
+	}
 	plain := true
 	for i := start + 1; i < len(d.s); i++ {
 		switch c := d.s[i]; {
@@ -978,6 +1029,18 @@ func (d *jsonReader) claim(c *Claims, f claimField) bool {
 			h = new(CredentialHashes)
 		}
 		ok := d.object(func(name string) bool {
+			switch name { // the names Mint writes, before the folded match
+			case "blockchain":
+				return d.setString(&h.Blockchain)
+			case "email":
+				return d.setString(&h.Email)
+			case "oauth":
+				return d.setString(&h.OAuth)
+			case "phoneNumber":
+				return d.setString(&h.PhoneNumber)
+			case "externalUser":
+				return d.setString(&h.ExternalUser)
+			}
 			switch {
 			case strings.EqualFold(name, "blockchain"):
 				return d.setString(&h.Blockchain)

@@ -411,3 +411,21 @@ func TestHashCredentialsDefinition(t *testing.T) {
 		}
 	}
 }
+
+// TestLookupClaimNames: every claim name maps to its field exactly and
+// case-insensitively, as encoding/json matches member names.
+func TestLookupClaimNames(t *testing.T) {
+	for f := fIss; f < fCount; f++ {
+		n := claimNames[f]
+		for _, v := range []string{n, strings.ToUpper(n), strings.ToUpper(n[:1]) + n[1:]} {
+			if got := lookupClaim(v); got != f {
+				t.Errorf("lookupClaim(%q) = %d, want %d", v, got, f)
+			}
+		}
+	}
+	for _, n := range []string{"", "is", "issx", "verified_credential", "x"} {
+		if got := lookupClaim(n); got != fUnknown {
+			t.Errorf("lookupClaim(%q) = %d, want unknown", n, got)
+		}
+	}
+}

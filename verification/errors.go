@@ -3,7 +3,8 @@ package verification
 import "errors"
 
 // Errors returned by the Service and by every Store. Callers branch with
-// errors.Is; the reference server maps each one to a distinct response.
+// errors.Is; httperr.Write answers each with its HTTP status and stable
+// code.
 var (
 	// ErrNotFound: no verification has that id (or it was purged, or the
 	// destination repeated on a resend is not the one it was made for).
