@@ -5,7 +5,8 @@
 //
 // This root package holds only the shared vocabulary, the types every other
 // package speaks: [User], [VerifiedCredential], [CredentialFormat],
-// [ProviderType] and [Scope]. Their JSON tags are exactly those on the wire
+// [ProviderType], [Scope] and the RFC 8176 AMR values
+// ([AMROneTimePassword], …). Their JSON tags are exactly those on the wire
 // (camelCase on the user, snake_case on credentials except the keys Dynamic
 // keeps in camelCase), so a host can return them from its own handlers.
 //
@@ -23,8 +24,9 @@
 //   - passkey: WebAuthn registration, passkey sign-in and passkey MFA.
 //   - account: users and their credentials (find or create, link, unlink).
 //   - session: JWT minting and verification, keys and JWKS, revocation,
-//     refresh, step-up and HTTP middleware; session/keysync shares keys
-//     between instances.
+//     refresh, elevated-access tokens and HTTP middleware; session/stepup
+//     is the step-up policy and guard; session/keysync shares keys between
+//     instances.
 //   - devicebind: single-use nonces and proof of a device key.
 //   - httperr: an HTTP status and stable code for every error above.
 //

@@ -16,8 +16,9 @@
 //
 // Write sends no WWW-Authenticate header, which a 401 needs (RFC 9110
 // §15.5.2): answer the token refusals of package session with
-// session.WriteError (its middleware's default), which adds the RFC 6750
-// §3 or RFC 9470 §3 challenge.
+// session.MiddlewareConfig.WriteError (its middleware's default), which
+// adds the RFC 6750 §3 challenge, and step-up refusals with
+// stepup.WriteError, which adds RFC 9470 §3's.
 //
 // Every exported sentinel of every package has a row: the status follows
 // RFC 9110 §15 (400 malformed input, 401 a missing or refused token as in
@@ -38,8 +39,7 @@
 // errors mean a bug and are 500. Error types are matched through the
 // sentinel they wrap or match: a *ratelimit.LimitedError through its Err
 // (or ratelimit.ErrLimited), with its RetryAfter; an *oauth.ProviderError
-// as oauth.ErrProviderError; a *session.StepUpError as
-// session.ErrStepUpRequired.
+// as oauth.ErrProviderError; a *stepup.Error as stepup.ErrRequired.
 //
 // Each sentinel's status and code, in the order they are matched (the
 // first row that errors.Is matches wins, so a child comes before its
@@ -90,23 +90,19 @@
 //	mfa.ErrSealerKey                     500 internal_error
 //	mfa.ErrConfig                        500 internal_error
 //	mfa.ErrQRCode                        500 internal_error
-//	session.ErrStepUpRequired            401 step_up_required
-//	session.ErrMFATokenInvalid           403 mfa_token_invalid
+//	stepup.ErrRequired                   401 step_up_required
+//	stepup.ErrMFATokenInvalid            403 mfa_token_invalid
 //	session.ErrInsufficientScope         403 insufficient_scope
 //	session.ErrCSRF                      403 csrf_rejected
 //	session.ErrNoToken                   401 unauthorized
 //	session.ErrRefreshReuse              401 invalid_token
-//	session.ErrReused                    401 invalid_token
 //	session.ErrRevoked                   401 invalid_token
 //	session.ErrExpired                   401 invalid_token
 //	session.ErrAlreadyUsed               401 invalid_token
 //	session.ErrInvalidToken              401 invalid_token
 //	session.ErrNotFound                  401 invalid_token
-//	session.ErrInvalidScope              400 invalid_scope
 //	session.ErrInvalidRequest            400 invalid_request
 //	session.ErrDuplicate                 500 internal_error
-//	session.ErrKeyInvalid                500 internal_error
-//	session.ErrNoStore                   500 internal_error
 //	session.ErrConfig                    500 internal_error
 //	keysync.ErrSchedule                  500 internal_error
 //	oauth.ErrNotFound                    400 oauth_state_not_found

@@ -1,6 +1,7 @@
 package httperr
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -28,6 +29,7 @@ import (
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/session/keysync"
+	"github.com/authkit/authkit/session/stepup"
 	"github.com/authkit/authkit/store/postgres"
 	"github.com/authkit/authkit/store/redis"
 	"github.com/authkit/authkit/verification"
@@ -136,8 +138,6 @@ var sentinels = map[string]error{
 	"session.ErrInvalidToken":      session.ErrInvalidToken,
 	"session.ErrRevoked":           session.ErrRevoked,
 	"session.ErrInsufficientScope": session.ErrInsufficientScope,
-	"session.ErrInvalidScope":      session.ErrInvalidScope,
-	"session.ErrNoStore":           session.ErrNoStore,
 	"session.ErrInvalidRequest":    session.ErrInvalidRequest,
 	"session.ErrConfig":            session.ErrConfig,
 	"session.ErrNoToken":           session.ErrNoToken,
@@ -145,11 +145,9 @@ var sentinels = map[string]error{
 	"session.ErrNotFound":          session.ErrNotFound,
 	"session.ErrDuplicate":         session.ErrDuplicate,
 	"session.ErrAlreadyUsed":       session.ErrAlreadyUsed,
-	"session.ErrReused":            session.ErrReused,
-	"session.ErrKeyInvalid":        session.ErrKeyInvalid,
 	"session.ErrRefreshReuse":      session.ErrRefreshReuse,
-	"session.ErrStepUpRequired":    session.ErrStepUpRequired,
-	"session.ErrMFATokenInvalid":   session.ErrMFATokenInvalid,
+	"stepup.ErrRequired":           stepup.ErrRequired,
+	"stepup.ErrMFATokenInvalid":    stepup.ErrMFATokenInvalid,
 	"keysync.ErrSchedule":          keysync.ErrSchedule,
 
 	"verification.ErrNotFound":             verification.ErrNotFound,
@@ -328,25 +326,45 @@ func TestCodes(t *testing.T) {
 }
 
 // TestSessionAgrees: for the token errors, the mapping gives the status
-// and code of session's own middleware (session.HTTPStatus/ErrorCode).
+// and code session's own middleware writes
+// (session.MiddlewareConfig.WriteError), and stepup's for its refusal.
 func TestSessionAgrees(t *testing.T) {
+	written := func(write func(http.ResponseWriter, *http.Request, error), err error) (int, string) {
+		w := httptest.NewRecorder()
+		write(w, httptest.NewRequest("GET", "/", nil), err)
+		var body struct {
+			Code string `json:"code"`
+		}
+		if e := json.Unmarshal(w.Body.Bytes(), &body); e != nil {
+			t.Fatalf("%v: body %q: %v", err, w.Body, e)
+		}
+		return w.Code, body.Code
+	}
+	checked := 0
 	for name, err := range sentinels {
 		if !strings.HasPrefix(name, "session.") {
 			continue
 		}
-		st := session.HTTPStatus(err)
+		st, code := written(session.MiddlewareConfig{}.WriteError, err)
 		if st == http.StatusInternalServerError {
 			continue
 		}
-		a := Of(err)
-		if a.Status != st || a.Code != session.ErrorCode(err) {
-			t.Errorf("%s: %d %q, session says %d %q", name, a.Status, a.Code, st, session.ErrorCode(err))
+		checked++
+		if a := Of(err); a.Status != st || a.Code != code {
+			t.Errorf("%s: %d %q, session says %d %q", name, a.Status, a.Code, st, code)
 		}
+	}
+	if checked < 6 {
+		t.Fatalf("only %d session sentinels compared", checked)
+	}
+	su := &stepup.Error{Scope: authkit.ScopeCredentialLink, Err: session.ErrNoToken}
+	if st, code := written(stepup.WriteError, su); Of(su).Status != st || Of(su).Code != code {
+		t.Errorf("stepup.Error: %+v, stepup says %d %q", Of(su), st, code)
 	}
 }
 
 func TestOf(t *testing.T) {
-	stepUp := &session.StepUpError{Scope: authkit.Scope("wallet:export"), Err: session.ErrMFATokenInvalid}
+	stepUp := &stepup.Error{Scope: authkit.Scope("wallet:export"), Err: stepup.ErrMFATokenInvalid}
 	tests := []struct {
 		name       string
 		err        error

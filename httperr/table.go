@@ -16,6 +16,7 @@ import (
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/session/keysync"
+	"github.com/authkit/authkit/session/stepup"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -105,24 +106,21 @@ var rows = []row{
 	{mfa.ErrConfig, s500, CodeInternal},
 	{mfa.ErrQRCode, s500, CodeInternal},
 
-	// The codes of session.ErrorCode, statuses of session.HTTPStatus.
-	{session.ErrStepUpRequired, s401, "step_up_required"},
-	{session.ErrMFATokenInvalid, s403, "mfa_token_invalid"},
+	// The codes and statuses of session.MiddlewareConfig.WriteError, and
+	// stepup.WriteError for step-up refusals.
+	{stepup.ErrRequired, s401, "step_up_required"},
+	{stepup.ErrMFATokenInvalid, s403, "mfa_token_invalid"},
 	{session.ErrInsufficientScope, s403, "insufficient_scope"},
 	{session.ErrCSRF, s403, "csrf_rejected"},
 	{session.ErrNoToken, s401, "unauthorized"},
 	{session.ErrRefreshReuse, s401, "invalid_token"},
-	{session.ErrReused, s401, "invalid_token"},
 	{session.ErrRevoked, s401, "invalid_token"},
 	{session.ErrExpired, s401, "invalid_token"},
 	{session.ErrAlreadyUsed, s401, "invalid_token"},
 	{session.ErrInvalidToken, s401, "invalid_token"}, // every other refusal of a token
 	{session.ErrNotFound, s401, "invalid_token"},
-	{session.ErrInvalidScope, s400, "invalid_scope"},
 	{session.ErrInvalidRequest, s400, "invalid_request"},
 	{session.ErrDuplicate, s500, CodeInternal},
-	{session.ErrKeyInvalid, s500, CodeInternal},
-	{session.ErrNoStore, s500, CodeInternal},
 	{session.ErrConfig, s500, CodeInternal},
 	{keysync.ErrSchedule, s500, CodeInternal},
 

@@ -160,7 +160,7 @@ func (s *Service) openSet(set RecoverySet) ([]string, error) {
 //
 // The caller decides who may see them: only a session that proved a second
 // factor moments ago or presents an MFA or elevated token (NIST SP
-// 800-63B-4 §4.2.1.1; session.ActionRevealRecoveryCodes), and only a user
+// 800-63B-4 §4.2.1.1; stepup.ActionRevealRecoveryCodes), and only a user
 // with a verified second factor, since a recovery code passes MFA.
 //
 // Codes are stored twice: as a keyed hash, used to check them, and sealed
@@ -229,7 +229,7 @@ func (s *Service) RecoveryStatus(ctx context.Context, userID string) (RecoverySt
 // codes (POST users/mfa/recovery): every previous code stops working, and the
 // acknowledgement state becomes pending. Like RecoveryCodes it is for a
 // session that proved a second factor moments ago
-// (session.ActionRegenerateRecoveryCodes).
+// (stepup.ActionRegenerateRecoveryCodes).
 func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string) ([]string, error) {
 	if userID == "" {
 		return nil, ErrInvalidUser
@@ -261,8 +261,8 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
 	}
 	canonical := string(buf[:])
-	if m, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
-		return s.recoveryAttempt(ctx, m, userID, canonical)
+	if s.recoveryLocal != nil {
+		return s.recoveryAttempt(ctx, s.recoveryLocal, userID, canonical)
 	}
 	key := s.recoveryKey(userID)
 	if err := s.reserve(ctx, s.recoveryFailures, key); err != nil {

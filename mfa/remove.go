@@ -7,7 +7,7 @@ import (
 
 // RemoveDevice removes one of the user's devices for a caller that has
 // already required proof of a recent second factor by other means (an
-// elevated-access token, see session.ActionRemoveFactor); DeleteDevice is
+// elevated-access token, see stepup.ActionRemoveFactor); DeleteDevice is
 // the variant that checks an MFA token itself. If the default device is
 // removed, the oldest remaining verified device becomes the default.
 // Errors: ErrDeviceNotFound.

@@ -109,10 +109,14 @@ type Service struct {
 	// Failure counts: MaxAttempts per FailureWindow, and for TOTP also
 	// MaxLifetimeFailures.
 	totpFailures, recoveryFailures ratelimit.Counter
-	maxDevices                     int
-	recoveryN                      int
-	singleTTL                      time.Duration
-	multiTTL                       time.Duration
+	// recoveryLocal is recoveryFailures when it and the store are both in
+	// process (MemoryStore): the recovery check then runs inside its
+	// Attempt, which holds a lock only as long as an in-memory consume.
+	recoveryLocal *ratelimit.Memory
+	maxDevices    int
+	recoveryN     int
+	singleTTL     time.Duration
+	multiTTL      time.Duration
 }
 
 // New validates cfg and returns a Service.
@@ -205,6 +209,11 @@ func (s *Service) limiters() error {
 	s.recoveryFailures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: RecoveryFailureLimiterName, Rule: rule, Now: s.now})
 	if err != nil {
 		return err
+	}
+	if m, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
+		if _, ok := s.store.(*MemoryStore); ok {
+			s.recoveryLocal = m
+		}
 	}
 	rule.Lifetime = s.lifetimeMax
 	s.totpFailures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: TOTPFailureLimiterName, Rule: rule, Now: s.now})

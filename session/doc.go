@@ -61,7 +61,7 @@
 // # Verification
 //
 // [Manager.Verify] checks a token of an expected [Kind]: at most
-// [MaxTokenSize] bytes before any parsing; the kid is looked up in the key
+// 8 KiB before any parsing; the kid is looked up in the key
 // set's map and nothing else (no jku, x5u or embedded jwk is ever used); the
 // header alg must be that key's algorithm, so "none" and HMAC tokens (such
 // as HS256 "signed" with a public key) are refused; the typ must be the
@@ -79,7 +79,8 @@
 // exchanges a valid token of a live session for new tokens with the same
 // sid, the next refresh generation and a later exp, never past the
 // session's maximum age. The replaced token keeps working for a short grace
-// window ([DefaultRefreshGrace], for two tabs refreshing at once), then
+// window (Config.RefreshGrace, 5 s by default, for two tabs refreshing
+// at once), then
 // stops; presenting it to Refresh after that is theft detection (RFC 9700
 // §4.14.2): the whole session is revoked ([ErrRefreshReuse]). The window is
 // a trade-off: a copy of the token refreshed within it is taken for the
@@ -107,18 +108,10 @@
 //
 // # Step-up
 //
-// Actions that add or remove a factor or a credential, or reveal or
-// replace recovery codes, need proof of a recent second factor, not just
-// the session (OWASP ASVS 5.0 §7.5). The proof rules are data: a
-// [Policy] built from [Rule]s ([DefaultRules] maps each [Action] to the
-// elevated scope it needs, whether an MFA token also satisfies it, and
-// whether a session that passed MFA within [DefaultFreshFor] needs no token
-// at all). [Manager.UpgradeMFA] marks such a session with amr and auth_time
-// (RFC 8176; [Claims.FreshMFA]). A [StepUp] guard applies the table:
-// [StepUp.Required] answers a step-up check for a scope, [StepUp.Require]
-// guards a route, and both decide through [Policy.Required], so "not
-// required" means the route accepts the request without a token. Refusals
-// carry RFC 9470's challenge ([StepUpError.Challenge]).
+// [Manager.UpgradeMFA] marks a session that just proved a second factor
+// with amr and auth_time (RFC 8176 §2; [Claims.FreshMFA]). Package stepup
+// holds the step-up policy (which action needs which elevated scope) and
+// the guard that enforces it with RFC 9470's challenge.
 //
 // # HTTP
 //
@@ -129,9 +122,8 @@
 // or 403 with an RFC 6750 WWW-Authenticate challenge, through the same
 // ErrorHandler; [MiddlewareConfig.Token] and [MiddlewareConfig.SameOrigin]
 // are the token extraction and Origin check for handlers that read the
-// token themselves. [MiddlewareConfig.RequireElevated] guards a sensitive
-// action with an elevated token from a request header, answering 401 with
-// RFC 9470's insufficient_user_authentication when a step-up is needed.
+// token themselves, and [MiddlewareConfig.WriteError] answers a refusal
+// as the middleware does.
 // [MiddlewareConfig.SetCookie] and [MiddlewareConfig.ClearCookie] write
 // the cookie (HttpOnly, Secure, SameSite=Lax, Path=/, Max-Age to exp).
 //

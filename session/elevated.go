@@ -12,7 +12,7 @@ import (
 // ElevatedOptions describe an elevated-access (step-up) token.
 type ElevatedOptions struct {
 	// Scopes are the requestedScopes: at least one, each one of the 18
-	// token scopes (authkit.TokenScopes), else ErrInvalidScope.
+	// token scopes (authkit.TokenScopes), else ErrInvalidRequest.
 	Scopes []authkit.Scope
 	// SingleUse tokens live Config.ElevatedSingleUseTTL (5 min) and are
 	// accepted once; others live Config.ElevatedMultiUseTTL (10 min).
@@ -25,37 +25,27 @@ type ElevatedOptions struct {
 	AuthTime time.Time
 }
 
-// ElevatedToken is a minted elevated-access token.
-type ElevatedToken struct {
-	// Token is the compact JWS (typ typElevated).
-	Token string
-	// ID is its jti.
-	ID string
-	// ExpiresAt is its exp.
-	ExpiresAt time.Time
-	// SingleUse mirrors ElevatedOptions.SingleUse.
-	SingleUse bool
-}
-
 // MintElevated issues an elevated-access token bound to the session and
-// user of session (claims of a verified session token, or Tokens.Claims).
+// user of session (claims of a verified session token, or Tokens.Claims),
+// and returns the compact JWS with its claims (jti in ID, exp in
+// ExpiresAt, SingleUse).
 // The session must be fully authenticated (user:basic): a user whose MFA
 // is pending must finish it first. With a Store the session must be live,
 // and the token never outlives the session's maximum age.
-func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts ElevatedOptions) (ElevatedToken, error) {
+func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts ElevatedOptions) (string, *Claims, error) {
 	if session == nil || session.Kind&KindSession == 0 {
-		return ElevatedToken{}, fmt.Errorf("%w: an elevated token is minted from a session token", errWrongKind)
+		return "", nil, fmt.Errorf("%w: an elevated token is minted from a session token", errWrongKind)
 	}
 	if !session.HasScope(authkit.ScopeUserBasic) || session.HasScope(authkit.ScopeRequiresAdditionalAuth) {
-		return ElevatedToken{}, fmt.Errorf("%w: session is not fully authenticated", ErrInsufficientScope)
+		return "", nil, fmt.Errorf("%w: session is not fully authenticated", ErrInsufficientScope)
 	}
 	if len(opts.Scopes) == 0 {
-		return ElevatedToken{}, fmt.Errorf("%w: no scope requested", ErrInvalidScope)
+		return "", nil, fmt.Errorf("%w: no scope requested", errInvalidScope)
 	}
 	scopes := make(authkit.Scopes, 0, len(opts.Scopes))
 	for _, s := range opts.Scopes {
 		if !s.IsTokenScope() {
-			return ElevatedToken{}, fmt.Errorf("%w: %q is not a token scope", ErrInvalidScope, s)
+			return "", nil, fmt.Errorf("%w: %q is not a token scope", errInvalidScope, s)
 		}
 		if !scopes.Has(s) {
 			scopes = append(scopes, s)
@@ -63,11 +53,11 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 	}
 	for _, a := range opts.AMR {
 		if a == "" || len(a) > 32 {
-			return ElevatedToken{}, fmt.Errorf("%w: amr value", ErrInvalidRequest)
+			return "", nil, fmt.Errorf("%w: amr value", ErrInvalidRequest)
 		}
 	}
 	if opts.SingleUse && m.cfg.Store == nil {
-		return ElevatedToken{}, ErrNoStore
+		return "", nil, errNoStore
 	}
 	now := m.now().Truncate(time.Second)
 	authTime := opts.AuthTime
@@ -75,7 +65,7 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 		authTime = now
 	}
 	if authTime.After(now.Add(m.cfg.Leeway)) {
-		return ElevatedToken{}, fmt.Errorf("%w: auth_time in the future", ErrInvalidRequest)
+		return "", nil, fmt.Errorf("%w: auth_time in the future", ErrInvalidRequest)
 	}
 	ttl := m.cfg.ElevatedMultiUseTTL
 	if opts.SingleUse {
@@ -85,7 +75,7 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 	if m.cfg.Store != nil {
 		rec, err := m.checkSession(ctx, session.SessionID, session.Subject)
 		if err != nil {
-			return ElevatedToken{}, err
+			return "", nil, err
 		}
 		if end := rec.ExpiresAt.Truncate(time.Second); exp.After(end) {
 			exp = end
@@ -101,7 +91,7 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 	}
 	jti, err := random.Token(m.cfg.Rand, 16)
 	if err != nil {
-		return ElevatedToken{}, err
+		return "", nil, err
 	}
 	c := &Claims{
 		Kind:   KindElevated,
@@ -113,9 +103,9 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 	}
 	tok, err := sign(m.cfg.Keys.activeAt(m.now()), KindElevated, c)
 	if err != nil {
-		return ElevatedToken{}, err
+		return "", nil, err
 	}
-	return ElevatedToken{Token: tok, ID: jti, ExpiresAt: exp, SingleUse: opts.SingleUse}, nil
+	return tok, c, nil
 }
 
 // VerifyElevated checks an elevated-access token for an action that needs
@@ -123,14 +113,14 @@ func (m *Manager) MintElevated(ctx context.Context, session *Claims, opts Elevat
 // is refused with errWrongKind), then: when session is non-nil (the
 // claims of the request's session token), the token must belong to the
 // same sid and sub (errSessionMismatch); the token must carry required
-// (ErrInsufficientScope; an empty required is ErrInvalidScope); and a single-use token's jti is consumed
+// (ErrInsufficientScope; an empty required is ErrInvalidRequest); and a single-use token's jti is consumed
 // atomically, so of any number of uses exactly one succeeds
 // (ErrAlreadyUsed). The scope is checked before consuming, so presenting
 // a token at the wrong action does not burn it.
 func (m *Manager) VerifyElevated(ctx context.Context, token string, required authkit.Scope, session *Claims) (*Claims, error) {
 	if required == "" {
 		// Fail closed: no scope named must not mean "any scope will do".
-		return nil, fmt.Errorf("%w: VerifyElevated needs the required scope", ErrInvalidScope)
+		return nil, fmt.Errorf("%w: VerifyElevated needs the required scope", errInvalidScope)
 	}
 	c, err := m.Verify(ctx, token, KindElevated)
 	if err != nil {
@@ -140,11 +130,11 @@ func (m *Manager) VerifyElevated(ctx context.Context, token string, required aut
 		return nil, errSessionMismatch
 	}
 	if !c.HasScope(required) {
-		return nil, &ScopeError{Required: required}
+		return nil, &scopeError{required: required}
 	}
 	if c.SingleUse {
 		if m.cfg.Store == nil {
-			return nil, ErrNoStore
+			return nil, errNoStore
 		}
 		// Verify accepts the token until exp + Leeway, so the jti must stay
 		// consumed that long: a store may forget it once this time passes.
@@ -155,17 +145,20 @@ func (m *Manager) VerifyElevated(ctx context.Context, token string, required aut
 	return c, nil
 }
 
-// ScopeError is the error for a missing scope; errors.Is(err,
-// ErrInsufficientScope) holds. Required is what the action needs (for the
-// WWW-Authenticate scope parameter).
-type ScopeError struct {
-	Required authkit.Scope
+// scopeError is the error for a missing scope; errors.Is(err,
+// ErrInsufficientScope) holds.
+type scopeError struct {
+	required authkit.Scope
 }
 
 // Error names the missing scope.
-func (e *ScopeError) Error() string {
-	return ErrInsufficientScope.Error() + ": requires " + string(e.Required)
+func (e *scopeError) Error() string {
+	return ErrInsufficientScope.Error() + ": requires " + string(e.required)
 }
 
 // Is makes errors.Is(err, ErrInsufficientScope) true.
-func (e *ScopeError) Is(target error) bool { return target == ErrInsufficientScope }
+func (e *scopeError) Is(target error) bool { return target == ErrInsufficientScope }
+
+// RequiredScope is the scope the action needs (the WWW-Authenticate scope
+// parameter, RFC 6750 §3).
+func (e *scopeError) RequiredScope() authkit.Scope { return e.required }

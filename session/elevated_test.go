@@ -25,17 +25,17 @@ func TestElevatedSingleUse(t *testing.T) {
 	f := newFixture(t, session.ES256, true)
 	s := mintSession(t, f)
 	authAt := t0.Add(-10 * time.Second)
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{
+	el, ec, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{
 		Scopes: []authkit.Scope{authkit.ScopeWalletExport, authkit.ScopeWalletExport}, SingleUse: true,
 		AMR: []string{"otp", "mfa"}, AuthTime: authAt,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !el.ExpiresAt.Equal(t0.Add(5*time.Minute)) || !el.SingleUse || el.ID == "" {
-		t.Fatalf("elevated token %+v", el)
+	if !ec.ExpiresAt.Equal(t0.Add(5*time.Minute)) || !ec.SingleUse || ec.ID == "" {
+		t.Fatalf("elevated token %+v", ec)
 	}
-	h, p := decodeToken(t, el.Token)
+	h, p := decodeToken(t, el)
 	if h["typ"] != session.TypElevated || p["scope"] != "wallet:export" || p["sid"] != s.SessionID || p["sub"] != testUser(0).ID ||
 		p["auth_time"] != float64(authAt.Unix()) || p["single_use"] != true || p["aud"] != testOrigin {
 		t.Fatalf("elevated token %v %v", h, p)
@@ -44,19 +44,19 @@ func TestElevatedSingleUse(t *testing.T) {
 		t.Fatalf("amr %v", p["amr"])
 	}
 	// Presented for the wrong action, it is refused and not burnt.
-	_, err = f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletSign, s.Claims)
-	var se *session.ScopeError
-	if !errors.Is(err, session.ErrInsufficientScope) || !errors.As(err, &se) || se.Required != authkit.ScopeWalletSign {
+	_, err = f.m.VerifyElevated(ctx, el, authkit.ScopeWalletSign, s.Claims)
+	var se interface{ RequiredScope() authkit.Scope }
+	if !errors.Is(err, session.ErrInsufficientScope) || !errors.As(err, &se) || se.RequiredScope() != authkit.ScopeWalletSign {
 		t.Fatalf("wrong scope: %v", err)
 	}
-	c, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims)
+	c, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, s.Claims)
 	if err != nil {
 		t.Fatalf("first use: %v", err)
 	}
 	if c.Kind != session.KindElevated || c.AuthTime.IsZero() || len(c.AMR) != 2 {
 		t.Fatalf("claims %+v", c)
 	}
-	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); !errors.Is(err, session.ErrAlreadyUsed) {
+	if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, s.Claims); !errors.Is(err, session.ErrAlreadyUsed) {
 		t.Fatalf("second use: %v, want ErrAlreadyUsed", err)
 	}
 }
@@ -65,20 +65,20 @@ func TestElevatedMultiUse(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, session.EdDSA, true)
 	s := mintSession(t, f)
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
+	el, ec, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !el.ExpiresAt.Equal(t0.Add(10 * time.Minute)) {
-		t.Fatalf("multi-use expires %v", el.ExpiresAt)
+	if !ec.ExpiresAt.Equal(t0.Add(10 * time.Minute)) {
+		t.Fatalf("multi-use expires %v", ec.ExpiresAt)
 	}
 	for i := range 3 {
-		if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeCredentialLink, nil); err != nil {
+		if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeCredentialLink, nil); err != nil {
 			t.Fatalf("use %d: %v", i, err)
 		}
 	}
 	f.clk.Advance(10*time.Minute + time.Minute)
-	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeCredentialLink, nil); !errors.Is(err, session.ErrExpired) {
+	if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeCredentialLink, nil); !errors.Is(err, session.ErrExpired) {
 		t.Fatalf("after 11 min: %v", err)
 	}
 }
@@ -91,11 +91,11 @@ func TestElevatedRejects(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
+	el, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
 	if err != nil {
 		t.Fatal(err)
 	}
-	elClaims, err := f.m.Verify(ctx, el.Token, session.KindElevated)
+	elClaims, err := f.m.Verify(ctx, el, session.KindElevated)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,13 +113,13 @@ func TestElevatedRejects(t *testing.T) {
 		"empty amr value":          {s.Claims, session.ElevatedOptions{Scopes: tokensScopes(), AMR: []string{""}}, session.ErrInvalidRequest},
 		"console scope is allowed": {s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeConsoleMFAReset}}, nil},
 	} {
-		_, err := f.m.MintElevated(ctx, tc.claims, tc.opts)
+		_, _, err := f.m.MintElevated(ctx, tc.claims, tc.opts)
 		if !errors.Is(err, tc.want) && !(tc.want == nil && err == nil) {
 			t.Errorf("%s: %v, want %v", name, err, tc.want)
 		}
 	}
 	// Bound to its session: refused with another session's claims.
-	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, other.Claims); !errors.Is(err, session.ErrSessionMismatch) {
+	if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, other.Claims); !errors.Is(err, session.ErrSessionMismatch) {
 		t.Fatalf("other session: %v", err)
 	}
 	// A session token is not an elevated token.
@@ -130,16 +130,16 @@ func TestElevatedRejects(t *testing.T) {
 	if err := f.m.Revoke(ctx, s.SessionID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, nil); !errors.Is(err, session.ErrRevoked) {
+	if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, nil); !errors.Is(err, session.ErrRevoked) {
 		t.Fatalf("after logout: %v", err)
 	}
-	if _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()}); !errors.Is(err, session.ErrRevoked) {
+	if _, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()}); !errors.Is(err, session.ErrRevoked) {
 		t.Fatalf("mint for a revoked session: %v", err)
 	}
 	// Single-use needs a store.
 	nf := newFixture(t, session.ES256, false)
 	ns := mintSession(t, nf)
-	if _, err := nf.m.MintElevated(ctx, ns.Claims, session.ElevatedOptions{Scopes: tokensScopes(), SingleUse: true}); !errors.Is(err, session.ErrNoStore) {
+	if _, _, err := nf.m.MintElevated(ctx, ns.Claims, session.ElevatedOptions{Scopes: tokensScopes(), SingleUse: true}); !errors.Is(err, session.ErrNoStore) {
 		t.Fatalf("single-use without store: %v", err)
 	}
 }
@@ -150,7 +150,7 @@ func TestElevatedSingleUseConcurrent(t *testing.T) {
 	ctx := context.Background()
 	f := newFixture(t, session.EdDSA, true)
 	s := mintSession(t, f)
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes(), SingleUse: true})
+	el, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes(), SingleUse: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +163,7 @@ func TestElevatedSingleUseConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			start.Wait()
-			_, errs[i] = f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims)
+			_, errs[i] = f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, s.Claims)
 		}()
 	}
 	start.Done()
@@ -189,18 +189,18 @@ func TestElevatedSingleUseNotReusableWithinLeeway(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, session.ES256, true, func(c *session.Config) { c.Leeway = 60 * time.Second })
 	s := mintSession(t, f)
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{
+	el, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{
 		Scopes: []authkit.Scope{authkit.ScopeWalletExport}, SingleUse: true,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.clk.Advance(5*time.Minute - time.Second) // just before exp
-	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); err != nil {
+	if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, s.Claims); err != nil {
 		t.Fatalf("first use: %v", err)
 	}
 	f.clk.Advance(30 * time.Second) // past exp, inside the leeway
-	if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); err == nil {
+	if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, s.Claims); err == nil {
 		t.Fatal("single-use elevated token accepted twice inside the leeway")
 	} else if !errors.Is(err, session.ErrAlreadyUsed) {
 		t.Fatalf("second use: %v, want ErrAlreadyUsed", err)
@@ -213,11 +213,11 @@ func TestVerifyElevatedRequiresAScope(t *testing.T) {
 	ctx := t.Context()
 	f := newFixture(t, session.ES256, true)
 	s := mintSession(t, f)
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
+	el, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := f.m.VerifyElevated(ctx, el.Token, "", s.Claims); !errors.Is(err, session.ErrInvalidScope) {
+	if _, err := f.m.VerifyElevated(ctx, el, "", s.Claims); !errors.Is(err, session.ErrInvalidScope) {
 		t.Fatalf("empty required scope: %v, want ErrInvalidScope", err)
 	}
 }

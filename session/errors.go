@@ -1,6 +1,9 @@
 package session
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // ErrInvalidToken is the parent of every refusal of a token: malformed or
 // too large, an unknown key or algorithm, a bad signature, the wrong typ
@@ -23,8 +26,9 @@ var (
 	ErrRevoked error = &tokenError{"session revoked"}
 	// ErrRefreshReuse: a superseded token was presented to Refresh after
 	// the grace window; the session is revoked, so every token of it, the
-	// legitimate client's included, stops working (RFC 9700 §4.14.2). It
-	// also matches ErrRevoked.
+	// legitimate client's included, stops working (RFC 9700 §4.14.2).
+	// Manager.Refresh's error also matches ErrRevoked; Store.Rotate
+	// returns it bare.
 	ErrRefreshReuse = errors.New("session: superseded token reused; session revoked")
 	// ErrAlreadyUsed: a single-use token id (jti) was already consumed:
 	// VerifyElevated returns it for a single-use elevated token used
@@ -33,47 +37,42 @@ var (
 )
 
 // Store errors. Store implementations return these (wrapped or not), and
-// ErrAlreadyUsed, so that the Manager can branch with errors.Is.
+// ErrAlreadyUsed and ErrRefreshReuse, so that the Manager can branch with
+// errors.Is.
 var (
 	// ErrNotFound: no session record with that id.
 	ErrNotFound = errors.New("session: not found")
 	// ErrDuplicate: Create was called with an id that is already stored.
 	ErrDuplicate = errors.New("session: already exists")
-	// ErrReused: Rotate was given a superseded generation outside the
-	// grace window, so the store revoked the session (refresh-token reuse,
-	// RFC 9700 §4.14.2). Manager.Refresh returns ErrRefreshReuse.
-	ErrReused = errors.New("session: superseded generation presented")
 )
 
 // Other errors of the package.
 var (
-	// ErrKeyInvalid: key material that cannot be used (wrong curve, RSA
-	// under 2048 bits, a JWK whose members do not match, an unsupported
-	// algorithm, a private key asked of a KMS signer, …).
-	ErrKeyInvalid = errors.New("session: invalid key")
 	// ErrCSRF: a cookie-authenticated request came from an untrusted
 	// Origin (403).
 	ErrCSRF = errors.New("session: cross-site request rejected")
-	// ErrStepUpRequired: the action needs a valid elevated-access token
-	// and the request has none, or one that is expired, used, for another
-	// session or another scope. The cause is wrapped in a *StepUpError.
-	ErrStepUpRequired = errors.New("session: step-up authentication required")
-	// ErrMFATokenInvalid: the request's MFA token is unknown, expired,
-	// used or another user's. It is the cause of a *StepUpError.
-	ErrMFATokenInvalid = errors.New("session: invalid MFA token")
 	// ErrInsufficientScope: a valid token lacks a required scope (403).
+	// The refusals of RequireScope and VerifyElevated have a method
+	// RequiredScope() authkit.Scope naming the scope needed (for the
+	// WWW-Authenticate scope parameter of RFC 6750 §3).
 	ErrInsufficientScope = errors.New("session: insufficient scope")
-	// ErrInvalidScope: a scope that may not be requested (an elevated
-	// token may carry only the 18 token scopes).
-	ErrInvalidScope = errors.New("session: invalid scope")
-	// ErrNoStore: the operation needs a Store (refresh, revoke,
-	// single-use elevated tokens) and the Manager is Stateless.
-	ErrNoStore = errors.New("session: no session store configured")
 	// ErrInvalidRequest: bad arguments to Mint or MintElevated (empty
-	// user id, malformed session public key, …).
+	// user id, malformed session public key, a scope that may not be
+	// requested: an elevated token carries only the 18 token scopes, …).
 	ErrInvalidRequest = errors.New("session: invalid request")
-	// ErrConfig: New was given an invalid Config.
+	// ErrConfig: an invalid Config given to New, or key material that
+	// cannot be used (wrong curve, RSA under 2048 bits, a JWK whose
+	// members do not match, an unsupported algorithm, a private key asked
+	// of a KMS signer, …), or an operation that needs a Store (refresh,
+	// revoke, single-use elevated tokens) on a Stateless Manager.
 	ErrConfig = errors.New("session: invalid config")
+)
+
+// The children of ErrConfig and ErrInvalidRequest callers do not branch on.
+var (
+	errKeyInvalid   = fmt.Errorf("%w: invalid key", ErrConfig)
+	errNoStore      = fmt.Errorf("%w: no session store configured", ErrConfig)
+	errInvalidScope = fmt.Errorf("%w: invalid scope", ErrInvalidRequest)
 )
 
 // tokenError is a refusal of a token: it matches ErrInvalidToken.

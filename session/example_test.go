@@ -103,16 +103,16 @@ func ExampleManager_Upgrade() {
 	full, _ := m.Upgrade(ctx, pending.Claims, user, nil)
 	fmt.Println("upgraded:", full.Claims.Scope, full.SessionID == pending.SessionID)
 
-	el, _ := m.MintElevated(ctx, full.Claims, session.ElevatedOptions{
+	el, _, _ := m.MintElevated(ctx, full.Claims, session.ElevatedOptions{
 		Scopes:    []authkit.Scope{authkit.ScopeWalletExport},
 		SingleUse: true,
 		AMR:       []string{"otp"},
 	})
-	_, err := m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, full.Claims)
+	_, err := m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, full.Claims)
 	fmt.Println("first use:", err)
-	_, err = m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, full.Claims)
+	_, err = m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, full.Claims)
 	fmt.Println("second use:", err)
-	_, err = m.Verify(ctx, el.Token, session.KindSession)
+	_, err = m.Verify(ctx, el, session.KindSession)
 	fmt.Println("as a session token:", err)
 
 	// Output:

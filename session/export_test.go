@@ -1,5 +1,7 @@
 package session
 
+import "github.com/authkit/authkit"
+
 // The unexported refusals under their former names, for the tests that
 // assert each attack's exact reason.
 var (
@@ -34,3 +36,44 @@ const (
 	TypElevated        = typElevated
 	MaxUserAgentLength = maxUserAgentLength
 )
+
+// The children of ErrConfig and ErrInvalidRequest, under their former
+// exported names.
+var (
+	ErrKeyInvalid   = errKeyInvalid
+	ErrNoStore      = errNoStore
+	ErrInvalidScope = errInvalidScope
+	NewPublicKey    = newPublicKey
+	WithClaims      = withClaims
+	HTTPStatus      = httpStatus
+	ErrorCode       = errorCode
+)
+
+// JWK and JWKSet are the JSON shapes of a key and a key set.
+type (
+	JWK    = jsonWebKey
+	JWKSet = jwkSet
+)
+
+// PublicJWK is the JWK a key set publishes for k.
+func (k *Key) PublicJWK() JWK { return k.publishedJWK() }
+
+// The defaults and limits, under their former names.
+const (
+	DefaultTTL                  = defaultTTL
+	DefaultMFAPendingTTL        = defaultMFAPendingTTL
+	DefaultMaxAge               = defaultMaxAge
+	DefaultElevatedSingleUseTTL = defaultElevatedSingleUseTTL
+	DefaultElevatedMultiUseTTL  = defaultElevatedMultiUseTTL
+	DefaultLeeway               = defaultLeeway
+	DefaultRefreshGrace         = defaultRefreshGrace
+	DefaultTouchInterval        = defaultTouchInterval
+	DefaultJWKSMaxAge           = defaultJWKSMaxAge
+	DefaultCookieName           = defaultCookieName
+	MaxTokenSize                = maxTokenSize
+	MaxLeeway                   = maxLeeway
+	MaxRefreshGrace             = maxRefreshGrace
+)
+
+// NewScopeError is the refusal of RequireScope for scope.
+func NewScopeError(scope authkit.Scope) error { return &scopeError{required: scope} }

@@ -23,7 +23,7 @@ func TestInteropGoJoseVerifiesOurTokens(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			el, err := f.m.MintElevated(ctx, tokens.Claims, session.ElevatedOptions{Scopes: tokensScopes(), AMR: []string{"otp"}})
+			el, _, err := f.m.MintElevated(ctx, tokens.Claims, session.ElevatedOptions{Scopes: tokensScopes(), AMR: []string{"otp"}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -40,7 +40,7 @@ func TestInteropGoJoseVerifiesOurTokens(t *testing.T) {
 			}{
 				{tokens.JWT, session.TypFull},
 				{tokens.MinifiedJWT, session.TypMinified},
-				{el.Token, session.TypElevated},
+				{el, session.TypElevated},
 			} {
 				tok, err := josejwt.ParseSigned(tc.token, []jose.SignatureAlgorithm{jose.SignatureAlgorithm(alg)})
 				if err != nil {

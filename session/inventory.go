@@ -73,7 +73,7 @@ func truncateUserAgent(ua string) string {
 // maximum age), most recently seen first. Needs a Store.
 func (m *Manager) Sessions(ctx context.Context, userID string) ([]Record, error) {
 	if m.cfg.Store == nil {
-		return nil, ErrNoStore
+		return nil, errNoStore
 	}
 	recs, err := m.cfg.Store.ListForUser(ctx, userID, m.now())
 	if err != nil {
@@ -94,7 +94,7 @@ func (m *Manager) Sessions(ctx context.Context, userID string) ([]Record, error)
 // succeeds. Needs a Store.
 func (m *Manager) RevokeSession(ctx context.Context, userID, sid string) error {
 	if m.cfg.Store == nil {
-		return ErrNoStore
+		return errNoStore
 	}
 	rec, err := m.cfg.Store.Get(ctx, sid)
 	if err != nil {
@@ -115,7 +115,7 @@ func (m *Manager) RevokeSession(ctx context.Context, userID, sid string) error {
 // request's own) and returns how many it ended. Needs a Store.
 func (m *Manager) RevokeOthers(ctx context.Context, userID, keepSID string) (int, error) {
 	if m.cfg.Store == nil {
-		return 0, ErrNoStore
+		return 0, errNoStore
 	}
 	now := m.now()
 	recs, err := m.cfg.Store.ListForUser(ctx, userID, now)

@@ -160,7 +160,7 @@ func ourAlg(alg string) bool {
 // Parser ran them: format and JSON, alg known, signature encoding, our
 // header rules, the signature, then exp, nbf, iat and iss.
 func (m *Manager) parse(token string, want Kind) (*Claims, error) {
-	if len(token) > MaxTokenSize {
+	if len(token) > maxTokenSize {
 		return nil, errTooLarge
 	}
 	if want == 0 || want&^allKinds != 0 {

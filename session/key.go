@@ -45,17 +45,17 @@ const (
 	maxRSABits = 8192
 )
 
-// Key errors, each matching ErrKeyInvalid.
+// Key errors, each matching ErrConfig.
 var (
 	// errKeyAlgorithm: an algorithm other than ES256, EdDSA or RS256, or
 	// an alg that does not fit the key.
-	errKeyAlgorithm = fmt.Errorf("%w: unsupported algorithm", ErrKeyInvalid)
+	errKeyAlgorithm = fmt.Errorf("%w: unsupported algorithm", errKeyInvalid)
 	// errNoSigningKey: the key set's active key has no private key.
-	errNoSigningKey = fmt.Errorf("%w: active key cannot sign", ErrKeyInvalid)
+	errNoSigningKey = fmt.Errorf("%w: active key cannot sign", errKeyInvalid)
 	// errKeyNotExportable: MarshalPEM or MarshalJWK of a key whose signer
 	// is not an in-memory standard-library key (a KMS or HSM signer):
 	// there is no private key to export.
-	errKeyNotExportable = fmt.Errorf("%w: private key not exportable", ErrKeyInvalid)
+	errKeyNotExportable = fmt.Errorf("%w: private key not exportable", errKeyInvalid)
 )
 
 // Key is a signing or verification key bound to one Algorithm. Its kid is
@@ -105,21 +105,21 @@ func GenerateKey(alg Algorithm) (*Key, error) {
 func NewKey(private crypto.Signer) (*Key, error) {
 	switch p := private.(type) {
 	case nil:
-		return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+		return nil, fmt.Errorf("%w: nil key", errKeyInvalid)
 	case *ecdsa.PrivateKey:
 		if p == nil {
-			return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: nil key", errKeyInvalid)
 		}
 	case *rsa.PrivateKey:
 		if p == nil {
-			return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: nil key", errKeyInvalid)
 		}
 	case ed25519.PrivateKey:
 		if len(p) != ed25519.PrivateKeySize {
-			return nil, fmt.Errorf("%w: Ed25519 private key of %d bytes", ErrKeyInvalid, len(p))
+			return nil, fmt.Errorf("%w: Ed25519 private key of %d bytes", errKeyInvalid, len(p))
 		}
 	}
-	k, err := NewPublicKey(private.Public())
+	k, err := newPublicKey(private.Public())
 	if err != nil {
 		return nil, err
 	}
@@ -127,32 +127,32 @@ func NewKey(private crypto.Signer) (*Key, error) {
 	return k, nil
 }
 
-// NewPublicKey wraps a public key (*ecdsa.PublicKey on P-256,
+// newPublicKey wraps a public key (*ecdsa.PublicKey on P-256,
 // ed25519.PublicKey, or *rsa.PublicKey of 2048–8192 bits) as a
 // verification-only Key.
-func NewPublicKey(public crypto.PublicKey) (*Key, error) {
+func newPublicKey(public crypto.PublicKey) (*Key, error) {
 	k := &Key{public: public}
 	switch p := public.(type) {
 	case *ecdsa.PublicKey:
 		if p == nil || p.Curve != elliptic.P256() {
-			return nil, fmt.Errorf("%w: ECDSA key not on P-256", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: ECDSA key not on P-256", errKeyInvalid)
 		}
 		k.alg, k.method = ES256, jwt.SigningMethodES256
 	case ed25519.PublicKey:
 		if len(p) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("%w: Ed25519 public key of %d bytes", ErrKeyInvalid, len(p))
+			return nil, fmt.Errorf("%w: Ed25519 public key of %d bytes", errKeyInvalid, len(p))
 		}
 		k.alg, k.method = EdDSA, jwt.SigningMethodEdDSA
 	case *rsa.PublicKey:
 		if p == nil || p.N == nil || p.N.BitLen() < minRSABits || p.N.BitLen() > maxRSABits {
-			return nil, fmt.Errorf("%w: RSA modulus must have %d to %d bits", ErrKeyInvalid, minRSABits, maxRSABits)
+			return nil, fmt.Errorf("%w: RSA modulus must have %d to %d bits", errKeyInvalid, minRSABits, maxRSABits)
 		}
 		if p.E < 3 || p.E%2 == 0 {
-			return nil, fmt.Errorf("%w: RSA exponent", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: RSA exponent", errKeyInvalid)
 		}
 		k.alg, k.method = RS256, jwt.SigningMethodRS256
 	default:
-		return nil, fmt.Errorf("%w: public key type %T", ErrKeyInvalid, public)
+		return nil, fmt.Errorf("%w: public key type %T", errKeyInvalid, public)
 	}
 	j, err := k.publicJWK()
 	if err != nil {
@@ -227,7 +227,7 @@ func ParseKey(data []byte) (*Key, error) {
 func parsePEM(data []byte) (*Key, error) {
 	b, _ := pem.Decode(data)
 	if b == nil {
-		return nil, fmt.Errorf("%w: no PEM block", ErrKeyInvalid)
+		return nil, fmt.Errorf("%w: no PEM block", errKeyInvalid)
 	}
 	var (
 		key any
@@ -243,21 +243,21 @@ func parsePEM(data []byte) (*Key, error) {
 	case "PUBLIC KEY":
 		key, err = x509.ParsePKIXPublicKey(b.Bytes)
 	default:
-		return nil, fmt.Errorf("%w: PEM block type %q", ErrKeyInvalid, b.Type)
+		return nil, fmt.Errorf("%w: PEM block type %q", errKeyInvalid, b.Type)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, err)
+		return nil, fmt.Errorf("%w: %v", errKeyInvalid, err)
 	}
 	if s, ok := key.(crypto.Signer); ok && b.Type != "PUBLIC KEY" {
 		return NewKey(s)
 	}
-	return NewPublicKey(key)
+	return newPublicKey(key)
 }
 
-// JWK is a JSON Web Key (RFC 7517) for the key types used here: EC P-256,
-// OKP Ed25519 and RSA. Private members are set only by (*Key).MarshalJWK on
-// a signing key.
-type JWK struct {
+// jsonWebKey is a JSON Web Key (RFC 7517) for the key types used here: EC
+// P-256, OKP Ed25519 and RSA. Private members are set only by
+// (*Key).MarshalJWK on a signing key.
+type jsonWebKey struct {
 	Kty string `json:"kty"`
 	Use string `json:"use,omitempty"`
 	Alg string `json:"alg,omitempty"`
@@ -278,33 +278,33 @@ type JWK struct {
 
 var b64 = base64.RawURLEncoding
 
-// PublicJWK returns the public JWK with kty, kid, alg and use "sig" set.
-func (k *Key) PublicJWK() JWK {
+// publishedJWK returns the public JWK with kty, kid, alg and use "sig" set.
+func (k *Key) publishedJWK() jsonWebKey {
 	j, _ := k.publicJWK() // cannot fail: checked when k was made
 	j.Use, j.Alg, j.Kid = "sig", string(k.alg), k.kid
 	return j
 }
 
-func (k *Key) publicJWK() (JWK, error) {
+func (k *Key) publicJWK() (jsonWebKey, error) {
 	switch p := k.public.(type) {
 	case *ecdsa.PublicKey:
 		raw, err := p.Bytes() // 0x04 ‖ X ‖ Y
 		if err != nil || len(raw) != 65 {
-			return JWK{}, fmt.Errorf("%w: %v", ErrKeyInvalid, err)
+			return jsonWebKey{}, fmt.Errorf("%w: %v", errKeyInvalid, err)
 		}
-		return JWK{Kty: "EC", Crv: "P-256", X: b64.EncodeToString(raw[1:33]), Y: b64.EncodeToString(raw[33:])}, nil
+		return jsonWebKey{Kty: "EC", Crv: "P-256", X: b64.EncodeToString(raw[1:33]), Y: b64.EncodeToString(raw[33:])}, nil
 	case ed25519.PublicKey:
-		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(p)}, nil
+		return jsonWebKey{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(p)}, nil
 	case *rsa.PublicKey:
-		return JWK{Kty: "RSA", N: b64.EncodeToString(p.N.Bytes()), E: b64.EncodeToString(big.NewInt(int64(p.E)).Bytes())}, nil
+		return jsonWebKey{Kty: "RSA", N: b64.EncodeToString(p.N.Bytes()), E: b64.EncodeToString(big.NewInt(int64(p.E)).Bytes())}, nil
 	}
-	return JWK{}, fmt.Errorf("%w: public key type %T", ErrKeyInvalid, k.public)
+	return jsonWebKey{}, fmt.Errorf("%w: public key type %T", errKeyInvalid, k.public)
 }
 
 // thumbprint is RFC 7638: SHA-256 over the required members in
 // lexicographic order, no whitespace. The members are base64url or fixed
 // names, so they need no JSON escaping.
-func (j JWK) thumbprint() string {
+func (j jsonWebKey) thumbprint() string {
 	var s string
 	switch j.Kty {
 	case "EC":
@@ -320,19 +320,19 @@ func (j JWK) thumbprint() string {
 
 // Thumbprint returns the RFC 7638 SHA-256 thumbprint of the JWK's public
 // members (base64url), or an error for an unsupported kty.
-func (j JWK) Thumbprint() (string, error) {
+func (j jsonWebKey) Thumbprint() (string, error) {
 	switch j.Kty {
 	case "EC", "OKP", "RSA":
 		return j.thumbprint(), nil
 	}
-	return "", fmt.Errorf("%w: kty %q", ErrKeyInvalid, j.Kty)
+	return "", fmt.Errorf("%w: kty %q", errKeyInvalid, j.Kty)
 }
 
 // MarshalJWK encodes the key as a JWK with kid, alg and use "sig". A
 // signing key's JWK includes the private members: store it like a password.
-// Use PublicJWK for anything published.
+// PublicOnly().MarshalJWK() is the JWK to publish.
 func (k *Key) MarshalJWK() ([]byte, error) {
-	j := k.PublicJWK()
+	j := k.publishedJWK()
 	if k.signer != nil && !exportable(k.signer) {
 		return nil, errKeyNotExportable
 	}
@@ -347,7 +347,7 @@ func (k *Key) MarshalJWK() ([]byte, error) {
 		j.D = b64.EncodeToString(s.Seed())
 	case *rsa.PrivateKey:
 		if len(s.Primes) != 2 {
-			return nil, fmt.Errorf("%w: multi-prime RSA", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: multi-prime RSA", errKeyInvalid)
 		}
 		s.Precompute()
 		j.D = b64.EncodeToString(s.D.Bytes())
@@ -362,22 +362,22 @@ func (k *Key) MarshalJWK() ([]byte, error) {
 
 // parseJWK reads a JWK (public or private).
 func parseJWK(data []byte) (*Key, error) {
-	var j JWK
+	var j jsonWebKey
 	if err := json.Unmarshal(data, &j); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, err)
+		return nil, fmt.Errorf("%w: %v", errKeyInvalid, err)
 	}
 	return j.Key()
 }
 
 // Key converts the JWK into a Key (see ParseKey).
-func (j JWK) Key() (*Key, error) {
+func (j jsonWebKey) Key() (*Key, error) {
 	if j.Use != "" && j.Use != "sig" {
-		return nil, fmt.Errorf("%w: use %q", ErrKeyInvalid, j.Use)
+		return nil, fmt.Errorf("%w: use %q", errKeyInvalid, j.Use)
 	}
 	dec := func(s string) ([]byte, error) {
 		b, err := b64.DecodeString(s)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, err)
+			return nil, fmt.Errorf("%w: %v", errKeyInvalid, err)
 		}
 		return b, nil
 	}
@@ -393,14 +393,14 @@ func (j JWK) Key() (*Key, error) {
 			return nil, err
 		}
 		if len(x) != 32 || len(y) != 32 {
-			return nil, fmt.Errorf("%w: P-256 coordinates must be 32 bytes", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: P-256 coordinates must be 32 bytes", errKeyInvalid)
 		}
 		pub, perr := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), append(append([]byte{4}, x...), y...))
 		if perr != nil {
-			return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, perr)
+			return nil, fmt.Errorf("%w: %v", errKeyInvalid, perr)
 		}
 		if j.D == "" {
-			k, err = NewPublicKey(pub)
+			k, err = newPublicKey(pub)
 			break
 		}
 		d, derr := dec(j.D)
@@ -409,10 +409,10 @@ func (j JWK) Key() (*Key, error) {
 		}
 		priv, perr := ecdsa.ParseRawPrivateKey(elliptic.P256(), d)
 		if perr != nil {
-			return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, perr)
+			return nil, fmt.Errorf("%w: %v", errKeyInvalid, perr)
 		}
 		if !priv.PublicKey.Equal(pub) {
-			return nil, fmt.Errorf("%w: d does not match x, y", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: d does not match x, y", errKeyInvalid)
 		}
 		k, err = NewKey(priv)
 	case j.Kty == "OKP" && j.Crv == "Ed25519":
@@ -421,10 +421,10 @@ func (j JWK) Key() (*Key, error) {
 			return nil, xerr
 		}
 		if len(x) != ed25519.PublicKeySize {
-			return nil, fmt.Errorf("%w: Ed25519 x must be 32 bytes", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: Ed25519 x must be 32 bytes", errKeyInvalid)
 		}
 		if j.D == "" {
-			k, err = NewPublicKey(ed25519.PublicKey(x))
+			k, err = newPublicKey(ed25519.PublicKey(x))
 			break
 		}
 		d, derr := dec(j.D)
@@ -432,11 +432,11 @@ func (j JWK) Key() (*Key, error) {
 			return nil, derr
 		}
 		if len(d) != ed25519.SeedSize {
-			return nil, fmt.Errorf("%w: Ed25519 d must be 32 bytes", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: Ed25519 d must be 32 bytes", errKeyInvalid)
 		}
 		priv := ed25519.NewKeyFromSeed(d)
 		if !priv.Public().(ed25519.PublicKey).Equal(ed25519.PublicKey(x)) {
-			return nil, fmt.Errorf("%w: d does not match x", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: d does not match x", errKeyInvalid)
 		}
 		k, err = NewKey(priv)
 	case j.Kty == "RSA":
@@ -446,11 +446,11 @@ func (j JWK) Key() (*Key, error) {
 			return nil, err
 		}
 		if len(e) == 0 || len(e) > 4 {
-			return nil, fmt.Errorf("%w: RSA exponent", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: RSA exponent", errKeyInvalid)
 		}
 		pub := &rsa.PublicKey{N: new(big.Int).SetBytes(n), E: int(new(big.Int).SetBytes(e).Int64())}
 		if j.D == "" {
-			k, err = NewPublicKey(pub)
+			k, err = newPublicKey(pub)
 			break
 		}
 		var parts [3][]byte
@@ -465,12 +465,12 @@ func (j JWK) Key() (*Key, error) {
 			Primes:    []*big.Int{new(big.Int).SetBytes(parts[1]), new(big.Int).SetBytes(parts[2])},
 		}
 		if verr := priv.Validate(); verr != nil {
-			return nil, fmt.Errorf("%w: %v", ErrKeyInvalid, verr)
+			return nil, fmt.Errorf("%w: %v", errKeyInvalid, verr)
 		}
 		priv.Precompute()
 		k, err = NewKey(priv)
 	default:
-		return nil, fmt.Errorf("%w: kty %q crv %q", ErrKeyInvalid, j.Kty, j.Crv)
+		return nil, fmt.Errorf("%w: kty %q crv %q", errKeyInvalid, j.Kty, j.Crv)
 	}
 	if err != nil {
 		return nil, err

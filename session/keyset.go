@@ -47,7 +47,7 @@ func NewKeySet(active *Key, verify ...*Key) (*KeySet, error) {
 	snap := &keySnapshot{active: active, byKID: map[string]publishedKey{active.kid: {key: active}}, order: []string{active.kid}}
 	for _, k := range verify {
 		if k == nil {
-			return nil, fmt.Errorf("%w: nil key", ErrKeyInvalid)
+			return nil, fmt.Errorf("%w: nil key", errKeyInvalid)
 		}
 		if _, dup := snap.byKID[k.kid]; dup {
 			continue
@@ -93,7 +93,7 @@ func (s *KeySet) Install(active, next *Key, nextFrom time.Time, published []*Key
 		return errNoSigningKey
 	}
 	if len(published) != len(until) {
-		return fmt.Errorf("%w: %d published keys, %d end times", ErrKeyInvalid, len(published), len(until))
+		return fmt.Errorf("%w: %d published keys, %d end times", errKeyInvalid, len(published), len(until))
 	}
 	n := &keySnapshot{active: active, byKID: make(map[string]publishedKey, len(published)+2), order: []string{active.kid}}
 	n.byKID[active.kid] = publishedKey{key: active}
@@ -104,7 +104,7 @@ func (s *KeySet) Install(active, next *Key, nextFrom time.Time, published []*Key
 	}
 	for i, k := range published {
 		if k == nil {
-			return fmt.Errorf("%w: nil key", ErrKeyInvalid)
+			return fmt.Errorf("%w: nil key", errKeyInvalid)
 		}
 		if _, dup := n.byKID[k.kid]; dup {
 			continue
@@ -146,7 +146,7 @@ func (s *KeySet) Keys(now time.Time) []*Key {
 // cached JWKS already know it.
 func (s *KeySet) Add(k *Key, until time.Time) error {
 	if k == nil {
-		return fmt.Errorf("%w: nil key", ErrKeyInvalid)
+		return fmt.Errorf("%w: nil key", errKeyInvalid)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -256,18 +256,18 @@ func (k *keySnapshot) clone() *keySnapshot {
 	return n
 }
 
-// JWKSet is the JSON body of a JWKS endpoint (RFC 7517 §5).
-type JWKSet struct {
-	Keys []JWK `json:"keys"`
+// jwkSet is the JSON body of a JWKS endpoint (RFC 7517 §5).
+type jwkSet struct {
+	Keys []jsonWebKey `json:"keys"`
 }
 
 // JWKS returns the JSON key set of the keys published at now: public
 // members only, each with kty, kid, alg and use "sig".
 func (s *KeySet) JWKS(now time.Time) ([]byte, error) {
 	keys := s.Keys(now)
-	set := JWKSet{Keys: make([]JWK, len(keys))}
+	set := jwkSet{Keys: make([]jsonWebKey, len(keys))}
 	for i, k := range keys {
-		set.Keys[i] = k.PublicJWK()
+		set.Keys[i] = k.publishedJWK()
 	}
 	return json.Marshal(set)
 }

@@ -20,21 +20,21 @@ func TestES256ElevatedHighSTwinRefused(t *testing.T) {
 	s := mintSession(t, f)
 	half := new(big.Int).Rsh(elliptic.P256().Params().N, 1)
 	for range 20 {
-		el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}, SingleUse: true})
+		el, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}, SingleUse: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if sOf(t, el.Token).Cmp(half) > 0 {
+		if sOf(t, el).Cmp(half) > 0 {
 			t.Fatal("MintElevated made a high-S signature")
 		}
-		twin := withS(t, el.Token, true)
+		twin := withS(t, el, true)
 		if _, err := f.m.VerifyElevated(ctx, twin, authkit.ScopeWalletExport, s.Claims); !errors.Is(err, session.ErrBadSignature) || !errors.Is(err, session.ErrHighS) {
 			t.Fatalf("VerifyElevated(high-S twin) = %v; want ErrBadSignature wrapping ErrHighS", err)
 		}
-		if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); err != nil {
+		if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, s.Claims); err != nil {
 			t.Fatalf("VerifyElevated(original) after the twin = %v", err)
 		}
-		if _, err := f.m.VerifyElevated(ctx, el.Token, authkit.ScopeWalletExport, s.Claims); !errors.Is(err, session.ErrAlreadyUsed) {
+		if _, err := f.m.VerifyElevated(ctx, el, authkit.ScopeWalletExport, s.Claims); !errors.Is(err, session.ErrAlreadyUsed) {
 			t.Fatalf("second use = %v; want ErrAlreadyUsed", err)
 		}
 	}

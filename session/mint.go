@@ -56,14 +56,14 @@ type MintOptions struct {
 	// AMR and AuthTime record the session's last proof of a second factor
 	// (the amr and auth_time claims, RFC 8176 and OpenID Connect Core
 	// §2); see UpgradeMFA. A re-issue of the session carries them over.
-	// Mint adds AMRMultiFactor when AMR names methods of two different
+	// Mint adds authkit.AMRMultiFactor when AMR names methods of two different
 	// factors (RFC 8176 §2: "mfa" is multiple-factor authentication;
 	// knowledge: pwd, pin, kba; possession: hwk, swk, sc, otp, sms, tel,
-	// pop; inherence: fpt, face, iris, retina, vbm), e.g. {AMRHardwareKey,
-	// "pin"} or {AMRHardwareKey, "face"} after a passkey with user
+	// pop; inherence: fpt, face, iris, retina, vbm), e.g. {authkit.AMRHardwareKey,
+	// "pin"} or {authkit.AMRHardwareKey, "face"} after a passkey with user
 	// verification, so the session counts as fresh (Claims.FreshMFA).
 	// Methods of one factor (sms and otp are both possession) never add
-	// it; a host may still list AMRMultiFactor itself.
+	// it; a host may still list authkit.AMRMultiFactor itself.
 	AMR []string
 	// AuthTime is when the AMR methods were proven; required with AMR.
 	AuthTime time.Time
@@ -263,7 +263,7 @@ func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.Use
 // ErrNotFound.
 func (m *Manager) Revoke(ctx context.Context, sid string) error {
 	if m.cfg.Store == nil {
-		return ErrNoStore
+		return errNoStore
 	}
 	return m.cfg.Store.Revoke(ctx, sid, m.now())
 }
@@ -272,7 +272,7 @@ func (m *Manager) Revoke(ctx context.Context, sid string) error {
 // credential change) and returns how many were live. Needs a Store.
 func (m *Manager) RevokeAll(ctx context.Context, userID string) (int, error) {
 	if m.cfg.Store == nil {
-		return 0, ErrNoStore
+		return 0, errNoStore
 	}
 	return m.cfg.Store.RevokeAllForUser(ctx, userID, m.now())
 }
@@ -296,7 +296,7 @@ func sessionScope(opts MintOptions) (string, error) {
 	b.WriteString(string(authkit.ScopeUserBasic))
 	for i, s := range opts.Scopes {
 		if s == "" || strings.ContainsAny(string(s), " \t\r\n\"\\") {
-			return "", fmt.Errorf("%w: scope %q", ErrInvalidScope, s)
+			return "", fmt.Errorf("%w: scope %q", errInvalidScope, s)
 		}
 		// The list is short: a linear duplicate check beats a map.
 		if s == authkit.ScopeUserBasic || s == authkit.ScopeRequiresAdditionalAuth || slices.Contains(opts.Scopes[:i], s) {

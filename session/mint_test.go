@@ -196,7 +196,7 @@ func TestMFAPendingAndUpgrade(t *testing.T) {
 	if !pending.ExpiresAt.Equal(t0.Add(10 * time.Minute)) {
 		t.Fatalf("pending token lives until %v", pending.ExpiresAt)
 	}
-	if _, err := f.m.MintElevated(ctx, c, session.ElevatedOptions{Scopes: tokensScopes()}); !errors.Is(err, session.ErrInsufficientScope) {
+	if _, _, err := f.m.MintElevated(ctx, c, session.ElevatedOptions{Scopes: tokensScopes()}); !errors.Is(err, session.ErrInsufficientScope) {
 		t.Fatalf("elevated token for a pending session: %v", err)
 	}
 	// A pending session cannot be refreshed: it dies with its short exp.

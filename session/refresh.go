@@ -38,10 +38,10 @@ var errSuperseded = errors.New("session: token superseded by a refresh")
 //
 // N concurrent refreshes of one token advance the generation once. Needs
 // a Store. Pass the minified token: the full one grows with the user's
-// credentials and may exceed MaxTokenSize.
+// credentials and may exceed maxTokenSize.
 func (m *Manager) Refresh(ctx context.Context, token string, lookup func(ctx context.Context, userID string) (authkit.User, error)) (Tokens, error) {
 	if m.cfg.Store == nil {
-		return Tokens{}, ErrNoStore
+		return Tokens{}, errNoStore
 	}
 	if lookup == nil {
 		return Tokens{}, fmt.Errorf("%w: nil user lookup", ErrInvalidRequest)
@@ -54,7 +54,7 @@ func (m *Manager) Refresh(ctx context.Context, token string, lookup func(ctx con
 		// A pending session lives only until its short exp: refreshing it
 		// would let a user who never finishes MFA hold a session for the
 		// whole MaxAge.
-		return Tokens{}, &ScopeError{Required: authkit.ScopeUserBasic}
+		return Tokens{}, &scopeError{required: authkit.ScopeUserBasic}
 	}
 	user, err := lookup(ctx, c.Subject)
 	if err != nil {
@@ -66,7 +66,7 @@ func (m *Manager) Refresh(ctx context.Context, token string, lookup func(ctx con
 	now := m.now()
 	rec, err := m.cfg.Store.Rotate(ctx, c.SessionID, c.Generation, now, now.Add(m.cfg.RefreshGrace))
 	switch {
-	case errors.Is(err, ErrReused):
+	case errors.Is(err, ErrRefreshReuse):
 		return Tokens{}, fmt.Errorf("%w: %w", ErrRefreshReuse, ErrRevoked)
 	case errors.Is(err, ErrNotFound):
 		return Tokens{}, fmt.Errorf("%w: unknown session", ErrRevoked)

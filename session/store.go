@@ -108,7 +108,7 @@ type Store interface {
 	//     refreshing the token the first just replaced): the record
 	//     unchanged, nil;
 	//   - any other gen (superseded outside the grace window, or from
-	//     the future): RevokedAt = now (kept if already set) and ErrReused.
+	//     the future): RevokedAt = now (kept if already set) and ErrRefreshReuse.
 	// Of N concurrent calls with the current gen exactly one advances it.
 	Rotate(ctx context.Context, id string, gen uint64, now, graceUntil time.Time) (Record, error)
 	// Touch sets LastSeenAt to seen if that is later than the stored one.

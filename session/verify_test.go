@@ -89,7 +89,7 @@ func testVerifyAttacks(t *testing.T, alg session.Algorithm) {
 			return m.Sum(nil)
 		}
 	}
-	elevated, err := f.m.MintElevated(ctx, tokens.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
+	elevated, _, err := f.m.MintElevated(ctx, tokens.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeWalletExport}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func testVerifyAttacks(t *testing.T, alg session.Algorithm) {
 		{"typ missing", forge(t, priv, alg, hdr("typ", "-"), with()), session.KindSession, session.ErrWrongKind},
 		{"typ JWT", forge(t, priv, alg, hdr("typ", "JWT"), with()), session.KindSession, session.ErrWrongKind},
 		{"crit header", forge(t, priv, alg, map[string]any{"typ": session.TypMinified, "kid": kid, "crit": []string{"exp"}}, with()), session.KindSession, session.ErrMalformed},
-		{"elevated token as session token", elevated.Token, session.KindSession, session.ErrWrongKind},
+		{"elevated token as session token", elevated, session.KindSession, session.ErrWrongKind},
 		{"session token as elevated token", tokens.MinifiedJWT, session.KindElevated, session.ErrWrongKind},
 		{"full token as minified", tokens.JWT, session.KindMinified, session.ErrWrongKind},
 		{"minified as full", tokens.MinifiedJWT, session.KindFull, session.ErrWrongKind},

@@ -283,12 +283,10 @@ func classifySession(err error) error {
 		return errCSRF()
 	case errors.Is(err, session.ErrInsufficientScope):
 		return errInsufficientScope()
-	case errors.Is(err, session.ErrInvalidScope):
-		return errValidation("requestedScopes holds a scope that cannot be requested.")
 	case errors.Is(err, session.ErrInvalidRequest):
 		return errValidation("Invalid request.")
 	}
-	if session.HTTPStatus(err) == http.StatusUnauthorized {
+	if errors.Is(err, session.ErrInvalidToken) {
 		return &apiError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "Missing, invalid, expired or revoked token.", cause: err}
 	}
 	return err

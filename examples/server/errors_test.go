@@ -67,7 +67,7 @@ func TestErrorMapping(t *testing.T) {
 		{"no token", classifySession(session.ErrNoToken), 401, "unauthorized", 0},
 		{"csrf", classifySession(session.ErrCSRF), 403, "csrf_rejected", 0},
 		{"scope", classifySession(session.ErrInsufficientScope), 403, "insufficient_scope", 0},
-		{"invalid scope", classifySession(session.ErrInvalidScope), 400, "validation_error", 0},
+		{"invalid scope", classifySession(fmt.Errorf("%w: invalid scope", session.ErrInvalidRequest)), 400, "validation_error", 0},
 		{"state", classifyOAuth(oauth.ErrStateUsed), 422, "invalid_verification", 0},
 		{"state mismatch", classifyOAuth(oauth.ErrStateMismatch), 422, "invalid_verification", 0},
 		{"state value", classifyOAuth(oauth.ErrInvalidStateValue), 400, "validation_error", 0},

@@ -10,6 +10,7 @@ import (
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 )
 
 // The MFA routes: TOTP devices (users/mfa, users/mfa/{id},
@@ -63,7 +64,7 @@ func (s *server) mfaList(w http.ResponseWriter, r *http.Request) error {
 }
 
 // mfaDelete is DELETE users/mfa/{id}. Once the user has a verified
-// device it needs step-up (session.ActionRemoveFactor): an elevated token
+// device it needs step-up (stepup.ActionRemoveFactor): an elevated token
 // with credential:unlink or an MFA token in x-mfa-auth-token. An unknown
 // id is refused before any token is spent.
 func (s *server) mfaDelete(w http.ResponseWriter, r *http.Request) error {
@@ -76,7 +77,7 @@ func (s *server) mfaDelete(w http.ResponseWriter, r *http.Request) error {
 	if !slices.ContainsFunc(devs, func(d mfa.Device) bool { return d.ID == id }) {
 		return classifyMFA(mfa.ErrDeviceNotFound)
 	}
-	if err := s.authorize(w, r, session.ActionRemoveFactor); err != nil {
+	if err := s.authorize(w, r, stepup.ActionRemoveFactor); err != nil {
 		return err
 	}
 	if err := s.mfa.RemoveDevice(r.Context(), c.Subject, id); err != nil {
@@ -153,7 +154,7 @@ func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
 	if err := s.checkTOTP(w, r, c, body.ID, body.Code); err != nil {
 		return err
 	}
-	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMROneTimePassword)
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, authkit.AMROneTimePassword)
 }
 
 // checkTOTP checks a code for users/mfa/auth/totp. An id naming an
@@ -162,7 +163,7 @@ func (s *server) mfaAuthTOTP(w http.ResponseWriter, r *http.Request) error {
 // past MFA can do that, since an MFA-pending session must prove a device
 // it already had. Any other id, or none, authenticates with a verified
 // device. Confirming is enrolment, so once the user has a verified second
-// factor it needs the step-up of session.ActionEnrollFactor: otherwise a
+// factor it needs the step-up of stepup.ActionEnrollFactor: otherwise a
 // device planted, secret in hand, by whoever held the session before the
 // user had MFA would become a factor.
 func (s *server) checkTOTP(w http.ResponseWriter, r *http.Request, c *session.Claims, id, code string) error {
@@ -173,7 +174,7 @@ func (s *server) checkTOTP(w http.ResponseWriter, r *http.Request, c *session.Cl
 			return classifyMFA(err)
 		}
 		if !d.Verified {
-			if err := s.authorize(w, r, session.ActionEnrollFactor); err != nil {
+			if err := s.authorize(w, r, stepup.ActionEnrollFactor); err != nil {
 				return err
 			}
 			if _, err := s.mfa.ConfirmTOTPDevice(ctx, c.Subject, id, code); err != nil {
@@ -211,7 +212,7 @@ func (s *server) mfaAuthRecovery(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.mfa.AuthenticateRecovery(r.Context(), c.Subject, body.Code); err != nil {
 		return classifyMFA(err)
 	}
-	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMRKnowledge)
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, authkit.AMRKnowledge)
 }
 
 // mfaUpgrade answers a successful MFA step: the session's tokens re-issued
@@ -255,7 +256,7 @@ type recoveryResponse struct {
 // once: they are revealed (the set created on first call) only to a user
 // with a verified device, while the acknowledgement is pending, and to a
 // session that passed MFA moments ago or presents an MFA or elevated
-// token (session.ActionRevealRecoveryCodes). Anyone else gets the count.
+// token (stepup.ActionRevealRecoveryCodes). Anyone else gets the count.
 func (s *server) mfaRecoveryGet(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	c := claimsOf(r)
@@ -272,8 +273,8 @@ func (s *server) mfaRecoveryGet(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusOK, resp)
 		return nil
 	}
-	var su *session.StepUpError
-	if _, err := s.steps.Authorize(r, session.ActionRevealRecoveryCodes); errors.As(err, &su) {
+	var su *stepup.Error
+	if _, err := s.steps.Authorize(r, stepup.ActionRevealRecoveryCodes); errors.As(err, &su) {
 		writeJSON(w, http.StatusOK, resp)
 		return nil
 	} else if err != nil {
@@ -293,7 +294,7 @@ func (s *server) mfaRecoveryGet(w http.ResponseWriter, r *http.Request) error {
 
 // mfaRecoveryRegenerate is POST users/mfa/recovery: a new set; every
 // previous code stops working. It needs a verified device and step-up
-// (session.ActionRegenerateRecoveryCodes).
+// (stepup.ActionRegenerateRecoveryCodes).
 func (s *server) mfaRecoveryRegenerate(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
 	c := claimsOf(r)
@@ -306,7 +307,7 @@ func (s *server) mfaRecoveryRegenerate(w http.ResponseWriter, r *http.Request) e
 		// factor of its own, obtainable with the session alone.
 		return classifyMFA(mfa.ErrDeviceNotFound)
 	}
-	if err := s.authorize(w, r, session.ActionRegenerateRecoveryCodes); err != nil {
+	if err := s.authorize(w, r, stepup.ActionRegenerateRecoveryCodes); err != nil {
 		return err
 	}
 	codes, err := s.mfa.RegenerateRecoveryCodes(ctx, c.Subject)

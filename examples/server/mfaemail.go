@@ -5,7 +5,6 @@ import (
 	"net/http"
 
 	"github.com/authkit/authkit"
-	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -44,7 +43,7 @@ func (s *server) mfaAuthEmail(w http.ResponseWriter, r *http.Request) error {
 	if s.signedInWith(u, signinID, cred) {
 		return errUnprocessable("invalid_email_verification", "The email you signed in with cannot also be your second factor.", errSameFactor)
 	}
-	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, session.AMROneTimePassword)
+	return s.mfaUpgrade(w, r, c, body.CreateMfaToken, scopes, authkit.AMROneTimePassword)
 }
 
 // holdsCredential reports whether u has a credential with cred's key.

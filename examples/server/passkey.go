@@ -12,8 +12,10 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 )
 
 // The passkey routes: registration (users/passkeys/register, and the
@@ -185,7 +187,7 @@ func (s *server) beginPasskeyRegistration(r *http.Request) (passkey.CreationOpti
 
 // passkeyRegister is POST users/passkeys/register: verify the attestation,
 // store the passkey and answer VerifyResponse with the session's tokens
-// re-issued. It is step-up guarded (session.ActionEnrollFactor): a user who
+// re-issued. It is step-up guarded (stepup.ActionEnrollFactor): a user who
 // already has a second factor proves it before adding one.
 func (s *server) passkeyRegister(w http.ResponseWriter, r *http.Request) error {
 	body, ex, err := readPasskeyBody(r)
@@ -312,10 +314,10 @@ func (s *server) passkeySignIn(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	if !mo.MFAPending {
-		mo.AMR, mo.AuthTime = []string{session.AMRHardwareKey, session.AMRMultiFactor}, s.now()
+		mo.AMR, mo.AuthTime = []string{authkit.AMRHardwareKey, authkit.AMRMultiFactor}, s.now()
 	}
 	return s.startSession(w, r, u, mo, signInOptions{
-		amr: session.AMRHardwareKey, sessionPublicKey: ex.SessionPublicKey, requestedScopes: scopes, mfaToken: ex.CreateMfaToken,
+		amr: authkit.AMRHardwareKey, sessionPublicKey: ex.SessionPublicKey, requestedScopes: scopes, mfaToken: ex.CreateMfaToken,
 	})
 }
 
@@ -346,7 +348,7 @@ func (s *server) mfaAuthPasskey(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.passkeys.FinishMFA(r.Context(), c.Subject, c.SessionID, body); err != nil {
 		return classifyPasskey(err)
 	}
-	return s.mfaUpgrade(w, r, c, ex.CreateMfaToken, scopes, session.AMRHardwareKey)
+	return s.mfaUpgrade(w, r, c, ex.CreateMfaToken, scopes, authkit.AMRHardwareKey)
 }
 
 // passkeyList is GET users/passkeys.
@@ -383,7 +385,7 @@ func (s *server) passkeyRename(w http.ResponseWriter, r *http.Request) error {
 }
 
 // passkeyDelete is DELETE users/passkeys with a JSON body {passkeyId}. It
-// is step-up guarded (session.ActionRemoveFactor), and a user's last
+// is step-up guarded (stepup.ActionRemoveFactor), and a user's last
 // passkey stays when they have no other way to sign in.
 func (s *server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	var body struct {
@@ -404,7 +406,7 @@ func (s *server) passkeyDelete(w http.ResponseWriter, r *http.Request) error {
 	if !slices.ContainsFunc(list, func(p passkey.Passkey) bool { return p.ID == body.PasskeyID }) {
 		return classifyPasskey(passkey.ErrCredentialNotFound)
 	}
-	if err := s.authorize(w, r, session.ActionRemoveFactor); err != nil {
+	if err := s.authorize(w, r, stepup.ActionRemoveFactor); err != nil {
 		return err
 	}
 	if err := s.passkeys.Delete(ctx, c.Subject, body.PasskeyID); err != nil {

@@ -8,8 +8,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/authkit/authkit/session"
 )
 
 // Refresh rotation and the session inventory over HTTP, on every backend.
@@ -72,7 +70,7 @@ func testStolenToken(t *testing.T, newStores storeFactory, victimFirst bool) {
 	}
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Bearer: first.MinifiedJWT}), 200)
 
-	e.clock.Advance(session.DefaultRefreshGrace + time.Second)
+	e.clock.Advance(e.srv.sessions.Config().RefreshGrace + time.Second)
 	second := stolen
 	if !victimFirst {
 		second = v.JWT // the victim still holds its original pair
@@ -95,7 +93,7 @@ func testTwoTabs(t *testing.T, newStores storeFactory) {
 	v := e.smsSignIn(81, nil)
 	e.clock.Advance(time.Minute)
 	a := e.refreshOK(v.MinifiedJWT)
-	e.clock.Advance(session.DefaultRefreshGrace - time.Second)
+	e.clock.Advance(e.srv.sessions.Config().RefreshGrace - time.Second)
 	b := e.refreshOK(v.JWT)
 	if ga, gb := genOf(t, a.MinifiedJWT), genOf(t, b.MinifiedJWT); ga != 1 || gb != 1 {
 		t.Fatalf("generations %d and %d, want both 1", ga, gb)

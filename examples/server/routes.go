@@ -1,7 +1,7 @@
 package main
 
 import (
-	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -21,11 +21,11 @@ func (s *server) apiRoutes() []route {
 			{"POST", "/smsVerifications/create", authNone, create(s.smsCreate)},
 			{"POST", "/smsVerifications/retry", authNone, create(s.smsRetry)},
 			{"POST", "/smsVerifications/signin", authNone, signin(s.deviceBound(s.codeSignin(sms)))},
-			{"POST", "/smsVerifications/verify", authBasic, signin(s.deviceBound(s.stepUp(session.ActionLinkCredential, s.codeVerify(sms))))},
+			{"POST", "/smsVerifications/verify", authBasic, signin(s.deviceBound(s.stepUp(stepup.ActionLinkCredential, s.codeVerify(sms))))},
 			{"POST", "/emailVerifications/create", authNone, create(s.emailCreate)},
 			{"POST", "/emailVerifications/retry", authNone, create(s.emailRetry)},
 			{"POST", "/emailVerifications/signin", authNone, signin(s.deviceBound(s.codeSignin(email)))},
-			{"POST", "/emailVerifications/verify", authBasic, signin(s.deviceBound(s.stepUp(session.ActionLinkCredential, s.codeVerify(email))))},
+			{"POST", "/emailVerifications/verify", authBasic, signin(s.deviceBound(s.stepUp(stepup.ActionLinkCredential, s.codeVerify(email))))},
 		}
 	}
 	return append(codes, []route{
@@ -38,13 +38,13 @@ func (s *server) apiRoutes() []route {
 		{"GET", "/users/mfa/{id}", authBasic, s.mfaGet},
 		{"PUT", "/users/mfa/{id}", authBasic, s.mfaPut},
 		{"DELETE", "/users/mfa/{id}", authBasic, s.mfaDelete},
-		{"GET", "/users/mfa/register/totp", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterStart)},
-		{"POST", "/users/mfa/register/totp", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterConfirm)},
+		{"GET", "/users/mfa/register/totp", authBasic, s.stepUp(stepup.ActionEnrollFactor, s.mfaRegisterStart)},
+		{"POST", "/users/mfa/register/totp", authBasic, s.stepUp(stepup.ActionEnrollFactor, s.mfaRegisterConfirm)},
 		{"POST", "/users/mfa/auth/totp", authAny, signin(s.mfaAuthTOTP)},
 		{"POST", "/users/mfa/auth/recovery", authAny, signin(s.mfaAuthRecovery)},
 		{"POST", "/users/mfa/auth/email", authAny, signin(s.mfaAuthEmail)},
 		{"GET", "/users/mfa/register/passkey", authBasic, s.mfaRegisterPasskeyStart},
-		{"POST", "/users/mfa/register/passkey", authBasic, s.stepUp(session.ActionEnrollFactor, s.mfaRegisterPasskey)},
+		{"POST", "/users/mfa/register/passkey", authBasic, s.stepUp(stepup.ActionEnrollFactor, s.mfaRegisterPasskey)},
 		{"POST", "/users/mfa/auth/passkey", authAny, signin(s.mfaAuthPasskey)},
 		{"GET", "/users/mfa/recovery", authBasic, s.mfaRecoveryGet},
 		{"POST", "/users/mfa/recovery", authBasic, s.mfaRecoveryRegenerate},
@@ -53,15 +53,15 @@ func (s *server) apiRoutes() []route {
 		{"PUT", "/users/passkeys", authBasic, s.passkeyRename},
 		{"DELETE", "/users/passkeys", authBasic, s.passkeyDelete}, // step-up inside, after the id is checked
 		{"GET", "/users/passkeys/register", authBasic, s.passkeyRegisterOptions},
-		{"POST", "/users/passkeys/register", authBasic, s.stepUp(session.ActionEnrollFactor, s.passkeyRegister)},
+		{"POST", "/users/passkeys/register", authBasic, s.stepUp(stepup.ActionEnrollFactor, s.passkeyRegister)},
 		{"GET", "/users/passkeys/signin", authNone, create(s.passkeySignInOptions)},
 		{"POST", "/users/passkeys/signin", authNone, signin(s.passkeySignIn)},
 		{"GET", "/users/passkeys/authenticate", authAny, s.passkeyAuthOptions},
 
 		{"GET", "/users", authBasic, s.usersGet},
-		{"PUT", "/users", authBasic, s.stepUp(session.ActionUpdateUser, s.usersPut)},
-		{"DELETE", "/users", authBasic, s.stepUp(session.ActionDeleteUser, s.usersDelete)},
-		{"POST", "/verify/unlink", authBasic, s.stepUp(session.ActionUnlinkCredential, s.verifyUnlink)},
+		{"PUT", "/users", authBasic, s.stepUp(stepup.ActionUpdateUser, s.usersPut)},
+		{"DELETE", "/users", authBasic, s.stepUp(stepup.ActionDeleteUser, s.usersDelete)},
+		{"POST", "/verify/unlink", authBasic, s.stepUp(stepup.ActionUnlinkCredential, s.verifyUnlink)},
 		{"POST", "/stepUp/check", authBasic, s.stepUpCheck},
 
 		{"POST", "/providers/{type}/initAuth", authNone, newOAuthState(s.oauthInitAuth)},
@@ -71,7 +71,7 @@ func (s *server) apiRoutes() []route {
 		{"POST", "/providers/{type}/redirect", authNone, oauthState(s.oauthRedirect)},
 		{"POST", "/providers/{type}/oauthResult", authNone, oauthState(s.oauthResult)},
 		{"POST", "/providers/{type}/signIn", authNone, signin(s.deviceBound(s.oauthSignIn))},
-		{"POST", "/providers/{type}/verify", authBasic, signin(s.stepUp(session.ActionLinkCredential, s.oauthVerify))},
+		{"POST", "/providers/{type}/verify", authBasic, signin(s.stepUp(stepup.ActionLinkCredential, s.oauthVerify))},
 
 		// refresh authenticates itself: a superseded token must reach
 		// Refresh's reuse detection, which the middleware would refuse.

@@ -18,6 +18,7 @@ import (
 	"github.com/authkit/authkit/passkey"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -37,7 +38,7 @@ type server struct {
 	sessions    *session.Manager
 	sessionMW   func(http.Handler) http.Handler
 	sessionHTTP session.MiddlewareConfig // how requests carry tokens: extraction, Origin check, cookie
-	steps       *session.StepUp          // the step-up policy of the sensitive routes
+	steps       *stepup.Guard            // the step-up policy of the sensitive routes
 	passkeys    *passkey.Service
 	jwksHandler http.Handler
 	captcha     captcha.Verifier   // nil when -captcha is not set
@@ -223,13 +224,20 @@ func (s *server) serveAPI(w http.ResponseWriter, r *http.Request) {
 		s.handle(func(http.ResponseWriter, *http.Request) error { return errEnvironmentNotFound() }).ServeHTTP(w, r)
 		return
 	}
-	r2 := new(http.Request)
-	*r2 = *r
-	u := *r.URL
-	u.Path = "/" + r.PathValue("rest")
-	u.RawPath = ""
-	r2.URL = &u
-	s.api.ServeHTTP(w, r2)
+	// The request and its URL, copied in one allocation.
+	c := &struct {
+		r http.Request
+		u url.URL
+	}{r: *r, u: *r.URL}
+	rest := r.PathValue("rest")
+	if p := r.URL.Path; r.URL.RawPath == "" && len(p) > len(rest) && p[len(p)-len(rest)-1] == '/' && p[len(p)-len(rest):] == rest {
+		c.u.Path = p[len(p)-len(rest)-1:] // "/" + rest, without building it
+	} else {
+		c.u.Path = "/" + rest
+	}
+	c.u.RawPath = ""
+	c.r.URL = &c.u
+	s.api.ServeHTTP(w, &c.r)
 }
 
 // unmatched answers a request no API route took: 405 when the path

@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/authkit/authkit/session"
 )
 
 func testVerifyLinksCredential(t *testing.T, newStores storeFactory) {
@@ -118,7 +116,7 @@ func testRefreshRevokeSession(t *testing.T, newStores storeFactory) {
 	}
 	// The superseded token works for the grace window, then stops.
 	expectStatus(t, e.do(req{Method: "GET", Path: "users", Bearer: v.MinifiedJWT}), 200)
-	e.clock.Advance(session.DefaultRefreshGrace)
+	e.clock.Advance(e.srv.sessions.Config().RefreshGrace)
 	expectError(t, e.do(req{Method: "GET", Path: "users", Bearer: v.MinifiedJWT}), 401, "unauthorized")
 	// The full token refreshes too.
 	r = e.do(req{Method: "POST", Path: "refresh", Bearer: n.JWT})

@@ -43,7 +43,7 @@ func (s *server) refresh(w http.ResponseWriter, r *http.Request) error {
 		if s.cfg.CookieAuth && errors.Is(err, session.ErrRefreshReuse) {
 			s.sessionHTTP.ClearCookie(w)
 		}
-		if session.HTTPStatus(err) == http.StatusUnauthorized {
+		if errors.Is(err, session.ErrInvalidToken) {
 			s.refuse(w, r, classifySession(err)) // with its WWW-Authenticate challenge
 			return nil
 		}

@@ -9,6 +9,7 @@ import (
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 )
 
 // Step-up: the session package's policy table decides which routes need
@@ -24,8 +25,8 @@ const (
 )
 
 // newStepUp builds the step-up guard over the server's MFA service.
-func (s *server) newStepUp() (*session.StepUp, error) {
-	return session.NewStepUp(session.StepUpConfig{
+func (s *server) newStepUp() (*stepup.Guard, error) {
+	return stepup.New(stepup.Config{
 		Manager:         s.sessions,
 		HasSecondFactor: s.hasConfirmedDevice, // a verified TOTP device or a passkey
 		ConsumeMFAToken: s.mfa.ConsumeToken,
@@ -37,7 +38,7 @@ func (s *server) newStepUp() (*session.StepUp, error) {
 
 // stepUp guards h with the policy rule of action: h runs only when the
 // request's session may perform it.
-func (s *server) stepUp(action session.Action, h apiHandler) apiHandler {
+func (s *server) stepUp(action stepup.Action, h apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		if err := s.authorize(w, r, action); err != nil {
 			return err
@@ -48,7 +49,7 @@ func (s *server) stepUp(action session.Action, h apiHandler) apiHandler {
 
 // authorize enforces action on r, for handlers that must look at the
 // request before spending a single-use token.
-func (s *server) authorize(w http.ResponseWriter, r *http.Request, action session.Action) error {
+func (s *server) authorize(w http.ResponseWriter, r *http.Request, action stepup.Action) error {
 	_, err := s.steps.Authorize(r, action)
 	return classifyStepUp(w, err)
 }
@@ -57,10 +58,10 @@ func (s *server) authorize(w http.ResponseWriter, r *http.Request, action sessio
 // body, with the RFC 9470 challenge in WWW-Authenticate for clients that
 // read it.
 func classifyStepUp(w http.ResponseWriter, err error) error {
-	var su *session.StepUpError
+	var su *stepup.Error
 	if errors.As(err, &su) {
 		w.Header().Set("WWW-Authenticate", su.Challenge())
-		if errors.Is(err, session.ErrMFATokenInvalid) {
+		if errors.Is(err, stepup.ErrMFATokenInvalid) {
 			// An MFA token was sent and is no good: the code Dynamic's
 			// clients know for it.
 			return &apiError{Status: http.StatusForbidden, Code: "mfa_token_required", Msg: "A valid x-mfa-auth-token header is required.", cause: err}

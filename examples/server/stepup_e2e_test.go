@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/authkit/authkit/passkey/passkeytest"
-	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 )
 
 // mfaAuth passes MFA with the device of secret on the session of bearer
@@ -88,29 +88,29 @@ const secondEmail = "second@example.com"
 // guardedRoute calls the route of one policy action without any step-up
 // token and reports whether it did the action.
 type guardedRoute struct {
-	action session.Action
+	action stepup.Action
 	call   func(e *testEnv, bearer, device string) bool
 }
 
 func ok2xx(r *resp) bool { return r.Status >= 200 && r.Status < 300 }
 
 var guardedRoutes = []guardedRoute{
-	{session.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: bearer}))
 	}},
-	{session.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionEnrollFactor, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.registerPasskey(&passkeytest.Authenticator{Origin: e.passkeyOrigin()}, bearer, nil))
 	}},
-	{session.ActionLinkCredential, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionLinkCredential, func(e *testEnv, bearer, _ string) bool {
 		const email = "linked@example.com"
 		id := e.emailStart(email)
 		return ok2xx(e.do(req{Method: "POST", Path: "emailVerifications/verify", Bearer: bearer,
 			Body: map[string]any{"verificationUUID": id, "verificationToken": e.lastCode(email)}}))
 	}},
-	{session.ActionLinkCredential, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionLinkCredential, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.oauthSignIn(77, bearer))
 	}},
-	{session.ActionRemoveFactor, func(e *testEnv, bearer, device string) bool {
+	{stepup.ActionRemoveFactor, func(e *testEnv, bearer, device string) bool {
 		if device == "" { // a user without a device may drop an unconfirmed one
 			r := e.do(req{Method: "GET", Path: "users/mfa/register/totp", Bearer: bearer})
 			expectStatus(e.t, r, 200)
@@ -120,20 +120,20 @@ var guardedRoutes = []guardedRoute{
 		}
 		return ok2xx(e.do(req{Method: "DELETE", Path: "users/mfa/" + device, Bearer: bearer, Header: map[string]string{mfaTokenHeader: ""}}))
 	}},
-	{session.ActionRevealRecoveryCodes, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionRevealRecoveryCodes, func(e *testEnv, bearer, _ string) bool {
 		r := e.do(req{Method: "GET", Path: "users/mfa/recovery", Bearer: bearer})
 		expectStatus(e.t, r, 200)
 		var got recoveryResponse
 		r.JSON(e.t, &got)
 		return len(got.RecoveryCodes) > 0
 	}},
-	{session.ActionRegenerateRecoveryCodes, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionRegenerateRecoveryCodes, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.do(req{Method: "POST", Path: "users/mfa/recovery", Bearer: bearer}))
 	}},
-	{session.ActionUpdateUser, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionUpdateUser, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.do(req{Method: "PUT", Path: "users", Bearer: bearer, Body: map[string]any{"alias": "renamed"}}))
 	}},
-	{session.ActionUnlinkCredential, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionUnlinkCredential, func(e *testEnv, bearer, _ string) bool {
 		r := e.do(req{Method: "GET", Path: "users", Bearer: bearer})
 		expectStatus(e.t, r, 200)
 		var u struct {
@@ -148,7 +148,7 @@ var guardedRoutes = []guardedRoute{
 		e.t.Fatalf("no %s credential: %s", secondEmail, r.Body)
 		return false
 	}},
-	{session.ActionDeleteUser, func(e *testEnv, bearer, _ string) bool {
+	{stepup.ActionDeleteUser, func(e *testEnv, bearer, _ string) bool {
 		return ok2xx(e.do(req{Method: "DELETE", Path: "users", Bearer: bearer}))
 	}},
 }
@@ -158,8 +158,8 @@ var guardedRoutes = []guardedRoute{
 // exactly when the route performs the action without any token.
 func TestStepUpCheckMatchesRoutes(t *testing.T) {
 	for i, gr := range guardedRoutes {
-		rule, ok := session.DefaultRules()[0], false
-		for _, r := range session.DefaultRules() {
+		rule, ok := stepup.DefaultRules()[0], false
+		for _, r := range stepup.DefaultRules() {
 			if r.Action == gr.action {
 				rule, ok = r, true
 			}

@@ -249,7 +249,7 @@ func (s *server) startSession(w http.ResponseWriter, r *http.Request, u authkit.
 		w.Header().Del("Set-Cookie") // the session cookie set above
 		return err
 	}
-	writeJSON(w, http.StatusOK, resp)
+	writeJSON(w, http.StatusOK, &resp) // a pointer: the large answer is not copied into the interface
 	return nil
 }
 
@@ -331,11 +331,11 @@ func (s *server) elevate(ctx context.Context, c *session.Claims, scopes []authki
 		return "", nil
 	}
 	amr = slices.DeleteFunc(amr, func(s string) bool { return s == "" })
-	et, err := s.sessions.MintElevated(ctx, c, session.ElevatedOptions{Scopes: scopes, SingleUse: true, AMR: amr})
+	et, _, err := s.sessions.MintElevated(ctx, c, session.ElevatedOptions{Scopes: scopes, SingleUse: true, AMR: amr})
 	if err != nil {
 		return "", classifySession(err)
 	}
-	return et.Token, nil
+	return et, nil
 }
 
 // parseRequestedScopes validates requestedScopes: absent, or at least one

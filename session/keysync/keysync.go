@@ -121,7 +121,7 @@ func New(m *session.Manager, cfg Config) (*Syncer, error) {
 // instances that sign must hold its signer.
 func (s *Syncer) Schedule(ctx context.Context, next *session.Key, signFrom time.Time) error {
 	if next == nil {
-		return fmt.Errorf("%w: nil key", session.ErrKeyInvalid)
+		return fmt.Errorf("%w: nil key", session.ErrConfig)
 	}
 	now := s.now()
 	if signFrom.Before(now.Add(s.cfg.Overlap)) {

@@ -91,7 +91,7 @@ func RunBenchmarks(b *testing.B, s session.Store) {
 		b.ReportAllocs()
 		for b.Loop() {
 			now := time.Now()
-			if _, err := s.Rotate(ctx, tok.SessionID, gen, now, now.Add(session.DefaultRefreshGrace)); err != nil {
+			if _, err := s.Rotate(ctx, tok.SessionID, gen, now, now.Add(m.Config().RefreshGrace)); err != nil {
 				b.Fatal(err)
 			}
 			gen++

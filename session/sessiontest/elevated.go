@@ -32,11 +32,11 @@ func testElevatedSingleUseConcurrent(t *testing.T, s session.Store) {
 		t.Fatal(err)
 	}
 	mint := func() string {
-		el, err := m.MintElevated(ctx, toks.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialUnlink}, SingleUse: true})
+		el, _, err := m.MintElevated(ctx, toks.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialUnlink}, SingleUse: true})
 		if err != nil {
 			t.Fatal(err)
 		}
-		return el.Token
+		return el
 	}
 	first, second := mint(), mint()
 	errs := race.Run(Parallelism, func(int) error {

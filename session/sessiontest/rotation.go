@@ -88,8 +88,8 @@ func testRotateReuse(t *testing.T, s session.Store) {
 	}
 	// The grace window ends at GraceUntil exactly.
 	at := now.Add(grace)
-	if _, err := s.Rotate(ctx, rec.ID, 0, at, at.Add(grace)); !errors.Is(err, session.ErrReused) {
-		t.Fatalf("Rotate(superseded gen) after the grace window = %v, want ErrReused", err)
+	if _, err := s.Rotate(ctx, rec.ID, 0, at, at.Add(grace)); !errors.Is(err, session.ErrRefreshReuse) {
+		t.Fatalf("Rotate(superseded gen) after the grace window = %v, want ErrRefreshReuse", err)
 	}
 	g := get(t, s, rec.ID)
 	if !g.Revoked() || !g.RevokedAt.Equal(at) || g.Generation != 1 {
@@ -110,8 +110,8 @@ func testRotateFuture(t *testing.T, s session.Store) {
 	now := base()
 	rec := newRecord(t, id(t), now)
 	create(t, s, rec)
-	if _, err := s.Rotate(ctx, rec.ID, 7, now, now.Add(grace)); !errors.Is(err, session.ErrReused) {
-		t.Fatalf("Rotate(generation from the future) = %v, want ErrReused", err)
+	if _, err := s.Rotate(ctx, rec.ID, 7, now, now.Add(grace)); !errors.Is(err, session.ErrRefreshReuse) {
+		t.Fatalf("Rotate(generation from the future) = %v, want ErrRefreshReuse", err)
 	}
 	if g := get(t, s, rec.ID); !g.Revoked() || g.Generation != 0 {
 		t.Fatalf("after a future generation: %+v", g)
@@ -203,7 +203,7 @@ func testRotateConcurrentNoGrace(t *testing.T, s session.Store) {
 		switch {
 		case err == nil:
 			wins++
-		case errors.Is(err, session.ErrReused), errors.Is(err, errRevoked):
+		case errors.Is(err, session.ErrRefreshReuse), errors.Is(err, errRevoked):
 		default:
 			t.Fatalf("concurrent Rotate: %v", err)
 		}
@@ -317,8 +317,8 @@ func testRotateTwoBack(t *testing.T, s session.Store) {
 		}
 	}
 	at := now.Add(time.Second)
-	if _, err := s.Rotate(ctx, rec.ID, 0, at, at.Add(grace)); !errors.Is(err, session.ErrReused) {
-		t.Fatalf("Rotate(gen 0) at generation 2 within the grace window = %v, want ErrReused", err)
+	if _, err := s.Rotate(ctx, rec.ID, 0, at, at.Add(grace)); !errors.Is(err, session.ErrRefreshReuse) {
+		t.Fatalf("Rotate(gen 0) at generation 2 within the grace window = %v, want ErrRefreshReuse", err)
 	}
 	if g := get(t, s, rec.ID); !g.Revoked() || g.Generation != 2 {
 		t.Fatalf("after a two-back reuse: %+v, want revoked at generation 2", g)

@@ -173,7 +173,7 @@ func (ss *SessionStore) Rotate(ctx context.Context, id string, gen uint64, now, 
 		return session.Record{}, err
 	}
 	if reused { // the row was live before this statement revoked it
-		return r, session.ErrReused
+		return r, session.ErrRefreshReuse
 	}
 	return r, nil
 }

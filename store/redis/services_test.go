@@ -151,14 +151,14 @@ func TestSessionManagerFlow(t *testing.T) {
 	if _, err := m.Refresh(ctx, tokens.JWT, users); err != nil {
 		t.Fatalf("Refresh: %v", err)
 	}
-	el, err := m.MintElevated(ctx, claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.TokenScopes()[0]}, SingleUse: true})
+	el, _, err := m.MintElevated(ctx, claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.TokenScopes()[0]}, SingleUse: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := m.VerifyElevated(ctx, el.Token, authkit.TokenScopes()[0], claims); err != nil {
+	if _, err := m.VerifyElevated(ctx, el, authkit.TokenScopes()[0], claims); err != nil {
 		t.Fatalf("VerifyElevated: %v", err)
 	}
-	if _, err := m.VerifyElevated(ctx, el.Token, authkit.TokenScopes()[0], claims); !errors.Is(err, session.ErrAlreadyUsed) {
+	if _, err := m.VerifyElevated(ctx, el, authkit.TokenScopes()[0], claims); !errors.Is(err, session.ErrAlreadyUsed) {
 		t.Fatalf("second VerifyElevated = %v, want ErrAlreadyUsed", err)
 	}
 	second, err := m.Mint(ctx, user, session.MintOptions{})

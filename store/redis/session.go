@@ -357,7 +357,7 @@ func (st *SessionStore) Rotate(ctx context.Context, id string, gen uint64, now, 
 		return session.Record{}, errCorrupt("session", fmt.Errorf("rotate reply: %v", err))
 	}
 	if status == 1 {
-		return r, session.ErrReused
+		return r, session.ErrRefreshReuse
 	}
 	return r, nil
 }

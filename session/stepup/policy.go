@@ -1,11 +1,11 @@
-package session
+package stepup
 
 import (
 	"fmt"
 	"slices"
-	"time"
 
 	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/session"
 )
 
 // Action names a sensitive action that a step-up policy guards.
@@ -109,24 +109,24 @@ type Policy struct {
 // action of that scope.
 func NewPolicy(rules []Rule) (*Policy, error) {
 	if len(rules) == 0 {
-		return nil, fmt.Errorf("%w: a step-up policy needs rules", ErrConfig)
+		return nil, fmt.Errorf("%w: a step-up policy needs rules", session.ErrConfig)
 	}
 	p := &Policy{rules: map[Action]Rule{}, byScope: map[authkit.Scope]Rule{}}
 	for _, r := range rules {
 		if r.Action == "" {
-			return nil, fmt.Errorf("%w: step-up rule without an action", ErrConfig)
+			return nil, fmt.Errorf("%w: step-up rule without an action", session.ErrConfig)
 		}
 		if _, dup := p.rules[r.Action]; dup {
-			return nil, fmt.Errorf("%w: step-up action %q listed twice", ErrConfig, r.Action)
+			return nil, fmt.Errorf("%w: step-up action %q listed twice", session.ErrConfig, r.Action)
 		}
 		if !r.Scope.IsTokenScope() {
-			return nil, fmt.Errorf("%w: step-up action %q: %q is not a token scope", ErrConfig, r.Action, r.Scope)
+			return nil, fmt.Errorf("%w: step-up action %q: %q is not a token scope", session.ErrConfig, r.Action, r.Scope)
 		}
 		if r.Applies > Always {
-			return nil, fmt.Errorf("%w: step-up action %q: unknown Applies", ErrConfig, r.Action)
+			return nil, fmt.Errorf("%w: step-up action %q: unknown Applies", session.ErrConfig, r.Action)
 		}
 		if o, ok := p.byScope[r.Scope]; ok && (o.Applies != r.Applies || o.FreshMFA != r.FreshMFA) {
-			return nil, fmt.Errorf("%w: step-up actions %q and %q share scope %q but not Applies and FreshMFA", ErrConfig, o.Action, r.Action, r.Scope)
+			return nil, fmt.Errorf("%w: step-up actions %q and %q share scope %q but not Applies and FreshMFA", session.ErrConfig, o.Action, r.Action, r.Scope)
 		}
 		p.rules[r.Action] = r
 		p.byScope[r.Scope] = r
@@ -144,12 +144,12 @@ func (p *Policy) Rule(a Action) (Rule, bool) {
 	return r, ok
 }
 
-// StepUpState is what the policy needs to know about a session.
-type StepUpState struct {
+// State is what the policy needs to know about a session.
+type State struct {
 	// SecondFactor: the user holds a verified second factor.
 	SecondFactor bool
 	// FreshMFA: the session proved a second factor within the freshness
-	// window (Claims.FreshMFA).
+	// window (session.Claims.FreshMFA).
 	FreshMFA bool
 }
 
@@ -158,7 +158,7 @@ type StepUpState struct {
 // the actions of scope. A scope that no rule uses is never required: no
 // guarded action needs it. This is the one decision both a step-up check
 // and the guard of each action use.
-func (p *Policy) Required(scope authkit.Scope, st StepUpState) bool {
+func (p *Policy) Required(scope authkit.Scope, st State) bool {
 	r, ok := p.byScope[scope]
 	if !ok {
 		return false
@@ -166,21 +166,9 @@ func (p *Policy) Required(scope authkit.Scope, st StepUpState) bool {
 	return required(r, st)
 }
 
-func required(r Rule, st StepUpState) bool {
+func required(r Rule, st State) bool {
 	if r.Applies == IfSecondFactor && !st.SecondFactor {
 		return false
 	}
 	return !(r.FreshMFA && st.FreshMFA)
-}
-
-// FreshMFA reports whether the session token proved a second factor
-// within window before now: its amr claim holds "mfa" (RFC 8176 §2) and
-// its auth_time is at most window old (and not in the future beyond
-// leeway). Tokens without these claims are never fresh.
-func (c *Claims) FreshMFA(now time.Time, window, leeway time.Duration) bool {
-	if c == nil || c.Kind&KindSession == 0 || c.AuthTime.IsZero() || !slices.Contains(c.AMR, AMRMultiFactor) {
-		return false
-	}
-	at := c.AuthTime
-	return !at.After(now.Add(leeway)) && now.Sub(at) <= window
 }

@@ -1,4 +1,4 @@
-package session_test
+package stepup_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 )
 
 // hasTOTP stands for mfa.Service.HasVerifiedDevice: every user holds a
 // TOTP device. A host passes its services' methods as they are:
 //
-//	session.StepUpConfig{Manager: m, HasSecondFactor: mfaSvc.HasVerifiedDevice,
+//	stepup.Config{Manager: m, HasSecondFactor: mfaSvc.HasVerifiedDevice,
 //		ConsumeMFAToken: mfaSvc.ConsumeToken, MFATokenInvalid: mfa.ErrTokenInvalid}
 func hasTOTP(context.Context, string) (bool, error) { return true, nil }
 
@@ -22,13 +23,13 @@ func hasTOTP(context.Context, string) (bool, error) { return true, nil }
 // proved its second factor minutes ago passes; the same session later
 // needs an elevated token and gets an RFC 9470 challenge; a step-up check
 // answers the same as the route.
-func ExampleStepUp() {
+func ExampleGuard() {
 	ctx := context.Background()
 	now := time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 	key, _ := session.GenerateKey(session.ES256)
 	keys, _ := session.NewKeySet(key)
 	m, _ := session.New(session.Config{Keys: keys, Issuer: "auth.example.com", Store: session.NewMemoryStore(), Now: func() time.Time { return now }})
-	g, err := session.NewStepUp(session.StepUpConfig{Manager: m, HasSecondFactor: hasTOTP})
+	g, err := stepup.New(stepup.Config{Manager: m, HasSecondFactor: hasTOTP})
 	if err != nil {
 		panic(err)
 	}
@@ -36,9 +37,9 @@ func ExampleStepUp() {
 	user := authkit.User{ID: "7f3e1c2a-5b6d-4e8f-9a0b-1c2d3e4f5a6b"}
 	pending, _ := m.Mint(ctx, user, session.MintOptions{MFAPending: true})
 	// The user typed a TOTP code: the session now records amr and auth_time.
-	tokens, _ := m.UpgradeMFA(ctx, pending.Claims, user, nil, session.AMROneTimePassword)
+	tokens, _ := m.UpgradeMFA(ctx, pending.Claims, user, nil, authkit.AMROneTimePassword)
 
-	enroll := session.Middleware(m, session.MiddlewareConfig{})(g.Require(session.ActionEnrollFactor)(
+	enroll := session.Middleware(m, session.MiddlewareConfig{})(g.Require(stepup.ActionEnrollFactor)(
 		http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
 	call := func() {
 		r := httptest.NewRequest("GET", "/users/mfa/register/totp", nil)
