@@ -57,6 +57,8 @@ type Service struct {
 }
 
 // New validates cfg and returns a Service.
+// A nil Config.Store is an error wrapping ErrConfig: pass NewMemoryStore
+// for one process.
 func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil {
 		return nil, fmt.Errorf("%w: Store is required", ErrConfig)

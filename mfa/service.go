@@ -120,6 +120,8 @@ type Service struct {
 }
 
 // New validates cfg and returns a Service.
+// A nil Config.Store is an error wrapping ErrConfig: pass NewMemoryStore
+// for one process.
 func New(cfg Config) (*Service, error) {
 	bad := func(msg string) (*Service, error) { return nil, fmt.Errorf("%w: %s", ErrConfig, msg) }
 	if cfg.Store == nil {

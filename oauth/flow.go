@@ -79,7 +79,8 @@ type Flow struct {
 }
 
 // New validates cfg and returns a Flow. It does no network I/O: generic
-// OpenID Connect providers are discovered on first use.
+// OpenID Connect providers are discovered on first use. A nil Config.Store
+// is an error wrapping ErrConfig: pass NewMemoryStore for one process.
 func New(cfg Config) (*Flow, error) {
 	if cfg.StateTTL < 0 || cfg.JWKSRefetchInterval < 0 || cfg.JWKSCacheTTL < 0 {
 		return nil, fmt.Errorf("%w: durations must not be negative", ErrConfig)

@@ -145,7 +145,9 @@ type Manager struct {
 	audiences map[string]struct{}
 }
 
-// New validates cfg, fills in defaults and returns a Manager.
+// New validates cfg, fills in defaults and returns a Manager. A nil
+// Config.Store is an error wrapping ErrConfig unless Config.Stateless is
+// set (NewMemoryStore serves one process).
 func New(cfg Config) (*Manager, error) {
 	if cfg.Keys == nil {
 		return nil, fmt.Errorf("%w: Keys is required", ErrConfig)

@@ -128,6 +128,8 @@ type Service struct {
 }
 
 // New validates cfg, fills in defaults and returns a Service.
+// A nil Config.Store is an error wrapping ErrConfig: pass NewMemoryStore
+// for one process.
 func New(cfg Config) (*Service, error) {
 	if len(cfg.HashKeys) == 0 {
 		return nil, fmt.Errorf("%w: HashKeys is required (at least one key of 32 bytes or more)", ErrConfig)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/authkit/authkit/devicebind"
 	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
 	"github.com/authkit/authkit/verification"
 )
@@ -55,7 +56,7 @@ func (s *server) buildServices(_ context.Context, opt serverOptions) error {
 	}
 	// The long-term cap on sends per destination lives in the store set's
 	// limiter, so that it is shared by every instance on one backend.
-	dailySends, err := s.stores.NewLimiter("verification-daily-sends", verification.DefaultDailySendRule())
+	dailySends, err := s.stores.Limits.Limiter(ratelimit.LimiterConfig{Name: "verification-daily-sends", Rule: verification.DefaultDailySendRule()})
 	if err != nil {
 		return err
 	}

@@ -120,7 +120,7 @@ func newServer(ctx context.Context, cfg config, opt serverOptions) (*server, err
 		if !isIPLimitBucket(name) {
 			return nil, &unknownLimitError{name}
 		}
-		if s.ipLimits[name], err = s.stores.NewLimiter("ip-"+name, rule); err != nil {
+		if s.ipLimits[name], err = s.stores.Limits.Limiter(ratelimit.LimiterConfig{Name: "ip-" + name, Rule: rule}); err != nil {
 			return nil, err
 		}
 	}

@@ -40,10 +40,9 @@ type storeSet struct {
 	Passkeys passkey.Store
 	// DeviceNonces holds the nonces of device-bound requests.
 	DeviceNonces devicebind.Store
-	// NewLimiter returns a limiter applying rule, for the per-IP limits;
-	// name distinguishes the limiters of one server (a shared backend
-	// namespaces its keys with it).
-	NewLimiter func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error)
+	// Limits hands out the per-IP limiters and the daily send cap by name
+	// (a shared backend namespaces its keys with it).
+	Limits ratelimit.Backend
 	// Close releases the backend's connections; nil for memory stores.
 	Close func() error
 }
@@ -59,9 +58,7 @@ func newMemoryStores(env string) *storeSet {
 		Accounts:     account.NewMemoryStore(),
 		Passkeys:     passkey.NewMemoryStore(),
 		DeviceNonces: devicebind.NewMemoryStore(),
-		NewLimiter: func(_ string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
-			return ratelimit.NewMemory(ratelimit.MemoryConfig{Rule: rule})
-		},
+		Limits:       &ratelimit.MemoryBackend{},
 	}
 }
 
@@ -119,10 +116,8 @@ func openPostgres(ctx context.Context, dsn, env, schema string, tune ...func(*pg
 		Accounts:     st.Accounts(),
 		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
-		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
-			return st.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule})
-		},
-		Close: func() error { pool.Close(); return nil },
+		Limits:       st,
+		Close:        func() error { pool.Close(); return nil },
 	}, nil
 }
 
@@ -158,9 +153,7 @@ func openRedis(ctx context.Context, url, env, prefix string) (*storeSet, error) 
 		Accounts:     st.Accounts(),
 		Passkeys:     st.Passkeys(),
 		DeviceNonces: st.DeviceNonces(),
-		NewLimiter: func(name string, rule ratelimit.Rule) (ratelimit.Limiter, error) {
-			return st.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule})
-		},
-		Close: client.Close,
+		Limits:       st,
+		Close:        client.Close,
 	}, nil
 }

@@ -235,17 +235,62 @@ func race(t *testing.T, n int, f func(i int)) {
 
 // RunBackendTests runs RunLimiterTests on the limiters of a Backend (a
 // store that hands out limiters, such as verification.Store or mfa.Store):
-// each limiter gets a fresh Name and the suite's clock.
+// each limiter gets a fresh Name and the suite's clock. It also checks that
+// a Name keeps the Rule it was first given (another Rule is ErrConfig).
 func RunBackendTests(t *testing.T, newBackend func(t *testing.T) ratelimit.Backend) {
 	t.Helper()
 	var n atomic.Int64
 	prefix := fmt.Sprintf("suite-%d-", time.Now().UnixNano())
+	nextName := func() string { return fmt.Sprintf("%s%d", prefix, n.Add(1)) }
 	RunLimiterTests(t, func(t *testing.T, rule ratelimit.Rule, now func() time.Time) ratelimit.Counter {
-		name := fmt.Sprintf("%s%d", prefix, n.Add(1))
-		l, err := newBackend(t).Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule, Now: now})
+		l, err := newBackend(t).Limiter(ratelimit.LimiterConfig{Name: nextName(), Rule: rule, Now: now})
 		if err != nil {
 			t.Fatal(err)
 		}
 		return l
 	})
+	t.Run("NameKeepsItsRule", func(t *testing.T) {
+		testNameKeepsItsRule(t, newBackend(t), nextName())
+	})
+}
+
+// testNameKeepsItsRule: one name is one set of keys, so a backend refuses
+// the name with another rule (ErrConfig) and changes nothing, while the
+// same rule again is accepted and shares the keys.
+func testNameKeepsItsRule(t *testing.T, b ratelimit.Backend, name string) {
+	c := clock.NewFake(start)
+	rule := ratelimit.Rule{Limit: 2, Window: time.Minute}
+	first, err := b.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule, Now: c.Now})
+	if err != nil {
+		t.Fatalf("first Limiter = %v", err)
+	}
+	others := map[string]ratelimit.Rule{
+		"another limit":   {Limit: 3, Window: time.Minute},
+		"another window":  {Limit: 2, Window: time.Hour},
+		"sliding":         {Sliding: true, Limit: 2, Window: time.Minute},
+		"with a cooldown": {Sliding: true, Limit: 2, Window: time.Minute, Cooldown: time.Second},
+	}
+	for what, other := range others {
+		if _, err := b.Limiter(ratelimit.LimiterConfig{Name: name, Rule: other, Now: c.Now}); !errors.Is(err, ratelimit.ErrConfig) {
+			t.Errorf("Limiter(%q, %s) after %s = %v, want ErrConfig", name, what, rule, err)
+		}
+	}
+	if _, err := b.Limiter(ratelimit.LimiterConfig{Name: "", Rule: rule}); !errors.Is(err, ratelimit.ErrConfig) {
+		t.Errorf("Limiter with an empty Name = %v, want ErrConfig", err)
+	}
+	again, err := b.Limiter(ratelimit.LimiterConfig{Name: name, Rule: rule, Now: c.Now})
+	if err != nil {
+		t.Fatalf("Limiter with the same name and rule again = %v, want nil", err)
+	}
+	// The refusals changed nothing: the two limiters share the first
+	// rule's two events per minute.
+	if d := allow(t, first, "k"); !d.Allowed || d.Remaining != 1 {
+		t.Fatalf("first limiter, event 1: %+v, want allowed with Remaining 1", d)
+	}
+	if d := allow(t, again, "k"); !d.Allowed || d.Remaining != 0 {
+		t.Fatalf("second limiter, event 2: %+v, want allowed with Remaining 0 (one set of keys)", d)
+	}
+	if d := allow(t, first, "k"); d.Allowed {
+		t.Fatalf("first limiter, event 3: %+v, want denied", d)
+	}
 }

@@ -84,7 +84,8 @@ type Syncer struct {
 
 // New validates cfg and returns a Syncer for m's key set. Call Sync once
 // at start-up (it publishes the first signer when the store is empty),
-// then Run in a goroutine.
+// then Run in a goroutine. A nil m or Config.Store is an error wrapping
+// session.ErrConfig.
 func New(m *session.Manager, cfg Config) (*Syncer, error) {
 	if m == nil || cfg.Store == nil {
 		return nil, fmt.Errorf("%w: keysync needs a Manager and a Store", session.ErrConfig)

@@ -4,6 +4,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/mfa/mfatest"
 	"github.com/authkit/authkit/oauth"
@@ -17,17 +19,29 @@ import (
 	"github.com/authkit/authkit/verification/verificationtest"
 )
 
-// Each suite runs in its own schema; its subtests share the store, which
+// Each suite runs in its own schema; its subtests share the tables, which
 // the suites allow (they use fresh ids throughout).
 
+// onPool is a fresh Store on pool: the tables are shared, the limiter
+// names handed out (Store.Limiter's rule check) are not, as the suites
+// expect of a new store.
+func onPool(t *testing.T, pool *pgxpool.Pool) *postgres.Store {
+	t.Helper()
+	s, err := postgres.New(pool, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
 func TestVerificationStore(t *testing.T) {
-	s, _ := newStore(t, postgres.Options{})
-	verificationtest.RunStoreTests(t, func(*testing.T) verification.Store { return s.Verifications() })
+	_, pool := newStore(t, postgres.Options{})
+	verificationtest.RunStoreTests(t, func(t *testing.T) verification.Store { return onPool(t, pool).Verifications() })
 }
 
 func TestMFAStore(t *testing.T) {
-	s, _ := newStore(t, postgres.Options{})
-	mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return s.MFA() })
+	_, pool := newStore(t, postgres.Options{})
+	mfatest.RunStoreTests(t, func(t *testing.T) mfa.Store { return onPool(t, pool).MFA() })
 }
 
 func TestSessionStore(t *testing.T) {

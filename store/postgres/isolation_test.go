@@ -191,10 +191,10 @@ func TestSuitesIsolation(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Run("verification", func(t *testing.T) {
-		verificationtest.RunStoreTests(t, func(*testing.T) verification.Store { return a.Verifications() })
+		verificationtest.RunStoreTests(t, func(t *testing.T) verification.Store { return onPool(t, pool).Verifications() })
 	})
 	t.Run("mfa", func(t *testing.T) {
-		mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return a.MFA() })
+		mfatest.RunStoreTests(t, func(t *testing.T) mfa.Store { return onPool(t, pool).MFA() })
 	})
 	t.Run("session", func(t *testing.T) {
 		sessiontest.RunStoreTests(t, func(*testing.T) session.Store { return a.Sessions() })

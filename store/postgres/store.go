@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -56,6 +57,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
 	now     func() time.Time
+	rules   sync.Map // limiter name → its ratelimit.Rule (Limiter)
 }
 
 // New returns a Store on pool, which the host owns (and closes). The pool's

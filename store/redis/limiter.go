@@ -41,9 +41,18 @@ var (
 // every key under cfg.Name. Limiters with different names never share
 // keys; processes that should share a limit use the same name and rule.
 // The clock is cfg.Now, else Options.Now.
+//
+// A name this Store already handed out with another Rule is an error
+// wrapping ErrConfig and ratelimit.ErrConfig, as with
+// ratelimit.MemoryBackend: two rules would count one set of keys. The
+// stored keys do not record their rule, so two processes (or two Store
+// values) giving one name different rules are not caught.
 func (s *Store) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	if r, loaded := s.rules.LoadOrStore(cfg.Name, cfg.Rule); loaded && r.(ratelimit.Rule) != cfg.Rule {
+		return nil, fmt.Errorf("%w: %w: limiter %q already has rule %s", ErrConfig, ratelimit.ErrConfig, cfg.Name, r)
 	}
 	l := &Limiter{s: s, name: enc(cfg.Name), rule: cfg.Rule, now: clock.Or(cfg.Now)}
 	if cfg.Now == nil {

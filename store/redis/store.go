@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -54,7 +55,8 @@ type Options struct {
 // that implement the store interfaces of the packages verification, mfa,
 // session, oauth, account, passkey and devicebind; Limiter returns a
 // ratelimit.Counter (Store is a ratelimit.Backend). A Store is safe for
-// concurrent use and holds no state of its own besides the client.
+// concurrent use and holds no state of its own besides the client and the
+// rule of each limiter name it handed out.
 type Store struct {
 	c      goredis.UniversalClient
 	prefix string
@@ -63,6 +65,7 @@ type Store struct {
 	// enforces the deadline (see run).
 	ctxAware bool
 	now      func() time.Time
+	rules    sync.Map // limiter name → its ratelimit.Rule (Limiter)
 }
 
 // New returns a Store on client, which the host creates (goredis.NewClient,
