@@ -14,11 +14,10 @@
 // A host with codes of its own (a wire format it must keep) matches its
 // exceptions first and falls back to [Lookup]; see the example.
 //
-// Write sends no WWW-Authenticate header, which a 401 needs (RFC 9110
-// §15.5.2): answer the token refusals of package session with
-// session.MiddlewareConfig.WriteError (its middleware's default), which
-// adds the RFC 6750 §3 challenge, and step-up refusals with
-// stepup.WriteError, which adds RFC 9470 §3's.
+// Write adds the WWW-Authenticate challenge a 401 needs (RFC 9110
+// §15.5.2) to the token refusals of package session (RFC 6750 §3, as
+// session.MiddlewareConfig.WriteError sends it) and to step-up refusals
+// (RFC 9470 §3, as stepup.WriteError sends it).
 //
 // Every exported sentinel of every package has a row: the status follows
 // RFC 9110 §15 (400 malformed input, 401 a missing or refused token as in

@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"strconv"
 	"time"
+
+	"github.com/authkit/authkit/session"
+	"github.com/authkit/authkit/session/stepup"
 )
 
 // Answer is how one error is answered over HTTP.
@@ -77,7 +80,9 @@ type Body struct {
 }
 
 // Write answers with Of(err): the status, a Retry-After header for a rate
-// limit that ends, Cache-Control: no-store, and a JSON Body. A nil err is
+// limit that ends, the WWW-Authenticate challenge of a token refusal (RFC
+// 6750 §3, or RFC 9470 §3 for a *stepup.Error), Cache-Control: no-store,
+// and a JSON Body. A nil err is
 // written as an internal error: a handler calls Write only on failure. It
 // returns the Answer written, for the host's log.
 func Write(w http.ResponseWriter, err error) Answer {
@@ -89,6 +94,9 @@ func Write(w http.ResponseWriter, err error) Answer {
 	if a.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(RetryAfterSeconds(a.RetryAfter)))
 	}
+	if ch := challenge(err); ch != "" {
+		h.Set("WWW-Authenticate", ch)
+	}
 	b, _ := json.Marshal(Body{Error: a.Message, Code: a.Code}) // two strings cannot fail
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -96,6 +104,16 @@ func Write(w http.ResponseWriter, err error) Answer {
 	w.WriteHeader(a.Status)
 	w.Write(append(b, '\n'))
 	return a
+}
+
+// challenge is the WWW-Authenticate value for err, "" when it is not a
+// token refusal. The rules live with the packages that refuse.
+func challenge(err error) string {
+	var su *stepup.Error
+	if errors.As(err, &su) {
+		return su.Challenge()
+	}
+	return session.MiddlewareConfig{}.Challenge(err)
 }
 
 // RetryAfterSeconds is d as the delta-seconds of a Retry-After header

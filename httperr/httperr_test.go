@@ -453,3 +453,46 @@ func TestRetryAfterSeconds(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteChallenge: Write sends the WWW-Authenticate challenge that
+// session's and stepup's own writers send for the same refusal, and none
+// for errors that are not token refusals.
+func TestWriteChallenge(t *testing.T) {
+	header := func(write func(http.ResponseWriter, *http.Request, error), err error) string {
+		w := httptest.NewRecorder()
+		write(w, httptest.NewRequest("GET", "/", nil), err)
+		return w.Header().Get("WWW-Authenticate")
+	}
+	ours := func(w http.ResponseWriter, _ *http.Request, err error) { Write(w, err) }
+	challenged := 0
+	for name, err := range sentinels {
+		want := ""
+		if strings.HasPrefix(name, "session.") {
+			want = header(session.MiddlewareConfig{}.WriteError, err)
+		}
+		if got := header(ours, err); got != want {
+			t.Errorf("%s: WWW-Authenticate %q, want %q", name, got, want)
+		}
+		if want != "" {
+			challenged++
+		}
+	}
+	if challenged < 5 {
+		t.Fatalf("only %d session sentinels carry a challenge", challenged)
+	}
+	for _, err := range []error{
+		&stepup.Error{Scope: authkit.ScopeCredentialLink, Err: session.ErrNoToken, MaxAge: 5 * time.Minute},
+		fmt.Errorf("route: %w", session.ErrNoToken),
+	} {
+		want := header(stepup.WriteError, err)
+		if want == "" {
+			t.Fatalf("%v: stepup wrote no challenge", err)
+		}
+		if got := header(ours, err); got != want {
+			t.Errorf("%v: WWW-Authenticate %q, want %q", err, got, want)
+		}
+	}
+	if got := header(ours, session.ErrNoToken); got != "Bearer" {
+		t.Errorf("no token: %q, want Bearer (RFC 6750 §3.1: no error code)", got)
+	}
+}

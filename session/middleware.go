@@ -259,21 +259,38 @@ func errorCode(err error) string {
 	return "internal_error"
 }
 
-// writeError is the default refusal of MiddlewareConfig.WriteError.
-func writeError(w http.ResponseWriter, r *http.Request, err error) {
-	status := httpStatus(err)
-	code := errorCode(err)
+// Challenge is the WWW-Authenticate value WriteError's default answer
+// sends for err (RFC 6750 §3): "Bearer" when no token was sent,
+// error="invalid_token" for any other token refusal, error=
+// "insufficient_scope" with the scope needed for ErrInsufficientScope,
+// and "" for errors that are not a token refusal. A host answering with
+// its own error writer (httperr.Write does) sets it from here.
+func (MiddlewareConfig) Challenge(err error) string { return challenge(err) }
+
+func challenge(err error) string {
 	switch {
+	case err == nil:
+		return ""
 	case errors.Is(err, ErrNoToken):
-		w.Header().Set("WWW-Authenticate", `Bearer`)
-	case status == http.StatusUnauthorized:
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token"`)
+		return `Bearer`
+	case httpStatus(err) == http.StatusUnauthorized:
+		return `Bearer error="invalid_token"`
 	case errors.Is(err, ErrInsufficientScope):
 		ch := `Bearer error="insufficient_scope"`
 		var se interface{ RequiredScope() authkit.Scope }
 		if errors.As(err, &se) && se.RequiredScope() != "" {
 			ch += `, scope="` + string(se.RequiredScope()) + `"`
 		}
+		return ch
+	}
+	return ""
+}
+
+// writeError is the default refusal of MiddlewareConfig.WriteError.
+func writeError(w http.ResponseWriter, r *http.Request, err error) {
+	status := httpStatus(err)
+	code := errorCode(err)
+	if ch := challenge(err); ch != "" {
 		w.Header().Set("WWW-Authenticate", ch)
 	}
 	msg := http.StatusText(status)
