@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/cputime"
 	"github.com/authkit/authkit/internal/keyedhash"
 	"github.com/authkit/authkit/internal/random"
 	"github.com/pquerna/otp"
@@ -208,7 +209,7 @@ const pairedChunk = 256
 // chunk's first index and length.
 func paired(b *testing.B, prepare func(first, n int), check, floor func(i int)) {
 	b.Helper()
-	now, release := threadClock()
+	now, release := cputime.Thread()
 	defer release()
 	var tCheck, tFloor time.Duration
 	b.ReportAllocs()

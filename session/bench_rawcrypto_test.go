@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/cputime"
 	"github.com/authkit/authkit/session"
 )
 
@@ -91,7 +92,7 @@ func BenchmarkPairedRawCrypto(b *testing.B) {
 			{"verify-minified", verify(s.tokens.MinifiedJWT), rawVerify(s.tokens.MinifiedJWT)},
 		} {
 			b.Run(string(alg)+"/"+tc.name, func(b *testing.B) {
-				cpu, release := threadClock()
+				cpu, release := cputime.Thread()
 				defer release()
 				var ours, raw, oursCPU, rawCPU []time.Duration
 				for b.Loop() {

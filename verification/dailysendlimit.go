@@ -2,6 +2,7 @@ package verification
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -97,6 +98,38 @@ func (s *Service) reserveSend(ctx context.Context, d destination) error {
 		err := dec.ErrAs(ErrRateLimited)
 		s.logRefused(ctx, d, err)
 		return err
+	}
+	return nil
+}
+
+// createLimited is reserveSend followed by Store.Create, in one atomic
+// step when the Store is a LimitedCreator that can decide the limiters.
+func (s *Service) createLimited(ctx context.Context, d destination, rec Record) error {
+	if lc, ok := s.cfg.Store.(LimitedCreator); ok && len(s.limits) > 0 {
+		refused, dec, err := lc.CreateLimited(ctx, rec, d.limitKey(), s.limits)
+		switch {
+		case errors.Is(err, errors.ErrUnsupported):
+			// Not the store's own limiters: one by one below.
+		case errors.Is(err, ErrDuplicate):
+			return fmt.Errorf("verification: storing: %w", err)
+		case err != nil:
+			// Fail closed: no decision, no send.
+			err = fmt.Errorf("%w: %w", ErrSendLimitUnavailable, err)
+			s.logRefused(ctx, d, err)
+			return err
+		case refused >= 0:
+			err := dec.ErrAs(ErrRateLimited)
+			s.logRefused(ctx, d, err)
+			return err
+		default:
+			return nil
+		}
+	}
+	if err := s.reserveSend(ctx, d); err != nil {
+		return err
+	}
+	if err := s.cfg.Store.Create(ctx, rec); err != nil {
+		return fmt.Errorf("verification: storing: %w", err)
 	}
 	return nil
 }

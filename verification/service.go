@@ -123,6 +123,7 @@ type Service struct {
 	hashers []*keyedhash.Hasher // one per hash key, newest first
 	sends   ratelimit.Limiter   // SendLimit, SendWindow and Cooldown; nil = none
 	daily   ratelimit.Limiter   // nil = no daily cap
+	limits  []ratelimit.Limiter // sends and daily, those not nil, in that order
 	now     func() time.Time
 }
 
@@ -191,6 +192,11 @@ func New(cfg Config) (*Service, error) {
 		return nil, err
 	}
 	s.daily = daily
+	for _, l := range []ratelimit.Limiter{s.sends, s.daily} {
+		if l != nil {
+			s.limits = append(s.limits, l)
+		}
+	}
 	s.now = cfg.Now
 	if s.now == nil {
 		s.now = time.Now
@@ -255,9 +261,6 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 		return Started{}, err
 	}
 	now := s.now()
-	if err := s.reserveSend(ctx, d); err != nil {
-		return Started{}, err
-	}
 	exp := now.Add(s.cfg.TTL)
 	rec := Record{
 		ID: id, Channel: d.channel, Destination: d.to,
@@ -267,8 +270,8 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 	if d.channel == ChannelSMS {
 		rec.PhoneCountryCode, rec.PhoneNational, rec.PhoneRegion = d.phone.CallingCode, d.phone.NationalNumber, d.phone.Region
 	}
-	if err := s.cfg.Store.Create(ctx, rec); err != nil {
-		return Started{}, fmt.Errorf("verification: storing: %w", err)
+	if err := s.createLimited(ctx, d, rec); err != nil {
+		return Started{}, err
 	}
 	if err := s.deliver(ctx, sender, d, id, code, exp); err != nil {
 		return Started{}, err
@@ -472,6 +475,25 @@ func (s *Service) Check(ctx context.Context, id, code string) (authkit.VerifiedC
 // whether it is known to be in canonical form, so that a consumer such as
 // account.Service.FindOrCreateProven need not validate it again.
 func (s *Service) Prove(ctx context.Context, id, code string) (Proof, error) {
+	return s.prove(ctx, "", id, code)
+}
+
+// ProveOn is [Service.Prove] for a verification started on channel ch
+// only, for an API whose routes are per channel: one started on the other
+// channel (or on none, for an unknown ch) is ErrNotFound, and the
+// submission neither counts as one of its attempts nor uses it up. On a
+// Store that is a [ChannelAttempter] the channel is checked in the
+// attempt's atomic step; on another the record is read first (its channel
+// never changes, so that is not a race).
+func (s *Service) ProveOn(ctx context.Context, ch Channel, id, code string) (Proof, error) {
+	if ch != ChannelSMS && ch != ChannelEmail {
+		return Proof{}, ErrNotFound
+	}
+	return s.prove(ctx, ch, id, code)
+}
+
+// prove is Prove ("" for ch) and ProveOn.
+func (s *Service) prove(ctx context.Context, ch Channel, id, code string) (Proof, error) {
 	code, ok := otpcode.Normalize(code, s.cfg.CodeLength)
 	if !ok {
 		return Proof{}, ErrInvalidCode
@@ -488,9 +510,31 @@ func (s *Service) Prove(ctx context.Context, id, code string) (Proof, error) {
 	for _, h := range s.hashers {
 		cands = append(cands, h.Sum(id, code))
 	}
-	rec, err := s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
+	var (
+		rec Record
+		err error
+	)
+	ca, oneStep := s.cfg.Store.(ChannelAttempter)
+	switch {
+	case ch == "":
+		rec, err = s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
+	case oneStep:
+		rec, err = ca.AttemptOn(ctx, ch, id, cands, s.now(), s.cfg.MaxAttempts)
+	default:
+		// A failed read (unknown id, a store error) is left to Attempt to
+		// report.
+		if r, gerr := s.cfg.Store.Get(ctx, id); gerr == nil && r.Channel != ch {
+			return Proof{}, ErrNotFound
+		}
+		rec, err = s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
+	}
 	if err != nil {
 		return Proof{}, err
+	}
+	if ch != "" && rec.Channel != ch {
+		// Only after a failed read: the other channel's proof is refused
+		// all the same.
+		return Proof{}, ErrNotFound
 	}
 	return Proof{cred: Credential(rec), canonical: canonicalRecord(rec)}, nil
 }

@@ -102,3 +102,30 @@ type Store interface {
 	// share their state across every Service on the store.
 	ratelimit.Backend
 }
+
+// LimitedCreator is an optional capability of a Store: Start asks a Store
+// that has it for the send limits and the new record in one atomic step
+// (on store/postgres, one statement and one round trip instead of three).
+type LimitedCreator interface {
+	// CreateLimited asks each limiter of limits, in order, for one event
+	// on key, stopping at the first that refuses, and then, if none
+	// refused, stores rec as Create does. It returns the index in limits
+	// of the limiter that refused and its Decision, or -1 once rec is
+	// stored; ErrDuplicate if rec's id is taken. Events counted before a
+	// refusal or a duplicate stay counted, as when the limiters are asked
+	// one by one. When a limiter is not one the store can decide itself
+	// (not of its own backend), it does nothing and returns an error
+	// wrapping errors.ErrUnsupported: the caller then asks the limiters
+	// and calls Create.
+	CreateLimited(ctx context.Context, rec Record, key string, limits []ratelimit.Limiter) (refused int, d ratelimit.Decision, err error)
+}
+
+// ChannelAttempter is an optional capability of a Store: Service.ProveOn
+// asks a Store that has it to check the record's channel in the attempt's
+// atomic step (on store/postgres, one round trip) instead of reading the
+// record first.
+type ChannelAttempter interface {
+	// AttemptOn is Attempt for a record started on channel ch: a record
+	// of another channel is ErrNotFound and is left unchanged.
+	AttemptOn(ctx context.Context, ch Channel, id string, candidates [][]byte, now time.Time, maxAttempts int) (Record, error)
+}

@@ -290,17 +290,11 @@ func (s *server) proveSubmission(r *http.Request, ch verification.Channel) (veri
 	if _, err := parseRequestedScopes(body.RequestedScopes); err != nil {
 		return verification.Proof{}, body, err
 	}
-	if err := s.sameChannel(r.Context(), body.VerificationUUID, ch); err != nil {
-		return verification.Proof{}, body, err
-	}
-	p, err := s.codes.Prove(r.Context(), body.VerificationUUID, string(body.VerificationToken))
+	// A verification of the other channel is unknown on this route: it
+	// must neither burn its attempts nor be used up here.
+	p, err := s.codes.ProveOn(r.Context(), ch, body.VerificationUUID, string(body.VerificationToken))
 	if err != nil {
 		return p, body, classifyVerification(err, ch)
-	}
-	if f := p.Credential().Format; f == authkit.FormatPhoneNumber && ch != verification.ChannelSMS ||
-		f == authkit.FormatEmail && ch != verification.ChannelEmail {
-		// sameChannel lets a failed lookup through: still checked here.
-		return verification.Proof{}, body, classifyVerification(verification.ErrNotFound, ch)
 	}
 	return p, body, nil
 }

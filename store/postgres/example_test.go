@@ -82,6 +82,7 @@ func ExampleMigrations() {
 	// 7 0007_device_nonces.sql
 	// 8 0008_ratelimit_sliding.sql
 	// 9 0009_mfa_device_owners.sql
+	// 10 0010_one_trip_writes.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN

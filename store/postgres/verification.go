@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -58,6 +59,68 @@ func (v *VerificationStore) Create(ctx context.Context, r verification.Record) e
 		}
 		return nil
 	})
+}
+
+var _ verification.LimitedCreator = (*VerificationStore)(nil)
+
+// CreateLimited implements verification.LimitedCreator in one statement,
+// a call of authkit_verification_create: the limiters' events and the
+// insert are one transaction and one round trip. Each limiter must be a
+// *Limiter of this Store (else errors.ErrUnsupported); each decides at
+// its own clock, as its Allow does.
+func (v *VerificationStore) CreateLimited(ctx context.Context, r verification.Record, key string, limits []ratelimit.Limiter) (int, ratelimit.Decision, error) {
+	if r.ID == "" {
+		return -1, ratelimit.Decision{}, ErrInvalidArgument
+	}
+	n := len(limits)
+	var (
+		names   = make([]string, n)
+		sliding = make([]bool, n)
+		// now, limit, window, cooldown, lifetime, interval, span
+		nums = [7][]int64{}
+	)
+	for j := range nums {
+		nums[j] = make([]int64, n)
+	}
+	for i, l := range limits {
+		pl, ok := l.(*Limiter)
+		if !ok || pl.s.pool != v.s.pool {
+			return -1, ratelimit.Decision{}, fmt.Errorf("postgres: limiter %d is not of this store: %w", i, errors.ErrUnsupported)
+		}
+		names[i], sliding[i] = pl.name, pl.rule.Sliding
+		for j, x := range [7]int64{pl.now().UnixNano(), int64(pl.rule.Limit), int64(pl.rule.Window),
+			int64(pl.rule.Cooldown), int64(pl.rule.Lifetime), pl.interval, pl.span} {
+			nums[j][i] = x
+		}
+	}
+	refused, d := -1, ratelimit.Decision{}
+	err := v.s.run(ctx, "verification create", func(ctx context.Context) error {
+		var (
+			ref     int
+			wait    int64
+			created bool
+		)
+		err := v.s.pool.QueryRow(ctx, `SELECT refused, wait, created FROM authkit_verification_create(
+				$1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
+				$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
+			names, dbKey(key), nums[0], sliding, nums[1], nums[2], nums[3], nums[4], nums[5], nums[6],
+			r.ID, string(r.Channel), r.Destination, r.PhoneCountryCode, r.PhoneNational, r.PhoneRegion,
+			nonNil(r.CodeHash), r.Attempts, r.Sends, r.CreatedAt, r.SentAt, r.ExpiresAt, r.PurgeAt, nullTime(r.UsedAt),
+		).Scan(&ref, &wait, &created)
+		switch {
+		case err != nil:
+			return err
+		case ref > 0:
+			refused, d = ref-1, ratelimit.Decision{RetryAfter: time.Duration(wait)}
+		case !created:
+			return decided(verification.ErrDuplicate)
+		}
+		return nil
+	})
+	if err != nil {
+		return -1, ratelimit.Decision{}, err
+	}
+	return refused, d, nil
 }
 
 // Get implements verification.Store.
@@ -157,6 +220,23 @@ func (v *VerificationStore) ReplaceCode(ctx context.Context, id string, codeHash
 // code sets used_at, a wrong one adds an attempt, and neither happens unless
 // the verification is unused, unexpired and below maxAttempts.
 func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [][]byte, now time.Time, maxAttempts int) (verification.Record, error) {
+	return v.attempt(ctx, "", id, candidates, now, maxAttempts)
+}
+
+var _ verification.ChannelAttempter = (*VerificationStore)(nil)
+
+// AttemptOn implements verification.ChannelAttempter: Attempt's statement
+// with the channel in its conditions, so a record of another channel is
+// neither read nor changed.
+func (v *VerificationStore) AttemptOn(ctx context.Context, ch verification.Channel, id string, candidates [][]byte, now time.Time, maxAttempts int) (verification.Record, error) {
+	if ch == "" {
+		return verification.Record{}, verification.ErrNotFound
+	}
+	return v.attempt(ctx, ch, id, candidates, now, maxAttempts)
+}
+
+// attempt is Attempt (ch "") and AttemptOn.
+func (v *VerificationStore) attempt(ctx context.Context, ch verification.Channel, id string, candidates [][]byte, now time.Time, maxAttempts int) (verification.Record, error) {
 	if candidates == nil {
 		candidates = [][]byte{}
 	}
@@ -170,17 +250,18 @@ func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [
 		)
 		row := v.s.pool.QueryRow(ctx, `
 			WITH cur AS (
-				SELECT used_at, expires_at, attempts FROM authkit_verifications WHERE id = $1
+				SELECT used_at, expires_at, attempts FROM authkit_verifications
+				WHERE id = $1 AND ($5 = '' OR channel = $5)
 			), upd AS (
 				UPDATE authkit_verifications
 				SET attempts = attempts + CASE WHEN code_hash = ANY($2::bytea[]) THEN 0 ELSE 1 END,
 				    used_at = CASE WHEN code_hash = ANY($2::bytea[]) THEN $3 ELSE NULL END
-				WHERE id = $1 AND used_at IS NULL AND expires_at > $3 AND attempts < $4
+				WHERE id = $1 AND ($5 = '' OR channel = $5) AND used_at IS NULL AND expires_at > $3 AND attempts < $4
 				RETURNING `+verificationCols+`
 			)
 			SELECT cur.used_at, cur.expires_at, cur.attempts, `+updVerificationCols+`
 			FROM (SELECT 1) AS one LEFT JOIN cur ON true LEFT JOIN upd ON true`,
-			id, candidates, now, maxAttempts)
+			id, candidates, now, maxAttempts, string(ch))
 		if err := row.Scan(append([]any{&curUsed, &curExp, &curAttempts}, u.targets()...)...); err != nil {
 			return err
 		}
