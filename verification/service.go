@@ -125,6 +125,8 @@ type Service struct {
 	daily   ratelimit.Limiter   // nil = no daily cap
 	limits  []ratelimit.Limiter // sends and daily, those not nil, in that order
 	now     func() time.Time
+	// attempter is Store's optional one-step channel check, nil if none.
+	attempter ChannelAttempter
 }
 
 // New validates cfg, fills in defaults and returns a Service.
@@ -202,6 +204,7 @@ func New(cfg Config) (*Service, error) {
 		s.now = time.Now
 	}
 	s.cfg = cfg
+	s.attempter, _ = cfg.Store.(ChannelAttempter)
 	return s, nil
 }
 
@@ -467,8 +470,11 @@ func (s *Service) deliver(ctx context.Context, sender Sender, d destination, id,
 // Errors: ErrInvalidCode (not CodeLength digits; no attempt counted),
 // ErrNotFound, ErrAlreadyUsed, ErrExpired, ErrTooManyAttempts, ErrWrongCode.
 func (s *Service) Check(ctx context.Context, id, code string) (authkit.VerifiedCredential, error) {
-	p, err := s.Prove(ctx, id, code)
-	return p.Credential(), err
+	rec, err := s.attempt(ctx, "", id, code)
+	if err != nil {
+		return authkit.VerifiedCredential{}, err
+	}
+	return Credential(rec), nil
 }
 
 // Prove is [Service.Check] returning a [Proof]: the same credential, and
@@ -494,19 +500,27 @@ func (s *Service) ProveOn(ctx context.Context, ch Channel, id, code string) (Pro
 
 // prove is Prove ("" for ch) and ProveOn.
 func (s *Service) prove(ctx context.Context, ch Channel, id, code string) (Proof, error) {
+	rec, err := s.attempt(ctx, ch, id, code)
+	if err != nil {
+		return Proof{}, err
+	}
+	return Proof{cred: Credential(rec), canonical: canonicalRecord(rec)}, nil
+}
+
+// attempt checks code against verification id ("" for ch: either
+// channel) and returns the record it used up.
+func (s *Service) attempt(ctx context.Context, ch Channel, id, code string) (Record, error) {
 	code, ok := otpcode.Normalize(code, s.cfg.CodeLength)
 	if !ok {
-		return Proof{}, ErrInvalidCode
+		return Record{}, ErrInvalidCode
 	}
 	id, ok = canonicalID(id)
 	if !ok {
-		return Proof{}, ErrNotFound
+		return Record{}, ErrNotFound
 	}
-	var buf [2][]byte // one or two hash keys: no slice allocation
-	cands := buf[:0]
-	if len(s.hashers) > len(buf) {
-		cands = make([][]byte, 0, len(s.hashers))
-	}
+	// Sized exactly: cands escapes through the Store interface, so a
+	// larger stack array would only move to the heap whole.
+	cands := make([][]byte, 0, len(s.hashers))
 	for _, h := range s.hashers {
 		cands = append(cands, h.Sum(id, code))
 	}
@@ -514,7 +528,7 @@ func (s *Service) prove(ctx context.Context, ch Channel, id, code string) (Proof
 		rec Record
 		err error
 	)
-	ca, oneStep := s.cfg.Store.(ChannelAttempter)
+	ca, oneStep := s.attempter, s.attempter != nil
 	switch {
 	case ch == "":
 		rec, err = s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
@@ -524,19 +538,19 @@ func (s *Service) prove(ctx context.Context, ch Channel, id, code string) (Proof
 		// A failed read (unknown id, a store error) is left to Attempt to
 		// report.
 		if r, gerr := s.cfg.Store.Get(ctx, id); gerr == nil && r.Channel != ch {
-			return Proof{}, ErrNotFound
+			return Record{}, ErrNotFound
 		}
 		rec, err = s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
 	}
 	if err != nil {
-		return Proof{}, err
+		return Record{}, err
 	}
 	if ch != "" && rec.Channel != ch {
 		// Only after a failed read: the other channel's proof is refused
 		// all the same.
-		return Proof{}, ErrNotFound
+		return Record{}, ErrNotFound
 	}
-	return Proof{cred: Credential(rec), canonical: canonicalRecord(rec)}, nil
+	return rec, nil
 }
 
 // Credential returns the credential a used verification proves.
