@@ -81,17 +81,7 @@ func bench(b *testing.B, writes *atomic.Int64, clients int, op func(ctx context.
 // benchStore returns a migrated store in a fresh schema and its round-trip
 // counter.
 func benchStore(b *testing.B) (*postgres.Store, *atomic.Int64) {
-	dsn := testDSN(b)
-	schema := newSchema(b, dsn)
-	pool, writes := newCountingPool(b, dsn, schema, 16)
-	s, err := postgres.New(pool, postgres.Options{})
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := s.Migrate(context.Background()); err != nil {
-		b.Fatal(err)
-	}
-	return s, writes
+	return newCountingStore(b, 16)
 }
 
 func BenchmarkRawFloor(b *testing.B) {

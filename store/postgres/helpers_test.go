@@ -119,6 +119,23 @@ func newCountingPool(t testing.TB, dsn, schema string, maxConns int32) (*pgxpool
 	return pool, writes
 }
 
+// newCountingStore returns a migrated Store in a fresh schema of the
+// shared server, on a pool of maxConns connections, and the pool's
+// round-trip counter (see newCountingPool).
+func newCountingStore(t testing.TB, maxConns int32) (*postgres.Store, *atomic.Int64) {
+	t.Helper()
+	dsn := testDSN(t)
+	pool, writes := newCountingPool(t, dsn, newSchema(t, dsn), maxConns)
+	s, err := postgres.New(pool, postgres.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Migrate(context.Background()); err != nil {
+		t.Fatalf("Migrate: %v", err)
+	}
+	return s, writes
+}
+
 // newStore returns a migrated Store in a fresh schema of the shared server.
 func newStore(t testing.TB, opts postgres.Options) (*postgres.Store, *pgxpool.Pool) {
 	t.Helper()

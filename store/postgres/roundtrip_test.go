@@ -12,7 +12,6 @@ import (
 	"github.com/authkit/authkit/oauth"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/session"
-	"github.com/authkit/authkit/store/postgres"
 	"github.com/authkit/authkit/verification"
 )
 
@@ -21,16 +20,8 @@ import (
 // the operation's statements are prepared: each operation runs once to
 // warm up, then once measured, on the success path and on a refusal.
 func TestRoundTrips(t *testing.T) {
-	dsn := testDSN(t)
-	pool, writes := newCountingPool(t, dsn, newSchema(t, dsn), 1)
-	s, err := postgres.New(pool, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, writes := newCountingStore(t, 1)
 	ctx := context.Background()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	v, m, ss, st := s.Verifications(), s.MFA(), s.Sessions(), s.OAuthStates()
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 	lim, err := s.Limiter(ratelimit.LimiterConfig{Name: "rt", Rule: ratelimit.Rule{Limit: 1, Window: time.Hour}})

@@ -30,16 +30,8 @@ func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t
 // a Service on the memory store does, asking its limiters one by one: the
 // same refusals, by the same limit, with the same RetryAfter.
 func TestCreateLimitedMatchesOneByOne(t *testing.T) {
-	dsn := testDSN(t)
-	pool, writes := newCountingPool(t, dsn, newSchema(t, dsn), 2)
-	s, err := postgres.New(pool, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, writes := newCountingStore(t, 2)
 	ctx := context.Background()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	base := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
 	clk := &testClock{t: base}
 	daily := ratelimit.Rule{Limit: 4, Window: 24 * time.Hour}
@@ -259,16 +251,8 @@ func testCreateLimitedConcurrent(t *testing.T, s *postgres.Store) {
 // trip: a record of the other channel is ErrNotFound and stays untouched,
 // whatever the code; on its own channel AttemptOn decides as Attempt.
 func TestAttemptOn(t *testing.T) {
-	dsn := testDSN(t)
-	pool, writes := newCountingPool(t, dsn, newSchema(t, dsn), 1)
-	s, err := postgres.New(pool, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, writes := newCountingStore(t, 1)
 	ctx := context.Background()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	v := s.Verifications()
 	now := time.Now().UTC().Truncate(time.Second)
 	const id = "00000000-0000-4000-8000-0000000000a1"
