@@ -64,14 +64,8 @@ func TestAccountLockOrder(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	s, err := postgres.New(pool, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := migrated(t, pool, postgres.Options{})
 	ctx := context.Background()
-	if _, err := s.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
 	a := s.Accounts()
 	now := time.Date(2026, 11, 22, 18, 0, 0, 0, time.UTC)
 	cred := func(addr string) account.Credential {

@@ -371,13 +371,7 @@ func TestFaultServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	s, err := postgres.New(pool, postgres.Options{Timeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Migrate(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	s := migrated(t, pool, postgres.Options{Timeout: 5 * time.Second})
 	f := seed(t, s)
 	ops := f.ops(t)
 	// The test server runs with synchronous_commit=off and stops with

@@ -126,14 +126,7 @@ func newCountingStore(t testing.TB, maxConns int32) (*postgres.Store, *atomic.In
 	t.Helper()
 	dsn := testDSN(t)
 	pool, writes := newCountingPool(t, dsn, newSchema(t, dsn), maxConns)
-	s, err := postgres.New(pool, postgres.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := s.Migrate(context.Background()); err != nil {
-		t.Fatalf("Migrate: %v", err)
-	}
-	return s, writes
+	return migrated(t, pool, postgres.Options{}), writes
 }
 
 // newStore returns a migrated Store in a fresh schema of the shared server.
@@ -141,6 +134,12 @@ func newStore(t testing.TB, opts postgres.Options) (*postgres.Store, *pgxpool.Po
 	t.Helper()
 	dsn := testDSN(t)
 	pool := newPool(t, dsn, newSchema(t, dsn), 16)
+	return migrated(t, pool, opts), pool
+}
+
+// migrated returns a Store on pool with opts, its migrations applied.
+func migrated(t testing.TB, pool *pgxpool.Pool, opts postgres.Options) *postgres.Store {
+	t.Helper()
 	s, err := postgres.New(pool, opts)
 	if err != nil {
 		t.Fatal(err)
@@ -148,7 +147,7 @@ func newStore(t testing.TB, opts postgres.Options) (*postgres.Store, *pgxpool.Po
 	if _, err := s.Migrate(context.Background()); err != nil {
 		t.Fatalf("Migrate: %v", err)
 	}
-	return s, pool
+	return s
 }
 
 // Fixed instants for tests that do not care about expiry.
