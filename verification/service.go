@@ -528,12 +528,11 @@ func (s *Service) attempt(ctx context.Context, ch Channel, id, code string) (Rec
 		rec Record
 		err error
 	)
-	ca, oneStep := s.attempter, s.attempter != nil
 	switch {
 	case ch == "":
 		rec, err = s.cfg.Store.Attempt(ctx, id, cands, s.now(), s.cfg.MaxAttempts)
-	case oneStep:
-		rec, err = ca.AttemptOn(ctx, ch, id, cands, s.now(), s.cfg.MaxAttempts)
+	case s.attempter != nil:
+		rec, err = s.attempter.AttemptOn(ctx, ch, id, cands, s.now(), s.cfg.MaxAttempts)
 	default:
 		// A failed read (unknown id, a store error) is left to Attempt to
 		// report.
