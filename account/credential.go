@@ -80,12 +80,21 @@ func keyWith(formats map[authkit.CredentialFormat]KeyFunc, c authkit.VerifiedCre
 	if key == "" {
 		return c, "", fmt.Errorf("%w: empty key", ErrInvalidCredential)
 	}
-	key = string(c.Format) + ":" + key
-	if !isPrintable(key, MaxKeyLen) {
-		return c, "", fmt.Errorf("%w: key over %d bytes or not printable", ErrInvalidCredential, MaxKeyLen)
+	if key, err = formatKey(c.Format, key); err != nil {
+		return c, "", err
 	}
 	canonical.Format = c.Format
 	return canonical, key, nil
+}
+
+// formatKey is key with its format's prefix, so that keys of different
+// formats never collide, checked against MaxKeyLen.
+func formatKey(f authkit.CredentialFormat, key string) (string, error) {
+	key = string(f) + ":" + key
+	if !isPrintable(key, MaxKeyLen) {
+		return "", fmt.Errorf("%w: key over %d bytes or not printable", ErrInvalidCredential, MaxKeyLen)
+	}
+	return key, nil
 }
 
 var builtinFormats = map[authkit.CredentialFormat]KeyFunc{
@@ -108,15 +117,19 @@ func phoneKey(c authkit.VerifiedCredential) (authkit.VerifiedCredential, string,
 	if err != nil {
 		return c, "", fmt.Errorf("%w: %w", ErrInvalidCredential, err)
 	}
-	out := authkit.VerifiedCredential{
+	return phoneCredential(n.CallingCode, n.NationalNumber, n.Region, n.E164), n.E164, nil
+}
+
+// phoneCredential is the stored form of a validated phone number.
+func phoneCredential(callingCode, national, region, e164 string) authkit.VerifiedCredential {
+	return authkit.VerifiedCredential{
 		Format:           authkit.FormatPhoneNumber,
-		PhoneNumber:      n.NationalNumber,
-		PhoneCountryCode: n.CallingCode,
-		IsoCountryCode:   n.Region,
-		PublicIdentifier: n.E164,
+		PhoneNumber:      national,
+		PhoneCountryCode: callingCode,
+		IsoCountryCode:   region,
+		PublicIdentifier: e164,
 		SignInEnabled:    true,
 	}
-	return out, n.E164, nil
 }
 
 func emailKey(c authkit.VerifiedCredential) (authkit.VerifiedCredential, string, error) {
@@ -124,8 +137,12 @@ func emailKey(c authkit.VerifiedCredential) (authkit.VerifiedCredential, string,
 	if err != nil {
 		return c, "", fmt.Errorf("%w: %w", ErrInvalidCredential, err)
 	}
-	out := authkit.VerifiedCredential{Format: authkit.FormatEmail, Email: e, PublicIdentifier: e, SignInEnabled: true}
-	return out, e, nil
+	return emailCredential(e), e, nil
+}
+
+// emailCredential is the stored form of a normalized address.
+func emailCredential(e string) authkit.VerifiedCredential {
+	return authkit.VerifiedCredential{Format: authkit.FormatEmail, Email: e, PublicIdentifier: e, SignInEnabled: true}
 }
 
 func oauthKey(c authkit.VerifiedCredential) (authkit.VerifiedCredential, string, error) {

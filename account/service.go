@@ -108,6 +108,12 @@ func (s *Service) credential(c authkit.VerifiedCredential) (Credential, error) {
 	if err != nil {
 		return Credential{}, err
 	}
+	return s.stored(canonical, key)
+}
+
+// stored is a keyed credential with a new id and without the fields the
+// store keeps per user rather than as presented.
+func (s *Service) stored(canonical authkit.VerifiedCredential, key string) (Credential, error) {
 	id, err := random.UUID(s.cfg.Rand)
 	if err != nil {
 		return Credential{}, err
@@ -131,29 +137,17 @@ func (s *Service) provenCredential(p verification.Proof) (Credential, error) {
 	var out authkit.VerifiedCredential
 	switch c.Format {
 	case authkit.FormatPhoneNumber:
-		out = authkit.VerifiedCredential{
-			Format:           authkit.FormatPhoneNumber,
-			PhoneNumber:      c.PhoneNumber,
-			PhoneCountryCode: c.PhoneCountryCode,
-			IsoCountryCode:   c.IsoCountryCode,
-			PublicIdentifier: c.PublicIdentifier,
-			SignInEnabled:    true,
-		}
+		out = phoneCredential(c.PhoneCountryCode, c.PhoneNumber, c.IsoCountryCode, c.PublicIdentifier)
 	case authkit.FormatEmail:
-		out = authkit.VerifiedCredential{Format: authkit.FormatEmail, Email: c.Email, PublicIdentifier: c.Email, SignInEnabled: true}
+		out = emailCredential(c.Email)
 	default:
 		return s.credential(c)
 	}
-	key := string(c.Format) + ":" + out.PublicIdentifier
-	if !isPrintable(key, MaxKeyLen) {
-		return Credential{}, fmt.Errorf("%w: key over %d bytes or not printable", ErrInvalidCredential, MaxKeyLen)
-	}
-	id, err := random.UUID(s.cfg.Rand)
+	key, err := formatKey(c.Format, out.PublicIdentifier)
 	if err != nil {
 		return Credential{}, err
 	}
-	out.ID = id
-	return Credential{Key: key, VerifiedCredential: out}, nil
+	return s.stored(out, key)
 }
 
 // stamp is now at the millisecond precision of the API's timestamps.
