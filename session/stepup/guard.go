@@ -271,8 +271,17 @@ func (g *Guard) Policy() *Policy { return g.policy }
 // FreshFor returns the freshness window.
 func (g *Guard) FreshFor() time.Duration { return g.cfg.FreshFor }
 
-// pendingErr refuses an MFA-pending session: it lacks user:basic.
-func pendingErr() error { return pendingError{} }
+// checkSession refuses a missing session and an MFA-pending one (it
+// lacks user:basic).
+func checkSession(sess *session.Claims) error {
+	switch {
+	case sess == nil:
+		return session.ErrNoToken
+	case sess.MFAPending():
+		return pendingError{}
+	}
+	return nil
+}
 
 // pendingError matches session.ErrInsufficientScope and names the scope
 // missing, as session's own scope refusals do, so the default answer is
@@ -290,11 +299,8 @@ func (pendingError) RequiredScope() authkit.Scope { return authkit.ScopeUserBasi
 // user's factors up only when the rule depends on them. sess must be a
 // fully authenticated session: an MFA-pending one is refused.
 func (g *Guard) state(ctx context.Context, sess *session.Claims, r Rule) (State, error) {
-	if sess == nil {
-		return State{}, session.ErrNoToken
-	}
-	if sess.MFAPending() {
-		return State{}, pendingErr()
+	if err := checkSession(sess); err != nil {
+		return State{}, err
 	}
 	var st State
 	if r.Applies == IfSecondFactor {
@@ -315,13 +321,7 @@ func (g *Guard) state(ctx context.Context, sess *session.Claims, r Rule) (State,
 func (g *Guard) Required(ctx context.Context, sess *session.Claims, scope authkit.Scope) (bool, error) {
 	r, ok := g.policy.byScope[scope]
 	if !ok {
-		if sess == nil {
-			return false, session.ErrNoToken
-		}
-		if sess.MFAPending() {
-			return false, pendingErr()
-		}
-		return false, nil
+		return false, checkSession(sess)
 	}
 	st, err := g.state(ctx, sess, r)
 	if err != nil {
