@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/clock"
+	"github.com/authkit/authkit/internal/limitrule"
 )
 
 // ErrUnavailable is wrapped by every error that comes from the database
@@ -57,7 +57,7 @@ type Store struct {
 	pool    *pgxpool.Pool
 	timeout time.Duration
 	now     func() time.Time
-	rules   sync.Map // limiter name → its ratelimit.Rule (Limiter)
+	rules   limitrule.Registry // limiter names handed out (Limiter)
 }
 
 // New returns a Store on pool, which the host owns (and closes). The pool's

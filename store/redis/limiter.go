@@ -51,8 +51,8 @@ func (s *Store) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) 
 	if err := cfg.Validate(); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
-	if r, loaded := s.rules.LoadOrStore(cfg.Name, cfg.Rule); loaded && r.(ratelimit.Rule) != cfg.Rule {
-		return nil, fmt.Errorf("%w: %w: limiter %q already has rule %s", ErrConfig, ratelimit.ErrConfig, cfg.Name, r)
+	if err := s.rules.Claim(cfg.Name, cfg.Rule); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	l := &Limiter{s: s, name: enc(cfg.Name), rule: cfg.Rule, now: clock.Or(cfg.Now)}
 	if cfg.Now == nil {

@@ -8,13 +8,13 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/internal/clock"
+	"github.com/authkit/authkit/internal/limitrule"
 )
 
 // ErrUnavailable wraps every failure to reach Redis or to run a command
@@ -65,7 +65,7 @@ type Store struct {
 	// enforces the deadline (see run).
 	ctxAware bool
 	now      func() time.Time
-	rules    sync.Map // limiter name → its ratelimit.Rule (Limiter)
+	rules    limitrule.Registry // limiter names handed out (Limiter)
 }
 
 // New returns a Store on client, which the host creates (goredis.NewClient,
