@@ -309,7 +309,7 @@ func (m *Memory) Refund(ctx context.Context, key string) error {
 		// Only an event still in the window can be given back; the log is
 		// sorted, so that is the newest if any. The clock is read only
 		// when there is an event to look at.
-		if n := len(e.events); n > 0 && e.events[n-1] > m.now().UnixNano()-int64(m.rule.Window) {
+		if n := len(e.events); n > 0 && len(m.inWindow(e.events[n-1:], m.now().UnixNano())) == 1 {
 			e.events = e.events[:n-1]
 		}
 		e.total = max(e.total-1, 0)

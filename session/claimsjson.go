@@ -532,8 +532,9 @@ func (d *jsonReader) str() (string, bool) {
 		d.i = i + 1
 		return d.s[start+1 : i], true
 	}
+	// The bytes before i are plain: the full scan resumes at i.
 	plain := true
-	for i := start + 1; i < len(d.s); i++ {
+	for ; i < len(d.s); i++ {
 		switch c := d.s[i]; {
 		case c == '"':
 			d.i = i + 1

@@ -252,8 +252,7 @@ func errorCode(err error) string {
 		return "csrf_rejected"
 	case errors.Is(err, ErrNoToken):
 		return "unauthorized"
-	}
-	if httpStatus(err) == http.StatusUnauthorized {
+	case errors.Is(err, ErrInvalidToken):
 		return "invalid_token"
 	}
 	return "internal_error"
@@ -273,7 +272,7 @@ func challenge(err error) string {
 		return ""
 	case errors.Is(err, ErrNoToken):
 		return `Bearer`
-	case httpStatus(err) == http.StatusUnauthorized:
+	case errors.Is(err, ErrInvalidToken):
 		return `Bearer error="invalid_token"`
 	case errors.Is(err, ErrInsufficientScope):
 		ch := `Bearer error="insufficient_scope"`

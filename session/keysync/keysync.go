@@ -72,7 +72,6 @@ type Config struct {
 // published until every token it signed has expired
 // (session.Manager.KeyRetention after the switch), then Sync deletes it.
 type Syncer struct {
-	m       *session.Manager
 	keys    *session.KeySet
 	now     func() time.Time
 	maxAge  time.Duration // the manager's JWKSMaxAge
@@ -105,7 +104,7 @@ func New(m *session.Manager, cfg Config) (*Syncer, error) {
 		// it for JWKSMaxAge: the key would sign before that verifier knows it.
 		return nil, fmt.Errorf("%w: Overlap %v must exceed JWKSMaxAge %v", session.ErrConfig, cfg.Overlap, mc.JWKSMaxAge)
 	}
-	s := &Syncer{m: m, keys: mc.Keys, now: mc.Now, maxAge: mc.JWKSMaxAge, cfg: cfg,
+	s := &Syncer{keys: mc.Keys, now: mc.Now, maxAge: mc.JWKSMaxAge, cfg: cfg,
 		signers: make(map[string]*session.Key, len(cfg.Signers)), retain: m.KeyRetention()}
 	for i, k := range cfg.Signers {
 		if k == nil || !k.CanSign() {

@@ -219,16 +219,10 @@ const (
 // Policy.Required, so a check that answers "not required" means the guarded
 // route accepts the request without a token.
 type Guard struct {
-	m       *session.Manager
-	now     func() time.Time
-	leeway  time.Duration
-	cfg     Config
-	policy  *Policy
-	fresh   time.Duration
-	acr     string
-	elevHdr string
-	mfaHdr  string
-	onErr   func(w http.ResponseWriter, r *http.Request, err error)
+	cfg    Config // defaults filled in
+	now    func() time.Time
+	leeway time.Duration
+	policy *Policy
 }
 
 // New validates cfg and returns the guard.
@@ -247,40 +241,47 @@ func New(cfg Config) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	mc := cfg.Manager.Config()
-	g := &Guard{m: cfg.Manager, now: mc.Now, leeway: mc.Leeway, cfg: cfg, policy: p, fresh: cfg.FreshFor, acr: cfg.ACR,
-		elevHdr: cfg.ElevatedHeader, mfaHdr: cfg.MFATokenHeader, onErr: cfg.ErrorHandler}
 	switch {
-	case g.fresh < 0 || g.fresh > time.Hour:
+	case cfg.FreshFor < 0 || cfg.FreshFor > time.Hour:
 		return nil, fmt.Errorf("%w: FreshFor must be between 0 and 1h", session.ErrConfig)
-	case g.fresh == 0:
-		g.fresh = DefaultFreshFor
+	case cfg.FreshFor == 0:
+		cfg.FreshFor = DefaultFreshFor
 	}
-	if g.acr == "" {
-		g.acr = DefaultACR
-	} else if strings.ContainsAny(g.acr, "\"\\\r\n") {
+	if cfg.ACR == "" {
+		cfg.ACR = DefaultACR
+	} else if strings.ContainsAny(cfg.ACR, "\"\\\r\n") {
 		return nil, fmt.Errorf("%w: ACR must not contain quotes or line breaks", session.ErrConfig)
 	}
-	if g.elevHdr == "" {
-		g.elevHdr = DefaultElevatedHeader
+	if cfg.ElevatedHeader == "" {
+		cfg.ElevatedHeader = DefaultElevatedHeader
 	}
-	if g.mfaHdr == "" {
-		g.mfaHdr = DefaultMFATokenHeader
+	if cfg.MFATokenHeader == "" {
+		cfg.MFATokenHeader = DefaultMFATokenHeader
 	}
-	if g.onErr == nil {
-		g.onErr = WriteError
+	if cfg.ErrorHandler == nil {
+		cfg.ErrorHandler = WriteError
 	}
-	return g, nil
+	mc := cfg.Manager.Config()
+	return &Guard{cfg: cfg, now: mc.Now, leeway: mc.Leeway, policy: p}, nil
 }
 
 // Policy returns the guard's table.
 func (g *Guard) Policy() *Policy { return g.policy }
 
 // FreshFor returns the freshness window.
-func (g *Guard) FreshFor() time.Duration { return g.fresh }
+func (g *Guard) FreshFor() time.Duration { return g.cfg.FreshFor }
 
-// pendingErr refuses an MFA-pending session: it lacks user:basic.
-func pendingErr() error { return pendingError{} }
+// checkSession refuses a missing session and an MFA-pending one (it
+// lacks user:basic).
+func checkSession(sess *session.Claims) error {
+	switch {
+	case sess == nil:
+		return session.ErrNoToken
+	case sess.MFAPending():
+		return pendingError{}
+	}
+	return nil
+}
 
 // pendingError matches session.ErrInsufficientScope and names the scope
 // missing, as session's own scope refusals do, so the default answer is
@@ -298,11 +299,8 @@ func (pendingError) RequiredScope() authkit.Scope { return authkit.ScopeUserBasi
 // user's factors up only when the rule depends on them. sess must be a
 // fully authenticated session: an MFA-pending one is refused.
 func (g *Guard) state(ctx context.Context, sess *session.Claims, r Rule) (State, error) {
-	if sess == nil {
-		return State{}, session.ErrNoToken
-	}
-	if sess.MFAPending() {
-		return State{}, pendingErr()
+	if err := checkSession(sess); err != nil {
+		return State{}, err
 	}
 	var st State
 	if r.Applies == IfSecondFactor {
@@ -312,7 +310,7 @@ func (g *Guard) state(ctx context.Context, sess *session.Claims, r Rule) (State,
 		}
 		st.SecondFactor = has
 	}
-	st.FreshMFA = r.FreshMFA && sess.FreshMFA(g.now(), g.fresh, g.leeway)
+	st.FreshMFA = r.FreshMFA && sess.FreshMFA(g.now(), g.cfg.FreshFor, g.leeway)
 	return st, nil
 }
 
@@ -323,13 +321,7 @@ func (g *Guard) state(ctx context.Context, sess *session.Claims, r Rule) (State,
 func (g *Guard) Required(ctx context.Context, sess *session.Claims, scope authkit.Scope) (bool, error) {
 	r, ok := g.policy.byScope[scope]
 	if !ok {
-		if sess == nil {
-			return false, session.ErrNoToken
-		}
-		if sess.MFAPending() {
-			return false, pendingErr()
-		}
-		return false, nil
+		return false, checkSession(sess)
 	}
 	st, err := g.state(ctx, sess, r)
 	if err != nil {
@@ -362,12 +354,12 @@ func (g *Guard) Authorize(r *http.Request, action Action) (Proof, error) {
 		}
 		return ProofNotRequired, nil
 	}
-	refused := &Error{Scope: rule.Scope, Err: session.ErrNoToken, ACR: g.acr}
+	refused := &Error{Scope: rule.Scope, Err: session.ErrNoToken, ACR: g.cfg.ACR}
 	if rule.FreshMFA {
-		refused.MaxAge = g.fresh
+		refused.MaxAge = g.cfg.FreshFor
 	}
-	if tok := r.Header.Get(g.elevHdr); tok != "" {
-		_, err := g.m.VerifyElevated(ctx, tok, rule.Scope, sess)
+	if tok := r.Header.Get(g.cfg.ElevatedHeader); tok != "" {
+		_, err := g.cfg.Manager.VerifyElevated(ctx, tok, rule.Scope, sess)
 		if err == nil {
 			return ProofElevated, nil
 		}
@@ -376,7 +368,7 @@ func (g *Guard) Authorize(r *http.Request, action Action) (Proof, error) {
 		}
 		refused.Err = err
 	}
-	if tok := r.Header.Get(g.mfaHdr); rule.MFAToken && tok != "" {
+	if tok := r.Header.Get(g.cfg.MFATokenHeader); rule.MFAToken && tok != "" {
 		ok, err := g.useMFAToken(ctx, sess, tok)
 		if err != nil {
 			return 0, err
@@ -419,7 +411,7 @@ func (g *Guard) Require(action Action) func(http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			p, err := g.Authorize(r, action)
 			if err != nil {
-				g.onErr(w, r, err)
+				g.cfg.ErrorHandler(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), proofKey{}, p)))
