@@ -268,19 +268,43 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 	if err := s.reserve(ctx, s.recoveryFailures, key); err != nil {
 		return 0, err
 	}
-	for _, h := range s.hashers {
-		n, err := s.store.ConsumeRecoveryCode(ctx, userID, h.Sum(userID, canonical))
-		if errors.Is(err, ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return 0, err
-		}
+	n, err := s.consumeRecovery(ctx, userID, func(i int) []byte { return s.hashers[i].Sum(userID, canonical) })
+	if err == nil {
 		s.release(ctx, s.recoveryFailures, key)
-		s.recoveryUsed(ctx, userID, n)
-		return n, nil
 	}
-	s.recoveryRejected(ctx, userID)
+	return s.recoveryOutcome(ctx, userID, n, err)
+}
+
+// consumeRecovery uses the user's code whose digest under one of the hash
+// keys (digest(i) for hashers[i], newest first) the store holds. The
+// error is ErrNotFound if none does, or the store's failure.
+func (s *Service) consumeRecovery(ctx context.Context, userID string, digest func(i int) []byte) (int, error) {
+	err := ErrNotFound
+	for i := range s.hashers {
+		var n int
+		n, err = s.store.ConsumeRecoveryCode(ctx, userID, digest(i))
+		if !errors.Is(err, ErrNotFound) {
+			return n, err
+		}
+	}
+	return 0, err
+}
+
+// recoveryOutcome is AuthenticateRecovery's answer once consumeRecovery
+// has run.
+func (s *Service) recoveryOutcome(ctx context.Context, userID string, n int, err error) (int, error) {
+	switch {
+	case err == nil:
+		if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+			s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", n)
+		}
+		return n, nil
+	case !errors.Is(err, ErrNotFound):
+		return 0, err
+	}
+	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
+		s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
+	}
 	return 0, ErrInvalidRecoveryCode
 }
 
@@ -299,39 +323,16 @@ func (s *Service) recoveryAttempt(ctx context.Context, m *ratelimit.Memory, user
 	var n int
 	var err error
 	d, lerr := m.Attempt(ctx, s.recoveryKey(userID), func() bool {
-		for _, digest := range digests {
-			n, err = s.store.ConsumeRecoveryCode(ctx, userID, digest)
-			if !errors.Is(err, ErrNotFound) {
-				return err == nil // a store error counts, failing closed
-			}
-		}
-		return false
+		n, err = s.consumeRecovery(ctx, userID, func(i int) []byte { return digests[i] })
+		return err == nil // a store error counts, failing closed
 	})
 	switch {
 	case lerr != nil:
 		return 0, lerr
 	case !d.Allowed:
 		return 0, s.refused(ctx, d, s.recoveryKey(userID))
-	case err == nil:
-		s.recoveryUsed(ctx, userID, n)
-		return n, nil
-	case !errors.Is(err, ErrNotFound):
-		return 0, err
 	}
-	s.recoveryRejected(ctx, userID)
-	return 0, ErrInvalidRecoveryCode
-}
-
-func (s *Service) recoveryUsed(ctx context.Context, userID string, remaining int) {
-	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
-		s.log.InfoContext(ctx, "mfa: recovery code used", "user", userID, "remaining", remaining)
-	}
-}
-
-func (s *Service) recoveryRejected(ctx context.Context, userID string) {
-	if s.log.Enabled(ctx, slog.LevelInfo) { // hot path: spare the boxing of the args
-		s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
-	}
+	return s.recoveryOutcome(ctx, userID, n, err)
 }
 
 // RecoveryAcknowledgement returns the user's acknowledgement state (the
