@@ -89,17 +89,27 @@ func (s *Service) reserveSend(ctx context.Context, d destination) error {
 	}
 	dec, err := s.daily.Allow(ctx, key)
 	if err != nil {
-		// Fail closed: no decision, no send.
-		err = fmt.Errorf("%w: %w", ErrSendLimitUnavailable, err)
-		s.logRefused(ctx, d, err)
-		return err
+		return s.limitUnavailable(ctx, d, err)
 	}
 	if !dec.Allowed {
-		err := dec.ErrAs(ErrRateLimited)
-		s.logRefused(ctx, d, err)
-		return err
+		return s.limited(ctx, d, dec)
 	}
 	return nil
+}
+
+// limitUnavailable fails a send closed when a limit could not decide: no
+// decision, no send.
+func (s *Service) limitUnavailable(ctx context.Context, d destination, err error) error {
+	err = fmt.Errorf("%w: %w", ErrSendLimitUnavailable, err)
+	s.logRefused(ctx, d, err)
+	return err
+}
+
+// limited is the refusal of a send by a limit's Decision dec.
+func (s *Service) limited(ctx context.Context, d destination, dec ratelimit.Decision) error {
+	err := dec.ErrAs(ErrRateLimited)
+	s.logRefused(ctx, d, err)
+	return err
 }
 
 // createLimited is reserveSend followed by Store.Create, in one atomic
@@ -113,14 +123,9 @@ func (s *Service) createLimited(ctx context.Context, d destination, rec Record) 
 		case errors.Is(err, ErrDuplicate):
 			return fmt.Errorf("verification: storing: %w", err)
 		case err != nil:
-			// Fail closed: no decision, no send.
-			err = fmt.Errorf("%w: %w", ErrSendLimitUnavailable, err)
-			s.logRefused(ctx, d, err)
-			return err
+			return s.limitUnavailable(ctx, d, err)
 		case refused >= 0:
-			err := dec.ErrAs(ErrRateLimited)
-			s.logRefused(ctx, d, err)
-			return err
+			return s.limited(ctx, d, dec)
 		default:
 			return nil
 		}
