@@ -75,13 +75,11 @@ func (s *Service) reserveSend(ctx context.Context, d destination) error {
 	key := d.limitKey()
 	if s.sends != nil {
 		dec, err := s.sends.Allow(ctx, key)
-		if err == nil {
-			err = dec.ErrAs(ErrRateLimited)
-		}
 		if err != nil {
-			// A store error fails closed: no decision, no send.
-			s.logRefused(ctx, d, err)
-			return err
+			return s.limitUnavailable(ctx, d, err)
+		}
+		if !dec.Allowed {
+			return s.limited(ctx, d, dec)
 		}
 	}
 	if s.daily == nil {

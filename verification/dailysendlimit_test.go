@@ -258,3 +258,60 @@ func ExampleConfig_dailySendLimiter() {
 	// Output:
 	// send 21: verification: too many sends to this destination; retry after 1h12m0s
 }
+
+// failingSends is a MemoryStore whose send limiter (SendLimiterName)
+// cannot decide once fail is set.
+type failingSends struct {
+	*verification.MemoryStore
+	fail *error
+}
+
+func (s failingSends) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
+	c, err := s.MemoryStore.Limiter(cfg)
+	if err != nil || cfg.Name != verification.SendLimiterName {
+		return c, err
+	}
+	return failingCounter{Counter: c, fail: s.fail}, nil
+}
+
+type failingCounter struct {
+	ratelimit.Counter
+	fail *error
+}
+
+func (c failingCounter) Allow(ctx context.Context, key string) (ratelimit.Decision, error) {
+	if *c.fail != nil {
+		return ratelimit.Decision{}, *c.fail
+	}
+	return c.Counter.Allow(ctx, key)
+}
+
+// The store's send limiter failing refuses the send the same way as the
+// daily cap failing (and as the one-statement path of a store that
+// implements LimitedCreator): ErrSendLimitUnavailable, cause kept.
+func TestSendLimiterFailsClosed(t *testing.T) {
+	ctx := context.Background()
+	var fail error
+	store := failingSends{MemoryStore: verification.NewMemoryStore(), fail: &fail}
+	f := newFixture(t, func(c *verification.Config) {
+		c.Store = store
+		c.DailySendLimiter = verification.NoDailySendLimit{}
+	})
+	st, err := f.svc.Start(ctx, smsReq(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fail = errors.New("send limiter backend down")
+	for name, send := range map[string]func() error{
+		"start":  func() error { _, err := f.svc.Start(ctx, smsReq(t)); return err },
+		"resend": func() error { _, err := f.svc.Resend(ctx, st.ID, verification.ResendRequest{}); return err },
+	} {
+		err := send()
+		if !errors.Is(err, verification.ErrSendLimitUnavailable) || !errors.Is(err, fail) || errors.Is(err, verification.ErrRateLimited) {
+			t.Fatalf("%s with failing send limiter = %v", name, err)
+		}
+	}
+	if f.sent.Len() != 1 || store.Len() != 1 {
+		t.Fatalf("%d sent, %d records; want 1 and 1", f.sent.Len(), store.Len())
+	}
+}

@@ -23,9 +23,9 @@ var (
 	// sentinel as its Err.
 	ErrRateLimited = errors.New("verification: too many sends to this destination")
 	// ErrSendLimitUnavailable: a send limit could not be decided (the
-	// daily send limiter returned an error, such as an unreachable shared
-	// store, which stays reachable with errors.Is). The send is refused:
-	// limits fail closed.
+	// store's send limiter or the daily send limiter returned an error,
+	// such as an unreachable shared store, which stays reachable with
+	// errors.Is). The send is refused: limits fail closed.
 	ErrSendLimitUnavailable = errors.New("verification: send limit unavailable")
 	// ErrCaptchaFailed: a captcha verifier is configured and the token was
 	// missing or refused (or the verifier could not be reached).
