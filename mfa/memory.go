@@ -13,13 +13,15 @@ import (
 
 // MemoryStore is an in-memory Store for tests, development and single-process
 // hosts. One mutex guards all state, which makes every method atomic; it is
-// safe for concurrent use. Expired tokens are dropped lazily; failure
-// counts live in ratelimit.Memory limiters (Limiter), which drop theirs.
+// safe for concurrent use. Expired tokens are dropped lazily; TOTP failure
+// counts live in ratelimit.Memory limiters (Limiter), which drop theirs,
+// and recovery-code failures in the user's recovery record
+// (RecoveryAttempter).
 type MemoryStore struct {
 	mu       sync.Mutex
 	devices  map[string]map[string]DeviceRecord // by user id, then device id
 	owners   map[string]string                  // device id -> user id
-	recovery map[string]*RecoverySet            // by user id; changed in place
+	recovery map[string]*recoveryRecord         // by user id; changed in place
 	tokens   map[string]TokenRecord             // by string(digest)
 	writes   int                                // counts inserts, to prune now and then
 	limits   ratelimit.MemoryBackend
@@ -30,12 +32,22 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		devices:  map[string]map[string]DeviceRecord{},
 		owners:   map[string]string{},
-		recovery: map[string]*RecoverySet{},
+		recovery: map[string]*recoveryRecord{},
 		tokens:   map[string]TokenRecord{},
 	}
 }
 
-var _ Store = (*MemoryStore)(nil)
+var (
+	_ Store             = (*MemoryStore)(nil)
+	_ RecoveryAttempter = (*MemoryStore)(nil)
+)
+
+// recoveryRecord is a user's set with the failures counted against it
+// (RecoveryAttempter), which outlive a replaced set.
+type recoveryRecord struct {
+	set      RecoverySet
+	failures ratelimit.Log
+}
 
 func cloneDevice(d DeviceRecord) DeviceRecord {
 	d.SealedSecret = bytes.Clone(d.SealedSecret)
@@ -156,8 +168,11 @@ func (m *MemoryStore) ReplaceRecoverySet(ctx context.Context, set RecoverySet) e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	c := cloneSet(set)
-	m.recovery[set.UserID] = &c
+	if cur, ok := m.recovery[set.UserID]; ok {
+		cur.set = cloneSet(set)
+		return nil
+	}
+	m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
 	return nil
 }
 
@@ -169,10 +184,9 @@ func (m *MemoryStore) CreateRecoverySet(ctx context.Context, set RecoverySet) (R
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur, ok := m.recovery[set.UserID]; ok {
-		return cloneSet(*cur), false, nil
+		return cloneSet(cur.set), false, nil
 	}
-	c := cloneSet(set)
-	m.recovery[set.UserID] = &c
+	m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
 	return cloneSet(set), true, nil
 }
 
@@ -187,7 +201,7 @@ func (m *MemoryStore) GetRecoverySet(ctx context.Context, userID string) (Recove
 	if !ok {
 		return RecoverySet{}, ErrNotFound
 	}
-	return cloneSet(*cur), nil
+	return cloneSet(cur.set), nil
 }
 
 // ConsumeRecoveryCode implements RecoveryStore.
@@ -201,24 +215,79 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 	if !ok {
 		return 0, ErrNotFound
 	}
-	for i, c := range cur.Codes {
-		if bytes.Equal(c.Digest, digest) {
-			// In place: the store's set is never handed out (reads clone).
-			// The shorter side moves, keeping the order: codes are mostly
-			// used from the top of the list, which then moves nothing.
-			if n := len(cur.Codes); i < n/2 {
-				copy(cur.Codes[1:i+1], cur.Codes[:i])
-				cur.Codes[0] = RecoveryCodeRecord{}
-				cur.Codes = cur.Codes[1:]
-			} else {
-				copy(cur.Codes[i:], cur.Codes[i+1:])
-				cur.Codes[n-1] = RecoveryCodeRecord{}
-				cur.Codes = cur.Codes[:n-1]
-			}
-			return len(cur.Codes), nil
-		}
+	if n := cur.consume(digest); n >= 0 {
+		return n, nil
 	}
 	return 0, ErrNotFound
+}
+
+// AttemptRecoveryCode implements RecoveryAttempter, under the store's one
+// lock.
+func (m *MemoryStore) AttemptRecoveryCode(ctx context.Context, userID string, digests [][]byte, rule ratelimit.Rule, now func() time.Time) (int, ratelimit.Decision, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, ratelimit.Decision{}, err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	cur, ok := m.recovery[userID]
+	if !ok {
+		return 0, ratelimit.Decision{Allowed: true}, ErrNotFound
+	}
+	n := -1
+	d, err := rule.Attempt(&cur.failures, now, func() bool {
+		for _, digest := range digests {
+			if n = cur.consume(digest); n >= 0 {
+				return true
+			}
+		}
+		return false
+	})
+	switch {
+	case err != nil || !d.Allowed:
+		return 0, d, err
+	case n < 0:
+		return 0, d, ErrNotFound
+	}
+	return n, d, nil
+}
+
+// ResetRecoveryFailures implements RecoveryAttempter.
+func (m *MemoryStore) ResetRecoveryFailures(ctx context.Context, userID string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if cur, ok := m.recovery[userID]; ok {
+		cur.failures = ratelimit.Log{}
+	}
+	return nil
+}
+
+// consume removes the code with this digest and returns how many are
+// left, or -1 if there is none; m.mu held.
+func (r *recoveryRecord) consume(digest []byte) int {
+	codes := r.set.Codes
+	for i := range codes {
+		if !bytes.Equal(codes[i].Digest, digest) {
+			continue
+		}
+		// In place: the store's set is never handed out (reads clone).
+		// The shorter side moves, keeping the order: codes are mostly
+		// used from the top of the list, which then moves nothing.
+		if n := len(codes); i < n/2 {
+			copy(codes[1:i+1], codes[:i])
+			codes[0] = RecoveryCodeRecord{}
+			codes = codes[1:]
+		} else {
+			copy(codes[i:], codes[i+1:])
+			codes[n-1] = RecoveryCodeRecord{}
+			codes = codes[:n-1]
+		}
+		r.set.Codes = codes
+		return len(codes)
+	}
+	return -1
 }
 
 // SetAcknowledgement implements RecoveryStore.
@@ -232,7 +301,7 @@ func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, sta
 	if !ok {
 		return ErrNotFound
 	}
-	cur.Acknowledgement = state
+	cur.set.Acknowledgement = state
 	return nil
 }
 

@@ -12,18 +12,20 @@ func TestMemoryStore(t *testing.T) {
 	mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return mfa.NewMemoryStore() })
 }
 
-// TestMemoryStoreRemoteLimiter runs the suite with the memory store's
-// limiters hidden behind the bare ratelimit.Counter interface, as a
-// PostgreSQL or Redis limiter is seen: the Service then takes its
-// reserve-and-refund path, which is proven here without those servers.
+// TestMemoryStoreRemoteLimiter runs the suite with the memory store seen
+// as a PostgreSQL or Redis store is: its limiters behind the bare
+// ratelimit.Counter interface and no RecoveryAttempter. The Service then
+// takes its reserve-and-refund path, which is proven here without those
+// servers.
 func TestMemoryStoreRemoteLimiter(t *testing.T) {
 	mfatest.RunStoreTests(t, func(*testing.T) mfa.Store { return remoteLimiterStore{mfa.NewMemoryStore()} })
 }
 
-type remoteLimiterStore struct{ *mfa.MemoryStore }
+// remoteLimiterStore has exactly the methods of mfa.Store.
+type remoteLimiterStore struct{ mfa.Store }
 
 func (s remoteLimiterStore) Limiter(cfg ratelimit.LimiterConfig) (ratelimit.Counter, error) {
-	l, err := s.MemoryStore.Limiter(cfg)
+	l, err := s.Store.Limiter(cfg)
 	return counterOnly{l}, err
 }
 

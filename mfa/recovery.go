@@ -7,8 +7,8 @@ import (
 	"log/slog"
 
 	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/internal/keyedhash"
 	"github.com/authkit/authkit/internal/random"
-	"github.com/authkit/authkit/ratelimit"
 )
 
 // Recovery-code shape: 16 characters of Crockford base32 (80 bits from the
@@ -82,13 +82,15 @@ func normalizeRecovery(out *[recoveryChars]byte, s string) bool {
 		// The shape FormatRecoveryCode shows, without a branch per byte:
 		// c-1 has its top bit set exactly when c is 0 (no code holds the
 		// byte) or skipByte (a separator inside a group).
+		// Four bytes at a time, through slices the compiler can see are in
+		// range, so that no byte pays a bounds check.
+		t := &recoveryInput
 		var bad byte
 		for g := range 4 {
-			for j := range 4 {
-				c := recoveryInput[s[g*5+j]]
-				out[g*4+j] = c
-				bad |= c - 1
-			}
+			in, o := s[g*5:g*5+4], out[g*4:g*4+4]
+			c0, c1, c2, c3 := t[in[0]], t[in[1]], t[in[2]], t[in[3]]
+			o[0], o[1], o[2], o[3] = c0, c1, c2, c3
+			bad |= (c0 - 1) | (c1 - 1) | (c2 - 1) | (c3 - 1)
 		}
 		return bad&0x80 == 0
 	}
@@ -250,8 +252,10 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string) ([
 // (NIST SP 800-63B-4 §4.2.1.1). Checking costs one keyed hash (one per
 // configured hash key while a rotation is under way) and one atomic store
 // operation, whatever the set size. Failures are limited like TOTP failures,
-// with a separate counter. Errors: ErrInvalidRecoveryCode,
-// *ratelimit.LimitedError.
+// with a separate count; a user without recovery codes has none to guess,
+// and a store that keeps the count in the recovery record
+// (RecoveryAttempter) does not count those failures. Errors:
+// ErrInvalidRecoveryCode, *ratelimit.LimitedError.
 func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string) (remaining int, err error) {
 	if userID == "" {
 		return 0, ErrInvalidUser
@@ -261,37 +265,60 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 		return 0, ErrInvalidRecoveryCode // cannot be right: not counted
 	}
 	canonical := string(buf[:])
-	if s.recoveryLocal != nil {
-		return s.recoveryAttempt(ctx, s.recoveryLocal, userID, canonical)
+	if s.attempter != nil {
+		return s.attemptRecovery(ctx, userID, canonical)
 	}
-	key := s.recoveryKey(userID)
+	key := recoveryKey(userID)
 	if err := s.reserve(ctx, s.recoveryFailures, key); err != nil {
 		return 0, err
 	}
-	n, err := s.consumeRecovery(ctx, userID, func(i int) []byte { return s.hashers[i].Sum(userID, canonical) })
+	err = ErrNotFound
+	for _, h := range s.hashers {
+		if remaining, err = s.store.ConsumeRecoveryCode(ctx, userID, h.Sum(userID, canonical)); !errors.Is(err, ErrNotFound) {
+			break
+		}
+	}
 	if err == nil {
 		s.release(ctx, s.recoveryFailures, key)
+	}
+	return s.recoveryOutcome(ctx, userID, remaining, err)
+}
+
+// attemptRecovery is AuthenticateRecovery on a RecoveryAttempter: the
+// digests are computed first, outside the store's lock, and the failure
+// limit, the consume and the count are then the store's one step.
+func (s *Service) attemptRecovery(ctx context.Context, userID, canonical string) (int, error) {
+	// Pooled: a slice handed to the store escapes, and an allocation per
+	// check is measurable garbage-collector work on this path.
+	b, _ := s.digestBufs.Get().(*digestBuf)
+	if b == nil {
+		b = new(digestBuf)
+	}
+	defer s.digestBufs.Put(b)
+	digests := b.list[:0]
+	for i, h := range s.hashers {
+		var dst []byte
+		if i < len(b.list) {
+			dst = b.sums[i*keyedhash.Size : i*keyedhash.Size : (i+1)*keyedhash.Size]
+		}
+		digests = append(digests, h.AppendSum(dst, userID, canonical))
+	}
+	n, d, err := s.attempter.AttemptRecoveryCode(ctx, userID, digests, s.recoveryRule, s.now)
+	if err == nil && !d.Allowed {
+		return 0, s.refused(ctx, d, recoveryKey(userID))
 	}
 	return s.recoveryOutcome(ctx, userID, n, err)
 }
 
-// consumeRecovery uses the user's code whose digest under one of the hash
-// keys (digest(i) for hashers[i], newest first) the store holds. The
-// error is ErrNotFound if none does, or the store's failure.
-func (s *Service) consumeRecovery(ctx context.Context, userID string, digest func(i int) []byte) (int, error) {
-	err := ErrNotFound
-	for i := range s.hashers {
-		var n int
-		n, err = s.store.ConsumeRecoveryCode(ctx, userID, digest(i))
-		if !errors.Is(err, ErrNotFound) {
-			return n, err
-		}
-	}
-	return 0, err
+// digestBuf holds a check's candidate digests, the slice and the bytes,
+// while at most two hash keys are configured.
+type digestBuf struct {
+	list [2][]byte
+	sums [2 * keyedhash.Size]byte
 }
 
-// recoveryOutcome is AuthenticateRecovery's answer once consumeRecovery
-// has run.
+// recoveryOutcome is AuthenticateRecovery's answer once the store has
+// consumed (n codes left) or failed with err.
 func (s *Service) recoveryOutcome(ctx context.Context, userID string, n int, err error) (int, error) {
 	switch {
 	case err == nil:
@@ -306,33 +333,6 @@ func (s *Service) recoveryOutcome(ctx context.Context, userID string, n int, err
 		s.log.InfoContext(ctx, "mfa: recovery code rejected", "user", userID)
 	}
 	return 0, ErrInvalidRecoveryCode
-}
-
-// recoveryAttempt is AuthenticateRecovery on an in-process failure limiter:
-// the store consume runs under the limiter's lock for the key
-// (ratelimit.Memory.Attempt), so a failure is recorded only when it
-// happens and a success costs no reserve and refund, with the same bound
-// on parallel wrong guesses. The digests are computed before, outside the
-// lock.
-func (s *Service) recoveryAttempt(ctx context.Context, m *ratelimit.Memory, userID, canonical string) (int, error) {
-	var buf [1][]byte
-	digests := buf[:0]
-	for _, h := range s.hashers {
-		digests = append(digests, h.Sum(userID, canonical))
-	}
-	var n int
-	var err error
-	d, lerr := m.Attempt(ctx, s.recoveryKey(userID), func() bool {
-		n, err = s.consumeRecovery(ctx, userID, func(i int) []byte { return digests[i] })
-		return err == nil // a store error counts, failing closed
-	})
-	switch {
-	case lerr != nil:
-		return 0, lerr
-	case !d.Allowed:
-		return 0, s.refused(ctx, d, s.recoveryKey(userID))
-	}
-	return s.recoveryOutcome(ctx, userID, n, err)
 }
 
 // RecoveryAcknowledgement returns the user's acknowledgement state (the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/authkit/authkit/internal/clock"
@@ -107,16 +108,17 @@ type Service struct {
 	window      time.Duration
 	lifetimeMax int
 	// Failure counts: MaxAttempts per FailureWindow, and for TOTP also
-	// MaxLifetimeFailures.
+	// MaxLifetimeFailures. Recovery failures are counted by the store
+	// itself (recoveryRule) when it is a RecoveryAttempter, else by
+	// recoveryFailures.
 	totpFailures, recoveryFailures ratelimit.Counter
-	// recoveryLocal is recoveryFailures when it and the store are both in
-	// process (MemoryStore): the recovery check then runs inside its
-	// Attempt, which holds a lock only as long as an in-memory consume.
-	recoveryLocal *ratelimit.Memory
-	maxDevices    int
-	recoveryN     int
-	singleTTL     time.Duration
-	multiTTL      time.Duration
+	recoveryRule                   ratelimit.Rule
+	attempter                      RecoveryAttempter
+	digestBufs                     sync.Pool // of *digestBuf
+	maxDevices                     int
+	recoveryN                      int
+	singleTTL                      time.Duration
+	multiTTL                       time.Duration
 }
 
 // New validates cfg and returns a Service.
@@ -207,15 +209,15 @@ const (
 // atomic step.
 func (s *Service) limiters() error {
 	rule := ratelimit.Rule{Sliding: true, Limit: s.maxFailures, Window: s.window}
-	var err error
-	s.recoveryFailures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: RecoveryFailureLimiterName, Rule: rule, Now: s.now})
-	if err != nil {
+	if err := rule.Validate(); err != nil {
 		return err
 	}
-	if m, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
-		if _, ok := s.store.(*MemoryStore); ok {
-			s.recoveryLocal = m
-		}
+	s.recoveryRule = rule
+	var err error
+	if a, ok := s.store.(RecoveryAttempter); ok {
+		s.attempter = a
+	} else if s.recoveryFailures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: RecoveryFailureLimiterName, Rule: rule, Now: s.now}); err != nil {
+		return err
 	}
 	rule.Lifetime = s.lifetimeMax
 	s.totpFailures, err = s.store.Limiter(ratelimit.LimiterConfig{Name: TOTPFailureLimiterName, Rule: rule, Now: s.now})
@@ -270,7 +272,13 @@ func (s *Service) ResetFailures(ctx context.Context, userID string) error {
 	if err := s.totpFailures.Reset(ctx, totpKey(userID)); err != nil {
 		return err
 	}
-	if err := s.recoveryFailures.Reset(ctx, s.recoveryKey(userID)); err != nil {
+	var err error
+	if s.attempter != nil {
+		err = s.attempter.ResetRecoveryFailures(ctx, userID)
+	} else {
+		err = s.recoveryFailures.Reset(ctx, recoveryKey(userID))
+	}
+	if err != nil {
 		return err
 	}
 	s.log.InfoContext(ctx, "mfa: failure counts reset", "user", userID)
@@ -279,14 +287,5 @@ func (s *Service) ResetFailures(ctx context.Context, userID string) error {
 
 func totpKey(userID string) string { return "totp:" + userID }
 
-// recoveryKey is the recovery failure limiter's key for userID. In
-// process (ratelimit.Memory) it is the user id itself: the limiter's Name
-// already sets recovery codes apart, and the caller's string costs no
-// allocation on every check. In a shared store it stays
-// "recovery:"+userID, the key its existing counts are held under.
-func (s *Service) recoveryKey(userID string) string {
-	if _, ok := s.recoveryFailures.(*ratelimit.Memory); ok {
-		return userID
-	}
-	return "recovery:" + userID
-}
+// recoveryKey is the recovery failure limiter's key for userID.
+func recoveryKey(userID string) string { return "recovery:" + userID }

@@ -117,6 +117,32 @@ type RecoveryStore interface {
 	SetAcknowledgement(ctx context.Context, userID string, state authkit.BackupCodeAcknowledgement) error
 }
 
+// RecoveryAttempter is an optional capability of a Store: it keeps each
+// user's recovery-code failures (a ratelimit.Log) in the recovery record,
+// so that the failure limit, the consume and the failure count are one
+// atomic step, with one lock and one lookup, instead of a reserve on the
+// store's failure limiter, a consume and a refund. A Service whose Store
+// implements it uses it for AuthenticateRecovery and ResetFailures and
+// asks the Store for no recovery failure limiter. MemoryStore implements
+// it; store/postgres and store/redis keep the limiter path.
+type RecoveryAttempter interface {
+	// AttemptRecoveryCode decides an attempt under rule (a Sliding rule)
+	// on the failures kept with the user's set, at now (read only if
+	// needed). If d.Allowed, the code whose digest is one of digests
+	// (one per hash key) is removed and the count left returned; if none
+	// matches, a failure is counted and the error is ErrNotFound. If not
+	// d.Allowed, nothing changed. A user without a set gets ErrNotFound
+	// and nothing is counted: there is no code to guess. Of concurrent
+	// calls, each code is used once and no more failures are counted
+	// than rule allows. A rule that is not a valid Sliding rule is an
+	// error wrapping ratelimit.ErrInvalidRule. digests is the caller's
+	// buffer, reused once the call returns: a store must not keep it.
+	AttemptRecoveryCode(ctx context.Context, userID string, digests [][]byte, rule ratelimit.Rule, now func() time.Time) (remaining int, d ratelimit.Decision, err error)
+	// ResetRecoveryFailures forgets the user's counted failures (nil if
+	// there are none). Replacing the set keeps them.
+	ResetRecoveryFailures(ctx context.Context, userID string) error
+}
+
 // TokenRecord is a stored MFA token. The token itself is never stored.
 type TokenRecord struct {
 	Digest    []byte    // keyed hash of the token (context = user id)

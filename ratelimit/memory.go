@@ -75,10 +75,9 @@ type entry struct {
 	// tat is the theoretical arrival time (GCRA), or for a Sliding rule
 	// when the newest event leaves the window (MaxInt64: never); either
 	// way, the time from which the key equals an unseen one (unix ns).
-	tat    int64
-	events []int64 // Sliding: events in the window, oldest first (unix ns)
-	total  int     // Sliding: events counted against the Lifetime cap
-	index  int     // position in the heap
+	tat   int64
+	log   Log // Sliding: the key's events and lifetime count
+	index int // position in the heap
 }
 
 // ErrConfig is wrapped by every error reporting a bad configuration:
@@ -200,12 +199,11 @@ func (m *Memory) allow(s *shard, key string, now int64, try func() bool) (Decisi
 	return d, s.calls
 }
 
-// allowSliding is allow for a Sliding rule: the log of the key's events in
-// the window and its lifetime count decide (Rule.slidingWait). It returns
-// the time it decided at, or noClock: an unseen key's first event is
-// always allowed, so an attempt on one that succeeds needs neither the
-// clock nor an entry. Allow reads the clock before taking the lock, an
-// attempt only once it needs the time.
+// allowSliding is allow for a Sliding rule, decided on the key's Log
+// (Rule.attempt). It returns the time it decided at, or noClock: an unseen
+// key's first event is always allowed, so an attempt on one that succeeds
+// needs neither the clock nor an entry. Allow reads the clock before
+// taking the lock, an attempt only once it needs the time.
 func (m *Memory) allowSliding(s *shard, key string, try func() bool) (Decision, uint64, int64) {
 	now := noClock
 	if try == nil {
@@ -214,83 +212,41 @@ func (m *Memory) allowSliding(s *shard, key string, try func() bool) (Decision, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
-	failed := false // try ran and reported a failure
-	if try != nil {
-		if _, seen := s.keys[key]; !seen {
-			if try() {
-				return Decision{Allowed: true, Remaining: m.rule.Remaining(0, 0)}, s.calls, noClock
-			}
-			failed = true
-		}
-		now = m.now().UnixNano()
+	e := s.keys[key]
+	var unseen Log
+	if s.spare != nil {
+		unseen.events = s.spare.log.events // empty: the array insert hands on
 	}
-	s.evictExpired(now, evictPerCall)
-	e := s.keys[key] // nil if failed: the key was unseen, and s.mu is held
-	var events []int64
-	total := 0
+	l := &unseen
 	if e != nil {
-		events, total = m.inWindow(e.events, now), e.total
+		l = &e.log
 	}
-	if !failed {
-		if wait := m.rule.slidingWait(events, total, now); wait != 0 {
-			return Decision{RetryAfter: time.Duration(max(wait, 0))}, s.calls, now
-		}
-		if try != nil && try() {
-			return Decision{Allowed: true, Remaining: m.rule.Remaining(len(events), total)}, s.calls, now
-		}
+	d, at := m.rule.attempt(l, now, m.now, try)
+	if at == noClock {
+		return d, s.calls, at
 	}
-	if e == nil {
+	if e == nil && !unseen.empty() {
 		e = s.insert(key, 0)
+		e.log = unseen
 	}
-	if m.rule.Window > 0 {
-		e.events = logEvent(e.events, len(e.events)-len(events), now)
+	if e != nil {
+		e.tat = m.slidingTAT(e)
+		s.heap.fix(e.index)
 	}
-	if m.rule.Lifetime > 0 {
-		e.total++
-	}
-	d := Decision{Allowed: true, Remaining: m.rule.Remaining(len(e.events), e.total)}
-	e.tat = m.slidingTAT(e)
-	s.heap.fix(e.index)
-	return d, s.calls, now
-}
-
-// logEvent drops the first gone events of log (those that left the
-// window) and adds now, in its array when it fits: the log stays sorted
-// even if the clock stepped back.
-func logEvent(log []int64, gone int, now int64) []int64 {
-	if gone > 0 {
-		log = log[:copy(log, log[gone:])]
-	}
-	i := len(log)
-	for i > 0 && log[i-1] > now {
-		i--
-	}
-	log = append(log, 0)
-	copy(log[i+1:], log[i:])
-	log[i] = now
-	return log
-}
-
-// inWindow drops the events that left the window at now: those at or
-// before now − Window.
-func (m *Memory) inWindow(events []int64, now int64) []int64 {
-	i := 0
-	for i < len(events) && events[i] <= now-int64(m.rule.Window) {
-		i++
-	}
-	return events[i:]
+	s.evictExpired(at, evictPerCall)
+	return d, s.calls, at
 }
 
 // slidingTAT is when a sliding key equals an unseen one: never while it
 // has a lifetime count, else when its newest event leaves the window.
 func (m *Memory) slidingTAT(e *entry) int64 {
 	switch {
-	case e.total > 0:
+	case e.log.total > 0:
 		return math.MaxInt64
-	case len(e.events) == 0:
+	case len(e.log.events) == 0:
 		return 0
 	}
-	return e.events[len(e.events)-1] + int64(m.rule.Window)
+	return e.log.events[len(e.log.events)-1] + int64(m.rule.Window)
 }
 
 // Refund implements [Counter]: a GCRA key's TAT goes back one interval; a
@@ -306,14 +262,8 @@ func (m *Memory) Refund(ctx context.Context, key string) error {
 		return nil
 	}
 	if m.rule.Sliding {
-		// Only an event still in the window can be given back; the log is
-		// sorted, so that is the newest if any. The clock is read only
-		// when there is an event to look at.
-		if n := len(e.events); n > 0 && len(m.inWindow(e.events[n-1:], m.now().UnixNano())) == 1 {
-			e.events = e.events[:n-1]
-		}
-		e.total = max(e.total-1, 0)
-		if e.total == 0 && len(e.events) == 0 {
+		m.rule.refund(&e.log, m.now)
+		if e.log.empty() {
 			s.remove(e)
 			return nil
 		}
@@ -362,10 +312,10 @@ func (s *shard) remove(e *entry) {
 // then refund) costs no allocation; s.mu held.
 func (s *shard) keep(e *entry) {
 	e.key = ""
-	if cap(e.events) <= maxSpareEvents {
-		e.events = e.events[:0]
+	if cap(e.log.events) <= maxSpareEvents {
+		e.log.events = e.log.events[:0]
 	} else {
-		e.events = nil
+		e.log.events = nil
 	}
 	s.spare = e
 }
@@ -385,7 +335,7 @@ func (s *shard) insert(key string, tat int64) *entry {
 	e := s.spare
 	if e != nil {
 		s.spare = nil
-		e.key, e.tat, e.total = key, tat, 0
+		e.key, e.tat, e.log.total = key, tat, 0
 	} else {
 		e = &entry{key: key, tat: tat}
 	}

@@ -96,6 +96,14 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 			tc.fn(t, newStore(t))
 		})
 	}
+	// The optional capability, on the stores that have it.
+	if _, ok := newStore(t).(mfa.RecoveryAttempter); ok {
+		for _, tc := range attemptTests {
+			t.Run("RecoveryAttempter/"+tc.name, func(t *testing.T) {
+				tc.fn(t, newStore(t).(mfa.RecoveryAttempter))
+			})
+		}
+	}
 }
 
 var ctx = context.Background()

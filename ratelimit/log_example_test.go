@@ -1,0 +1,51 @@
+package ratelimit_test
+
+import (
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/authkit/authkit/ratelimit"
+)
+
+// A store that guards records with a limit on wrong codes keeps the Log in
+// the record, and decides under the record's own lock: the limit, the
+// check and the count are one step.
+func ExampleRule_Attempt() {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC) // a fixed clock for the example
+	rule := ratelimit.Rule{Sliding: true, Limit: 2, Window: 5 * time.Minute}
+	var record struct {
+		mu       sync.Mutex
+		code     string
+		failures ratelimit.Log
+	}
+	record.code = "123456"
+	check := func(code string) {
+		record.mu.Lock()
+		defer record.mu.Unlock()
+		right := false
+		d, err := rule.Attempt(&record.failures, func() time.Time { return now }, func() bool {
+			right = code == record.code // a real check compares digests
+			return right
+		})
+		switch {
+		case err != nil:
+			panic(err) // fail closed
+		case !d.Allowed:
+			fmt.Println(code, "not checked:", d.Err())
+		default:
+			fmt.Println(code, "right:", right)
+		}
+	}
+	for _, code := range []string{"000000", "123456", "111111", "123456"} {
+		check(code)
+	}
+	now = now.Add(5 * time.Minute) // the failures leave the window
+	check("123456")
+	// Output:
+	// 000000 right: false
+	// 123456 right: true
+	// 111111 right: false
+	// 123456 not checked: ratelimit: rate limit exceeded, retry after 5m0s
+	// 123456 right: true
+}
