@@ -42,7 +42,10 @@
 // evaluated and refunded on success, so parallel wrong guesses never get
 // more than the limit evaluated. Recovery-code attempts are counted apart,
 // with the same limits. The counting is done by ratelimit limiters the
-// Store hands out (Store.Limiter), the same ones every other limit uses.
+// Store hands out (Store.Limiter), the same ones every other limit uses;
+// a Store that is also a RecoveryAttempter (MemoryStore) keeps the
+// recovery failures in the user's recovery record instead, so that the
+// limit, the consume and the count are one step under one lock.
 //
 // Slow guessing: the same limiter also counts a user's TOTP failures with
 // no window at all (the rule's Lifetime; NIST SP 800-63B-4 §3.2.2: at most

@@ -294,7 +294,6 @@ func (s *Service) attemptRecovery(ctx context.Context, userID, canonical string)
 	if b == nil {
 		b = new(digestBuf)
 	}
-	defer s.digestBufs.Put(b)
 	digests := b.list[:0]
 	for i, h := range s.hashers {
 		var dst []byte
@@ -304,6 +303,7 @@ func (s *Service) attemptRecovery(ctx context.Context, userID, canonical string)
 		digests = append(digests, h.AppendSum(dst, userID, canonical))
 	}
 	n, d, err := s.attempter.AttemptRecoveryCode(ctx, userID, digests, s.recoveryRule, s.now)
+	s.digestBufs.Put(b)
 	if err == nil && !d.Allowed {
 		return 0, s.refused(ctx, d, recoveryKey(userID))
 	}

@@ -64,6 +64,11 @@
 // timestamp per event in the window, so it suits small limits where the
 // history matters; GCRA remains the choice for per-IP limits.
 //
+// A store can keep one key's sliding state, a [Log], inside the record it
+// guards and decide with [Rule.Attempt] under that record's own lock: the
+// limit, the guarded operation and the count are then one step, with no
+// second lock or lookup. [Memory] decides on the same Log code.
+//
 // # Memory and concurrency
 //
 // Keys are spread over sharded mutexes; one key's decisions are serialised,
