@@ -7,7 +7,6 @@ import (
 	"log/slog"
 
 	"github.com/authkit/authkit"
-	"github.com/authkit/authkit/internal/keyedhash"
 	"github.com/authkit/authkit/internal/random"
 )
 
@@ -130,7 +129,7 @@ func (s *Service) newRecoverySet(userID string) (RecoverySet, []string, error) {
 			return RecoverySet{}, nil, fmt.Errorf("mfa: seal recovery code: %w", err)
 		}
 		set.Codes = append(set.Codes, RecoveryCodeRecord{
-			Digest: s.hashers[0].Sum(userID, code),
+			Digest: s.hash.Sum(userID, code),
 			Sealed: sealed,
 		})
 		shown = append(shown, FormatRecoveryCode(code))
@@ -273,8 +272,8 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 		return 0, err
 	}
 	err = ErrNotFound
-	for _, h := range s.hashers {
-		if remaining, err = s.store.ConsumeRecoveryCode(ctx, userID, h.Sum(userID, canonical)); !errors.Is(err, ErrNotFound) {
+	for _, d := range s.hash.SumAll(userID, canonical) {
+		if remaining, err = s.store.ConsumeRecoveryCode(ctx, userID, d); !errors.Is(err, ErrNotFound) {
 			break
 		}
 	}
@@ -288,33 +287,15 @@ func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string)
 // digests are computed first, outside the store's lock, and the failure
 // limit, the consume and the count are then the store's one step.
 func (s *Service) attemptRecovery(ctx context.Context, userID, canonical string) (int, error) {
-	// Pooled: a slice handed to the store escapes, and an allocation per
-	// check is measurable garbage-collector work on this path.
-	b, _ := s.digestBufs.Get().(*digestBuf)
-	if b == nil {
-		b = new(digestBuf)
-	}
-	digests := b.list[:0]
-	for i, h := range s.hashers {
-		var dst []byte
-		if i < len(b.list) {
-			dst = b.sums[i*keyedhash.Size : i*keyedhash.Size : (i+1)*keyedhash.Size]
-		}
-		digests = append(digests, h.AppendSum(dst, userID, canonical))
-	}
-	n, d, err := s.attempter.AttemptRecoveryCode(ctx, userID, digests, s.recoveryRule, s.now)
-	s.digestBufs.Put(b)
+	// Leased: a buffer of our own handed to the store would escape, and
+	// an allocation per check is measurable garbage-collector work here.
+	l := s.hash.Lease(userID, canonical)
+	n, d, err := s.attempter.AttemptRecoveryCode(ctx, userID, l.Digests(), s.recoveryRule, s.now)
+	l.Release()
 	if err == nil && !d.Allowed {
 		return 0, s.refused(ctx, d, recoveryKey(userID))
 	}
 	return s.recoveryOutcome(ctx, userID, n, err)
-}
-
-// digestBuf holds a check's candidate digests, the slice and the bytes,
-// while at most two hash keys are configured.
-type digestBuf struct {
-	list [2][]byte
-	sums [2 * keyedhash.Size]byte
 }
 
 // recoveryOutcome is AuthenticateRecovery's answer once the store has

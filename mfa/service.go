@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/authkit/authkit/internal/clock"
@@ -98,7 +97,7 @@ type Config struct {
 type Service struct {
 	store       Store
 	sealer      Sealer
-	hashers     []*keyedhash.Hasher // one per key, newest first
+	hash        *keyedhash.Hasher // every key, newest first
 	issuer      string
 	now         func() time.Time
 	rand        io.Reader
@@ -114,7 +113,6 @@ type Service struct {
 	totpFailures, recoveryFailures ratelimit.Counter
 	recoveryRule                   ratelimit.Rule
 	attempter                      RecoveryAttempter
-	digestBufs                     sync.Pool // of *digestBuf
 	maxDevices                     int
 	recoveryN                      int
 	singleTTL                      time.Duration
@@ -157,12 +155,9 @@ func New(cfg Config) (*Service, error) {
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
-	for _, k := range cfg.HashKeys {
-		h, err := keyedhash.New([][]byte{k})
-		if err != nil {
-			return bad(err.Error())
-		}
-		s.hashers = append(s.hashers, h)
+	var err error
+	if s.hash, err = keyedhash.New(cfg.HashKeys); err != nil {
+		return bad(err.Error())
 	}
 	switch {
 	case s.skew < 0:

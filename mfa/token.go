@@ -35,7 +35,7 @@ func (s *Service) IssueToken(ctx context.Context, userID, sessionID string, sing
 		ttl = s.singleTTL
 	}
 	rec := TokenRecord{
-		Digest:    s.hashers[0].Sum(userID, token),
+		Digest:    s.hash.Sum(userID, token),
 		UserID:    userID,
 		SessionID: sessionID,
 		SingleUse: singleUse,
@@ -61,8 +61,8 @@ func (s *Service) ConsumeToken(ctx context.Context, userID, sessionID, token str
 		return ErrTokenInvalid
 	}
 	now := s.now()
-	for _, h := range s.hashers {
-		_, err := s.store.UseToken(ctx, h.Sum(userID, token), userID, sessionID, now)
+	for _, d := range s.hash.SumAll(userID, token) {
+		_, err := s.store.UseToken(ctx, d, userID, sessionID, now)
 		if errors.Is(err, ErrNotFound) {
 			continue
 		}

@@ -101,3 +101,43 @@ func TestSumAllAndAppend(t *testing.T) {
 		t.Error("digest changed after a long secret")
 	}
 }
+
+// TestLease: a lease holds SumAll's digests until Release, which clears
+// them, and leases taken at once never share memory.
+func TestLease(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	h, _ := New([][]byte{k2, k1})
+	l := h.Lease("ctx", "secret")
+	got := l.Digests()
+	want := h.SumAll("ctx", "secret")
+	if len(got) != 2 || !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], want[1]) {
+		t.Fatalf("Lease digests = %x, want %x", got, want)
+	}
+	other := h.Lease("ctx", "other")
+	if bytes.Equal(other.Digests()[0], got[0]) {
+		t.Fatal("two leases share their digests")
+	}
+	other.Release()
+	held := got[0]
+	l.Release()
+	if !bytes.Equal(held, make([]byte, Size)) {
+		t.Fatalf("Release left the digest in pooled memory: %x", held)
+	}
+
+	var wg sync.WaitGroup
+	for i := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			secret := string(rune('a' + i))
+			for range 200 {
+				l := h.Lease("ctx", secret)
+				if !bytes.Equal(l.Digests()[0], h.Sum("ctx", secret)) {
+					t.Error("a lease changed under a concurrent one")
+				}
+				l.Release()
+			}
+		}()
+	}
+	wg.Wait()
+}
