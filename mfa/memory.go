@@ -43,10 +43,18 @@ var (
 )
 
 // recoveryRecord is a user's set with the failures counted against it
-// (RecoveryAttempter), which outlive a replaced set.
+// (RecoveryAttempter), which outlive a replaced or deleted set: a record
+// with none set holds only failures, for a user without a set.
 type recoveryRecord struct {
 	set      RecoverySet
 	failures ratelimit.Log
+	none     bool // no set (DeleteUser removed it): only the failures stay
+}
+
+// recoverySet returns the user's record if the user has a set; m.mu held.
+func (m *MemoryStore) recoverySet(userID string) (*recoveryRecord, bool) {
+	cur, ok := m.recovery[userID]
+	return cur, ok && !cur.none
 }
 
 func cloneDevice(d DeviceRecord) DeviceRecord {
@@ -169,7 +177,7 @@ func (m *MemoryStore) ReplaceRecoverySet(ctx context.Context, set RecoverySet) e
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if cur, ok := m.recovery[set.UserID]; ok {
-		cur.set = cloneSet(set)
+		cur.set, cur.none = cloneSet(set), false
 		return nil
 	}
 	m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
@@ -183,10 +191,13 @@ func (m *MemoryStore) CreateRecoverySet(ctx context.Context, set RecoverySet) (R
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.recovery[set.UserID]; ok {
+	if cur, ok := m.recovery[set.UserID]; !ok {
+		m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
+	} else if !cur.none {
 		return cloneSet(cur.set), false, nil
+	} else {
+		cur.set, cur.none = cloneSet(set), false
 	}
-	m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
 	return cloneSet(set), true, nil
 }
 
@@ -197,7 +208,7 @@ func (m *MemoryStore) GetRecoverySet(ctx context.Context, userID string) (Recove
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return RecoverySet{}, ErrNotFound
 	}
@@ -211,7 +222,7 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return 0, ErrNotFound
 	}
@@ -229,7 +240,7 @@ func (m *MemoryStore) AttemptRecoveryCode(ctx context.Context, userID string, di
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return 0, ratelimit.Decision{Allowed: true}, ErrNotFound
 	}
@@ -258,7 +269,10 @@ func (m *MemoryStore) ResetRecoveryFailures(ctx context.Context, userID string) 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.recovery[userID]; ok {
+	switch cur, ok := m.recovery[userID]; {
+	case ok && cur.none:
+		delete(m.recovery, userID)
+	case ok:
 		cur.failures = ratelimit.Log{}
 	}
 	return nil
@@ -297,7 +311,7 @@ func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, sta
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return ErrNotFound
 	}

@@ -38,7 +38,14 @@ func (m *MemoryStore) DeleteUser(ctx context.Context, userID string) error {
 		delete(m.owners, id)
 	}
 	delete(m.devices, userID)
-	delete(m.recovery, userID)
+	if cur, ok := m.recovery[userID]; ok {
+		// The failures stay (see UserStore); a record with none is dropped.
+		if cur.failures.Empty() {
+			delete(m.recovery, userID)
+		} else {
+			cur.set, cur.none = RecoverySet{}, true
+		}
+	}
 	for k, t := range m.tokens {
 		if t.UserID == userID {
 			delete(m.tokens, k)

@@ -139,7 +139,8 @@ type RecoveryAttempter interface {
 	// buffer, reused once the call returns: a store must not keep it.
 	AttemptRecoveryCode(ctx context.Context, userID string, digests [][]byte, rule ratelimit.Rule, now func() time.Time) (remaining int, d ratelimit.Decision, err error)
 	// ResetRecoveryFailures forgets the user's counted failures (nil if
-	// there are none). Replacing the set keeps them.
+	// there are none). Replacing the set keeps them, and so does
+	// UserStore.DeleteUser, as it keeps a limiter's failure windows.
 	ResetRecoveryFailures(ctx context.Context, userID string) error
 }
 

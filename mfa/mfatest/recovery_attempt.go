@@ -3,6 +3,7 @@ package mfatest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -185,6 +186,39 @@ func testAttemptKeptAcrossReplace(t *testing.T, s mfa.RecoveryAttempter) {
 		t.Fatalf("CreateRecoverySet over a set: created %v, error %v", created, err)
 	}
 	f.limited(t, "after CreateRecoverySet", 0)
+	// Nor does DeleteUser (mfa.UserStore): with no set an attempt counts
+	// nothing, and the next set, created or replaced, is still limited.
+	if err := s.(mfa.UserStore).DeleteUser(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.(mfa.RecoveryStore).GetRecoverySet(ctx, f.user); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("GetRecoverySet after DeleteUser: %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.try(f.set.Codes[0].Digest); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("attempt after DeleteUser: %v, want ErrNotFound", err)
+	}
+	for _, op := range []struct {
+		name string
+		do   func(mfa.RecoverySet) error
+	}{
+		{"CreateRecoverySet", func(set mfa.RecoverySet) error {
+			if _, created, err := s.(mfa.RecoveryStore).CreateRecoverySet(ctx, set); err != nil || !created {
+				return fmt.Errorf("created %v, error %v; want created", created, err)
+			}
+			return nil
+		}},
+		{"ReplaceRecoverySet", func(set mfa.RecoverySet) error { return s.(mfa.RecoveryStore).ReplaceRecoverySet(ctx, set) }},
+	} {
+		if err := s.(mfa.UserStore).DeleteUser(ctx, f.user); err != nil {
+			t.Fatal(err)
+		}
+		f.set = recoverySet(t, f.user, 10)
+		if err := op.do(f.set); err != nil {
+			t.Fatalf("%s after DeleteUser: %v", op.name, err)
+		}
+		f.left(t, op.name+" after DeleteUser", 10)
+		f.limited(t, op.name+" after DeleteUser", 0)
+	}
 	if err := s.ResetRecoveryFailures(ctx, f.user); err != nil {
 		t.Fatal(err)
 	}
