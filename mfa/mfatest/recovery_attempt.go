@@ -25,6 +25,7 @@ var attemptTests = []struct {
 	{"Refusals", testAttemptRefusals},
 	{"ParallelWrong", testAttemptParallelWrong},
 	{"ParallelMixed", testAttemptParallelMixed},
+	{"MatchesLog", testAttemptMatchesLog},
 }
 
 // attemptRule is the failure rule these cases decide under: 3 in any
@@ -292,4 +293,59 @@ func testAttemptParallelMixed(t *testing.T, s mfa.RecoveryAttempter) {
 		t.Fatalf("%d failures evaluated, limit %d", failures, attemptRule.Limit)
 	}
 	f.left(t, "after the race", len(f.set.Codes)-total)
+}
+
+// testAttemptMatchesLog: over a random run of right and wrong codes and
+// clock moves (whole microseconds, as every backend keeps them), under
+// rules with a cooldown and a lifetime cap too, every decision of the
+// store equals ratelimit.Rule.Attempt's on a Log of the same history: the
+// store keeps the rule, it does not restate it.
+func testAttemptMatchesLog(t *testing.T, s mfa.RecoveryAttempter) {
+	rules := []ratelimit.Rule{
+		attemptRule,
+		{Sliding: true, Limit: 2, Window: 10 * time.Second, Cooldown: time.Second},
+		{Sliding: true, Limit: 3, Window: time.Minute, Lifetime: 6},
+	}
+	for ri, rule := range rules {
+		f := newAttemptFixture(t, s)
+		f.set = recoverySet(t, f.user, 100)
+		if err := s.(mfa.RecoveryStore).ReplaceRecoverySet(ctx, f.set); err != nil {
+			t.Fatal(err)
+		}
+		var model ratelimit.Log
+		next := 0 // the next unused code
+		seed := uint64(ri)*7919 + 1
+		rnd := func(n uint64) uint64 { // xorshift: the run is the same each time
+			seed ^= seed << 13
+			seed ^= seed >> 7
+			seed ^= seed << 17
+			return seed % n
+		}
+		for step := range 120 {
+			f.clock.advance(time.Duration(rnd(20_000_000)) * time.Microsecond)
+			right := rnd(3) == 0 && next < len(f.set.Codes)
+			candidate := digest(uniq(t, "wrong"))
+			if right {
+				candidate = f.set.Codes[next].Digest
+			}
+			want, err := rule.Attempt(&model, f.clock.now, func() bool { return right })
+			if err != nil {
+				t.Fatal(err)
+			}
+			n, got, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{candidate}, rule, f.clock.now)
+			switch {
+			case got.Allowed != want.Allowed || got.RetryAfter != want.RetryAfter:
+				t.Fatalf("rule %d step %d (right %v): store %+v, Log %+v", ri, step, right, got, want)
+			case !got.Allowed && err != nil:
+				t.Fatalf("rule %d step %d: refused with error %v", ri, step, err)
+			case got.Allowed && right && (err != nil || n != len(f.set.Codes)-next-1):
+				t.Fatalf("rule %d step %d: right code: %d left, error %v; want %d", ri, step, n, err, len(f.set.Codes)-next-1)
+			case got.Allowed && !right && !errors.Is(err, mfa.ErrNotFound):
+				t.Fatalf("rule %d step %d: wrong code: %v, want ErrNotFound", ri, step, err)
+			}
+			if got.Allowed && right {
+				next++
+			}
+		}
+	}
 }
