@@ -43,18 +43,28 @@ var (
 )
 
 // recoveryRecord is a user's set with the failures counted against it
-// (RecoveryAttempter), which outlive a replaced or deleted set: a record
-// with none set holds only failures, for a user without a set.
+// (RecoveryAttempter), which outlive a replaced or deleted set.
 type recoveryRecord struct {
 	set      RecoverySet
+	hasSet   bool // false once DeleteUser removed the set: the failures stay
 	failures ratelimit.Log
-	none     bool // no set (DeleteUser removed it): only the failures stay
 }
 
-// recoverySet returns the user's record if the user has a set; m.mu held.
+// recoverySet returns the user's record if it holds a set; m.mu held.
 func (m *MemoryStore) recoverySet(userID string) (*recoveryRecord, bool) {
 	cur, ok := m.recovery[userID]
-	return cur, ok && !cur.none
+	return cur, ok && cur.hasSet
+}
+
+// putRecoverySet stores a copy of set, keeping the user's failures; m.mu
+// held.
+func (m *MemoryStore) putRecoverySet(set RecoverySet) {
+	cur, ok := m.recovery[set.UserID]
+	if !ok {
+		cur = &recoveryRecord{}
+		m.recovery[set.UserID] = cur
+	}
+	cur.set, cur.hasSet = cloneSet(set), true
 }
 
 func cloneDevice(d DeviceRecord) DeviceRecord {
@@ -176,11 +186,7 @@ func (m *MemoryStore) ReplaceRecoverySet(ctx context.Context, set RecoverySet) e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.recovery[set.UserID]; ok {
-		cur.set, cur.none = cloneSet(set), false
-		return nil
-	}
-	m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
+	m.putRecoverySet(set)
 	return nil
 }
 
@@ -191,13 +197,10 @@ func (m *MemoryStore) CreateRecoverySet(ctx context.Context, set RecoverySet) (R
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.recovery[set.UserID]; !ok {
-		m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
-	} else if !cur.none {
+	if cur, ok := m.recoverySet(set.UserID); ok {
 		return cloneSet(cur.set), false, nil
-	} else {
-		cur.set, cur.none = cloneSet(set), false
 	}
+	m.putRecoverySet(set)
 	return cloneSet(set), true, nil
 }
 
@@ -270,8 +273,8 @@ func (m *MemoryStore) ResetRecoveryFailures(ctx context.Context, userID string) 
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch cur, ok := m.recovery[userID]; {
-	case ok && cur.none:
-		delete(m.recovery, userID)
+	case ok && !cur.hasSet:
+		delete(m.recovery, userID) // only the failures were left
 	case ok:
 		cur.failures = ratelimit.Log{}
 	}

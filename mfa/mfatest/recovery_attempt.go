@@ -3,7 +3,6 @@ package mfatest
 import (
 	"context"
 	"errors"
-	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ var attemptTests = []struct {
 	{"LimitAndWindow", testAttemptLimitAndWindow},
 	{"Candidates", testAttemptCandidates},
 	{"KeptAcrossReplace", testAttemptKeptAcrossReplace},
+	{"KeptAcrossDeleteUser", testAttemptKeptAcrossDeleteUser},
 	{"Refusals", testAttemptRefusals},
 	{"ParallelWrong", testAttemptParallelWrong},
 	{"ParallelMixed", testAttemptParallelMixed},
@@ -170,8 +170,21 @@ func testAttemptKeptAcrossReplace(t *testing.T, s mfa.RecoveryAttempter) {
 		t.Fatalf("CreateRecoverySet over a set: created %v, error %v", created, err)
 	}
 	f.limited(t, "after CreateRecoverySet", 0)
-	// Nor does DeleteUser (mfa.UserStore): with no set an attempt counts
-	// nothing, and the next set, created or replaced, is still limited.
+	if err := s.ResetRecoveryFailures(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	if n, d, err := f.try(f.set.Codes[0].Digest); err != nil || !d.Allowed || n != 9 {
+		t.Fatalf("right code after ResetRecoveryFailures: %d left, allowed %v, error %v", n, d.Allowed, err)
+	}
+}
+
+// testAttemptKeptAcrossDeleteUser: DeleteUser removes the set but not the
+// failures (UserStore: a reset must not hand an attacker a fresh budget).
+func testAttemptKeptAcrossDeleteUser(t *testing.T, s mfa.RecoveryAttempter) {
+	f := newAttemptFixture(t, s)
+	for range attemptRule.Limit {
+		f.wrong(t, "before the limit")
+	}
 	if err := s.(mfa.UserStore).DeleteUser(ctx, f.user); err != nil {
 		t.Fatal(err)
 	}
@@ -179,35 +192,16 @@ func testAttemptKeptAcrossReplace(t *testing.T, s mfa.RecoveryAttempter) {
 		t.Fatalf("GetRecoverySet after DeleteUser: %v, want ErrNotFound", err)
 	}
 	if _, _, err := f.try(f.set.Codes[0].Digest); !errors.Is(err, mfa.ErrNotFound) {
-		t.Fatalf("attempt after DeleteUser: %v, want ErrNotFound", err)
+		t.Fatalf("a code of the deleted set: %v, want ErrNotFound", err)
 	}
-	for _, op := range []struct {
-		name string
-		do   func(mfa.RecoverySet) error
-	}{
-		{"CreateRecoverySet", func(set mfa.RecoverySet) error {
-			if _, created, err := s.(mfa.RecoveryStore).CreateRecoverySet(ctx, set); err != nil || !created {
-				return fmt.Errorf("created %v, error %v; want created", created, err)
-			}
-			return nil
-		}},
-		{"ReplaceRecoverySet", func(set mfa.RecoverySet) error { return s.(mfa.RecoveryStore).ReplaceRecoverySet(ctx, set) }},
-	} {
-		if err := s.(mfa.UserStore).DeleteUser(ctx, f.user); err != nil {
-			t.Fatal(err)
-		}
-		f.set = recoverySet(t, f.user, 10)
-		if err := op.do(f.set); err != nil {
-			t.Fatalf("%s after DeleteUser: %v", op.name, err)
-		}
-		f.left(t, op.name+" after DeleteUser", 10)
-		f.limited(t, op.name+" after DeleteUser", 0)
+	f.set = recoverySet(t, f.user, 10)
+	if _, created, err := s.(mfa.RecoveryStore).CreateRecoverySet(ctx, f.set); err != nil || !created {
+		t.Fatalf("CreateRecoverySet after DeleteUser: created %v, error %v", created, err)
 	}
-	if err := s.ResetRecoveryFailures(ctx, f.user); err != nil {
-		t.Fatal(err)
-	}
+	f.limited(t, "a new set after DeleteUser", 0)
+	f.clock.Advance(attemptRule.Window)
 	if n, d, err := f.try(f.set.Codes[0].Digest); err != nil || !d.Allowed || n != 9 {
-		t.Fatalf("right code after ResetRecoveryFailures: %d left, allowed %v, error %v", n, d.Allowed, err)
+		t.Fatalf("once the window passed: %d left, allowed %v, error %v", n, d.Allowed, err)
 	}
 }
 
