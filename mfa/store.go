@@ -118,15 +118,15 @@ type RecoveryStore interface {
 }
 
 // RecoveryAttempter is an optional capability of a Store: it keeps each
-// user's recovery-code failures (a ratelimit.Log) in the recovery record,
-// so that the failure limit, the consume and the failure count are one
-// atomic step, with one lock and one lookup, instead of a reserve on the
-// store's failure limiter, a consume and a refund. A Service whose Store
+// user's recovery-code failures (the state of a ratelimit Sliding rule) in
+// the recovery record, so that the failure limit, the consume and the
+// failure count are one atomic step, instead of a reserve on the store's
+// failure limiter, a consume and a refund. A Service whose Store
 // implements it uses it for AuthenticateRecovery and ResetFailures and
 // asks the Store for no recovery failure limiter. MemoryStore implements
-// it; store/postgres and store/redis keep the limiter path, as a store on
-// any database must (a ratelimit.Log lives in process memory only).
-// mfatest.RunStoreTests runs its cases on a store that has it.
+// it with a ratelimit.Log under its lock. mfatest.RunStoreTests runs its
+// cases on a store that has it, including one that compares every
+// decision with ratelimit.Rule.Attempt's.
 type RecoveryAttempter interface {
 	// AttemptRecoveryCode decides an attempt under rule (a Sliding rule)
 	// on the failures kept with the user's set, at now (read only if
@@ -145,8 +145,8 @@ type RecoveryAttempter interface {
 	// call returns: a store must not keep it.
 	AttemptRecoveryCode(ctx context.Context, userID string, digests [][]byte, rule ratelimit.Rule, now func() time.Time) (remaining int, d ratelimit.Decision, err error)
 	// ResetRecoveryFailures forgets the user's counted failures (nil if
-	// there are none). ReplaceRecoverySet and CreateRecoverySet keep
-	// them.
+	// there are none). ReplaceRecoverySet, CreateRecoverySet and
+	// DeleteUser keep them.
 	ResetRecoveryFailures(ctx context.Context, userID string) error
 }
 
