@@ -34,7 +34,7 @@
 // key tagged by the user id: all of a user's MFA devices are one hash (the
 // device limit, the default device and promotion on delete are then one
 // script), as are their recovery codes and the recovery-code failures
-// counted against them: MFAStore is an mfa.RecoveryAttempter, so the
+// counted against them (which DeleteUser keeps): MFAStore is an mfa.RecoveryAttempter, so the
 // failure limit (ratelimit's Sliding rule, ported once to Lua and shared
 // with Limiter), the consume and the failure count of a recovery-code
 // attempt are one script, one round trip. Sessions are the exception, because

@@ -23,8 +23,10 @@ var _ mfa.RecoveryAttempter = (*MFAStore)(nil)
 // consuming a code is one HDEL of a field named by its digest. The user's
 // recovery-code failures (mfa.RecoveryAttempter) live in the same hash:
 // "!fe" their times in the window ("<µs> <µs> …", oldest first) and "!fn"
-// their lifetime count, each absent when empty; replacing the set keeps
-// them, deleting the user drops them with it.
+// their lifetime count, each absent when empty. They outlive the set:
+// replacing it keeps them, and DeleteUser removes the set's fields but
+// not these (a deleted and re-created user gets no fresh guessing
+// budget). So the set exists when its "!cat" field does, not the key.
 
 func (m *MFAStore) recoveryKey(userID string) string { return m.s.userKey("mfa", userID, "recovery") }
 
@@ -95,7 +97,7 @@ func (m *MFAStore) ReplaceRecoverySet(ctx context.Context, set mfa.RecoverySet) 
 // createRecoveryScript: KEYS[1] set; ARGV: field/value pairs. Returns {1}
 // when created, else {0, the existing hash}.
 var createRecoveryScript = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
+if redis.call('HEXISTS', KEYS[1], '!cat') == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return {1}
 `)
@@ -139,7 +141,7 @@ func (m *MFAStore) GetRecoverySet(ctx context.Context, userID string) (mfa.Recov
 	if err != nil {
 		return mfa.RecoverySet{}, err
 	}
-	if len(h) == 0 {
+	if _, ok := h["!cat"]; !ok {
 		return mfa.RecoverySet{}, mfa.ErrNotFound
 	}
 	return recoveryOf(userID, h)
@@ -183,7 +185,7 @@ func (m *MFAStore) ConsumeRecoveryCode(ctx context.Context, userID string, diges
 // was used, {2, failures in the window, lifetime count} for a counted
 // failure. A refusal or a success writes no failure field.
 var attemptRecoveryScript = goredis.NewScript(slidingWaitLua + `
-if redis.call('EXISTS', KEYS[1]) == 0 then return {-1} end
+if redis.call('HEXISTS', KEYS[1], '!cat') == 0 then return {-1} end
 local now, win, cd0, lim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local life = tonumber(ARGV[5])
 local f = redis.call('HMGET', KEYS[1], '!fe', '!fn')
@@ -281,7 +283,7 @@ func (m *MFAStore) ResetRecoveryFailures(ctx context.Context, userID string) err
 
 // setAckScript: KEYS[1] set; ARGV: state. Returns 0 when there is no set.
 var setAckScript = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], '!cat') == 0 then return 0 end
 redis.call('HSET', KEYS[1], '!ack', ARGV[1])
 return 1
 `)
