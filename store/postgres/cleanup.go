@@ -40,7 +40,8 @@ var cleanupStatesSQL = fmt.Sprintf(`DELETE FROM authkit_oauth_states WHERE expir
 // sliding key whose events all left the window; the send limits and MFA
 // failure windows are among them, lifetime caps never), passkey challenges past
 // ExpiresAt, and device nonces past theirs.
-// Devices and recovery codes never expire. Each table is one DELETE run on
+// Devices and recovery codes never expire; recovery-code failures live in
+// the recovery set's row and go with it. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
 // (every few minutes) without coordination.
 func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, error) {

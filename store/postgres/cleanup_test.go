@@ -121,6 +121,13 @@ func TestCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// A recovery failure lives in the set's row, not in a rate-limit key:
+	// Cleanup keeps it.
+	recoveryRule := ratelimit.Rule{Sliding: true, Limit: 1, Window: 24 * time.Hour}
+	if _, _, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{digestOf("wrong")}, recoveryRule, func() time.Time { return now }); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatal(err)
+	}
+
 	// Device nonces: one expired at now, one live.
 	for name, exp := range map[string]time.Time{"n-old": now, "n-live": now.Add(time.Second)} {
 		if err := s.DeviceNonces().CreateNonce(ctx, digestOf(name), exp); err != nil {
@@ -168,6 +175,9 @@ func TestCleanup(t *testing.T) {
 	}
 	if d, err := lifetime.Allow(ctx, "totp:lifetime"); err != nil || d.Allowed {
 		t.Fatalf("lifetime count after Cleanup: %+v, %v; want denied", d, err)
+	}
+	if _, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{digestOf("rc")}, recoveryRule, func() time.Time { return now }); err != nil || d.Allowed {
+		t.Fatalf("recovery failures after Cleanup: %+v, %v; want refused", d, err)
 	}
 	// A second run finds nothing.
 	if again, err := s.Cleanup(ctx, now); err != nil || again.Total() != 0 {
