@@ -20,7 +20,8 @@ func ExampleRule_Attempt() {
 		failures ratelimit.Log
 	}
 	record.code = "123456"
-	check := func(code string) {
+	// check reports whether code is right, or why it was not checked.
+	check := func(code string) (bool, error) {
 		record.mu.Lock()
 		defer record.mu.Unlock()
 		right := false
@@ -28,24 +29,20 @@ func ExampleRule_Attempt() {
 			right = code == record.code // a real check compares digests
 			return right
 		})
-		switch {
-		case err != nil:
-			panic(err) // fail closed
-		case !d.Allowed:
-			fmt.Println(code, "not checked:", d.Err())
-		default:
-			fmt.Println(code, "right:", right)
+		if err == nil && !d.Allowed {
+			err = d.Err()
 		}
+		return right, err // an error fails closed
 	}
 	for _, code := range []string{"000000", "123456", "111111", "123456"} {
-		check(code)
+		fmt.Println(check(code))
 	}
 	now = now.Add(5 * time.Minute) // the failures leave the window
-	check("123456")
+	fmt.Println(check("123456"))
 	// Output:
-	// 000000 right: false
-	// 123456 right: true
-	// 111111 right: false
-	// 123456 not checked: ratelimit: rate limit exceeded, retry after 5m0s
-	// 123456 right: true
+	// false <nil>
+	// true <nil>
+	// false <nil>
+	// false ratelimit: rate limit exceeded, retry after 5m0s
+	// true <nil>
 }

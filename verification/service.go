@@ -119,12 +119,12 @@ type Config struct {
 // Service starts, resends and checks verifications. It is safe for
 // concurrent use; all state lives in the Store.
 type Service struct {
-	cfg     Config
-	hashers []*keyedhash.Hasher // one per hash key, newest first
-	sends   ratelimit.Limiter   // SendLimit, SendWindow and Cooldown; nil = none
-	daily   ratelimit.Limiter   // nil = no daily cap
-	limits  []ratelimit.Limiter // sends and daily, those not nil, in that order
-	now     func() time.Time
+	cfg    Config
+	hash   *keyedhash.Hasher   // every hash key, newest first
+	sends  ratelimit.Limiter   // SendLimit, SendWindow and Cooldown; nil = none
+	daily  ratelimit.Limiter   // nil = no daily cap
+	limits []ratelimit.Limiter // sends and daily, those not nil, in that order
+	now    func() time.Time
 	// attempter is Store's optional one-step channel check, nil if none.
 	attempter ChannelAttempter
 }
@@ -138,13 +138,13 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{}
 	for i, k := range cfg.HashKeys {
-		// One Hasher per key lets Check hand the store one candidate
-		// hash per key, compared there atomically.
-		h, err := keyedhash.New([][]byte{k})
-		if err != nil {
-			return nil, fmt.Errorf("%w: HashKeys[%d]: %w", ErrConfig, i, err)
+		if len(k) < keyedhash.MinKeyLen {
+			return nil, fmt.Errorf("%w: HashKeys[%d]: %w", ErrConfig, i, keyedhash.ErrShortKey)
 		}
-		s.hashers = append(s.hashers, h)
+	}
+	var err error
+	if s.hash, err = keyedhash.New(cfg.HashKeys); err != nil {
+		return nil, fmt.Errorf("%w: HashKeys: %w", ErrConfig, err)
 	}
 	if cfg.SMS == nil && cfg.Email == nil {
 		return nil, fmt.Errorf("%w: an SMS or an Email sender is required", ErrConfig)
@@ -267,7 +267,7 @@ func (s *Service) Start(ctx context.Context, req StartRequest) (Started, error) 
 	exp := now.Add(s.cfg.TTL)
 	rec := Record{
 		ID: id, Channel: d.channel, Destination: d.to,
-		CodeHash: s.hashers[0].Sum(id, code), Sends: 1,
+		CodeHash: s.hash.Sum(id, code), Sends: 1,
 		CreatedAt: now, SentAt: now, ExpiresAt: exp, PurgeAt: exp.Add(s.cfg.Retention),
 	}
 	if d.channel == ChannelSMS {
@@ -355,7 +355,7 @@ func (s *Service) Resend(ctx context.Context, id string, req ResendRequest) (Sta
 	exp := now.Add(s.cfg.TTL)
 	// The store re-checks used and exhausted atomically: a check that
 	// raced with this resend wins or loses cleanly.
-	if _, err := s.cfg.Store.ReplaceCode(ctx, id, s.hashers[0].Sum(id, code), now, exp, exp.Add(s.cfg.Retention), s.cfg.MaxAttempts); err != nil {
+	if _, err := s.cfg.Store.ReplaceCode(ctx, id, s.hash.Sum(id, code), now, exp, exp.Add(s.cfg.Retention), s.cfg.MaxAttempts); err != nil {
 		return Started{}, err
 	}
 	if err := s.deliver(ctx, sender, d, id, code, exp); err != nil {
@@ -518,12 +518,11 @@ func (s *Service) attempt(ctx context.Context, ch Channel, id, code string) (Rec
 	if !ok {
 		return Record{}, ErrNotFound
 	}
-	// Sized exactly: cands escapes through the Store interface, so a
-	// larger stack array would only move to the heap whole.
-	cands := make([][]byte, 0, len(s.hashers))
-	for _, h := range s.hashers {
-		cands = append(cands, h.Sum(id, code))
-	}
+	// Leased: candidates handed to the Store interface would escape, an
+	// allocation per check.
+	l := s.hash.Lease(id, code)
+	defer l.Release()
+	cands := l.Digests()
 	var (
 		rec Record
 		err error

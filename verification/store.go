@@ -88,7 +88,8 @@ type Store interface {
 	//   - otherwise: Attempts + 1, returns the updated record and ErrWrongCode.
 	// Only the last case changes Attempts; only the one before it sets
 	// UsedAt. Comparison should be constant-time where the backend allows.
-	// The returned record may leave CodeHash nil: callers of Attempt have
+	// candidates is the caller's buffer, reused once the call returns: a
+	// store must not keep it. The returned record may leave CodeHash nil: callers of Attempt have
 	// no use for it, and not returning it spares a copy.
 	//
 	// SQL: UPDATE … SET attempts = attempts + (CASE WHEN code_hash = ANY($2)

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/ratelimit"
@@ -32,35 +33,17 @@ var attemptTests = []struct {
 // minute.
 var attemptRule = ratelimit.Rule{Sliding: true, Limit: 3, Window: time.Minute}
 
-// attemptClock is a settable clock for the now argument.
-type attemptClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *attemptClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *attemptClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // attemptFixture is a user with a 10-code set on the store.
 type attemptFixture struct {
 	s     mfa.RecoveryAttempter
 	user  string
 	set   mfa.RecoverySet
-	clock *attemptClock
+	clock *clock.Fake
 }
 
 func newAttemptFixture(t *testing.T, s mfa.RecoveryAttempter) *attemptFixture {
 	t.Helper()
-	f := &attemptFixture{s: s, user: uniq(t, "user"), clock: &attemptClock{t: base}}
+	f := &attemptFixture{s: s, user: uniq(t, "user"), clock: clock.NewFake(base)}
 	f.set = recoverySet(t, f.user, 10)
 	if err := s.(mfa.RecoveryStore).ReplaceRecoverySet(ctx, f.set); err != nil {
 		t.Fatal(err)
@@ -70,7 +53,7 @@ func newAttemptFixture(t *testing.T, s mfa.RecoveryAttempter) *attemptFixture {
 
 // try is one attempt with the candidates.
 func (f *attemptFixture) try(candidates ...[]byte) (int, ratelimit.Decision, error) {
-	return f.s.AttemptRecoveryCode(ctx, f.user, candidates, attemptRule, f.clock.now)
+	return f.s.AttemptRecoveryCode(ctx, f.user, candidates, attemptRule, f.clock.Now)
 }
 
 // wrong makes an attempt that must be evaluated and fail.
@@ -101,7 +84,7 @@ func (f *attemptFixture) left(t *testing.T, what string, want int) {
 }
 
 func testAttemptNoSet(t *testing.T, s mfa.RecoveryAttempter) {
-	f := &attemptFixture{s: s, user: uniq(t, "user"), clock: &attemptClock{t: base}}
+	f := &attemptFixture{s: s, user: uniq(t, "user"), clock: clock.NewFake(base)}
 	for i := range attemptRule.Limit + 2 {
 		if _, _, err := f.try(digest("x")); !errors.Is(err, mfa.ErrNotFound) {
 			t.Fatalf("attempt %d with no set: %v, want ErrNotFound", i, err)
@@ -133,12 +116,12 @@ func testAttemptLimitAndWindow(t *testing.T, s mfa.RecoveryAttempter) {
 	// That reuse was a failure; two more reach the limit. The success
 	// took no slot.
 	f.wrong(t, "second failure")
-	f.clock.advance(30 * time.Second)
+	f.clock.Advance(30 * time.Second)
 	f.wrong(t, "third failure")
 	f.limited(t, "a right code past the limit", 1)
 	f.left(t, "after the refusal", 9)
 	// The oldest two failures leave the window together; the third stays.
-	f.clock.advance(30 * time.Second)
+	f.clock.Advance(30 * time.Second)
 	if n, d, err := f.try(f.set.Codes[1].Digest); err != nil || !d.Allowed || n != 8 {
 		t.Fatalf("right code once the window moved: %d left, allowed %v, error %v", n, d.Allowed, err)
 	}
@@ -201,13 +184,13 @@ func testAttemptRefusals(t *testing.T, s mfa.RecoveryAttempter) {
 		{Sliding: true, Limit: -1, Window: time.Minute},
 		{Sliding: true, Limit: 3},
 	} {
-		if _, _, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{f.set.Codes[0].Digest}, rule, f.clock.now); !errors.Is(err, ratelimit.ErrInvalidRule) {
+		if _, _, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{f.set.Codes[0].Digest}, rule, f.clock.Now); !errors.Is(err, ratelimit.ErrInvalidRule) {
 			t.Fatalf("rule %+v: %v, want ErrInvalidRule", rule, err)
 		}
 	}
 	done, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, _, err := s.AttemptRecoveryCode(done, f.user, [][]byte{f.set.Codes[0].Digest}, attemptRule, f.clock.now); err == nil {
+	if _, _, err := s.AttemptRecoveryCode(done, f.user, [][]byte{f.set.Codes[0].Digest}, attemptRule, f.clock.Now); err == nil {
 		t.Fatal("done context: no error")
 	}
 	if err := s.ResetRecoveryFailures(done, f.user); err == nil {
@@ -322,17 +305,17 @@ func testAttemptMatchesLog(t *testing.T, s mfa.RecoveryAttempter) {
 			return seed % n
 		}
 		for step := range 120 {
-			f.clock.advance(time.Duration(rnd(20_000_000)) * time.Microsecond)
+			f.clock.Advance(time.Duration(rnd(20_000_000)) * time.Microsecond)
 			right := rnd(3) == 0 && next < len(f.set.Codes)
 			candidate := digest(uniq(t, "wrong"))
 			if right {
 				candidate = f.set.Codes[next].Digest
 			}
-			want, err := rule.Attempt(&model, f.clock.now, func() bool { return right })
+			want, err := rule.Attempt(&model, f.clock.Now, func() bool { return right })
 			if err != nil {
 				t.Fatal(err)
 			}
-			n, got, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{candidate}, rule, f.clock.now)
+			n, got, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{candidate}, rule, f.clock.Now)
 			switch {
 			case got.Allowed != want.Allowed || got.RetryAfter != want.RetryAfter:
 				t.Fatalf("rule %d step %d (right %v): store %+v, Log %+v", ri, step, right, got, want)
