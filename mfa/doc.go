@@ -41,7 +41,7 @@
 // failure leaves the window. A slot is taken atomically before a code is
 // evaluated and refunded on success, so parallel wrong guesses never get
 // more than the limit evaluated. Recovery-code attempts are counted apart,
-// with the same limits. The counting is done by ratelimit limiters the
+// in the same window, and a new set keeps their count. The counting is done by ratelimit limiters the
 // Store hands out (Store.Limiter), the same ones every other limit uses;
 // a Store that is also a RecoveryAttempter (MemoryStore) keeps the
 // recovery failures in the user's recovery record instead, so that the

@@ -43,10 +43,28 @@ var (
 )
 
 // recoveryRecord is a user's set with the failures counted against it
-// (RecoveryAttempter), which outlive a replaced set.
+// (RecoveryAttempter), which outlive a replaced or deleted set.
 type recoveryRecord struct {
 	set      RecoverySet
+	hasSet   bool // false once DeleteUser removed the set: the failures stay
 	failures ratelimit.Log
+}
+
+// recoverySet returns the user's record if it holds a set; m.mu held.
+func (m *MemoryStore) recoverySet(userID string) (*recoveryRecord, bool) {
+	cur, ok := m.recovery[userID]
+	return cur, ok && cur.hasSet
+}
+
+// putRecoverySet stores a copy of set, keeping the user's failures; m.mu
+// held.
+func (m *MemoryStore) putRecoverySet(set RecoverySet) {
+	cur, ok := m.recovery[set.UserID]
+	if !ok {
+		cur = &recoveryRecord{}
+		m.recovery[set.UserID] = cur
+	}
+	cur.set, cur.hasSet = cloneSet(set), true
 }
 
 func cloneDevice(d DeviceRecord) DeviceRecord {
@@ -168,11 +186,7 @@ func (m *MemoryStore) ReplaceRecoverySet(ctx context.Context, set RecoverySet) e
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.recovery[set.UserID]; ok {
-		cur.set = cloneSet(set)
-		return nil
-	}
-	m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
+	m.putRecoverySet(set)
 	return nil
 }
 
@@ -183,10 +197,10 @@ func (m *MemoryStore) CreateRecoverySet(ctx context.Context, set RecoverySet) (R
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.recovery[set.UserID]; ok {
+	if cur, ok := m.recoverySet(set.UserID); ok {
 		return cloneSet(cur.set), false, nil
 	}
-	m.recovery[set.UserID] = &recoveryRecord{set: cloneSet(set)}
+	m.putRecoverySet(set)
 	return cloneSet(set), true, nil
 }
 
@@ -197,7 +211,7 @@ func (m *MemoryStore) GetRecoverySet(ctx context.Context, userID string) (Recove
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return RecoverySet{}, ErrNotFound
 	}
@@ -211,7 +225,7 @@ func (m *MemoryStore) ConsumeRecoveryCode(ctx context.Context, userID string, di
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return 0, ErrNotFound
 	}
@@ -229,7 +243,7 @@ func (m *MemoryStore) AttemptRecoveryCode(ctx context.Context, userID string, di
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return 0, ratelimit.Decision{Allowed: true}, ErrNotFound
 	}
@@ -297,7 +311,7 @@ func (m *MemoryStore) SetAcknowledgement(ctx context.Context, userID string, sta
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	cur, ok := m.recovery[userID]
+	cur, ok := m.recoverySet(userID)
 	if !ok {
 		return ErrNotFound
 	}

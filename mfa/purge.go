@@ -38,7 +38,9 @@ func (m *MemoryStore) DeleteUser(ctx context.Context, userID string) error {
 		delete(m.owners, id)
 	}
 	delete(m.devices, userID)
-	delete(m.recovery, userID)
+	if cur, ok := m.recovery[userID]; ok { // its failures stay
+		cur.set, cur.hasSet = RecoverySet{}, false
+	}
 	for k, t := range m.tokens {
 		if t.UserID == userID {
 			delete(m.tokens, k)

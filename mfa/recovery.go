@@ -249,12 +249,16 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, userID string) ([
 // AuthenticateRecovery uses up one recovery code and returns how many remain,
 // so the host can notify the user and offer a new set when few are left
 // (NIST SP 800-63B-4 §4.2.1.1). Checking costs one keyed hash (one per
-// configured hash key while a rotation is under way) and one atomic store
-// operation, whatever the set size. Failures are limited like TOTP failures,
-// with a separate count; a user without recovery codes has none to guess,
-// and a store that keeps the count in the recovery record
-// (RecoveryAttempter) does not count those failures. Errors:
-// ErrInvalidRecoveryCode, *ratelimit.LimitedError.
+// configured hash key while a rotation is under way) and a lookup by digest,
+// whatever the set size: one store operation on a RecoveryAttempter, else a
+// reserve on the failure limiter, the consume (per hash key, until one
+// matches) and, on success, a refund. Failures are limited like TOTP
+// failures (MaxAttempts in any FailureWindow, but no lifetime cap), with a
+// separate count that a new set keeps and ResetFailures clears. A malformed
+// code is not counted. A user without recovery codes gets
+// ErrInvalidRecoveryCode, counted by the store's limiter but not by a
+// RecoveryAttempter, which has no code to guard. Errors:
+// ErrInvalidRecoveryCode, *ratelimit.LimitedError (ErrRateLimited).
 func (s *Service) AuthenticateRecovery(ctx context.Context, userID, code string) (remaining int, err error) {
 	if userID == "" {
 		return 0, ErrInvalidUser

@@ -191,9 +191,10 @@ func orDur(v, def time.Duration) time.Duration {
 	return v
 }
 
-// Names under which the Service asks its Store for its failure limiters.
-// Services sharing a store share these counts, so they must agree on
-// MaxAttempts, FailureWindow and MaxLifetimeFailures.
+// Names under which the Service asks its Store for its failure limiters
+// (RecoveryFailureLimiterName only of a Store that is not a
+// RecoveryAttempter). Services sharing a store share these counts, so they
+// must agree on MaxAttempts, FailureWindow and MaxLifetimeFailures.
 const (
 	TOTPFailureLimiterName     = "mfa-totp-failures"
 	RecoveryFailureLimiterName = "mfa-recovery-failures"

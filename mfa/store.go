@@ -118,28 +118,35 @@ type RecoveryStore interface {
 }
 
 // RecoveryAttempter is an optional capability of a Store: it keeps each
-// user's recovery-code failures (a ratelimit.Log) in the recovery record,
-// so that the failure limit, the consume and the failure count are one
-// atomic step, with one lock and one lookup, instead of a reserve on the
-// store's failure limiter, a consume and a refund. A Service whose Store
+// user's recovery-code failures (the state of a ratelimit Sliding rule) in
+// the recovery record, so that the failure limit, the consume and the
+// failure count are one atomic step, instead of a reserve on the store's
+// failure limiter, a consume and a refund. A Service whose Store
 // implements it uses it for AuthenticateRecovery and ResetFailures and
 // asks the Store for no recovery failure limiter. MemoryStore implements
-// it; store/postgres and store/redis keep the limiter path.
+// it with a ratelimit.Log under its lock. mfatest.RunStoreTests runs its
+// cases on a store that has it, including one that compares every
+// decision with ratelimit.Rule.Attempt's.
 type RecoveryAttempter interface {
 	// AttemptRecoveryCode decides an attempt under rule (a Sliding rule)
 	// on the failures kept with the user's set, at now (read only if
-	// needed). If d.Allowed, the code whose digest is one of digests
-	// (one per hash key) is removed and the count left returned; if none
-	// matches, a failure is counted and the error is ErrNotFound. If not
-	// d.Allowed, nothing changed. A user without a set gets ErrNotFound
-	// and nothing is counted: there is no code to guess. Of concurrent
-	// calls, each code is used once and no more failures are counted
-	// than rule allows. A rule that is not a valid Sliding rule is an
-	// error wrapping ratelimit.ErrInvalidRule. digests is the caller's
-	// buffer, reused once the call returns: a store must not keep it.
+	// needed), and returns:
+	//   - a code whose digest is one of digests (one per hash key): it is
+	//     removed; the count left, an allowed d, nil;
+	//   - no such code: a failure is counted; an allowed d, ErrNotFound;
+	//   - over the limit: nothing is checked or changed; a denied d with
+	//     its RetryAfter, nil;
+	//   - a user without a set: ErrNotFound, nothing counted (there is no
+	//     code to guess).
+	// Of concurrent calls, each code is used once and no more failures are
+	// counted than rule allows. A done context, or a rule that is not a
+	// valid Sliding rule (ratelimit.ErrInvalidRule), is an error that
+	// changes nothing. digests is the caller's buffer, reused once the
+	// call returns: a store must not keep it.
 	AttemptRecoveryCode(ctx context.Context, userID string, digests [][]byte, rule ratelimit.Rule, now func() time.Time) (remaining int, d ratelimit.Decision, err error)
 	// ResetRecoveryFailures forgets the user's counted failures (nil if
-	// there are none). Replacing the set keeps them.
+	// there are none). ReplaceRecoverySet, CreateRecoverySet and
+	// DeleteUser keep them.
 	ResetRecoveryFailures(ctx context.Context, userID string) error
 }
 

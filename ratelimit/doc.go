@@ -12,9 +12,10 @@
 //
 // This package is the one place that counts: verification's send limits and
 // mfa's failure limits are limiters of this package too, handed out by the
-// host's store. A [Counter] (every limiter here is one) can also give an
-// event back (Refund: a right code, where only failures count) and forget a
-// key (Reset: an administrator's unlock). A [Backend] hands out limiters by
+// host's store, or a [Log] an in-memory store keeps in its records. A
+// [Counter] (every limiter here is one) can also give an event back
+// (Refund: a right code, where only failures count) and forget a key
+// (Reset: an administrator's unlock). A [Backend] hands out limiters by
 // [LimiterConfig]: [MemoryBackend] in this process, and the Store of
 // store/postgres or store/redis, which take the same LimiterConfig, so a
 // host swaps one for another without touching the callers. Every denial is
@@ -64,10 +65,12 @@
 // timestamp per event in the window, so it suits small limits where the
 // history matters; GCRA remains the choice for per-IP limits.
 //
-// A store can keep one key's sliding state, a [Log], inside the record it
-// guards and decide with [Rule.Attempt] under that record's own lock: the
-// limit, the guarded operation and the count are then one step, with no
-// second lock or lookup. [Memory] decides on the same Log code.
+// A store that holds its records in process memory can keep one key's
+// sliding state, a [Log], inside the record it guards and decide with
+// [Rule.Attempt] under that record's own lock: the limit, the guarded
+// operation and the count are then one step, with no second lock or
+// lookup. [Memory] decides on the same Log code. A Log has no encoded
+// form, so a database-backed store uses a [Backend] limiter instead.
 //
 // # Memory and concurrency
 //
@@ -78,8 +81,9 @@
 // then a few on another shard, so no sweeper goroutine is needed, no call
 // pays for a long sweep, and shards that no longer get calls empty too.
 //
-// [MemoryConfig.MaxKeys] bounds the table (about 80 bytes per key plus the
-// key; keys over 128 bytes are held as their SHA-256). When it is full, the
+// [MemoryConfig.MaxKeys] bounds the table (about 110 bytes per key plus the
+// key and, for a Sliding rule, 8 bytes per event held; keys over 128 bytes
+// are held as their SHA-256). When it is full, the
 // key closest to being fully refilled is evicted first, which is the
 // eviction that forgives the least. A flood of distinct keys (for example
 // spoofed IPs) can still push out a limited key once the table is full, so

@@ -11,8 +11,12 @@ import (
 // Log inside that record and decide with [Rule.Attempt] under the
 // record's own lock, so that the limit, the guarded operation and the
 // count are one atomic step with one lock and one lookup. The zero Log is
-// a key never seen. A Log is not safe for concurrent use: its keeper
-// serialises the calls on it.
+// a key never seen; setting a Log to the zero value is [Counter.Reset].
+//
+// A Log lives in process memory: it has no encoded form to store in a
+// database row. It is not safe for concurrent use (its keeper serialises
+// the calls on it), and a copy shares its events, so keep one copy per
+// key.
 type Log struct {
 	events []int64 // in the window or past it, oldest first (unix ns)
 	total  int     // events counted against the Lifetime cap
@@ -23,9 +27,12 @@ func (l *Log) empty() bool { return l.total == 0 && len(l.events) == 0 }
 
 // Attempt is [Memory.Attempt] on a Log the caller keeps: if r allows an
 // event at now, try runs, and the event is counted in l only if try
-// reports false. now is called only when l holds events or try fails, so
-// a success on an unseen key costs no clock read. The error wraps
-// ErrInvalidRule if r is not a valid Sliding rule; then try did not run.
+// reports false. An allowed Decision means try ran; a denied one, that it
+// did not and l is unchanged. The caller holds the lock that serialises l
+// for the whole call, try included. now is called only when
+// l holds events or try fails, so a success on an unseen key costs no
+// clock read. The error wraps ErrInvalidRule if r is not a valid Sliding
+// rule; then try did not run.
 func (r Rule) Attempt(l *Log, now func() time.Time, try func() (ok bool)) (Decision, error) {
 	if !r.Sliding {
 		return Decision{}, fmt.Errorf("%w: Attempt needs a Sliding rule", ErrInvalidRule)

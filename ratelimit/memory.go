@@ -14,7 +14,7 @@ import (
 )
 
 // DefaultMaxKeys is the key capacity of a [Memory] limiter whose
-// MemoryConfig.MaxKeys is zero. One key costs roughly 100 bytes plus the
+// MemoryConfig.MaxKeys is zero. One key costs about 110 bytes plus the
 // key's length.
 const DefaultMaxKeys = 100_000
 

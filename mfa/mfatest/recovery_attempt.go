@@ -23,6 +23,7 @@ var attemptTests = []struct {
 	{"LimitAndWindow", testAttemptLimitAndWindow},
 	{"Candidates", testAttemptCandidates},
 	{"KeptAcrossReplace", testAttemptKeptAcrossReplace},
+	{"KeptAcrossDeleteUser", testAttemptKeptAcrossDeleteUser},
 	{"Refusals", testAttemptRefusals},
 	{"ParallelWrong", testAttemptParallelWrong},
 	{"ParallelMixed", testAttemptParallelMixed},
@@ -174,6 +175,33 @@ func testAttemptKeptAcrossReplace(t *testing.T, s mfa.RecoveryAttempter) {
 	}
 	if n, d, err := f.try(f.set.Codes[0].Digest); err != nil || !d.Allowed || n != 9 {
 		t.Fatalf("right code after ResetRecoveryFailures: %d left, allowed %v, error %v", n, d.Allowed, err)
+	}
+}
+
+// testAttemptKeptAcrossDeleteUser: DeleteUser removes the set but not the
+// failures (UserStore: a reset must not hand an attacker a fresh budget).
+func testAttemptKeptAcrossDeleteUser(t *testing.T, s mfa.RecoveryAttempter) {
+	f := newAttemptFixture(t, s)
+	for range attemptRule.Limit {
+		f.wrong(t, "before the limit")
+	}
+	if err := s.(mfa.UserStore).DeleteUser(ctx, f.user); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.(mfa.RecoveryStore).GetRecoverySet(ctx, f.user); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("GetRecoverySet after DeleteUser: %v, want ErrNotFound", err)
+	}
+	if _, _, err := f.try(f.set.Codes[0].Digest); !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("a code of the deleted set: %v, want ErrNotFound", err)
+	}
+	f.set = recoverySet(t, f.user, 10)
+	if _, created, err := s.(mfa.RecoveryStore).CreateRecoverySet(ctx, f.set); err != nil || !created {
+		t.Fatalf("CreateRecoverySet after DeleteUser: created %v, error %v", created, err)
+	}
+	f.limited(t, "a new set after DeleteUser", 0)
+	f.clock.Advance(attemptRule.Window)
+	if n, d, err := f.try(f.set.Codes[0].Digest); err != nil || !d.Allowed || n != 9 {
+		t.Fatalf("once the window passed: %d left, allowed %v, error %v", n, d.Allowed, err)
 	}
 }
 

@@ -4,8 +4,11 @@
 // concurrency cases: a TOTP step or recovery code is accepted once,
 // parallel wrong codes never get more evaluations than the limits allow,
 // and parallel device updates lose nothing (the device cap and the one
-// default device hold); and TOTPCode, the code an authenticator app would
-// show, for a host's own tests.
+// default device hold), and on a store that is also an
+// mfa.RecoveryAttempter, its cases too; TOTPCode, the code an
+// authenticator app would show, for a host's own tests; and AddDevice,
+// ConfirmDevice and DeleteDevice, the Service's device rules run through a
+// store, to set up store tests.
 package mfatest
 
 import (
