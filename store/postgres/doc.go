@@ -73,9 +73,10 @@
 // A recovery-code attempt is one round trip too: the failure limit, the
 // consume and the failure count are one call of
 // authkit_mfa_recovery_attempt, which locks the user's recovery set row
-// and keeps the failures (a sliding rule's events and lifetime count) in
-// it, instead of a reserve on a failure limiter, the consume and a refund
-// (three round trips). Both it and the sliding limiter compute their wait
+// and then the user's failures (a sliding rule's events and lifetime
+// count, kept in a row of their own that outlives the set), instead of a
+// reserve on a failure limiter, the consume and a refund (three round
+// trips). Both it and the sliding limiter compute their wait
 // with one SQL function, authkit_sliding_wait, the port of ratelimit's
 // sliding rule.
 //

@@ -299,6 +299,7 @@ func TestDeadlineWhileBlocked(t *testing.T) {
 	lock(`SELECT 1 FROM authkit_verifications WHERE id = $1 FOR UPDATE`, f.verifID)
 	lock(`SELECT 1 FROM authkit_mfa_devices WHERE id = $1 FOR UPDATE`, f.deviceID)
 	lock(`SELECT 1 FROM authkit_mfa_recovery_sets WHERE user_id = $1 FOR UPDATE`, f.userID)
+	lock(`SELECT 1 FROM authkit_mfa_recovery_failures WHERE user_id = $1 FOR UPDATE`, f.userID)
 	lock(`SELECT 1 FROM authkit_mfa_tokens WHERE digest = $1 FOR UPDATE`, f.token)
 	lock(`SELECT 1 FROM authkit_oauth_states WHERE state = $1 FOR UPDATE`, f.state)
 	// A jti being consumed by another transaction: ours must wait for it.

@@ -14,8 +14,8 @@ import (
 )
 
 // MFAStore implements mfa.Store (devices, failure limiters, recovery codes
-// and MFA tokens) and mfa.RecoveryAttempter (recovery-code failures kept
-// in the recovery set's row) on PostgreSQL. Get it from Store.MFA.
+// and MFA tokens) and mfa.RecoveryAttempter (recovery-code failures
+// decided under the recovery set's row lock) on PostgreSQL. Get it from Store.MFA.
 type MFAStore struct{ s *Store }
 
 var _ mfa.Store = (*MFAStore)(nil)

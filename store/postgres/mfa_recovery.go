@@ -14,11 +14,12 @@ import (
 )
 
 // Recovery sets live in two tables: one row per user (created_at,
-// acknowledgement, and the recovery-code failures: a sliding rule's events
-// and lifetime count) and one row per unused code. Every change to a user's
-// codes first locks the user's set row, so that a replacement never mixes
-// with a concurrent one, the "remaining" count of a consumption is exact
-// and an attempt's limit, consume and failure count are one step.
+// acknowledgement) and one row per unused code; the recovery-code failures
+// (a sliding rule's events and lifetime count) in a third, one row per
+// user, which outlives the set. Every change to a user's codes first locks
+// the user's set row, so that a replacement never mixes with a concurrent
+// one, the "remaining" count of a consumption is exact and an attempt's
+// limit, consume and failure count are one step.
 
 var _ mfa.RecoveryAttempter = (*MFAStore)(nil)
 
@@ -68,7 +69,7 @@ const insertCodes = `
 	FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(digest, sealed, position)`
 
 // ReplaceRecoverySet implements mfa.RecoveryStore: upsert of the set row
-// (which locks it; its failures stay), deletion of the old codes and
+// (which locks it; the failures stay), deletion of the old codes and
 // insertion of the new, in one pipelined transaction.
 func (m *MFAStore) ReplaceRecoverySet(ctx context.Context, set mfa.RecoverySet) error {
 	digests, sealed := codeArrays(set)
@@ -181,9 +182,9 @@ func (m *MFAStore) ConsumeRecoveryCode(ctx context.Context, userID string, diges
 }
 
 // AttemptRecoveryCode implements mfa.RecoveryAttempter in one round trip:
-// authkit_mfa_recovery_attempt locks the user's set row, decides under rule
-// on the failures kept in it (as ratelimit.Rule.Attempt does on a Log),
-// then deletes the first code of digests that matches or counts the
+// authkit_mfa_recovery_attempt locks the user's set row and failures row,
+// decides under rule on the failures (as ratelimit.Rule.Attempt does on a
+// Log), then deletes the first code of digests that matches or counts the
 // failure. It runs in a READ COMMITTED transaction, so that the count of
 // codes left sees every consumption committed before the lock was granted.
 // now is read once, before the statement is sent (unix ns, as
@@ -223,13 +224,11 @@ func (m *MFAStore) AttemptRecoveryCode(ctx context.Context, userID string, diges
 	return left, d, nil
 }
 
-// ResetRecoveryFailures implements mfa.RecoveryAttempter: one UPDATE of
-// the user's set row.
+// ResetRecoveryFailures implements mfa.RecoveryAttempter: one DELETE of
+// the user's failures row.
 func (m *MFAStore) ResetRecoveryFailures(ctx context.Context, userID string) error {
 	return m.s.run(ctx, "mfa reset recovery failures", func(ctx context.Context) error {
-		_, err := m.s.pool.Exec(ctx, `
-			UPDATE authkit_mfa_recovery_sets SET failure_events = '{}', failure_total = 0
-			WHERE user_id = $1 AND (failure_total > 0 OR cardinality(failure_events) > 0)`, userID)
+		_, err := m.s.pool.Exec(ctx, `DELETE FROM authkit_mfa_recovery_failures WHERE user_id = $1`, userID)
 		return err
 	})
 }

@@ -89,40 +89,6 @@ func TestRecoveryAttemptMatchesLog(t *testing.T) {
 	}
 }
 
-// TestRecoveryFailuresDeleteUser: DeleteUser removes the failures with the
-// set; the user's next set starts with none.
-func TestRecoveryFailuresDeleteUser(t *testing.T) {
-	s, _ := newStore(t, postgres.Options{})
-	m := s.MFA()
-	ctx := context.Background()
-	rule := ratelimit.Rule{Sliding: true, Limit: 2, Window: time.Hour}
-	clock := func() time.Time { return farPast }
-	set := recoverySetOf("u", 3)
-	if err := m.ReplaceRecoverySet(ctx, set); err != nil {
-		t.Fatal(err)
-	}
-	for range rule.Limit {
-		if _, _, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{digestOf("wrong")}, rule, clock); !errors.Is(err, mfa.ErrNotFound) {
-			t.Fatal(err)
-		}
-	}
-	if _, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{set.Codes[0].Digest}, rule, clock); err != nil || d.Allowed {
-		t.Fatalf("past the limit: %+v, %v; want refused", d, err)
-	}
-	if err := m.DeleteUser(ctx, "u"); err != nil {
-		t.Fatal(err)
-	}
-	if _, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{set.Codes[0].Digest}, rule, clock); !errors.Is(err, mfa.ErrNotFound) || !d.Allowed {
-		t.Fatalf("deleted user: %+v, %v; want ErrNotFound, allowed", d, err)
-	}
-	if err := m.ReplaceRecoverySet(ctx, set); err != nil {
-		t.Fatal(err)
-	}
-	if n, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{set.Codes[0].Digest}, rule, clock); err != nil || !d.Allowed || n != 2 {
-		t.Fatalf("new set after DeleteUser: %d left, %+v, %v; want 2 left, allowed", n, d, err)
-	}
-}
-
 // TestRecoveryFailuresUpgrade: a set stored before migration 0011 keeps
 // its codes and starts with no failures.
 func TestRecoveryFailuresUpgrade(t *testing.T) {

@@ -1,13 +1,20 @@
--- mfa: recovery-code failures kept in the user's recovery set row, so that
--- the failure limit, the consume and the failure count are one locked step
--- (authkit_mfa_recovery_attempt) instead of a reserve on a rate-limit key, a
--- consume and a refund. The columns are a sliding rule's log, as in
--- authkit_rate_limits: the failures (unix ns, oldest first; those that left
--- the window are dropped at the next failure) and the lifetime count. They
--- outlive a replaced set and go with the row (DeleteUser).
-ALTER TABLE authkit_mfa_recovery_sets
-    ADD COLUMN failure_events bigint[] NOT NULL DEFAULT '{}',
-    ADD COLUMN failure_total integer NOT NULL DEFAULT 0;
+-- mfa: recovery-code failures, one row per user, so that the failure
+-- limit, the consume and the failure count are one step under the lock of
+-- the user's recovery set row (authkit_mfa_recovery_attempt) instead of a
+-- reserve on a rate-limit key, a consume and a refund. A row is a sliding
+-- rule's log, as in authkit_rate_limits: the failures in events (unix ns,
+-- oldest first; those that left the window are dropped at the next
+-- failure), the lifetime count in total, and in clear_at when the row equals
+-- a user never seen (the newest event leaves the window; max bigint while
+-- total > 0), which Cleanup compares with now. The rows outlive a replaced
+-- or deleted set: a new set must not bring a fresh budget of guesses.
+CREATE TABLE authkit_mfa_recovery_failures (
+    user_id  text     PRIMARY KEY,
+    events   bigint[] NOT NULL,
+    total    integer  NOT NULL,
+    clear_at bigint   NOT NULL
+);
+CREATE INDEX authkit_mfa_recovery_failures_clear_at ON authkit_mfa_recovery_failures (clear_at);
 
 -- authkit_sliding_wait is the SQL home of ratelimit's Rule.slidingWait,
 -- which it ports line by line: given a key's events in the window at p_now
@@ -121,16 +128,18 @@ END
 $fn$;
 
 -- authkit_mfa_recovery_attempt is one recovery-code attempt of p_user
--- under a Sliding rule on the failures kept in the user's set row, at
--- p_now (ns), as ratelimit's Rule.Attempt decides on a Log. has_set is false
--- when the user has no set (nothing is counted). Otherwise, with the set
--- row locked: refused (allowed false), nothing changes and wait is the
--- time until an attempt is allowed (0 at the Lifetime cap). Allowed, the
--- code whose digest comes first in p_digests is deleted and left_codes is the
--- count of codes left; if none matches, left_codes is -1 and the failure is
--- counted. n and cnt are the rule's window and lifetime counts that
--- Decision.Remaining is computed from: before the attempt for a used
--- code, after it for a counted failure.
+-- under a Sliding rule on the user's failures, at p_now (ns), as
+-- ratelimit's Rule.Attempt decides on a Log. has_set is false when the
+-- user has no set (nothing is counted). Otherwise, with the set row
+-- locked (which serialises the user's attempts, consumptions and
+-- replacements) and then the failures row: refused (allowed false),
+-- nothing changes and wait is the time until an attempt is allowed (0 at
+-- the Lifetime cap). Allowed, the code whose digest comes first in
+-- p_digests is deleted and left_codes is the count of codes left; if none
+-- matches, left_codes is -1 and the failure is counted. n and cnt are the
+-- rule's window and lifetime counts that Decision.Remaining is computed
+-- from: before the attempt for a used code, after it for a counted
+-- failure.
 CREATE FUNCTION authkit_mfa_recovery_attempt(p_user text, p_digests bytea[], p_now bigint, p_limit integer,
     p_window bigint, p_cooldown bigint, p_lifetime integer,
     OUT has_set boolean, OUT allowed boolean, OUT wait bigint, OUT left_codes integer, OUT n integer, OUT cnt integer)
@@ -142,13 +151,16 @@ BEGIN
     wait := 0;
     left_codes := -1;
     n := 0;
-    SELECT s.failure_events, s.failure_total INTO ts, cnt FROM authkit_mfa_recovery_sets s
-    WHERE s.user_id = p_user FOR UPDATE;
+    cnt := 0;
+    PERFORM 1 FROM authkit_mfa_recovery_sets s WHERE s.user_id = p_user FOR UPDATE;
     has_set := FOUND;
     IF NOT has_set THEN
-        cnt := 0;
         RETURN;
     END IF;
+    SELECT f.events, f.total INTO ts, cnt FROM authkit_mfa_recovery_failures f
+    WHERE f.user_id = p_user FOR UPDATE;
+    ts := coalesce(ts, '{}');
+    cnt := coalesce(cnt, 0);
 
     IF p_window > 0 THEN
         ts := ARRAY(SELECT x FROM unnest(ts) AS x WHERE x > p_now - p_window ORDER BY x);
@@ -176,6 +188,8 @@ BEGIN
     IF p_lifetime > 0 THEN
         cnt := cnt + 1;
     END IF;
-    UPDATE authkit_mfa_recovery_sets SET failure_events = ts, failure_total = cnt WHERE user_id = p_user;
+    INSERT INTO authkit_mfa_recovery_failures AS f (user_id, events, total, clear_at)
+    VALUES (p_user, ts, cnt, CASE WHEN cnt > 0 THEN 9223372036854775807 ELSE ts[n] + p_window END)
+    ON CONFLICT (user_id) DO UPDATE SET events = EXCLUDED.events, total = EXCLUDED.total, clear_at = EXCLUDED.clear_at;
 END
 $fn$;
