@@ -272,7 +272,10 @@ func (m *MemoryStore) ResetRecoveryFailures(ctx context.Context, userID string) 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if cur, ok := m.recovery[userID]; ok {
+	switch cur, ok := m.recovery[userID]; {
+	case ok && !cur.hasSet:
+		delete(m.recovery, userID) // only the failures were left
+	case ok:
 		cur.failures = ratelimit.Log{}
 	}
 	return nil

@@ -22,8 +22,9 @@ type Log struct {
 	total  int     // events counted against the Lifetime cap
 }
 
-// empty reports whether l equals an unseen key's log at any time.
-func (l *Log) empty() bool { return l.total == 0 && len(l.events) == 0 }
+// Empty reports whether l is the zero Log (no event, no lifetime count):
+// a keeper may then forget it, as it equals an unseen key's at any time.
+func (l *Log) Empty() bool { return l.total == 0 && len(l.events) == 0 }
 
 // Attempt is [Memory.Attempt] on a Log the caller keeps: if r allows an
 // event at now, try runs, and the event is counted in l only if try
@@ -52,7 +53,7 @@ func (r Rule) Attempt(l *Log, now func() time.Time, try func() (ok bool)) (Decis
 // noClock if it was not needed.
 func (r Rule) attempt(l *Log, at int64, clock func() time.Time, try func() bool) (Decision, int64) {
 	failed := false // try ran and reported a failure
-	if try != nil && l.empty() {
+	if try != nil && l.Empty() {
 		if try() {
 			return Decision{Allowed: true, Remaining: r.Remaining(0, 0)}, noClock
 		}

@@ -94,3 +94,29 @@ func TestLogAttemptClockReads(t *testing.T) {
 		t.Fatalf("a failure: error %v, %d clock reads, want 1", err, reads)
 	}
 }
+
+// TestLogEmpty: a Log is Empty while it holds no event and no lifetime
+// count; a success on an unseen key leaves it so, a failure does not,
+// and an expired event still counts until a decision drops it.
+func TestLogEmpty(t *testing.T) {
+	c := clock.NewFake(time.Unix(1_700_000_000, 0))
+	for _, rule := range []ratelimit.Rule{
+		{Sliding: true, Limit: 3, Window: time.Minute},
+		{Sliding: true, Lifetime: 4},
+	} {
+		var l ratelimit.Log
+		if !l.Empty() {
+			t.Fatalf("%s: zero Log not Empty", rule)
+		}
+		if _, err := rule.Attempt(&l, c.Now, func() bool { return true }); err != nil || !l.Empty() {
+			t.Fatalf("%s: after a success: Empty %v, error %v; want Empty", rule, l.Empty(), err)
+		}
+		if _, err := rule.Attempt(&l, c.Now, func() bool { return false }); err != nil || l.Empty() {
+			t.Fatalf("%s: after a failure: Empty %v, error %v; want not Empty", rule, l.Empty(), err)
+		}
+		c.Advance(2 * time.Minute)
+		if l.Empty() {
+			t.Fatalf("%s: a Log with an expired event is Empty before any decision", rule)
+		}
+	}
+}

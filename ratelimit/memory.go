@@ -225,7 +225,7 @@ func (m *Memory) allowSliding(s *shard, key string, try func() bool) (Decision, 
 	if at == noClock {
 		return d, s.calls, at
 	}
-	if e == nil && !unseen.empty() {
+	if e == nil && !unseen.Empty() {
 		e = s.insert(key, 0)
 		e.log = unseen
 	}
@@ -263,7 +263,7 @@ func (m *Memory) Refund(ctx context.Context, key string) error {
 	}
 	if m.rule.Sliding {
 		m.rule.refund(&e.log, m.now)
-		if e.log.empty() {
+		if e.log.Empty() {
 			s.remove(e)
 			return nil
 		}

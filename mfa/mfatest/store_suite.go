@@ -73,6 +73,7 @@ func RunStoreTests(t *testing.T, newStore func(t *testing.T) mfa.Store) {
 		{"Service/LifetimeLockout", testServiceLifetimeLockout},
 		{"Service/LifetimeParallel", testServiceLifetimeParallel},
 		{"Service/RecoveryGuessesParallel", testServiceRecoveryGuessesParallel},
+		{"Service/RecoveryFailuresKeptAcrossDelete", testServiceRecoveryFailuresKeptAcrossDelete},
 		{"Recovery/CreateGetConsume", testRecoveryBasics},
 		{"Recovery/Replace", testRecoveryReplace},
 		{"Recovery/Acknowledgement", testRecoveryAck},

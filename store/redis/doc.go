@@ -33,7 +33,11 @@
 // its attempt window), so both stay in one slot and one script. Data that spans records of one user is kept under one
 // key tagged by the user id: all of a user's MFA devices are one hash (the
 // device limit, the default device and promotion on delete are then one
-// script), as are their recovery codes. Sessions are the exception, because
+// script), as are their recovery codes and the recovery-code failures
+// counted against them (which DeleteUser keeps): MFAStore is an mfa.RecoveryAttempter, so the
+// failure limit (ratelimit's Sliding rule, ported once to Lua and shared
+// with Limiter), the consume and the failure count of a recovery-code
+// attempt are one script, one round trip. Sessions are the exception, because
 // Get and Revoke know only the session id: a session is a hash keyed by its
 // id (one round trip for the per-request check) and each user has an index
 // of session ids; RevokeAllForUser reads the index and revokes each session
@@ -52,8 +56,9 @@
 // of end − now, by the caller's clock) rather than PEXPIREAT, so that clock
 // skew between host and server does not shorten it; it only reclaims memory,
 // as every decision compares the record's absolute times with the caller's
-// now. MFA devices, recovery sets and lifetime failure counts do not
-// expire (a lifetime count is deleted when it returns to 0).
+// now. MFA devices, recovery sets (with their failures) and lifetime
+// failure counts do not expire (a lifetime count is deleted when it
+// returns to 0).
 //
 // # Security
 //

@@ -198,6 +198,12 @@ func fixture(t *testing.T, s *Store, n int) []faultOp {
 			_, err := s.MFA().ConsumeRecoveryCode(ctx, uid, set.Codes[0].Digest)
 			return ok(err)
 		}},
+		{"mfa.AttemptRecoveryCode", func(ctx context.Context) (bool, error) {
+			rule := ratelimit.Rule{Sliding: true, Limit: 100, Window: time.Minute}
+			_, d, err := s.MFA().AttemptRecoveryCode(ctx, uid, [][]byte{set.Codes[0].Digest}, rule, func() time.Time { return now })
+			return err == nil && d.Allowed, err
+		}},
+		{"mfa.ResetRecoveryFailures", func(ctx context.Context) (bool, error) { return ok(s.MFA().ResetRecoveryFailures(ctx, uid)) }},
 		{"mfa.UseToken", func(ctx context.Context) (bool, error) {
 			_, err := s.MFA().UseToken(ctx, tok.Digest, uid, "", now)
 			return ok(err)

@@ -159,6 +159,7 @@ func TestKeyLayout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	attemptRule := ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute}
 	rec.take()
 
 	ops := []struct {
@@ -201,6 +202,11 @@ func TestKeyLayout(t *testing.T) {
 			_, err := s.MFA().ConsumeRecoveryCode(ctx, uid, []byte("c1"))
 			return ignore(err, mfa.ErrNotFound)
 		}},
+		{"mfa.AttemptRecoveryCode", 1, false, func() error {
+			_, _, err := s.MFA().AttemptRecoveryCode(ctx, uid, [][]byte{[]byte("new"), []byte("c2")}, attemptRule, func() time.Time { return now })
+			return ignore(err, mfa.ErrNotFound)
+		}},
+		{"mfa.ResetRecoveryFailures", 1, false, func() error { return s.MFA().ResetRecoveryFailures(ctx, uid) }},
 		{"mfa.CreateToken", 1, false, func() error { return ignore(s.MFA().CreateToken(ctx, tok), mfa.ErrDuplicate) }},
 		{"mfa.UseToken", 1, false, func() error {
 			_, err := s.MFA().UseToken(ctx, tok.Digest, uid, "", now)

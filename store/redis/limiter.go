@@ -103,14 +103,43 @@ redis.call('SET', KEYS[1], string.format('%d:%.0f', nows, nowns + nextd), 'PX', 
 return {1, span - nextd}
 `)
 
-// slidingScript is ratelimit's sliding-window rule (Rule.slidingWait) in
-// Lua. KEYS[1] the key's events, KEYS[2] its lifetime count; ARGV: now,
-// window, cooldown (all µs; a window of 0 for a Lifetime cap alone),
-// limit, lifetime (0: none), member. It drops the events that left the
-// window, computes the wait, and records the event only when the wait is
-// zero. Returns {1, events in the window, lifetime count} when allowed,
-// {0, wait µs} when denied (wait 0: the Lifetime cap).
-var slidingScript = goredis.NewScript(`
+// slidingWaitLua is Rule.slidingWait in Lua, the one copy that every
+// sliding script here starts with: sliding_wait(s, n, now, win, cd0, lim)
+// returns how long after now an event is allowed, given the n events s
+// still in the window at now (oldest first, all > now − win), the window,
+// the first cooldown (all µs) and the limit (0: none); 0 if one is
+// allowed at now. The Lifetime cap is the caller's: it needs no events.
+const slidingWaitLua = `
+local function sliding_wait(s, n, now, win, cd0, lim)
+  if win == 0 then return 0 end
+  local function cooldown(m)
+    local cd, i = cd0, 1
+    while i < m and cd > 0 and cd < win do cd = cd * 2; i = i + 1 end
+    return cd
+  end
+  for k = 0, n do
+    local from = now
+    if k > 0 and s[k] + win > from then from = s[k] + win end
+    local m = n - k
+    if m == 0 then return from - now end
+    if not (lim > 0 and m >= lim) then
+      local t = s[n] + cooldown(m)
+      if t < from then t = from end
+      if t < s[k + 1] + win then return t - now end
+    end
+  end
+  return 0
+end
+`
+
+// slidingScript is ratelimit's sliding-window rule on a key. KEYS[1] the
+// key's events, KEYS[2] its lifetime count; ARGV: now, window, cooldown
+// (all µs; a window of 0 for a Lifetime cap alone), limit, lifetime (0:
+// none), member. It drops the events that left the window, computes the
+// wait (sliding_wait), and records the event only when the wait is zero.
+// Returns {1, events in the window, lifetime count} when allowed, {0, wait
+// µs} when denied (wait 0: the Lifetime cap).
+var slidingScript = goredis.NewScript(slidingWaitLua + `
 local now, win, cd0, lim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
 local life = tonumber(ARGV[5])
 local total = 0
@@ -125,23 +154,7 @@ if win > 0 then
   local s = {}
   for i = 2, #raw, 2 do s[#s + 1] = tonumber(raw[i]) end
   n = #s
-  local function cooldown(m)
-    local cd, i = cd0, 1
-    while i < m and cd < win do cd = cd * 2; i = i + 1 end
-    return cd
-  end
-  local wait = 0
-  for k = 0, n do
-    local from = now
-    if k > 0 and s[k] + win > from then from = s[k] + win end
-    local m = n - k
-    if m == 0 then wait = from - now; break end
-    if not (lim > 0 and m >= lim) then
-      local t = s[n] + cooldown(m)
-      if t < from then t = from end
-      if t < s[k + 1] + win then wait = t - now; break end
-    end
-  end
+  local wait = sliding_wait(s, n, now, win, cd0, lim)
   if wait > 0 then return {0, wait} end
   redis.call('ZADD', KEYS[1], now, ARGV[6])
   local last = now

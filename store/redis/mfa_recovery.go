@@ -6,17 +6,27 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/ratelimit"
 )
+
+var _ mfa.RecoveryAttempter = (*MFAStore)(nil)
 
 // A user's recovery set is one hash "{prefix:mfa:<user>}:recovery": fields
 // "!cat" (CreatedAt), "!ack" (acknowledgement), "!n" (codes left) and one
 // field "c<digest>" = "<issue index>:<sealed code>" per unused code, so that
-// consuming a code is one HDEL of a field named by its digest.
+// consuming a code is one HDEL of a field named by its digest. The user's
+// recovery-code failures (mfa.RecoveryAttempter) live in the same hash:
+// "!fe" their times in the window ("<µs> <µs> …", oldest first) and "!fn"
+// their lifetime count, each absent when empty. They outlive the set:
+// replacing it keeps them, and DeleteUser removes the set's fields but
+// not these (a deleted and re-created user gets no fresh guessing
+// budget). So the set exists when its "!cat" field does, not the key.
 
 func (m *MFAStore) recoveryKey(userID string) string { return m.s.userKey("mfa", userID, "recovery") }
 
@@ -63,10 +73,14 @@ func (b byIndex) Swap(i, j int) {
 	b.idx[i], b.idx[j] = b.idx[j], b.idx[i]
 }
 
-// replaceRecoveryScript: KEYS[1] set; ARGV: field/value pairs.
+// replaceRecoveryScript: KEYS[1] set; ARGV: field/value pairs. The
+// failure fields survive: a new set must not reset the guessing limit.
 var replaceRecoveryScript = goredis.NewScript(`
+local f = redis.call('HMGET', KEYS[1], '!fe', '!fn')
 redis.call('DEL', KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV))
+if f[1] then redis.call('HSET', KEYS[1], '!fe', f[1]) end
+if f[2] then redis.call('HSET', KEYS[1], '!fn', f[2]) end
 return 0
 `)
 
@@ -83,7 +97,7 @@ func (m *MFAStore) ReplaceRecoverySet(ctx context.Context, set mfa.RecoverySet) 
 // createRecoveryScript: KEYS[1] set; ARGV: field/value pairs. Returns {1}
 // when created, else {0, the existing hash}.
 var createRecoveryScript = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
+if redis.call('HEXISTS', KEYS[1], '!cat') == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], unpack(ARGV))
 return {1}
 `)
@@ -127,7 +141,7 @@ func (m *MFAStore) GetRecoverySet(ctx context.Context, userID string) (mfa.Recov
 	if err != nil {
 		return mfa.RecoverySet{}, err
 	}
-	if len(h) == 0 {
+	if _, ok := h["!cat"]; !ok {
 		return mfa.RecoverySet{}, mfa.ErrNotFound
 	}
 	return recoveryOf(userID, h)
@@ -160,9 +174,116 @@ func (m *MFAStore) ConsumeRecoveryCode(ctx context.Context, userID string, diges
 	return int(n), nil
 }
 
+// attemptRecoveryScript is mfa.RecoveryAttempter's one step: KEYS[1] set;
+// ARGV: now, window, cooldown (all µs; a window of 0 for a Lifetime cap
+// alone), limit, lifetime (0: none), then the candidate fields, newest
+// key first. It keeps the failures that are still in the window, decides
+// with sliding_wait (and the Lifetime cap), and only if allowed removes
+// the first candidate present or else records a failure at now. Returns
+// {-1} without a set, {0, wait µs} when refused (0: the Lifetime cap),
+// {1, codes left, failures in the window, lifetime count} when a code
+// was used, {2, failures in the window, lifetime count} for a counted
+// failure. A refusal or a success writes no failure field.
+var attemptRecoveryScript = goredis.NewScript(slidingWaitLua + `
+if redis.call('HEXISTS', KEYS[1], '!cat') == 0 then return {-1} end
+local now, win, cd0, lim = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local life = tonumber(ARGV[5])
+local f = redis.call('HMGET', KEYS[1], '!fe', '!fn')
+local total = tonumber(f[2] or '0')
+if life > 0 and total >= life then return {0, 0} end
+local s = {}
+for v in string.gmatch(f[1] or '', '%S+') do
+  local t = tonumber(v)
+  if t > now - win then s[#s + 1] = t end
+end
+local n = #s
+local wait = sliding_wait(s, n, now, win, cd0, lim)
+if wait > 0 then return {0, wait} end
+for i = 6, #ARGV do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    return {1, redis.call('HINCRBY', KEYS[1], '!n', -1), n, total}
+  end
+end
+if win > 0 then
+  local i = n + 1
+  while i > 1 and s[i - 1] > now do s[i] = s[i - 1]; i = i - 1 end
+  s[i] = now
+  for j = 1, #s do s[j] = string.format('%.0f', s[j]) end
+  redis.call('HSET', KEYS[1], '!fe', table.concat(s, ' '))
+end
+if life > 0 then total = redis.call('HINCRBY', KEYS[1], '!fn', 1) end
+return {2, #s, total}
+`)
+
+// AttemptRecoveryCode implements mfa.RecoveryAttempter: the failure limit,
+// the consume and the failure count are one script on the user's set, one
+// round trip. now is read once, before it.
+func (m *MFAStore) AttemptRecoveryCode(ctx context.Context, userID string, digests [][]byte, rule ratelimit.Rule, now func() time.Time) (int, ratelimit.Decision, error) {
+	if !rule.Sliding {
+		return 0, ratelimit.Decision{}, fmt.Errorf("%w: AttemptRecoveryCode needs a Sliding rule", ratelimit.ErrInvalidRule)
+	}
+	if err := rule.Validate(); err != nil {
+		return 0, ratelimit.Decision{}, err
+	}
+	k := m.recoveryKey(userID)
+	// The fields are copies: digests is the caller's buffer, and a command
+	// left to finish in the background (see run) may still be writing.
+	args := make([]any, 5, 5+len(digests))
+	args[0], args[1], args[2], args[3], args[4] = us(now()), durUS(rule.Window), durUS(rule.Cooldown), rule.Limit, rule.Lifetime
+	for _, d := range digests {
+		args = append(args, "c"+string(d))
+	}
+	reply, err := run(m.s, ctx, "mfa attempt recovery code", func(ctx context.Context) (any, error) {
+		return m.s.script(ctx, attemptRecoveryScript, k, args...)
+	})
+	if err != nil {
+		return 0, ratelimit.Decision{}, err
+	}
+	v, ok := ints(reply)
+	if !ok || len(v) == 0 {
+		return 0, ratelimit.Decision{}, errCorrupt("reply", fmt.Errorf("%v", reply))
+	}
+	switch {
+	case v[0] == -1 && len(v) == 1:
+		return 0, ratelimit.Decision{Allowed: true}, mfa.ErrNotFound
+	case v[0] == 0 && len(v) == 2:
+		return 0, ratelimit.Decision{RetryAfter: time.Duration(v[1]) * time.Microsecond}, nil
+	case v[0] == 1 && len(v) == 4:
+		return int(v[1]), ratelimit.Decision{Allowed: true, Remaining: rule.Remaining(int(v[2]), int(v[3]))}, nil
+	case v[0] == 2 && len(v) == 3:
+		return 0, ratelimit.Decision{Allowed: true, Remaining: rule.Remaining(int(v[1]), int(v[2]))}, mfa.ErrNotFound
+	}
+	return 0, ratelimit.Decision{}, errCorrupt("reply", fmt.Errorf("%v", reply))
+}
+
+// ints is a script's reply of integers.
+func ints(reply any) ([]int64, bool) {
+	arr, ok := reply.([]any)
+	if !ok {
+		return nil, false
+	}
+	v := make([]int64, len(arr))
+	for i, x := range arr {
+		if v[i], ok = x.(int64); !ok {
+			return nil, false
+		}
+	}
+	return v, true
+}
+
+// ResetRecoveryFailures implements mfa.RecoveryAttempter: one HDEL of the
+// failure fields (nothing to do without a set).
+func (m *MFAStore) ResetRecoveryFailures(ctx context.Context, userID string) error {
+	k := m.recoveryKey(userID)
+	_, err := run(m.s, ctx, "mfa reset recovery failures", func(ctx context.Context) (int64, error) {
+		return m.s.c.HDel(ctx, k, "!fe", "!fn").Result()
+	})
+	return err
+}
+
 // setAckScript: KEYS[1] set; ARGV: state. Returns 0 when there is no set.
 var setAckScript = goredis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], '!cat') == 0 then return 0 end
 redis.call('HSET', KEYS[1], '!ack', ARGV[1])
 return 1
 `)

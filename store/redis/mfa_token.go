@@ -106,13 +106,24 @@ func (m *MFAStore) UseToken(ctx context.Context, digest []byte, userID, sessionI
 	return t, nil
 }
 
-// DeleteUser implements mfa.UserStore: one DEL of the user's devices,
+// deleteMFAUserScript: KEYS devices, recovery set, tokens (one slot). The
+// recovery hash keeps only its failure fields (see mfa_recovery.go).
+var deleteMFAUserScript = goredis.NewScript(`
+local f = redis.call('HMGET', KEYS[2], '!fe', '!fn')
+redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+if f[1] then redis.call('HSET', KEYS[2], '!fe', f[1]) end
+if f[2] then redis.call('HSET', KEYS[2], '!fn', f[2]) end
+return 0
+`)
+
+// DeleteUser implements mfa.UserStore: one script on the user's devices,
 // recovery set and tokens keys, which share the user's slot, so the three
-// go at once. Attempt windows stay (they limit guessing).
+// go at once. Attempt windows and recovery-code failures stay (they limit
+// guessing).
 func (m *MFAStore) DeleteUser(ctx context.Context, userID string) error {
 	keys := []string{m.devicesKey(userID), m.recoveryKey(userID), m.tokensKey(userID)}
-	_, err := run(m.s, ctx, "mfa delete user", func(ctx context.Context) (int64, error) {
-		return m.s.c.Del(ctx, keys...).Result()
+	_, err := run(m.s, ctx, "mfa delete user", func(ctx context.Context) (any, error) {
+		return deleteMFAUserScript.Run(ctx, m.s.c, keys).Result()
 	})
 	return err
 }
