@@ -163,8 +163,17 @@ func (v *VerificationStore) Attempt(ctx context.Context, id string, candidates [
 	k := v.s.key("v", id)
 	args := make([]any, 0, 2+len(candidates))
 	args = append(args, us(now), maxAttempts)
+	// Copies, in one buffer: candidates is the caller's (leased from a
+	// pool, cleared and reused once Attempt returns), and a command left
+	// to finish in the background (see run) may still be writing them.
+	n := 0
 	for _, c := range candidates {
-		args = append(args, c)
+		n += len(c)
+	}
+	buf := make([]byte, 0, n)
+	for _, c := range candidates {
+		buf = append(buf, c...)
+		args = append(args, buf[len(buf)-len(c):len(buf):len(buf)])
 	}
 	reply, err := run(v.s, ctx, "verification attempt", func(ctx context.Context) (any, error) {
 		return v.s.script(ctx, attemptScript, k, args...)
