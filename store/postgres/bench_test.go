@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"slices"
@@ -257,5 +258,67 @@ func BenchmarkLimiterAllow(b *testing.B) {
 				return err
 			})
 		})
+	}
+}
+
+// BenchmarkRecoveryAuthenticate: the store calls of mfa.Service's
+// recovery-code sign-in with a right code, paired: path=limiter is the
+// limiter path (the failure limiter takes a slot, consume, refund the
+// slot), path=attempter the one call of mfa.RecoveryAttempter the Service
+// now makes. Each client's 100-code set is replaced once its codes are
+// used (one round trip per 100 operations, on both paths).
+func BenchmarkRecoveryAuthenticate(b *testing.B) {
+	const size = 100
+	rule := ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}
+	for _, clients := range clientCounts {
+		for _, path := range []string{"limiter", "attempter"} {
+			b.Run(fmt.Sprintf("clients=%d/path=%s", clients, path), func(b *testing.B) {
+				s, writes := benchStore(b)
+				m := s.MFA()
+				failures, err := s.Limiter(ratelimit.LimiterConfig{Name: "mfa-recovery-failures", Rule: rule})
+				if err != nil {
+					b.Fatal(err)
+				}
+				sets := make([]mfa.RecoverySet, clients)
+				for c := range clients {
+					sets[c] = recoverySetOf(fmt.Sprintf("u-%d", c), size)
+					if err := m.ReplaceRecoverySet(context.Background(), sets[c]); err != nil {
+						b.Fatal(err)
+					}
+				}
+				bench(b, writes, clients, func(ctx context.Context, c, seq int) error {
+					user := sets[c].UserID
+					code := digestOf("warm-up")
+					if seq >= 0 {
+						if seq > 0 && seq%size == 0 {
+							if err := m.ReplaceRecoverySet(ctx, sets[c]); err != nil {
+								return err
+							}
+						}
+						code = sets[c].Codes[seq%size].Digest
+					}
+					if path == "attempter" {
+						_, d, err := m.AttemptRecoveryCode(ctx, user, [][]byte{code}, rule, time.Now)
+						if seq < 0 && errors.Is(err, mfa.ErrNotFound) {
+							return nil
+						} else if err == nil && !d.Allowed {
+							return fmt.Errorf("refused: %+v", d)
+						}
+						return err
+					}
+					key := "recovery:" + user
+					if d, err := failures.Allow(ctx, key); err != nil || !d.Allowed {
+						return fmt.Errorf("reserve: %+v %v", d, err)
+					}
+					if _, err := m.ConsumeRecoveryCode(ctx, user, code); err != nil {
+						if seq < 0 && errors.Is(err, mfa.ErrNotFound) {
+							return nil
+						}
+						return err
+					}
+					return failures.Refund(ctx, key)
+				})
+			})
+		}
 	}
 }

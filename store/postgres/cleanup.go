@@ -13,12 +13,13 @@ type CleanupResult struct {
 	Verifications, Tokens, Sessions, JTIs, States, RateLimits int64
 	PasskeyChallenges                                         int64
 	DeviceNonces                                              int64
+	RecoveryFailures                                          int64
 }
 
 // Total is the number of rows deleted in all.
 func (r CleanupResult) Total() int64 {
 	return r.Verifications + r.Tokens + r.Sessions + r.JTIs + r.States + r.RateLimits +
-		r.PasskeyChallenges + r.DeviceNonces
+		r.PasskeyChallenges + r.DeviceNonces + r.RecoveryFailures
 }
 
 // jtiSkew is how long Cleanup keeps a consumed token id past its expiry.
@@ -39,7 +40,8 @@ var cleanupStatesSQL = fmt.Sprintf(`DELETE FROM authkit_oauth_states WHERE expir
 // rate-limit keys that equal an unseen key (a GCRA key fully refilled, a
 // sliding key whose events all left the window; the send limits and MFA
 // failure windows are among them, lifetime caps never), passkey challenges past
-// ExpiresAt, and device nonces past theirs.
+// ExpiresAt, device nonces past theirs, and users' recovery-code failures
+// that equal none (all left the window, no lifetime count).
 // Devices and recovery codes never expire. Each table is one DELETE run on
 // its own, so a host may call Cleanup from every instance on a schedule
 // (every few minutes) without coordination.
@@ -58,6 +60,7 @@ func (s *Store) Cleanup(ctx context.Context, now time.Time) (CleanupResult, erro
 		{&r.RateLimits, `DELETE FROM authkit_rate_limits WHERE tat <= $1`, now.UnixNano()},
 		{&r.PasskeyChallenges, `DELETE FROM authkit_passkey_challenges WHERE expires_at <= $1`, now},
 		{&r.DeviceNonces, `DELETE FROM authkit_device_nonces WHERE expires_at <= $1`, now},
+		{&r.RecoveryFailures, `DELETE FROM authkit_mfa_recovery_failures WHERE clear_at <= $1`, now.UnixNano()},
 	}
 	for _, st := range steps {
 		err := s.run(ctx, "cleanup", func(ctx context.Context) error {

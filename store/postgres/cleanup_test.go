@@ -121,6 +121,27 @@ func TestCleanup(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// Recovery-code failures: one user's left the window by now, one's
+	// has not, one's counts against a lifetime cap. Deleted users' too.
+	recoveryRule := ratelimit.Rule{Sliding: true, Limit: 1, Window: time.Hour}
+	lifetimeRecovery := ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Hour, Lifetime: 2}
+	for user, fail := range map[string]struct {
+		rule ratelimit.Rule
+		at   time.Time
+	}{"r-live": {recoveryRule, now.Add(-time.Minute)}, "r-old": {recoveryRule, now.Add(-time.Hour)}, "r-lifetime": {lifetimeRecovery, now.Add(-time.Hour)}} {
+		if err := m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: user, CreatedAt: farPast}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := m.AttemptRecoveryCode(ctx, user, [][]byte{digestOf("wrong")}, fail.rule, func() time.Time { return fail.at }); !errors.Is(err, mfa.ErrNotFound) {
+			t.Fatal(err)
+		}
+		if user != "r-live" {
+			if err := m.DeleteUser(ctx, user); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+
 	// Device nonces: one expired at now, one live.
 	for name, exp := range map[string]time.Time{"n-old": now, "n-live": now.Add(time.Second)} {
 		if err := s.DeviceNonces().CreateNonce(ctx, digestOf(name), exp); err != nil {
@@ -131,8 +152,8 @@ func TestCleanup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := postgres.CleanupResult{Verifications: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 2, RateLimits: 3, DeviceNonces: 1}
-	if got != want || got.Total() != 10 {
+	want := postgres.CleanupResult{Verifications: 1, Tokens: 1, Sessions: 1, JTIs: 1, States: 2, RateLimits: 3, DeviceNonces: 1, RecoveryFailures: 1}
+	if got != want || got.Total() != 11 {
 		t.Fatalf("Cleanup deleted %+v, want %+v", got, want)
 	}
 
@@ -141,7 +162,7 @@ func TestCleanup(t *testing.T) {
 		"authkit_verifications": 1,
 		"authkit_mfa_tokens":    1, "authkit_sessions": 1, "authkit_session_jtis": 1,
 		"authkit_oauth_states": 2, "authkit_rate_limits": 4, "authkit_mfa_devices": 1, "authkit_mfa_recovery_codes": 1,
-		"authkit_device_nonces": 1,
+		"authkit_device_nonces": 1, "authkit_mfa_recovery_failures": 2,
 	}
 	for table, n := range counts {
 		var c int
@@ -168,6 +189,17 @@ func TestCleanup(t *testing.T) {
 	}
 	if d, err := lifetime.Allow(ctx, "totp:lifetime"); err != nil || d.Allowed {
 		t.Fatalf("lifetime count after Cleanup: %+v, %v; want denied", d, err)
+	}
+	if _, d, err := m.AttemptRecoveryCode(ctx, "r-live", [][]byte{digestOf("rc")}, recoveryRule, func() time.Time { return now }); err != nil || d.Allowed {
+		t.Fatalf("recovery failure in the window after Cleanup: %+v, %v; want refused", d, err)
+	}
+	if err := m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: "r-lifetime", CreatedAt: farPast}); err != nil {
+		t.Fatal(err)
+	}
+	for i, want := range []ratelimit.Decision{{Allowed: true}, {}} { // the second failure of 2, then the cap
+		if _, d, err := m.AttemptRecoveryCode(ctx, "r-lifetime", [][]byte{digestOf("rc")}, lifetimeRecovery, func() time.Time { return now }); d != want {
+			t.Fatalf("recovery attempt %d under a lifetime cap after Cleanup: %+v, %v; want %+v (the count kept)", i+2, d, err, want)
+		}
 	}
 	// A second run finds nothing.
 	if again, err := s.Cleanup(ctx, now); err != nil || again.Total() != 0 {

@@ -3,7 +3,8 @@
 // implements every store interface of the library:
 //
 //   - verification.Store: [Store.Verifications]
-//   - mfa.Store (devices, recovery codes, MFA tokens, failure limiters): [Store.MFA]
+//   - mfa.Store (devices, recovery codes, MFA tokens, failure limiters) and
+//     mfa.RecoveryAttempter (recovery-code failures kept with the set): [Store.MFA]
 //   - session.Store: [Store.Sessions]
 //   - oauth.Store: [Store.OAuthStates]
 //   - account.Store (users and their credentials): [Store.Accounts]
@@ -68,6 +69,16 @@
 // prepared their statements; a test counts them. The benchmarks report
 // latency percentiles and round trips per operation next to a bare
 // SELECT's.
+//
+// A recovery-code attempt is one round trip too: the failure limit, the
+// consume and the failure count are one call of
+// authkit_mfa_recovery_attempt, which locks the user's recovery set row
+// and then the user's failures (a sliding rule's events and lifetime
+// count, kept in a row of their own that outlives the set), instead of a
+// reserve on a failure limiter, the consume and a refund (three round
+// trips). Both it and the sliding limiter compute their wait
+// with one SQL function, authkit_sliding_wait, the port of ratelimit's
+// sliding rule.
 //
 // Times are stored with microsecond precision (timestamptz); the store
 // truncates the now it is given to microseconds before comparing.

@@ -83,6 +83,7 @@ func ExampleMigrations() {
 	// 8 0008_ratelimit_sliding.sql
 	// 9 0009_mfa_device_owners.sql
 	// 10 0010_one_trip_writes.sql
+	// 11 0011_recovery_failures.sql
 }
 
 // WithSchema sets the search_path of every pooled connection; the DSN

@@ -65,12 +65,22 @@ func seed(t *testing.T, s *postgres.Store) *fixture {
 	must(err)
 	must(m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: f.userID, CreatedAt: f.now, Acknowledgement: authkit.AcknowledgementPending,
 		Codes: []mfa.RecoveryCodeRecord{{Digest: f.recovery, Sealed: []byte{2}}, {Digest: digestOf("other"), Sealed: []byte{3}}}}))
+	// One recovery failure counted: the faults must neither add one nor
+	// forget it (checkUntouched).
+	_, _, err = m.AttemptRecoveryCode(ctx, f.userID, [][]byte{digestOf("wrong")}, faultRecoveryRule, func() time.Time { return f.now })
+	if !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("seeding a recovery failure: %v", err)
+	}
 	must(m.CreateToken(ctx, mfa.TokenRecord{Digest: f.token, UserID: f.userID, SingleUse: true, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}))
 	must(s.OAuthStates().Create(ctx, oauth.State{State: f.state, Provider: "github", RedirectURL: "https://x/cb", CodeChallenge: "c",
 		CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}, f.now))
 	must(s.Sessions().Create(ctx, session.Record{ID: f.session, UserID: f.userID, CreatedAt: f.now, ExpiresAt: f.now.Add(time.Hour)}))
 	return f
 }
+
+// faultRecoveryRule limits the fixture's recovery failures: the seeded one
+// and one more.
+var faultRecoveryRule = ratelimit.Rule{Sliding: true, Limit: 2, Window: time.Hour}
 
 // op is one store operation; granted reports whether it accepted a secret
 // or allowed something (which must never happen on an error).
@@ -147,6 +157,17 @@ func (f *fixture) ops(t *testing.T) []op {
 			_, err := m.ConsumeRecoveryCode(ctx, f.userID, f.recovery)
 			return err == nil, err
 		}},
+		{"mfa.AttemptRecoveryCode", func(ctx context.Context) (bool, error) {
+			_, d, err := m.AttemptRecoveryCode(ctx, f.userID, [][]byte{f.recovery}, faultRecoveryRule, func() time.Time { return now })
+			return err == nil || d.Allowed, err
+		}},
+		{"mfa.AttemptRecoveryCode wrong", func(ctx context.Context) (bool, error) {
+			_, d, err := m.AttemptRecoveryCode(ctx, f.userID, [][]byte{digestOf("wrong")}, faultRecoveryRule, func() time.Time { return now })
+			return d.Allowed, err
+		}},
+		{"mfa.ResetRecoveryFailures", func(ctx context.Context) (bool, error) {
+			return false, m.ResetRecoveryFailures(ctx, f.userID)
+		}},
 		{"mfa.SetAcknowledgement", func(ctx context.Context) (bool, error) {
 			return false, m.SetAcknowledgement(ctx, f.userID, authkit.AcknowledgementComplete)
 		}},
@@ -214,6 +235,14 @@ func (f *fixture) checkUntouched(t *testing.T) {
 	if n, err := m.ConsumeRecoveryCode(ctx, f.userID, f.recovery); err != nil || n != 1 {
 		t.Fatalf("recovery code after the faults: %d, %v; want 1 left", n, err)
 	}
+	// Exactly the seeded recovery failure is counted: one more is allowed,
+	// the next refused.
+	for i, allowed := range []bool{true, false} {
+		_, d, err := m.AttemptRecoveryCode(ctx, f.userID, [][]byte{digestOf("wrong")}, faultRecoveryRule, func() time.Time { return now })
+		if d.Allowed != allowed || (allowed && !errors.Is(err, mfa.ErrNotFound)) || (!allowed && err != nil) {
+			t.Fatalf("recovery failure %d after the faults: allowed %v, error %v; want allowed %v", i+2, d.Allowed, err, allowed)
+		}
+	}
 	if _, err := m.UseToken(ctx, f.token, f.userID, "", now); err != nil {
 		t.Fatalf("MFA token after the faults: %v", err)
 	}
@@ -270,6 +299,7 @@ func TestDeadlineWhileBlocked(t *testing.T) {
 	lock(`SELECT 1 FROM authkit_verifications WHERE id = $1 FOR UPDATE`, f.verifID)
 	lock(`SELECT 1 FROM authkit_mfa_devices WHERE id = $1 FOR UPDATE`, f.deviceID)
 	lock(`SELECT 1 FROM authkit_mfa_recovery_sets WHERE user_id = $1 FOR UPDATE`, f.userID)
+	lock(`SELECT 1 FROM authkit_mfa_recovery_failures WHERE user_id = $1 FOR UPDATE`, f.userID)
 	lock(`SELECT 1 FROM authkit_mfa_tokens WHERE digest = $1 FOR UPDATE`, f.token)
 	lock(`SELECT 1 FROM authkit_oauth_states WHERE state = $1 FOR UPDATE`, f.state)
 	// A jti being consumed by another transaction: ours must wait for it.
@@ -277,7 +307,8 @@ func TestDeadlineWhileBlocked(t *testing.T) {
 
 	var blocked []op
 	want := map[string]bool{"verification.Attempt": true, "verification.ReplaceCode": true, "mfa.MarkStepUsed": true,
-		"mfa.ConsumeRecoveryCode": true, "mfa.UseToken": true, "oauth.Consume": true, "oauth.RecordCallback": true,
+		"mfa.ConsumeRecoveryCode": true, "mfa.AttemptRecoveryCode": true, "mfa.AttemptRecoveryCode wrong": true,
+		"mfa.ResetRecoveryFailures": true, "mfa.UseToken": true, "oauth.Consume": true, "oauth.RecordCallback": true,
 		"session.ConsumeJTI": true}
 	for _, o := range f.ops(t) {
 		if want[o.name] {

@@ -138,41 +138,64 @@ func TestDeviceLimitIsolation(t *testing.T) {
 }
 
 // TestRecoveryRemainingIsolation: concurrent consumptions of distinct codes
-// report distinct remaining counts (10 codes, 10 consumers: 0…9 each once).
+// report distinct remaining counts (10 codes, 10 consumers: 0…9 each once),
+// by ConsumeRecoveryCode and by AttemptRecoveryCode.
 func TestRecoveryRemainingIsolation(t *testing.T) {
-	for _, iso := range isolationLevels {
-		t.Run(iso, func(t *testing.T) {
-			a, b := isoStores(t, iso)
-			ctx := context.Background()
-			const size = 10
-			for round := range 3 {
-				user := fmt.Sprintf("u-%d", round)
-				set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: authkit.AcknowledgementPending}
-				for j := range size {
-					set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%s/%d", user, j)), Sealed: []byte{byte(j)}})
-				}
-				if err := a.MFA().ReplaceRecoverySet(ctx, set); err != nil {
-					t.Fatal(err)
-				}
-				left := make([]int, size)
-				errs := make([]error, size)
-				together(size, func(i int) {
-					s := []*postgres.Store{a, b}[i%2]
-					left[i], errs[i] = s.MFA().ConsumeRecoveryCode(ctx, user, set.Codes[i].Digest)
-				})
-				for _, err := range errs {
-					if err != nil {
-						t.Fatalf("ConsumeRecoveryCode: %v", err)
-					}
-				}
-				slices.Sort(left)
-				for i, n := range left {
-					if n != i {
-						t.Fatalf("round %d under %s: remaining counts %v, want 0…%d each once", round, iso, left, size-1)
-					}
-				}
+	rule := ratelimit.Rule{Sliding: true, Limit: 3, Window: time.Minute}
+	consumers := []struct {
+		name    string
+		consume func(m *postgres.MFAStore, user string, digest []byte) (int, error)
+	}{
+		{"ConsumeRecoveryCode", func(m *postgres.MFAStore, user string, digest []byte) (int, error) {
+			return m.ConsumeRecoveryCode(context.Background(), user, digest)
+		}},
+		{"AttemptRecoveryCode", func(m *postgres.MFAStore, user string, digest []byte) (int, error) {
+			n, d, err := m.AttemptRecoveryCode(context.Background(), user, [][]byte{digestOf("other key"), digest}, rule, time.Now)
+			if err == nil && !d.Allowed {
+				return 0, errors.New("refused")
 			}
+			return n, err
+		}},
+	}
+	for _, iso := range isolationLevels {
+		for _, c := range consumers {
+			t.Run(iso+"/"+c.name, func(t *testing.T) {
+				testRecoveryRemainingIsolation(t, iso, c.consume)
+			})
+		}
+	}
+}
+
+func testRecoveryRemainingIsolation(t *testing.T, iso string, consume func(m *postgres.MFAStore, user string, digest []byte) (int, error)) {
+	a, b := isoStores(t, iso)
+	ctx := context.Background()
+	const size = 10
+	for round := range 3 {
+		user := fmt.Sprintf("u-%d", round)
+		set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: authkit.AcknowledgementPending}
+		for j := range size {
+			set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%s/%d", user, j)), Sealed: []byte{byte(j)}})
+		}
+		if err := a.MFA().ReplaceRecoverySet(ctx, set); err != nil {
+			t.Fatal(err)
+		}
+		left := make([]int, size)
+		errs := make([]error, size)
+		together(size, func(i int) {
+			s := []*postgres.Store{a, b}[i%2]
+			left[i], errs[i] = consume(s.MFA(), user, set.Codes[i].Digest)
 		})
+		for _, err := range errs {
+			if err != nil {
+				t.Fatalf("consume: %v", err)
+			}
+		}
+		slices.Sort(left)
+		for i, n := range left {
+			if n != i {
+				t.Fatalf("round %d under %s: remaining counts %v, want 0…%d each once", round, iso, left, size-1)
+			}
+		}
 	}
 }
 

@@ -13,8 +13,9 @@ import (
 	"github.com/authkit/authkit/mfa"
 )
 
-// MFAStore implements mfa.Store (devices, attempt windows, recovery codes
-// and MFA tokens) on PostgreSQL. Get it from Store.MFA.
+// MFAStore implements mfa.Store (devices, failure limiters, recovery codes
+// and MFA tokens) and mfa.RecoveryAttempter (recovery-code failures
+// decided under the recovery set's row lock) on PostgreSQL. Get it from Store.MFA.
 type MFAStore struct{ s *Store }
 
 var _ mfa.Store = (*MFAStore)(nil)

@@ -3,17 +3,25 @@ package postgres
 import (
 	"context"
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
+	"github.com/authkit/authkit/ratelimit"
 )
 
 // Recovery sets live in two tables: one row per user (created_at,
-// acknowledgement) and one row per unused code. Every change to a user's
-// codes first locks the user's set row, so that a replacement never mixes
-// with a concurrent one and the "remaining" count of a consumption is exact.
+// acknowledgement) and one row per unused code; the recovery-code failures
+// (a sliding rule's events and lifetime count) in a third, one row per
+// user, which outlives the set. Every change to a user's codes first locks
+// the user's set row, so that a replacement never mixes with a concurrent
+// one, the "remaining" count of a consumption is exact and an attempt's
+// limit, consume and failure count are one step.
+
+var _ mfa.RecoveryAttempter = (*MFAStore)(nil)
 
 // selectRecoverySet reads a user's set and its codes in issue order.
 const selectRecoverySet = `
@@ -61,8 +69,8 @@ const insertCodes = `
 	FROM unnest($2::bytea[], $3::bytea[]) WITH ORDINALITY AS u(digest, sealed, position)`
 
 // ReplaceRecoverySet implements mfa.RecoveryStore: upsert of the set row
-// (which locks it), deletion of the old codes and insertion of the new, in
-// one pipelined transaction.
+// (which locks it; the failures stay), deletion of the old codes and
+// insertion of the new, in one pipelined transaction.
 func (m *MFAStore) ReplaceRecoverySet(ctx context.Context, set mfa.RecoverySet) error {
 	digests, sealed := codeArrays(set)
 	return m.s.run(ctx, "mfa replace recovery set", func(ctx context.Context) error {
@@ -171,6 +179,58 @@ func (m *MFAStore) ConsumeRecoveryCode(ctx context.Context, userID string, diges
 		return nil
 	})
 	return remaining, err
+}
+
+// AttemptRecoveryCode implements mfa.RecoveryAttempter in one round trip:
+// authkit_mfa_recovery_attempt locks the user's set row and failures row,
+// decides under rule on the failures (as ratelimit.Rule.Attempt does on a
+// Log), then deletes the first code of digests that matches or counts the
+// failure. It runs in a READ COMMITTED transaction, so that the count of
+// codes left sees every consumption committed before the lock was granted.
+// now is read once, before the statement is sent (unix ns, as
+// authkit_rate_limits keeps a sliding rule's events).
+func (m *MFAStore) AttemptRecoveryCode(ctx context.Context, userID string, digests [][]byte, rule ratelimit.Rule, now func() time.Time) (int, ratelimit.Decision, error) {
+	if !rule.Sliding {
+		return 0, ratelimit.Decision{}, fmt.Errorf("%w: AttemptRecoveryCode needs a Sliding rule", ratelimit.ErrInvalidRule)
+	}
+	if err := rule.Validate(); err != nil {
+		return 0, ratelimit.Decision{}, err
+	}
+	var (
+		hasSet, allowed bool
+		wait            int64
+		left, n, cnt    int
+	)
+	err := m.s.run(ctx, "mfa attempt recovery code", func(ctx context.Context) error {
+		b := &pgx.Batch{}
+		b.Queue(`SELECT has_set, allowed, wait, left_codes, n, cnt FROM authkit_mfa_recovery_attempt($1, $2, $3, $4, $5, $6, $7)`,
+			userID, digests, now().UnixNano(), rule.Limit, int64(rule.Window), int64(rule.Cooldown), rule.Lifetime)
+		return m.s.batch(ctx, b, func(br pgx.BatchResults) error {
+			return br.QueryRow().Scan(&hasSet, &allowed, &wait, &left, &n, &cnt)
+		})
+	})
+	switch {
+	case err != nil:
+		return 0, ratelimit.Decision{}, err
+	case !hasSet:
+		return 0, ratelimit.Decision{Allowed: true}, mfa.ErrNotFound
+	case !allowed:
+		return 0, ratelimit.Decision{RetryAfter: time.Duration(wait)}, nil
+	}
+	d := ratelimit.Decision{Allowed: true, Remaining: rule.Remaining(n, cnt)}
+	if left < 0 {
+		return 0, d, mfa.ErrNotFound
+	}
+	return left, d, nil
+}
+
+// ResetRecoveryFailures implements mfa.RecoveryAttempter: one DELETE of
+// the user's failures row.
+func (m *MFAStore) ResetRecoveryFailures(ctx context.Context, userID string) error {
+	return m.s.run(ctx, "mfa reset recovery failures", func(ctx context.Context) error {
+		_, err := m.s.pool.Exec(ctx, `DELETE FROM authkit_mfa_recovery_failures WHERE user_id = $1`, userID)
+		return err
+	})
 }
 
 // SetAcknowledgement implements mfa.RecoveryStore.

@@ -7,9 +7,10 @@ import (
 )
 
 // DeleteUser implements mfa.UserStore: the user's device lock row and
-// devices, recovery set
-// and codes, and MFA tokens go in one pipelined transaction. Attempt windows
-// stay (they limit guessing).
+// devices, recovery set and codes, and MFA tokens go in one pipelined
+// transaction. The failure limiters' keys and the recovery-code failures
+// stay (they limit guessing); Cleanup removes them once they no longer
+// count.
 func (m *MFAStore) DeleteUser(ctx context.Context, userID string) error {
 	return m.s.run(ctx, "mfa delete user", func(ctx context.Context) error {
 		b := &pgx.Batch{}

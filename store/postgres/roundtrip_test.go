@@ -36,6 +36,8 @@ func TestRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	recoveryRule := ratelimit.Rule{Sliding: true, Limit: 5, Window: time.Minute}
+	clock := func() time.Time { return now }
 	n := 0
 	fresh := func(prefix string) string { n++; return fmt.Sprintf("%s-%d", prefix, n) }
 	newVerif := func() string {
@@ -126,6 +128,38 @@ func TestRoundTrips(t *testing.T) {
 		{"mfa.ConsumeRecoveryCode", func() func() error {
 			d := newCode()
 			return func() error { _, err := m.ConsumeRecoveryCode(ctx, user, d); return err }
+		}},
+		{"mfa.AttemptRecoveryCode", func() func() error {
+			d := newCode()
+			return func() error {
+				_, _, err := m.AttemptRecoveryCode(ctx, user, [][]byte{digestOf("new key"), d}, recoveryRule, clock)
+				return err
+			}
+		}},
+		{"mfa.AttemptRecoveryCode wrong", func() func() error {
+			newCode()
+			return func() error {
+				_, _, err := m.AttemptRecoveryCode(ctx, user, [][]byte{digestOf("wrong")}, recoveryRule, clock)
+				return ignore(err, mfa.ErrNotFound)
+			}
+		}},
+		{"mfa.AttemptRecoveryCode refused", func() func() error {
+			u := fresh("u") // a user of its own: failures outlive a set
+			if err := m.ReplaceRecoverySet(ctx, mfa.RecoverySet{UserID: u, CreatedAt: now, Codes: []mfa.RecoveryCodeRecord{{Digest: digestOf(u), Sealed: []byte{1}}}}); err != nil {
+				t.Fatal(err)
+			}
+			for range recoveryRule.Limit {
+				if _, _, err := m.AttemptRecoveryCode(ctx, u, [][]byte{digestOf("wrong")}, recoveryRule, clock); !errors.Is(err, mfa.ErrNotFound) {
+					t.Fatal(err)
+				}
+			}
+			return func() error {
+				_, d, err := m.AttemptRecoveryCode(ctx, u, [][]byte{digestOf(u)}, recoveryRule, clock)
+				if err == nil && d.Allowed {
+					return fmt.Errorf("allowed past the limit")
+				}
+				return err
+			}
 		}},
 		{"mfa.UseToken", func() func() error {
 			d := newToken()
