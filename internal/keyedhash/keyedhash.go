@@ -130,6 +130,10 @@ type Lease struct{ st *state }
 func (h *Hasher) Lease(context, secret string) Lease {
 	st := h.get()
 	for i, mac := range st.macs {
+		// The list is rebuilt from sums, not trusted: a holder that broke
+		// the contract and changed it must not have the digests written
+		// into memory of its own, or read stale or missing ones.
+		st.list[i] = st.sums[i*Size : (i+1)*Size : (i+1)*Size]
 		st.sum(mac, context, secret, st.list[i][:0])
 	}
 	return Lease{st}

@@ -141,3 +141,39 @@ func TestLease(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+// TestLeaseListRebuilt: a holder that changes a Lease's digest list
+// against the contract (a header swapped for its own buffer, or
+// dropped) does not redirect the next leases: they still hold the right
+// digests, in pooled memory, and the holder's buffer is left alone.
+func TestLeaseListRebuilt(t *testing.T) {
+	k1, k2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	h, _ := New([][]byte{k2, k1})
+	mine := make([]byte, Size)
+	tests := []struct {
+		name   string
+		tamper func([][]byte)
+	}{
+		{"swapped for the holder's buffer", func(d [][]byte) { d[0] = mine[:0] }},
+		{"dropped", func(d [][]byte) { d[1] = nil }},
+		{"shortened", func(d [][]byte) { d[0] = d[0][:3] }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l := h.Lease("ctx", "secret")
+			tc.tamper(l.Digests())
+			l.Release()
+			for range 4 { // the pool hands the state back, most likely
+				l := h.Lease("ctx", "next")
+				got, want := l.Digests(), h.SumAll("ctx", "next")
+				if len(got) != 2 || !bytes.Equal(got[0], want[0]) || !bytes.Equal(got[1], want[1]) {
+					t.Fatalf("next lease = %x, want %x", got, want)
+				}
+				l.Release()
+			}
+			if !bytes.Equal(mine, make([]byte, Size)) {
+				t.Fatalf("a lease wrote into the holder's buffer: %x", mine)
+			}
+		})
+	}
+}
