@@ -41,11 +41,12 @@
 // failure leaves the window. A slot is taken atomically before a code is
 // evaluated and refunded on success, so parallel wrong guesses never get
 // more than the limit evaluated. Recovery-code attempts are counted apart,
-// in the same window, and a new set keeps their count. The counting is done by ratelimit limiters the
-// Store hands out (Store.Limiter), the same ones every other limit uses;
-// a Store that is also a RecoveryAttempter (MemoryStore) keeps the
-// recovery failures in the user's recovery record instead, so that the
-// limit, the consume and the count are one step under one lock.
+// in the same window, and a new set keeps their count. The counting is
+// done by ratelimit limiters the Store hands out (Store.Limiter), the same
+// ones every other limit uses; a Store that is also a RecoveryAttempter
+// (the memory, PostgreSQL and Redis stores) keeps the recovery failures
+// beside the user's recovery codes instead, so that the limit, the
+// consume and the count are one atomic step.
 //
 // Slow guessing: the same limiter also counts a user's TOTP failures with
 // no window at all (the rule's Lifetime; NIST SP 800-63B-4 §3.2.2: at most

@@ -124,9 +124,10 @@ type RecoveryStore interface {
 // failure limiter, a consume and a refund. A Service whose Store
 // implements it uses it for AuthenticateRecovery and ResetFailures and
 // asks the Store for no recovery failure limiter. MemoryStore implements
-// it with a ratelimit.Log under its lock. mfatest.RunStoreTests runs its
-// cases on a store that has it, including one that compares every
-// decision with ratelimit.Rule.Attempt's.
+// it with a ratelimit.Log under its lock; store/postgres and store/redis
+// in one statement or script, with the rule's SQL and Lua ports.
+// mfatest.RunStoreTests runs its cases on a store that has it, including
+// one that compares every decision with ratelimit.Rule.Attempt's.
 type RecoveryAttempter interface {
 	// AttemptRecoveryCode decides an attempt under rule (a Sliding rule)
 	// on the failures kept with the user's set, at now (read only if
