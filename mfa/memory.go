@@ -245,6 +245,13 @@ func (m *MemoryStore) AttemptRecoveryCode(ctx context.Context, userID string, di
 	defer m.mu.Unlock()
 	cur, ok := m.recoverySet(userID)
 	if !ok {
+		// Nothing to count, but a bad rule is refused as such, as on a
+		// user with a set: deciding a success on a zero Log only
+		// validates it (no clock read, nothing kept).
+		var none ratelimit.Log
+		if _, err := rule.Attempt(&none, now, func() bool { return true }); err != nil {
+			return 0, ratelimit.Decision{}, err
+		}
 		return 0, ratelimit.Decision{Allowed: true}, ErrNotFound
 	}
 	n := -1

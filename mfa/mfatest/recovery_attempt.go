@@ -215,6 +215,10 @@ func testAttemptRefusals(t *testing.T, s mfa.RecoveryAttempter) {
 		if _, _, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{f.set.Codes[0].Digest}, rule, f.clock.Now); !errors.Is(err, ratelimit.ErrInvalidRule) {
 			t.Fatalf("rule %+v: %v, want ErrInvalidRule", rule, err)
 		}
+		// The same for a user without a set: the rule is checked first.
+		if _, _, err := s.AttemptRecoveryCode(ctx, uniq(t, "user"), [][]byte{f.set.Codes[0].Digest}, rule, f.clock.Now); !errors.Is(err, ratelimit.ErrInvalidRule) {
+			t.Fatalf("rule %+v, user without a set: %v, want ErrInvalidRule", rule, err)
+		}
 	}
 	done, cancel := context.WithCancel(ctx)
 	cancel()
