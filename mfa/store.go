@@ -130,8 +130,8 @@ type RecoveryStore interface {
 // one that compares every decision with ratelimit.Rule.Attempt's.
 type RecoveryAttempter interface {
 	// AttemptRecoveryCode decides an attempt under rule (a Sliding rule)
-	// on the failures kept with the user's set, at now (read only if
-	// needed), and returns:
+	// on the failures kept with the user's set, at now (nil: time.Now;
+	// read only if needed), and returns:
 	//   - a code whose digest is one of digests (one per hash key): it is
 	//     removed; the count left, an allowed d, nil;
 	//   - no such code: a failure is counted; an allowed d, ErrNotFound;

@@ -3,6 +3,8 @@ package ratelimit
 import (
 	"fmt"
 	"time"
+
+	"github.com/authkit/authkit/internal/clock"
 )
 
 // Log is what a Sliding rule keeps for one key: the key's events still in
@@ -30,9 +32,9 @@ func (l *Log) Empty() bool { return l.total == 0 && len(l.events) == 0 }
 // event at now, try runs, and the event is counted in l only if try
 // reports false. An allowed Decision means try ran; a denied one, that it
 // did not and l is unchanged. The caller holds the lock that serialises l
-// for the whole call, try included. now is called only when
-// l holds events or try fails, so a success on an unseen key costs no
-// clock read. The error wraps ErrInvalidRule if r is not a valid Sliding
+// for the whole call, try included. now (nil: time.Now) is called only
+// when l holds events or try fails, so a success on an unseen key costs
+// no clock read. The error wraps ErrInvalidRule if r is not a valid Sliding
 // rule; then try did not run.
 func (r Rule) Attempt(l *Log, now func() time.Time, try func() (ok bool)) (Decision, error) {
 	if !r.Sliding {
@@ -41,7 +43,7 @@ func (r Rule) Attempt(l *Log, now func() time.Time, try func() (ok bool)) (Decis
 	if err := r.validateSliding(); err != nil {
 		return Decision{}, err
 	}
-	d, _ := r.attempt(l, noClock, now, try)
+	d, _ := r.attempt(l, noClock, clock.Or(now), try)
 	return d, nil
 }
 

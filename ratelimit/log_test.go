@@ -120,3 +120,15 @@ func TestLogEmpty(t *testing.T) {
 		}
 	}
 }
+
+// TestLogAttemptNilClock: a nil now is time.Now, not a panic.
+func TestLogAttemptNilClock(t *testing.T) {
+	rule := ratelimit.Rule{Sliding: true, Limit: 1, Window: time.Minute}
+	var l ratelimit.Log
+	if d, err := rule.Attempt(&l, nil, func() bool { return false }); err != nil || !d.Allowed {
+		t.Fatalf("a failure with a nil clock: %+v, %v", d, err)
+	}
+	if d, err := rule.Attempt(&l, nil, func() bool { return true }); err != nil || d.Allowed || d.RetryAfter <= 0 {
+		t.Fatalf("past the limit with a nil clock: %+v, %v; want refused with a wait", d, err)
+	}
+}

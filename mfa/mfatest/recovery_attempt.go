@@ -28,6 +28,7 @@ var attemptTests = []struct {
 	{"ParallelWrong", testAttemptParallelWrong},
 	{"ParallelMixed", testAttemptParallelMixed},
 	{"MatchesLog", testAttemptMatchesLog},
+	{"NilClock", testAttemptNilClock},
 }
 
 // attemptRule is the failure rule these cases decide under: 3 in any
@@ -362,5 +363,16 @@ func testAttemptMatchesLog(t *testing.T, s mfa.RecoveryAttempter) {
 				next++
 			}
 		}
+	}
+}
+
+// testAttemptNilClock: a nil now is time.Now.
+func testAttemptNilClock(t *testing.T, s mfa.RecoveryAttempter) {
+	f := newAttemptFixture(t, s)
+	if _, d, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{digest(uniq(t, "wrong"))}, attemptRule, nil); !d.Allowed || !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("wrong code with a nil clock: allowed %v, error %v", d.Allowed, err)
+	}
+	if n, d, err := s.AttemptRecoveryCode(ctx, f.user, [][]byte{f.set.Codes[0].Digest}, attemptRule, nil); err != nil || !d.Allowed || n != 9 {
+		t.Fatalf("right code with a nil clock: %d left, allowed %v, error %v", n, d.Allowed, err)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/ratelimit"
 )
@@ -204,7 +205,7 @@ func (m *MFAStore) AttemptRecoveryCode(ctx context.Context, userID string, diges
 	err := m.s.run(ctx, "mfa attempt recovery code", func(ctx context.Context) error {
 		b := &pgx.Batch{}
 		b.Queue(`SELECT has_set, allowed, wait, left_codes, n, cnt FROM authkit_mfa_recovery_attempt($1, $2, $3, $4, $5, $6, $7)`,
-			userID, digests, now().UnixNano(), rule.Limit, int64(rule.Window), int64(rule.Cooldown), rule.Lifetime)
+			userID, digests, clock.Or(now)().UnixNano(), rule.Limit, int64(rule.Window), int64(rule.Cooldown), rule.Lifetime)
 		return m.s.batch(ctx, b, func(br pgx.BatchResults) error {
 			return br.QueryRow().Scan(&hasSet, &allowed, &wait, &left, &n, &cnt)
 		})

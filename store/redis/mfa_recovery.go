@@ -11,6 +11,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authkit/authkit"
+	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/ratelimit"
 )
@@ -229,7 +230,7 @@ func (m *MFAStore) AttemptRecoveryCode(ctx context.Context, userID string, diges
 	// The fields are copies: digests is the caller's buffer, and a command
 	// left to finish in the background (see run) may still be writing.
 	args := make([]any, 5, 5+len(digests))
-	args[0], args[1], args[2], args[3], args[4] = us(now()), durUS(rule.Window), durUS(rule.Cooldown), rule.Limit, rule.Lifetime
+	args[0], args[1], args[2], args[3], args[4] = us(clock.Or(now)()), durUS(rule.Window), durUS(rule.Cooldown), rule.Limit, rule.Lifetime
 	for _, d := range digests {
 		args = append(args, "c"+string(d))
 	}
