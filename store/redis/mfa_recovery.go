@@ -23,11 +23,14 @@ var _ mfa.RecoveryAttempter = (*MFAStore)(nil)
 // field "c<digest>" = "<issue index>:<sealed code>" per unused code, so that
 // consuming a code is one HDEL of a field named by its digest. The user's
 // recovery-code failures (mfa.RecoveryAttempter) live in the same hash:
-// "!fe" their times in the window ("<µs> <µs> …", oldest first) and "!fn"
-// their lifetime count, each absent when empty. They outlive the set:
-// replacing it keeps them, and DeleteUser removes the set's fields but
-// not these (a deleted and re-created user gets no fresh guessing
-// budget). So the set exists when its "!cat" field does, not the key.
+// "!fe" their times in the window ("<µs> <µs> …", oldest first), "!fn"
+// their lifetime count, each absent when empty, and "!fw" the window they
+// were counted under (µs). They outlive the set: replacing it keeps them,
+// and DeleteUser removes the set's fields but not these (a deleted and
+// re-created user gets no fresh guessing budget), the hash then expiring
+// one window later unless it holds a lifetime count; a new set makes it
+// persistent again. So the set exists when its "!cat" field does, not
+// the key.
 
 func (m *MFAStore) recoveryKey(userID string) string { return m.s.userKey("mfa", userID, "recovery") }
 
@@ -74,14 +77,25 @@ func (b byIndex) Swap(i, j int) {
 	b.idx[i], b.idx[j] = b.idx[j], b.idx[i]
 }
 
+// keepFailuresLua defines keep_failures(key): it deletes the recovery
+// hash key but writes its failure fields back (a hash with no TTL), and
+// returns them as HMGET does: !fe, !fn, !fw.
+const keepFailuresLua = `
+local function keep_failures(key)
+  local f = redis.call('HMGET', key, '!fe', '!fn', '!fw')
+  redis.call('DEL', key)
+  if f[1] then redis.call('HSET', key, '!fe', f[1]) end
+  if f[2] then redis.call('HSET', key, '!fn', f[2]) end
+  if f[3] and (f[1] or f[2]) then redis.call('HSET', key, '!fw', f[3]) end
+  return f
+end
+`
+
 // replaceRecoveryScript: KEYS[1] set; ARGV: field/value pairs. The
 // failure fields survive: a new set must not reset the guessing limit.
-var replaceRecoveryScript = goredis.NewScript(`
-local f = redis.call('HMGET', KEYS[1], '!fe', '!fn')
-redis.call('DEL', KEYS[1])
+var replaceRecoveryScript = goredis.NewScript(keepFailuresLua + `
+keep_failures(KEYS[1])
 redis.call('HSET', KEYS[1], unpack(ARGV))
-if f[1] then redis.call('HSET', KEYS[1], '!fe', f[1]) end
-if f[2] then redis.call('HSET', KEYS[1], '!fn', f[2]) end
 return 0
 `)
 
@@ -100,6 +114,7 @@ func (m *MFAStore) ReplaceRecoverySet(ctx context.Context, set mfa.RecoverySet) 
 var createRecoveryScript = goredis.NewScript(`
 if redis.call('HEXISTS', KEYS[1], '!cat') == 1 then return {0, redis.call('HGETALL', KEYS[1])} end
 redis.call('HSET', KEYS[1], unpack(ARGV))
+redis.call('PERSIST', KEYS[1]) -- failures a DeleteUser left were set to expire
 return {1}
 `)
 
@@ -210,7 +225,7 @@ if win > 0 then
   while i > 1 and s[i - 1] > now do s[i] = s[i - 1]; i = i - 1 end
   s[i] = now
   for j = 1, #s do s[j] = string.format('%.0f', s[j]) end
-  redis.call('HSET', KEYS[1], '!fe', table.concat(s, ' '))
+  redis.call('HSET', KEYS[1], '!fe', table.concat(s, ' '), '!fw', win)
 end
 if life > 0 then total = redis.call('HINCRBY', KEYS[1], '!fn', 1) end
 return {2, #s, total}
@@ -273,11 +288,11 @@ func ints(reply any) ([]int64, bool) {
 }
 
 // ResetRecoveryFailures implements mfa.RecoveryAttempter: one HDEL of the
-// failure fields (nothing to do without a set).
+// failure fields (a hash left with none is gone).
 func (m *MFAStore) ResetRecoveryFailures(ctx context.Context, userID string) error {
 	k := m.recoveryKey(userID)
 	_, err := run(m.s, ctx, "mfa reset recovery failures", func(ctx context.Context) (int64, error) {
-		return m.s.c.HDel(ctx, k, "!fe", "!fn").Result()
+		return m.s.c.HDel(ctx, k, "!fe", "!fn", "!fw").Result()
 	})
 	return err
 }

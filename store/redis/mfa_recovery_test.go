@@ -131,9 +131,12 @@ func TestRecoveryFailuresOutliveUser(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := s.c.HGetAll(ctx, m.recoveryKey("u")).Result()
-	want := map[string]string{"!fe": "1800000000000001 1800000000000001", "!fn": "2"}
+	want := map[string]string{"!fe": "1800000000000001 1800000000000001", "!fn": "2", "!fw": "3600000000"}
 	if err != nil || !maps.Equal(h, want) {
 		t.Fatalf("recovery hash after DeleteUser: %v (%v), want %v", h, err, want)
+	}
+	if ttl, err := s.c.PTTL(ctx, m.recoveryKey("u")).Result(); err != nil || ttl != -1 {
+		t.Fatalf("failures with a lifetime count after DeleteUser: TTL %v (%v), want none", ttl, err)
 	}
 	for _, err := range []error{
 		m.SetAcknowledgement(ctx, "u", authkit.AcknowledgementComplete),
@@ -155,5 +158,36 @@ func TestRecoveryFailuresOutliveUser(t *testing.T) {
 	if n, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{[]byte("code-1")}, rule, now); err != nil || !d.Allowed || n != 2 ||
 		d.Remaining != rule.Remaining(0, 0) {
 		t.Fatalf("after ResetRecoveryFailures: %d left, %+v, %v; want 2 left, nothing counted", n, d, err)
+	}
+}
+
+// TestRecoveryFailuresExpireAfterUser: with no lifetime count, the failure
+// fields DeleteUser leaves expire one window later (every failure counted
+// before has then left the window), and a new set makes the hash
+// persistent again.
+func TestRecoveryFailuresExpireAfterUser(t *testing.T) {
+	s := newTestStore(t)
+	m := s.MFA()
+	ctx := context.Background()
+	rule := ratelimit.Rule{Sliding: true, Limit: 3, Window: time.Hour}
+	recoveryFixture(t, m, "u", 3)
+	if _, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{[]byte("wrong")}, rule, time.Now); !d.Allowed || !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("a wrong code: allowed %v, error %v", d.Allowed, err)
+	}
+	if err := m.DeleteUser(ctx, "u"); err != nil {
+		t.Fatal(err)
+	}
+	ttl, err := s.c.PTTL(ctx, m.recoveryKey("u")).Result()
+	if err != nil || ttl <= 0 || ttl > rule.Window {
+		t.Fatalf("failures after DeleteUser: TTL %v (%v), want within (0, %v]", ttl, err, rule.Window)
+	}
+	if _, created, err := m.CreateRecoverySet(ctx, mfa.RecoverySet{UserID: "u", CreatedAt: time.Now(), Codes: []mfa.RecoveryCodeRecord{{Digest: []byte("d"), Sealed: []byte("s")}}}); err != nil || !created {
+		t.Fatalf("CreateRecoverySet after DeleteUser: created %v, error %v", created, err)
+	}
+	if ttl, err := s.c.PTTL(ctx, m.recoveryKey("u")).Result(); err != nil || ttl != -1 {
+		t.Fatalf("a new set after DeleteUser: TTL %v (%v), want none", ttl, err)
+	}
+	if n, err := s.c.HLen(ctx, m.recoveryKey("u")).Result(); err != nil || n < 5 {
+		t.Fatalf("a new set after DeleteUser: %d fields (%v), want the set's and the failures'", n, err)
 	}
 }

@@ -107,12 +107,15 @@ func (m *MFAStore) UseToken(ctx context.Context, digest []byte, userID, sessionI
 }
 
 // deleteMFAUserScript: KEYS devices, recovery set, tokens (one slot). The
-// recovery hash keeps only its failure fields (see mfa_recovery.go).
-var deleteMFAUserScript = goredis.NewScript(`
-local f = redis.call('HMGET', KEYS[2], '!fe', '!fn')
-redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
-if f[1] then redis.call('HSET', KEYS[2], '!fe', f[1]) end
-if f[2] then redis.call('HSET', KEYS[2], '!fn', f[2]) end
+// recovery hash keeps only its failure fields (see mfa_recovery.go), for
+// one window from now unless they hold a lifetime count: by then every
+// failure counted before has left the window.
+var deleteMFAUserScript = goredis.NewScript(keepFailuresLua + `
+redis.call('DEL', KEYS[1], KEYS[3])
+local f = keep_failures(KEYS[2])
+if f[1] and not f[2] and f[3] then
+  redis.call('PEXPIRE', KEYS[2], math.max(1, math.ceil(tonumber(f[3]) / 1000)))
+end
 return 0
 `)
 
