@@ -58,7 +58,8 @@
 // as every decision compares the record's absolute times with the caller's
 // now. MFA devices, recovery sets (with their failures) and lifetime
 // failure counts do not expire (a lifetime count is deleted when it
-// returns to 0).
+// returns to 0); the recovery failures DeleteUser leaves expire one
+// failure window later unless they hold a lifetime count.
 //
 // # Security
 //
