@@ -352,7 +352,7 @@ func (s *server) codeVerify(ch verification.Channel) apiHandler {
 // amrOf is the RFC 8176 authentication method of a channel.
 func amrOf(ch verification.Channel) string {
 	if ch == verification.ChannelEmail {
-		return "otp"
+		return authkit.AMROneTimePassword
 	}
 	return "sms"
 }
