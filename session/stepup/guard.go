@@ -215,9 +215,9 @@ const (
 )
 
 // Guard enforces a step-up Policy on requests. Required (a step-up check)
-// and Authorize (the guard of each action) decide through the same
-// Policy.Required, so a check that answers "not required" means the guarded
-// route accepts the request without a token.
+// and Authorize (the guard of each action) decide by the one rule test
+// behind Policy.Required, so a check that answers "not required" means the
+// guarded route accepts the request without a token.
 type Guard struct {
 	cfg    Config // defaults filled in
 	now    func() time.Time
@@ -327,7 +327,7 @@ func (g *Guard) Required(ctx context.Context, sess *session.Claims, scope authki
 	if err != nil {
 		return false, err
 	}
-	return g.policy.Required(scope, st), nil
+	return required(r, st), nil
 }
 
 // Authorize enforces action on r, whose session claims session.Middleware
