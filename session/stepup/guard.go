@@ -289,10 +289,16 @@ func checkSession(sess *session.Claims) error {
 // scope="user:basic"` (RFC 6750 §3).
 type pendingError struct{}
 
+// Error names the missing scope.
 func (pendingError) Error() string {
 	return session.ErrInsufficientScope.Error() + ": requires " + string(authkit.ScopeUserBasic)
 }
-func (pendingError) Is(target error) bool         { return target == session.ErrInsufficientScope }
+
+// Is makes errors.Is(err, session.ErrInsufficientScope) true.
+func (pendingError) Is(target error) bool { return target == session.ErrInsufficientScope }
+
+// RequiredScope is the scope an MFA-pending session lacks, for the
+// WWW-Authenticate scope parameter (RFC 6750 §3).
 func (pendingError) RequiredScope() authkit.Scope { return authkit.ScopeUserBasic }
 
 // state gathers what the policy needs about sess for rule r, looking the
