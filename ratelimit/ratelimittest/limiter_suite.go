@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/authkit/authkit/internal/clock"
+	racer "github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/ratelimit"
 )
 
@@ -146,7 +146,7 @@ func RunLimiterTests(t *testing.T, newLimiter NewLimiter) {
 		const limit, goroutines = 50, 200
 		l, _ := build(t, ratelimit.Rule{Limit: limit, Window: time.Hour})
 		var allowed atomic.Int64
-		race(t, goroutines, func(int) {
+		race(goroutines, func(int) {
 			d, err := l.Allow(context.Background(), "hot")
 			if err != nil {
 				t.Error(err)
@@ -164,7 +164,7 @@ func RunLimiterTests(t *testing.T, newLimiter NewLimiter) {
 		const limit, keys, perKey = 3, 32, 8
 		l, _ := build(t, ratelimit.Rule{Limit: limit, Window: time.Hour})
 		var allowed [keys]atomic.Int64
-		race(t, keys*perKey, func(i int) {
+		race(keys*perKey, func(i int) {
 			k := i % keys
 			d, err := l.Allow(context.Background(), fmt.Sprintf("key-%d", k))
 			if err != nil {
@@ -214,23 +214,8 @@ func exhaust(t *testing.T, l ratelimit.Limiter, key string, n int) {
 }
 
 // race runs f(0..n-1) in n goroutines released at the same moment.
-func race(t *testing.T, n int, f func(i int)) {
-	t.Helper()
-	var ready, done sync.WaitGroup
-	gate := make(chan struct{})
-	ready.Add(n)
-	done.Add(n)
-	for i := range n {
-		go func() {
-			defer done.Done()
-			ready.Done()
-			<-gate
-			f(i)
-		}()
-	}
-	ready.Wait()
-	close(gate)
-	done.Wait()
+func race(n int, f func(i int)) {
+	racer.Run(n, func(i int) error { f(i); return nil })
 }
 
 // RunBackendTests runs RunLimiterTests on the limiters of a Backend (a

@@ -133,7 +133,7 @@ func runSlidingTests(t *testing.T, build func(*testing.T, ratelimit.Rule) (ratel
 		}{{sendRule, 1}, {ratelimit.Rule{Sliding: true, Limit: 5, Window: 5 * time.Minute}, 5}} {
 			l, _ := build(t, tc.rule)
 			var allowed, refused atomic.Int64
-			race(t, 32, func(int) {
+			race(32, func(int) {
 				d, err := l.Allow(context.Background(), "hot")
 				switch {
 				case err != nil:
@@ -242,7 +242,7 @@ func runSlidingTests(t *testing.T, build func(*testing.T, ratelimit.Rule) (ratel
 		}
 		// Racing at the cap never takes more than it allows.
 		var allowed atomic.Int64
-		race(t, 32, func(int) {
+		race(32, func(int) {
 			if d, err := l.Allow(context.Background(), "hot"); err != nil {
 				t.Error(err)
 			} else if d.Allowed {
@@ -310,7 +310,7 @@ func runSlidingTests(t *testing.T, build func(*testing.T, ratelimit.Rule) (ratel
 		// Racing: never more than the window allows, nor than the cap.
 		l2, _ := build(t, ratelimit.Rule{Sliding: true, Limit: 1000, Window: time.Hour, Lifetime: 3})
 		var allowed atomic.Int64
-		race(t, 32, func(int) {
+		race(32, func(int) {
 			d, err := l2.Allow(context.Background(), "hot")
 			switch {
 			case err != nil:
