@@ -152,11 +152,10 @@ func RequireElevated(m *session.Manager, scope authkit.Scope, header string, onE
 			}
 			c, err := m.VerifyElevated(r.Context(), tok, scope, sess)
 			if err != nil {
-				if !refusal(err) {
-					onErr(w, r, err)
-					return
+				if refusal(err) {
+					err = &Error{Scope: scope, Err: err}
 				}
-				onErr(w, r, &Error{Scope: scope, Err: err})
+				onErr(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), elevatedKey{}, c)))
