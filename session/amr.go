@@ -68,26 +68,11 @@ func (m *Manager) sessionAMR(opts MintOptions) ([]string, time.Time, error) {
 // accept a recent second factor. The session may be MFA-pending or already
 // fully authenticated (a re-authentication).
 func (m *Manager) UpgradeMFA(ctx context.Context, session *Claims, user authkit.User, extra authkit.Scopes, amr ...string) (Tokens, error) {
-	if session == nil || session.Kind&KindSession == 0 {
-		return Tokens{}, fmt.Errorf("%w: UpgradeMFA needs session token claims", errWrongKind)
-	}
-	if session.Subject != user.ID {
-		return Tokens{}, errSessionMismatch
-	}
 	methods := slices.Clone(amr)
 	if !slices.Contains(methods, authkit.AMRMultiFactor) {
 		methods = append(methods, authkit.AMRMultiFactor)
 	}
-	return m.Mint(ctx, user, MintOptions{
-		SessionID:          session.SessionID,
-		Audience:           firstAudience(session.Audience),
-		Scopes:             upgradeScopes(session, extra),
-		SessionPublicKey:   session.SessionPublicKey,
-		DevicePublicKey:    session.DevicePublicKey,
-		SigninCredentialID: session.SigninCredentialID,
-		AMR:                methods,
-		AuthTime:           m.now(),
-	})
+	return m.reissue(ctx, "UpgradeMFA", session, user, extra, methods, m.now())
 }
 
 // FreshMFA reports whether the session token proved a second factor

@@ -117,3 +117,37 @@ func TestMintAddsMFA(t *testing.T) {
 		}
 	}
 }
+
+// TestUpgradeNeedsSessionClaims: Upgrade and UpgradeMFA re-issue only a
+// session token's claims; nil or an elevated token's claims are refused
+// and mint nothing.
+func TestUpgradeNeedsSessionClaims(t *testing.T) {
+	ctx := t.Context()
+	f := newFixture(t, session.ES256, true)
+	u := testUser(1)
+	s, err := f.m.Mint(ctx, u, session.MintOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, elevated, err := f.m.MintElevated(ctx, s.Claims, session.ElevatedOptions{Scopes: []authkit.Scope{authkit.ScopeCredentialLink}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	upgrades := map[string]func(*session.Claims) (session.Tokens, error){
+		"Upgrade": func(c *session.Claims) (session.Tokens, error) { return f.m.Upgrade(ctx, c, u, nil) },
+		"UpgradeMFA": func(c *session.Claims) (session.Tokens, error) {
+			return f.m.UpgradeMFA(ctx, c, u, nil, authkit.AMROneTimePassword)
+		},
+	}
+	for name, upgrade := range upgrades {
+		for _, tc := range []struct {
+			desc   string
+			claims *session.Claims
+		}{{"nil claims", nil}, {"elevated claims", elevated}} {
+			tok, err := upgrade(tc.claims)
+			if !errors.Is(err, session.ErrWrongKind) || !strings.Contains(err.Error(), name+" needs") || tok.JWT != "" {
+				t.Errorf("%s with %s: %v, token %q", name, tc.desc, err, tok.JWT)
+			}
+		}
+	}
+}

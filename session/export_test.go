@@ -1,6 +1,10 @@
 package session
 
-import "github.com/authkit/authkit"
+import (
+	"fmt"
+
+	"github.com/authkit/authkit"
+)
 
 // The unexported refusals under their former names, for the tests that
 // assert each attack's exact reason.
@@ -57,6 +61,16 @@ type (
 
 // PublicJWK is the JWK a key set publishes for k.
 func (k *Key) PublicJWK() JWK { return k.publishedJWK() }
+
+// Thumbprint returns the RFC 7638 SHA-256 thumbprint of the JWK's public
+// members (base64url), or an error for an unsupported kty.
+func (j jsonWebKey) Thumbprint() (string, error) {
+	switch j.Kty {
+	case "EC", "OKP", "RSA":
+		return j.thumbprint(), nil
+	}
+	return "", fmt.Errorf("%w: kty %q", errKeyInvalid, j.Kty)
+}
 
 // The defaults and limits, under their former names.
 const (

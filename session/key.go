@@ -318,16 +318,6 @@ func (j jsonWebKey) thumbprint() string {
 	return b64.EncodeToString(sum[:])
 }
 
-// Thumbprint returns the RFC 7638 SHA-256 thumbprint of the JWK's public
-// members (base64url), or an error for an unsupported kty.
-func (j jsonWebKey) Thumbprint() (string, error) {
-	switch j.Kty {
-	case "EC", "OKP", "RSA":
-		return j.thumbprint(), nil
-	}
-	return "", fmt.Errorf("%w: kty %q", errKeyInvalid, j.Kty)
-}
-
 // MarshalJWK encodes the key as a JWK with kid, alg and use "sig". A
 // signing key's JWK includes the private members: store it like a password.
 // PublicOnly().MarshalJWK() is the JWK to publish.

@@ -242,19 +242,29 @@ func (m *Manager) Mint(ctx context.Context, user authkit.User, opts MintOptions)
 // session was minted with, plus extra. The pending tokens keep only
 // requiresAdditionalAuth until they expire, so they grant nothing more.
 func (m *Manager) Upgrade(ctx context.Context, pending *Claims, user authkit.User, extra authkit.Scopes) (Tokens, error) {
-	if pending == nil || pending.Kind&KindSession == 0 {
-		return Tokens{}, fmt.Errorf("%w: Upgrade needs session token claims", errWrongKind)
+	return m.reissue(ctx, "Upgrade", pending, user, extra, nil, time.Time{})
+}
+
+// reissue mints new tokens of the session whose claims are given, for
+// user: same sid, audience, session and device keys and sign-in
+// credential, the scopes of upgradeScopes, and amr and authTime. op names
+// the caller in the error for claims that are not a session token's.
+func (m *Manager) reissue(ctx context.Context, op string, session *Claims, user authkit.User, extra authkit.Scopes, amr []string, authTime time.Time) (Tokens, error) {
+	if session == nil || session.Kind&KindSession == 0 {
+		return Tokens{}, fmt.Errorf("%w: %s needs session token claims", errWrongKind, op)
 	}
-	if pending.Subject != user.ID {
+	if session.Subject != user.ID {
 		return Tokens{}, errSessionMismatch
 	}
 	return m.Mint(ctx, user, MintOptions{
-		SessionID:          pending.SessionID,
-		Audience:           firstAudience(pending.Audience),
-		Scopes:             upgradeScopes(pending, extra),
-		SessionPublicKey:   pending.SessionPublicKey,
-		DevicePublicKey:    pending.DevicePublicKey,
-		SigninCredentialID: pending.SigninCredentialID,
+		SessionID:          session.SessionID,
+		Audience:           firstAudience(session.Audience),
+		Scopes:             upgradeScopes(session, extra),
+		SessionPublicKey:   session.SessionPublicKey,
+		DevicePublicKey:    session.DevicePublicKey,
+		SigninCredentialID: session.SigninCredentialID,
+		AMR:                amr,
+		AuthTime:           authTime,
 	})
 }
 

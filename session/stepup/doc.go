@@ -8,8 +8,9 @@
 // token also satisfies it, and whether a session that passed MFA within
 // [DefaultFreshFor] needs no token at all). A [Guard] applies the table:
 // [Guard.Required] answers a step-up check for a scope, [Guard.Require]
-// guards a route, and both decide through [Policy.Required], so "not
-// required" means the route accepts the request without a token. Refusals
+// guards a route, and both decide by the one rule test behind
+// [Policy.Required], so "not required" means the route accepts the request
+// without a token. Refusals
 // are an [*Error] carrying RFC 9470 §3's challenge ([Error.Challenge]).
 //
 //	g, err := stepup.New(stepup.Config{

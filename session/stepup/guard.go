@@ -152,11 +152,10 @@ func RequireElevated(m *session.Manager, scope authkit.Scope, header string, onE
 			}
 			c, err := m.VerifyElevated(r.Context(), tok, scope, sess)
 			if err != nil {
-				if !refusal(err) {
-					onErr(w, r, err)
-					return
+				if refusal(err) {
+					err = &Error{Scope: scope, Err: err}
 				}
-				onErr(w, r, &Error{Scope: scope, Err: err})
+				onErr(w, r, err)
 				return
 			}
 			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), elevatedKey{}, c)))
@@ -215,9 +214,9 @@ const (
 )
 
 // Guard enforces a step-up Policy on requests. Required (a step-up check)
-// and Authorize (the guard of each action) decide through the same
-// Policy.Required, so a check that answers "not required" means the guarded
-// route accepts the request without a token.
+// and Authorize (the guard of each action) decide by the one rule test
+// behind Policy.Required, so a check that answers "not required" means the
+// guarded route accepts the request without a token.
 type Guard struct {
 	cfg    Config // defaults filled in
 	now    func() time.Time
@@ -289,10 +288,16 @@ func checkSession(sess *session.Claims) error {
 // scope="user:basic"` (RFC 6750 §3).
 type pendingError struct{}
 
+// Error names the missing scope.
 func (pendingError) Error() string {
 	return session.ErrInsufficientScope.Error() + ": requires " + string(authkit.ScopeUserBasic)
 }
-func (pendingError) Is(target error) bool         { return target == session.ErrInsufficientScope }
+
+// Is makes errors.Is(err, session.ErrInsufficientScope) true.
+func (pendingError) Is(target error) bool { return target == session.ErrInsufficientScope }
+
+// RequiredScope is the scope an MFA-pending session lacks, for the
+// WWW-Authenticate scope parameter (RFC 6750 §3).
 func (pendingError) RequiredScope() authkit.Scope { return authkit.ScopeUserBasic }
 
 // state gathers what the policy needs about sess for rule r, looking the
@@ -327,7 +332,7 @@ func (g *Guard) Required(ctx context.Context, sess *session.Claims, scope authki
 	if err != nil {
 		return false, err
 	}
-	return g.policy.Required(scope, st), nil
+	return required(r, st), nil
 }
 
 // Authorize enforces action on r, whose session claims session.Middleware

@@ -71,3 +71,24 @@ func TestRequireElevated(t *testing.T) {
 		t.Error("Error does not match its sentinels")
 	}
 }
+
+// TestPendingSessionChallenge: an MFA-pending session at a guarded action
+// gets session's insufficient-scope answer naming user:basic (RFC 6750
+// §3), the scope it lacks, not a step-up challenge.
+func TestPendingSessionChallenge(t *testing.T) {
+	f := newFixture(t, session.ES256, true)
+	ff := newFakeFactors()
+	g := newStepUp(t, f, ff)
+	pending, err := f.m.Mint(t.Context(), testUser(1), session.MintOptions{MFAPending: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := serve(guarded(f, g, stepup.ActionEnrollFactor, nil), bearer(pending.MinifiedJWT))
+	const want = `Bearer error="insufficient_scope", scope="user:basic"`
+	if got := w.Header().Get("WWW-Authenticate"); w.Code != http.StatusForbidden || got != want {
+		t.Fatalf("MFA-pending session: %d, WWW-Authenticate %q, want 403 %q", w.Code, got, want)
+	}
+	if !strings.Contains(w.Body.String(), `"code":"insufficient_scope"`) {
+		t.Fatalf("body %s", w.Body)
+	}
+}
