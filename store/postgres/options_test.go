@@ -43,6 +43,12 @@ func TestNewValidates(t *testing.T) {
 	if _, err := s.Limiter(ratelimit.LimiterConfig{Name: "x", Rule: ratelimit.Rule{}}); !errors.Is(err, ratelimit.ErrInvalidRule) || !errors.Is(err, postgres.ErrConfig) {
 		t.Fatalf("Limiter with a zero rule = %v, want ErrConfig wrapping ErrInvalidRule", err)
 	}
+	if _, err := s.Limiter(ratelimit.LimiterConfig{Name: "y", Rule: ratelimit.Rule{Limit: 1, Window: time.Second}}); err != nil {
+		t.Fatalf("Limiter(y) = %v", err)
+	}
+	if _, err := s.Limiter(ratelimit.LimiterConfig{Name: "y", Rule: ratelimit.Rule{Limit: 2, Window: time.Second}}); !errors.Is(err, ratelimit.ErrConfig) || !errors.Is(err, postgres.ErrConfig) {
+		t.Fatalf("Limiter(y) with another rule = %v, want ErrConfig wrapping ratelimit.ErrConfig", err)
+	}
 }
 
 // TestInvalidArguments: values the schema cannot hold are refused before

@@ -73,25 +73,18 @@ func (v *VerificationStore) CreateLimited(ctx context.Context, r verification.Re
 		return -1, ratelimit.Decision{}, ErrInvalidArgument
 	}
 	n := len(limits)
-	var (
-		names   = make([]string, n)
-		sliding = make([]bool, n)
-		// now, limit, window, cooldown, lifetime, interval, span
-		nums = [7][]int64{}
-	)
-	for j := range nums {
-		nums[j] = make([]int64, n)
-	}
+	names, sliding := make([]string, n), make([]bool, n)
+	nows, limit, window, cooldown := make([]int64, n), make([]int64, n), make([]int64, n), make([]int64, n)
+	lifetime, interval, span := make([]int64, n), make([]int64, n), make([]int64, n)
 	for i, l := range limits {
 		pl, ok := l.(*Limiter)
 		if !ok || pl.s.pool != v.s.pool {
 			return -1, ratelimit.Decision{}, fmt.Errorf("postgres: limiter %d is not of this store: %w", i, errors.ErrUnsupported)
 		}
-		names[i], sliding[i] = pl.name, pl.rule.Sliding
-		for j, x := range [7]int64{pl.now().UnixNano(), int64(pl.rule.Limit), int64(pl.rule.Window),
-			int64(pl.rule.Cooldown), int64(pl.rule.Lifetime), pl.interval, pl.span} {
-			nums[j][i] = x
-		}
+		rule := pl.rule
+		names[i], sliding[i], nows[i] = pl.name, rule.Sliding, pl.now().UnixNano()
+		limit[i], window[i], cooldown[i], lifetime[i] = int64(rule.Limit), int64(rule.Window), int64(rule.Cooldown), int64(rule.Lifetime)
+		interval[i], span[i] = pl.interval, pl.span
 	}
 	refused, d := -1, ratelimit.Decision{}
 	err := v.s.run(ctx, "verification create", func(ctx context.Context) error {
@@ -103,7 +96,7 @@ func (v *VerificationStore) CreateLimited(ctx context.Context, r verification.Re
 		err := v.s.pool.QueryRow(ctx, `SELECT refused, wait, created FROM authkit_verification_create(
 				$1, $2, $3, $4, $5, $6, $7, $8, $9, $10,
 				$11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
-			names, dbKey(key), nums[0], sliding, nums[1], nums[2], nums[3], nums[4], nums[5], nums[6],
+			names, dbKey(key), nows, sliding, limit, window, cooldown, lifetime, interval, span,
 			r.ID, string(r.Channel), r.Destination, r.PhoneCountryCode, r.PhoneNational, r.PhoneRegion,
 			nonNil(r.CodeHash), r.Attempts, r.Sends, r.CreatedAt, r.SentAt, r.ExpiresAt, r.PurgeAt, nullTime(r.UsedAt),
 		).Scan(&ref, &wait, &created)

@@ -191,3 +191,30 @@ func TestRecoveryFailuresExpireAfterUser(t *testing.T) {
 		t.Fatalf("a new set after DeleteUser: %d fields (%v), want the set's and the failures'", n, err)
 	}
 }
+
+// TestRecoveryReplaceAfterUser: ReplaceRecoverySet on the failure fields
+// DeleteUser left to expire makes the hash persistent again, failures
+// kept, as CreateRecoverySet does.
+func TestRecoveryReplaceAfterUser(t *testing.T) {
+	s := newTestStore(t)
+	m := s.MFA()
+	ctx := context.Background()
+	rule := ratelimit.Rule{Sliding: true, Limit: 3, Window: time.Hour}
+	recoveryFixture(t, m, "u", 3)
+	if _, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{[]byte("wrong")}, rule, time.Now); !d.Allowed || !errors.Is(err, mfa.ErrNotFound) {
+		t.Fatalf("a wrong code: allowed %v, error %v", d.Allowed, err)
+	}
+	if err := m.DeleteUser(ctx, "u"); err != nil {
+		t.Fatal(err)
+	}
+	if ttl, err := s.c.PTTL(ctx, m.recoveryKey("u")).Result(); err != nil || ttl <= 0 {
+		t.Fatalf("failures after DeleteUser: TTL %v (%v), want one", ttl, err)
+	}
+	recoveryFixture(t, m, "u", 3)
+	if ttl, err := s.c.PTTL(ctx, m.recoveryKey("u")).Result(); err != nil || ttl != -1 {
+		t.Fatalf("a replaced set after DeleteUser: TTL %v (%v), want none", ttl, err)
+	}
+	if _, d, err := m.AttemptRecoveryCode(ctx, "u", [][]byte{[]byte("code-0")}, rule, time.Now); err != nil || !d.Allowed || d.Remaining != rule.Remaining(1, 0) {
+		t.Fatalf("right code after the replace: %+v, %v; want the kept failure counted", d, err)
+	}
+}

@@ -50,6 +50,12 @@ func TestNewValidates(t *testing.T) {
 			t.Errorf("Limiter(%+v) = %v, want ErrConfig", cfg, err)
 		}
 	}
+	if _, err := s.Limiter(ratelimit.LimiterConfig{Name: "y", Rule: ratelimit.Rule{Limit: 1, Window: time.Second}}); err != nil {
+		t.Fatalf("Limiter(y) = %v", err)
+	}
+	if _, err := s.Limiter(ratelimit.LimiterConfig{Name: "y", Rule: ratelimit.Rule{Limit: 2, Window: time.Second}}); !errors.Is(err, ratelimit.ErrConfig) || !errors.Is(err, ErrConfig) {
+		t.Errorf("Limiter(y) with another rule = %v, want ErrConfig wrapping ratelimit.ErrConfig", err)
+	}
 }
 
 func TestEncoding(t *testing.T) {
