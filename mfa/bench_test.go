@@ -202,7 +202,7 @@ func BenchmarkRawTokenFloor(b *testing.B) {
 const pairedChunk = 256
 
 // paired runs check and floor in alternating chunks of pairedChunk and
-// reports each side's CPU ns/op (thread CPU time, see threadClock) and
+// reports each side's CPU ns/op (thread CPU time, cputime.Thread) and
 // their ratio: on a busy machine the ratio of two separate wall-clock
 // benchmarks mostly measures the load that differed between them.
 // prepare, if not nil, runs off the clock before each chunk with the
@@ -223,8 +223,10 @@ func paired(b *testing.B, prepare func(first, n int), check, floor func(i int)) 
 		// (or after the other side) starts with the caches and the
 		// garbage collector's state that work left behind.
 		first, second := check, floor
+		tFirst, tSecond := &tCheck, &tFloor
 		if done/pairedChunk%2 == 1 {
 			first, second = floor, check
+			tFirst, tSecond = &tFloor, &tCheck
 		}
 		start := now()
 		for i := range n {
@@ -235,13 +237,8 @@ func paired(b *testing.B, prepare func(first, n int), check, floor func(i int)) 
 			second(done + i)
 		}
 		end := now()
-		if done/pairedChunk%2 == 1 {
-			tFloor += mid - start
-			tCheck += end - mid
-		} else {
-			tCheck += mid - start
-			tFloor += end - mid
-		}
+		*tFirst += mid - start
+		*tSecond += end - mid
 	}
 	b.ReportMetric(float64(tCheck.Nanoseconds())/float64(b.N), "check-cpu-ns/op")
 	b.ReportMetric(float64(tFloor.Nanoseconds())/float64(b.N), "floor-cpu-ns/op")

@@ -279,13 +279,19 @@ func (m *MemoryStore) ResetRecoveryFailures(ctx context.Context, userID string) 
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	switch cur, ok := m.recovery[userID]; {
-	case ok && !cur.hasSet:
-		delete(m.recovery, userID) // only the failures were left
-	case ok:
+	if cur, ok := m.recovery[userID]; ok {
 		cur.failures = ratelimit.Log{}
+		m.dropIfEmpty(userID, cur)
 	}
 	return nil
+}
+
+// dropIfEmpty forgets the user's record once it holds neither a set nor
+// failures, so that deleted users leave nothing behind; m.mu held.
+func (m *MemoryStore) dropIfEmpty(userID string, cur *recoveryRecord) {
+	if !cur.hasSet && cur.failures.Empty() {
+		delete(m.recovery, userID)
+	}
 }
 
 // consume removes the code with this digest and returns how many are

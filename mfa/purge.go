@@ -38,10 +38,9 @@ func (m *MemoryStore) DeleteUser(ctx context.Context, userID string) error {
 		delete(m.owners, id)
 	}
 	delete(m.devices, userID)
-	if cur, ok := m.recovery[userID]; ok && cur.failures.Empty() {
-		delete(m.recovery, userID) // nothing to keep: no record per deleted user
-	} else if ok { // its failures stay
+	if cur, ok := m.recovery[userID]; ok { // its failures stay
 		cur.set, cur.hasSet = RecoverySet{}, false
+		m.dropIfEmpty(userID, cur)
 	}
 	for k, t := range m.tokens {
 		if t.UserID == userID {
