@@ -113,8 +113,8 @@ func (s *Service) limited(ctx context.Context, d destination, dec ratelimit.Deci
 // createLimited is reserveSend followed by Store.Create, in one atomic
 // step when the Store is a LimitedCreator that can decide the limiters.
 func (s *Service) createLimited(ctx context.Context, d destination, rec Record) error {
-	if lc, ok := s.cfg.Store.(LimitedCreator); ok && len(s.limits) > 0 {
-		refused, dec, err := lc.CreateLimited(ctx, rec, d.limitKey(), s.limits)
+	if s.creator != nil {
+		refused, dec, err := s.creator.CreateLimited(ctx, rec, d.limitKey(), s.limits)
 		switch {
 		case errors.Is(err, errors.ErrUnsupported):
 			// Not the store's own limiters: one by one below.

@@ -127,6 +127,9 @@ type Service struct {
 	now    func() time.Time
 	// attempter is Store's optional one-step channel check, nil if none.
 	attempter ChannelAttempter
+	// creator is Store's optional one-step limited create, nil if none
+	// or if there are no limits to ask.
+	creator LimitedCreator
 }
 
 // New validates cfg, fills in defaults and returns a Service.
@@ -205,6 +208,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	s.cfg = cfg
 	s.attempter, _ = cfg.Store.(ChannelAttempter)
+	if lc, ok := cfg.Store.(LimitedCreator); ok && len(s.limits) > 0 {
+		s.creator = lc
+	}
 	return s, nil
 }
 
