@@ -40,21 +40,11 @@ type publishedKey struct {
 // NewKeySet returns a key set signing with active (which must hold a
 // private key) and also accepting verify, published with no end date.
 func NewKeySet(active *Key, verify ...*Key) (*KeySet, error) {
-	if active == nil || !active.CanSign() {
-		return nil, errNoSigningKey
+	snap, err := newSnapshot(active, nil, time.Time{}, verify, make([]time.Time, len(verify)))
+	if err != nil {
+		return nil, err
 	}
 	s := &KeySet{}
-	snap := &keySnapshot{active: active, byKID: map[string]publishedKey{active.kid: {key: active}}, order: []string{active.kid}}
-	for _, k := range verify {
-		if k == nil {
-			return nil, fmt.Errorf("%w: nil key", errKeyInvalid)
-		}
-		if _, dup := snap.byKID[k.kid]; dup {
-			continue
-		}
-		snap.byKID[k.kid] = publishedKey{key: k.PublicOnly()}
-		snap.order = append(snap.order, k.kid)
-	}
 	s.snap.Store(snap)
 	return s, nil
 }
@@ -89,11 +79,25 @@ func (s *KeySet) activeAt(now time.Time) *Key {
 // never a mix. Active must hold a private key, and the two slices must
 // have the same length.
 func (s *KeySet) Install(active, next *Key, nextFrom time.Time, published []*Key, until []time.Time) error {
+	n, err := newSnapshot(active, next, nextFrom, published, until)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.snap.Store(n)
+	return nil
+}
+
+// newSnapshot builds a whole key set: active signs now, next (nil: none
+// scheduled) signs from nextFrom, and published[i] verifies until
+// until[i] (zero: no end), a kid already in the set skipped.
+func newSnapshot(active, next *Key, nextFrom time.Time, published []*Key, until []time.Time) (*keySnapshot, error) {
 	if active == nil || !active.CanSign() {
-		return errNoSigningKey
+		return nil, errNoSigningKey
 	}
 	if len(published) != len(until) {
-		return fmt.Errorf("%w: %d published keys, %d end times", errKeyInvalid, len(published), len(until))
+		return nil, fmt.Errorf("%w: %d published keys, %d end times", errKeyInvalid, len(published), len(until))
 	}
 	n := &keySnapshot{active: active, byKID: make(map[string]publishedKey, len(published)+2), order: []string{active.kid}}
 	n.byKID[active.kid] = publishedKey{key: active}
@@ -104,7 +108,7 @@ func (s *KeySet) Install(active, next *Key, nextFrom time.Time, published []*Key
 	}
 	for i, k := range published {
 		if k == nil {
-			return fmt.Errorf("%w: nil key", errKeyInvalid)
+			return nil, fmt.Errorf("%w: nil key", errKeyInvalid)
 		}
 		if _, dup := n.byKID[k.kid]; dup {
 			continue
@@ -112,10 +116,7 @@ func (s *KeySet) Install(active, next *Key, nextFrom time.Time, published []*Key
 		n.byKID[k.kid] = publishedKey{key: k.PublicOnly(), until: until[i]}
 		n.order = append(n.order, k.kid)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.snap.Store(n)
-	return nil
+	return n, nil
 }
 
 // Lookup returns the key with the given kid if it is published at now.
@@ -179,7 +180,11 @@ func (s *KeySet) rotate(next *Key, retireAt time.Time) error {
 	defer s.mu.Unlock()
 	old := s.snap.Load()
 	if old == nil {
-		s.snap.Store(&keySnapshot{active: next, byKID: map[string]publishedKey{next.kid: {key: next}}, order: []string{next.kid}})
+		n, err := newSnapshot(next, nil, time.Time{}, nil, nil)
+		if err != nil {
+			return err
+		}
+		s.snap.Store(n)
 		return nil
 	}
 	if old.active.kid == next.kid {

@@ -244,3 +244,38 @@ func TestManagerConfig(t *testing.T) {
 		t.Fatalf("KeyRetention = %v", got)
 	}
 }
+
+// TestNewKeySetVerifyKeys: the verification keys given to NewKeySet are
+// published public-only with no end, after the active key and in the
+// order given, a duplicate kid once; a nil one is refused.
+func TestNewKeySetVerifyKeys(t *testing.T) {
+	active := testKey(t, session.ES256, 0)
+	v1, v2 := testKey(t, session.EdDSA, 0), testKey(t, session.ES256, 1)
+	if _, err := session.NewKeySet(active, v1, nil); !errors.Is(err, session.ErrKeyInvalid) {
+		t.Fatalf("NewKeySet with a nil verification key = %v, want ErrKeyInvalid", err)
+	}
+	if _, err := session.NewKeySet(nil); !errors.Is(err, session.ErrNoSigningKey) {
+		t.Fatalf("NewKeySet(nil) = %v, want ErrNoSigningKey", err)
+	}
+	ks, err := session.NewKeySet(active, v1, active, v2, v1.PublicOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	far := t0.Add(100 * 365 * 24 * time.Hour)
+	keys := ks.Keys(far)
+	want := []string{active.KID(), v1.KID(), v2.KID()}
+	if len(keys) != len(want) {
+		t.Fatalf("%d keys published, want %d", len(keys), len(want))
+	}
+	for i, k := range keys {
+		if k.KID() != want[i] {
+			t.Errorf("key %d is %s, want %s", i, k.KID(), want[i])
+		}
+		if i > 0 && k.CanSign() {
+			t.Errorf("verification key %s published with its private part", k.KID())
+		}
+	}
+	if ks.Active() != active {
+		t.Error("Active is not the signing key given")
+	}
+}

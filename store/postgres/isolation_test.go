@@ -10,7 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/authkit/authkit"
 	"github.com/authkit/authkit/mfa"
 	"github.com/authkit/authkit/mfa/mfatest"
 	"github.com/authkit/authkit/oauth"
@@ -172,10 +171,7 @@ func testRecoveryRemainingIsolation(t *testing.T, iso string, consume func(m *po
 	const size = 10
 	for round := range 3 {
 		user := fmt.Sprintf("u-%d", round)
-		set := mfa.RecoverySet{UserID: user, CreatedAt: farPast, Acknowledgement: authkit.AcknowledgementPending}
-		for j := range size {
-			set.Codes = append(set.Codes, mfa.RecoveryCodeRecord{Digest: digestOf(fmt.Sprintf("%s/%d", user, j)), Sealed: []byte{byte(j)}})
-		}
+		set := recoverySetOf(user, size)
 		if err := a.MFA().ReplaceRecoverySet(ctx, set); err != nil {
 			t.Fatal(err)
 		}

@@ -4,25 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/authkit/authkit/internal/clock"
 	"github.com/authkit/authkit/internal/race"
 	"github.com/authkit/authkit/ratelimit"
 	"github.com/authkit/authkit/store/postgres"
 	"github.com/authkit/authkit/verification"
 	"github.com/authkit/authkit/verification/verificationtest"
 )
-
-// testClock is a settable clock shared by a test's services and limiters.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time  { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *testClock) Set(t time.Time) { c.mu.Lock(); defer c.mu.Unlock(); c.t = t }
 
 // TestCreateLimitedMatchesOneByOne: a Service on this store starts a
 // verification in one round trip (VerificationStore.CreateLimited: the
@@ -33,7 +24,7 @@ func TestCreateLimitedMatchesOneByOne(t *testing.T) {
 	s, writes := newCountingStore(t, 2)
 	ctx := context.Background()
 	base := time.Date(2026, 12, 3, 6, 0, 0, 0, time.UTC)
-	clk := &testClock{t: base}
+	clk := clock.NewFake(base)
 	daily := ratelimit.Rule{Limit: 4, Window: 24 * time.Hour}
 	newService := func(store verification.Store, dailyLimiter ratelimit.Limiter) *verification.Service {
 		svc, err := verification.New(verification.Config{
