@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -34,8 +35,21 @@ type goFile struct {
 	f    *ast.File
 }
 
+// moduleFiles returns every Go file of the module, parsed once for all
+// the checks (each walk of the module costs a third of a second).
 func moduleFiles(t *testing.T) []goFile {
 	t.Helper()
+	files, err := parseModule()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(files) < 50 {
+		t.Fatalf("found %d Go files: not run from the module root?", len(files))
+	}
+	return files
+}
+
+var parseModule = sync.OnceValues(func() ([]goFile, error) {
 	var files []goFile
 	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -59,14 +73,8 @@ func moduleFiles(t *testing.T) []goFile {
 		files = append(files, goFile{filepath.ToSlash(path), fset, f})
 		return nil
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) < 50 {
-		t.Fatalf("found %d Go files: not run from the module root?", len(files))
-	}
-	return files
-}
+	return files, err
+})
 
 func TestConventionNames(t *testing.T) {
 	for _, gf := range moduleFiles(t) {

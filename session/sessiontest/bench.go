@@ -88,10 +88,11 @@ func RunBenchmarks(b *testing.B, s session.Store) {
 			b.Fatal(err)
 		}
 		var gen uint64
+		grace := m.Config().RefreshGrace
 		b.ReportAllocs()
 		for b.Loop() {
 			now := time.Now()
-			if _, err := s.Rotate(ctx, tok.SessionID, gen, now, now.Add(m.Config().RefreshGrace)); err != nil {
+			if _, err := s.Rotate(ctx, tok.SessionID, gen, now, now.Add(grace)); err != nil {
 				b.Fatal(err)
 			}
 			gen++
