@@ -2,6 +2,7 @@ package phone
 
 import (
 	"regexp"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -107,17 +108,8 @@ func (r *regionMatcher) compiled() *regionMatcher {
 // matches is isNumberMatchingDesc: a possible length (when the desc lists
 // any) and the pattern.
 func (d *descMatcher) matches(nsn string) bool {
-	if len(d.lengths) > 0 {
-		found := false
-		for _, l := range d.lengths {
-			if int32(len(nsn)) == l {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
+	if len(d.lengths) > 0 && !slices.Contains(d.lengths, int32(len(nsn))) {
+		return false
 	}
 	return d.re.MatchString(nsn)
 }

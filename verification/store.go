@@ -89,8 +89,9 @@ type Store interface {
 	// Only the last case changes Attempts; only the one before it sets
 	// UsedAt. Comparison should be constant-time where the backend allows.
 	// candidates is the caller's buffer, reused once the call returns: a
-	// store must not keep it. The returned record may leave CodeHash nil: callers of Attempt have
-	// no use for it, and not returning it spares a copy.
+	// store must not keep it. The returned record may leave CodeHash nil:
+	// callers of Attempt have no use for it, and not returning it spares a
+	// copy.
 	//
 	// SQL: UPDATE … SET attempts = attempts + (CASE WHEN code_hash = ANY($2)
 	// THEN 0 ELSE 1 END), used_at = CASE … END WHERE id=$1 AND used_at IS

@@ -55,9 +55,8 @@ func benchServerWith(b *testing.B, stores *storeSet) (*server, *httptest.Server,
 // per sign-in, so that no per-destination send limit is ever hit.
 func benchNumbers(b *testing.B, n int) []string {
 	out := make([]string, 0, n)
-	for i := 0; len(out) < n; i++ {
-		nat := fmt.Sprintf("917%03d%04d", 200+(i/10000)%800, i%10000)
-		if _, err := phone.Parse("1", nat, "US"); err == nil {
+	for i := int64(0); len(out) < n; i++ {
+		if nat, ok := benchNumber(i); ok {
 			out = append(out, nat)
 		}
 		if i > 8_000_000 {
@@ -65,6 +64,14 @@ func benchNumbers(b *testing.B, n int) []string {
 		}
 	}
 	return out
+}
+
+// benchNumber is the i-th candidate US national number (917 and seven
+// digits) and whether it is valid.
+func benchNumber(i int64) (string, bool) {
+	nat := fmt.Sprintf("917%03d%04d", 200+(i/10000)%800, i%10000)
+	_, err := phone.Parse("1", nat, "US")
+	return nat, err == nil
 }
 
 // signInOverHTTP runs one SMS sign-in with client against base.

@@ -238,7 +238,7 @@ func (s *server) mfaUpgrade(w http.ResponseWriter, r *http.Request, c *session.C
 			return err
 		}
 	}
-	if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, scopes, "mfa", method); err != nil {
+	if resp.ElevatedAccessToken, err = s.elevate(ctx, toks.Claims, scopes, authkit.AMRMultiFactor, method); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, resp)

@@ -14,8 +14,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-
-	"github.com/authkit/authkit/phone"
 )
 
 // BenchmarkSignInServers drives reference servers that run as processes of
@@ -146,9 +144,7 @@ func pairedNumber(name string) string {
 		seq.CompareAndSwap(0, pairedStart)
 	}
 	for {
-		i := seq.Add(1)
-		nat := fmt.Sprintf("917%03d%04d", 200+(i/10000)%800, i%10000)
-		if _, err := phone.Parse("1", nat, "US"); err == nil {
+		if nat, ok := benchNumber(seq.Add(1)); ok {
 			return nat
 		}
 	}

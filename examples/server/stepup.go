@@ -12,7 +12,7 @@ import (
 	"github.com/authkit/authkit/session/stepup"
 )
 
-// Step-up: the session package's policy table decides which routes need
+// Step-up: the stepup package's policy table decides which routes need
 // proof of a recent second factor (an elevated-access token, an MFA token
 // or a session that passed MFA moments ago), and POST stepUp/check answers
 // from the same table, so "not required" there means the route accepts the

@@ -299,11 +299,11 @@ func (s *server) proveSubmission(r *http.Request, ch verification.Channel) (veri
 	return p, body, nil
 }
 
-// sameChannel refuses, before any attempt is counted, a verification of
-// the other channel: on this route it is unknown, and submitting it here
-// must neither burn its attempts nor use it up. A record's channel never
-// changes, so reading it first is not a race. Anything else (unknown id,
-// a store error) is left to Check and Resend to report.
+// sameChannel refuses the retry of a verification of the other channel
+// before its captcha is checked: on this route it is unknown. (A code
+// submission's channel is checked by verification.Service.ProveOn.) A
+// record's channel never changes, so reading it first is not a race.
+// Anything else (unknown id, a store error) is left to Resend to report.
 func (s *server) sameChannel(ctx context.Context, id string, ch verification.Channel) error {
 	rec, err := s.stores.Verification.Get(ctx, strings.ToLower(id))
 	if err == nil && rec.Channel != ch {
@@ -352,7 +352,7 @@ func (s *server) codeVerify(ch verification.Channel) apiHandler {
 // amrOf is the RFC 8176 authentication method of a channel.
 func amrOf(ch verification.Channel) string {
 	if ch == verification.ChannelEmail {
-		return "otp"
+		return authkit.AMROneTimePassword
 	}
 	return "sms"
 }
