@@ -66,8 +66,8 @@ var _ verification.LimitedCreator = (*VerificationStore)(nil)
 // CreateLimited implements verification.LimitedCreator in one statement,
 // a call of authkit_verification_create: the limiters' events and the
 // insert are one transaction and one round trip. Each limiter must be a
-// *Limiter of this Store (else errors.ErrUnsupported); each decides at
-// its own clock, as its Allow does.
+// *Limiter of a Store on this Store's pool (else errors.ErrUnsupported);
+// each decides at its own clock, as its Allow does.
 func (v *VerificationStore) CreateLimited(ctx context.Context, r verification.Record, key string, limits []ratelimit.Limiter) (int, ratelimit.Decision, error) {
 	if r.ID == "" {
 		return -1, ratelimit.Decision{}, ErrInvalidArgument

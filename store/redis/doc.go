@@ -30,11 +30,12 @@
 // hash tag, so a script only ever touches one slot and runs on Cluster
 // unchanged. A record that needs a second key puts a suffix after the tag
 // ("{<prefix>:att:<key>}:mfalt", the lifetime TOTP failure count next to
-// its attempt window), so both stay in one slot and one script. Data that spans records of one user is kept under one
-// key tagged by the user id: all of a user's MFA devices are one hash (the
-// device limit, the default device and promotion on delete are then one
-// script), as are their recovery codes and the recovery-code failures
-// counted against them (which DeleteUser keeps): MFAStore is an mfa.RecoveryAttempter, so the
+// its attempt window), so both stay in one slot and one script. Data that
+// spans records of one user is kept under one key tagged by the user id:
+// all of a user's MFA devices are one hash (the device limit, the default
+// device and promotion on delete are then one script), as are their
+// recovery codes and the recovery-code failures counted against them
+// (which DeleteUser keeps): MFAStore is an mfa.RecoveryAttempter, so the
 // failure limit (ratelimit's Sliding rule, ported once to Lua and shared
 // with Limiter), the consume and the failure count of a recovery-code
 // attempt are one script, one round trip. Sessions are the exception, because
