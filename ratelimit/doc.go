@@ -70,7 +70,10 @@
 // [Rule.Attempt] under that record's own lock: the limit, the guarded
 // operation and the count are then one step, with no second lock or
 // lookup. [Memory] decides on the same Log code. A Log has no encoded
-// form, so a database-backed store uses a [Backend] limiter instead.
+// form: a database-backed store keeps the same state in its own rows or
+// keys, deciding with the rule's SQL or Lua port (as store/postgres and
+// store/redis do for mfa's recovery failures), or uses a [Backend]
+// limiter.
 //
 // # Memory and concurrency
 //
