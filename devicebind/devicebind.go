@@ -113,10 +113,18 @@ type Proof struct {
 	Signature string
 }
 
+// The headers in canonical form (TestCanonicalHeaderNames): Header.Get
+// canonicalizes a lower-case name, an allocation on every request.
+const (
+	canonicalNonce     = "X-Dynamic-Device-Nonce"
+	canonicalPublicKey = "X-Dynamic-Device-Publickey"
+	canonicalSignature = "X-Dynamic-Device-Signed-Nonce"
+)
+
 // ProofFromHeaders reads a proof from the request headers. ok is false when
 // none of the three headers is present; some but not all is ErrMalformed.
 func ProofFromHeaders(h http.Header) (p Proof, ok bool, err error) {
-	p = Proof{Nonce: h.Get(HeaderNonce), PublicKey: h.Get(HeaderPublicKey), Signature: h.Get(HeaderSignature)}
+	p = Proof{Nonce: h.Get(canonicalNonce), PublicKey: h.Get(canonicalPublicKey), Signature: h.Get(canonicalSignature)}
 	switch {
 	case p.Nonce == "" && p.PublicKey == "" && p.Signature == "":
 		return Proof{}, false, nil

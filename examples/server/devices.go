@@ -54,12 +54,9 @@ type deviceCtxKey struct{}
 // hands h the device (deviceOf).
 func (s *server) deviceBound(h apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request) error {
-		var d devicebind.Device
-		if hasDeviceHeaders(r.Header) {
-			var err error
-			if d, err = s.devices.VerifyRequest(r.Context(), r); err != nil {
-				return classifyDevice(err)
-			}
+		d, err := s.devices.VerifyRequest(r.Context(), r)
+		if err != nil {
+			return classifyDevice(err)
 		}
 		if !d.Known() {
 			if s.cfg.RequireDeviceSignature {
@@ -71,28 +68,8 @@ func (s *server) deviceBound(h apiHandler) apiHandler {
 	}
 }
 
-// The device headers in canonical form (TestCanonicalHeaderNames), read
-// from the map directly: Header.Get would canonicalize devicebind's
-// lower-case names, an allocation, on every request.
-const (
-	hdrDeviceNonce     = "X-Dynamic-Device-Nonce"
-	hdrDevicePublicKey = "X-Dynamic-Device-Publickey"
-	hdrDeviceSignature = "X-Dynamic-Device-Signed-Nonce"
-)
-
 // hdrSessionPublicKey is x-dyn-session-public-key in canonical form.
 const hdrSessionPublicKey = "X-Dyn-Session-Public-Key"
-
-// hasDeviceHeaders reports whether any device header has a value: with
-// none, devicebind.ProofFromHeaders finds no proof (the unknown device).
-func hasDeviceHeaders(h http.Header) bool {
-	for _, k := range [...]string{hdrDeviceNonce, hdrDevicePublicKey, hdrDeviceSignature} {
-		if v := h[k]; len(v) > 0 && v[0] != "" {
-			return true
-		}
-	}
-	return false
-}
 
 // deviceOf is the device the request proved; unknown when none.
 func deviceOf(r *http.Request) devicebind.Device {

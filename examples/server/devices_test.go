@@ -11,8 +11,6 @@ import (
 	"net/textproto"
 	"strings"
 	"testing"
-
-	"github.com/authkit/authkit/devicebind"
 )
 
 // testDevice signs nonces as the SDK's WebCrypto device key does.
@@ -169,12 +167,9 @@ func TestRequireDeviceSignature(t *testing.T) {
 }
 
 // TestCanonicalHeaderNames: the canonical header names the server reads
-// are those of the names the SDK and devicebind use.
+// are those of the names the SDK uses.
 func TestCanonicalHeaderNames(t *testing.T) {
 	for _, c := range []struct{ ours, name string }{
-		{hdrDeviceNonce, devicebind.HeaderNonce},
-		{hdrDevicePublicKey, devicebind.HeaderPublicKey},
-		{hdrDeviceSignature, devicebind.HeaderSignature},
 		{hdrSessionPublicKey, "x-dyn-session-public-key"},
 	} {
 		if got := textproto.CanonicalMIMEHeaderKey(c.name); got != c.ours {
